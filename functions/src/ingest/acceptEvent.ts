@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { topics } from '../../../infra/spec.ts';
+import { describe } from '../lib/errors.ts';
+import { encodeEnvelope } from '../lib/eventEnvelope.ts';
+import type { Publisher } from '../lib/publisher.ts';
+import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
+import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
+
+export type AcceptDeps = {
+  publisher: Publisher;
+  idempotency: IdempotencyStore;
+  now: () => Date;
+  newEventId?: () => string;
+  idempotencyTtlHours: number;
+};
+
+export type AcceptOutcome =
+  /** Published now: answer 202. */
+  | { kind: 'accepted'; eventId: string; receivedAt: string }
+  /** The key was used before with the same event: answer 200 with the original id. */
+  | { kind: 'duplicate'; eventId: string; receivedAt: string }
+  /** The key was used before with a different event: answer 409. */
+  | { kind: 'conflict'; eventId: string }
+  /** Pub/Sub or Firestore did not answer: 503; retrying with the same key is safe. */
+  | { kind: 'unavailable'; reason: string };
+
+/**
+ * Takes one validated event into the pipeline. Without an idempotency key this is one
+ * publish and nothing else. With a key, the key is claimed first (one Firestore write);
+ * a repeat with the same event publishes the same event id again, which the processor
+ * deduplicates, so an event whose first publish failed or timed out is never lost.
+ */
+export async function acceptEvent(
+  input: EventInput,
+  producer: { keyId: string; source: string },
+  idempotencyKey: string | undefined,
+  deps: AcceptDeps,
+): Promise<AcceptOutcome> {
+  const receivedAt = deps.now().toISOString();
+  let eventId = (deps.newEventId ?? randomUUID)();
+  let duplicate = false;
+
+  if (idempotencyKey !== undefined) {
+    const bodyHash = fingerprint(canonicalJson(input));
+    const expireAt = new Date(deps.now().getTime() + deps.idempotencyTtlHours * 3_600_000);
+    let claim;
+    try {
+      claim = await deps.idempotency.claim(scopedIdempotencyKey(producer.keyId, idempotencyKey), {
+        eventId,
+        bodyHash,
+        receivedAt,
+        expireAt,
+      });
+    } catch (error) {
+      return { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` };
+    }
+    if (claim.kind === 'exists') {
+      if (claim.record.bodyHash !== bodyHash) return { kind: 'conflict', eventId: claim.record.eventId };
+      eventId = claim.record.eventId;
+      duplicate = true;
+      return publish(input, producer, { eventId, receivedAt: claim.record.receivedAt }, duplicate, deps);
+    }
+  }
+  return publish(input, producer, { eventId, receivedAt }, duplicate, deps);
+}
+
+async function publish(
+  input: EventInput,
+  producer: { keyId: string; source: string },
+  identity: { eventId: string; receivedAt: string },
+  duplicate: boolean,
+  deps: AcceptDeps,
+): Promise<AcceptOutcome> {
+  const envelope = toEnvelope(input, { ...identity, producer: producer.keyId, source: producer.source });
+  try {
+    await deps.publisher.publish(topics.events.name, encodeEnvelope(envelope));
+  } catch (error) {
+    return { kind: 'unavailable', reason: describe(error) };
+  }
+  return { kind: duplicate ? 'duplicate' : 'accepted', ...identity };
+}

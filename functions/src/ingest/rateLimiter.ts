@@ -1,0 +1,30 @@
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+type Bucket = { tokens: number; updatedAt: number };
+
+/**
+ * A token bucket per key, held in the instance's memory: cheap enough to run on every
+ * request. With several instances the effective limit is the per-instance limit
+ * times the instance count.
+ */
+export class TokenBucketRateLimiter {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  take(key: string, limit: { perSecond: number; burst: number }, cost = 1): RateDecision {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key) ?? { tokens: limit.burst, updatedAt: now };
+    const refilled = Math.min(limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.perSecond);
+    if (refilled >= cost) {
+      this.#buckets.set(key, { tokens: refilled - cost, updatedAt: now });
+      return { allowed: true };
+    }
+    this.#buckets.set(key, { tokens: refilled, updatedAt: now });
+    const missing = Math.min(cost, limit.burst) - refilled;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / limit.perSecond)) };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Every tunable of the runtime in one place. Each value here is the default that
+ * `loadConfig` uses when its environment variable is absent.
+ */
+export const defaults = {
+  /** Local project id used with the emulators when none is configured. */
+  projectId: 'tributary-local',
+  logLevel: 'info',
+
+  /** Largest accepted event, as serialized JSON. Below Firestore's 1 MiB document
+   * limit, so a failed event can be kept whole for replay. */
+  maxEventBytes: 1_000_000,
+  /** Largest batch request body and item count. */
+  maxBatchBytes: 5_000_000,
+  maxBatchEvents: 500,
+
+  /** API keys are looked up in Firestore at most once per key per this window. */
+  apiKeyCacheSeconds: 60,
+  /** Unknown keys are remembered for a shorter time, so a new key works quickly. */
+  apiKeyNegativeCacheSeconds: 5,
+
+  /** Per-key token bucket: sustained requests per second and burst size. Counted
+   * per function instance; a key's own limit, when set, wins. */
+  rateLimitPerSecond: 200,
+  rateLimitBurst: 400,
+
+  /** How long an idempotency key is remembered. */
+  idempotencyTtlHours: 24,
+  /** Event status documents expire (Firestore TTL policy on `expireAt`). */
+  eventTtlDays: 30,
+
+  /** A publish not acknowledged by Pub/Sub within this time is answered with 503. */
+  publishTimeoutMs: 10_000,
+  /** Seconds a producer is told to wait after a 503. */
+  retryAfterSeconds: 5,
+  /** Publisher batching: a short window keeps single-event latency low while
+   * concurrent requests share one publish RPC. */
+  publishBatchMaxMessages: 500,
+  publishBatchMaxMilliseconds: 5,
+} as const;

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { OutgoingMessage } from './publisher.ts';
+
+/** Dotted lowercase segments, like `page.viewed` or `workspace.login.login_success`. */
+export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * An accepted event as it travels on the `events` topic. Every publisher (the ingest
+ * API, CSV uploads, the Workspace poller) writes this shape; the processor checks it
+ * again, since anyone with publish rights on the topic could send something else.
+ */
+export const eventEnvelopeSchema = z.object({
+  eventId: z.uuid(),
+  eventType: z.string().min(1).max(100).regex(eventTypePattern),
+  payload: jsonObject,
+  occurredAt: z.iso.datetime({ offset: true }),
+  receivedAt: z.iso.datetime({ offset: true }),
+  source: z.string().min(1).max(100),
+  producer: z.string().min(1).max(200),
+  metadata: jsonObject.optional(),
+  siteId: z.string().max(200).optional(),
+  userId: z.string().max(200).optional(),
+  path: z.string().max(2048).optional(),
+});
+
+export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
+
+export function encodeEnvelope(envelope: EventEnvelope): OutgoingMessage {
+  return {
+    data: Buffer.from(JSON.stringify(envelope)),
+    attributes: { eventId: envelope.eventId, eventType: envelope.eventType },
+  };
+}
+
+export type DecodedEnvelope =
+  | { ok: true; envelope: EventEnvelope }
+  | { ok: false; eventId: string | undefined; reason: string };
+
+/** Parses a Pub/Sub message body; a message that does not parse can never succeed. */
+export function decodeEnvelope(
+  data: Buffer,
+  attributes: Record<string, string> | undefined,
+): DecodedEnvelope {
+  const attributedId = attributes?.eventId;
+  const eventId = attributedId && z.uuid().safeParse(attributedId).success ? attributedId : undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch {
+    return { ok: false, eventId, reason: 'message data is not JSON' };
+  }
+  const parsed = eventEnvelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || '(root)';
+    return { ok: false, eventId, reason: `invalid envelope: ${field}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, envelope: parsed.data };
+}
+
+/** What `processEvent` publishes to `events-processed`: the event and when it was processed. */
+export type ProcessedEvent = EventEnvelope & { processedAt: string };
+
+export const processedEventSchema = eventEnvelopeSchema.extend({
+  processedAt: z.iso.datetime({ offset: true }),
+});
+
+export function encodeProcessedEvent(event: ProcessedEvent): OutgoingMessage {
+  return {
+    data: Buffer.from(JSON.stringify(event)),
+    attributes: { eventId: event.eventId, eventType: event.eventType },
+  };
+}

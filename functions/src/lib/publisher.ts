@@ -1,0 +1,63 @@
+import type { PubSub, Topic } from '@google-cloud/pubsub';
+import { defaults } from './defaults.ts';
+import { PublishError } from './errors.ts';
+
+export type OutgoingMessage = { data: Buffer; attributes: Record<string, string> };
+
+/** The one way our code publishes. Resolves only once Pub/Sub acknowledged. */
+export interface Publisher {
+  publish(topic: string, message: OutgoingMessage): Promise<string>;
+}
+
+export class PubSubPublisher implements Publisher {
+  readonly #pubsub: PubSub;
+  readonly #timeoutMs: number;
+  readonly #topics = new Map<string, Topic>();
+
+  constructor(pubsub: PubSub, options: { timeoutMs: number }) {
+    this.#pubsub = pubsub;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  async publish(topicName: string, message: OutgoingMessage): Promise<string> {
+    try {
+      return await withTimeout(this.#topic(topicName).publishMessage(message), this.#timeoutMs);
+    } catch (error) {
+      throw new PublishError(topicName, error);
+    }
+  }
+
+  /** Sends whatever the batcher still holds; call before the process exits. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#topics.values()].map((topic) => topic.flush()));
+  }
+
+  #topic(name: string): Topic {
+    let topic = this.#topics.get(name);
+    if (!topic) {
+      topic = this.#pubsub.topic(name, {
+        batching: {
+          maxMessages: defaults.publishBatchMaxMessages,
+          maxMilliseconds: defaults.publishBatchMaxMilliseconds,
+        },
+        // The client's own retries stop at our deadline, so a dead emulator or an
+        // outage becomes a 503 instead of a hanging request.
+        gaxOpts: { timeout: this.#timeoutMs },
+      });
+      this.#topics.set(name, topic);
+    }
+    return topic;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,79 @@
+import { Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
+import { collections } from '../../../infra/spec.ts';
+import type { EventRecord } from './eventStatus.ts';
+
+/** Opaque token of the stored version a decision was based on. */
+export type RecordVersion = { readonly updateTime: Timestamp };
+
+export type StoredEvent = { record: EventRecord; version: RecordVersion };
+
+/**
+ * Event status documents. Writes are conditional on the version that was read (or
+ * on absence), so two deliveries of one message can never both record a transition.
+ */
+export interface EventStatusStore {
+  get(eventId: string): Promise<StoredEvent | undefined>;
+  /** Writes `next` if the document is still at `expected` (or still absent). */
+  put(next: EventRecord, expected: RecordVersion | undefined): Promise<'written' | 'conflict'>;
+}
+
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+
+export class FirestoreEventStatusStore implements EventStatusStore {
+  readonly #firestore: Firestore;
+
+  constructor(firestore: Firestore) {
+    this.#firestore = firestore;
+  }
+
+  async get(eventId: string): Promise<StoredEvent | undefined> {
+    const snapshot = await this.#doc(eventId).get();
+    if (!snapshot.exists || !snapshot.updateTime) return undefined;
+    return { record: fromSnapshot(snapshot), version: { updateTime: snapshot.updateTime } };
+  }
+
+  async put(next: EventRecord, expected: RecordVersion | undefined): Promise<'written' | 'conflict'> {
+    const doc = this.#doc(next.eventId);
+    try {
+      if (expected) await doc.update({ ...next }, { lastUpdateTime: expected.updateTime });
+      else await doc.create(next);
+      return 'written';
+    } catch (error) {
+      if (isConflict(error)) return 'conflict';
+      throw error;
+    }
+  }
+
+  #doc(eventId: string) {
+    return this.#firestore.collection(collections.events.name).doc(eventId);
+  }
+}
+
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION;
+}
+
+function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
+  const data = snapshot.data() ?? {};
+  const date = (value: unknown): Date | null => (value instanceof Timestamp ? value.toDate() : null);
+  const lastError = data.lastError as { code: string; message: string; at: unknown } | null;
+  return {
+    eventId: snapshot.id,
+    status: data.status as EventRecord['status'],
+    eventType: (data.eventType as string | null) ?? null,
+    source: (data.source as string | null) ?? null,
+    producer: (data.producer as string | null) ?? null,
+    attempts: Number(data.attempts ?? 0),
+    receivedAt: date(data.receivedAt),
+    occurredAt: date(data.occurredAt),
+    processedAt: date(data.processedAt),
+    failedAt: date(data.failedAt),
+    deadLetteredAt: date(data.deadLetteredAt),
+    lastError: lastError ? { ...lastError, at: date(lastError.at) ?? new Date(0) } : null,
+    envelope: (data.envelope as string | null) ?? null,
+    updatedAt: date(data.updatedAt) ?? new Date(0),
+    expireAt: date(data.expireAt) ?? new Date(0),
+  };
+}

@@ -1,0 +1,47 @@
+import type { CloudEvent, CloudEventFunction } from '@google-cloud/functions-framework';
+import { isRetriable } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { processEvent, type ProcessDeps } from './processEvent.ts';
+import { readPushedMessage, type PushedMessage } from './pubsubMessage.ts';
+import { recordDeadLetter, type DeadLetterDeps } from './recordDeadLetter.ts';
+
+/**
+ * The ack rule, in one place: returning acknowledges the message; throwing asks
+ * Pub/Sub to deliver it again. Only retriable failures throw.
+ */
+function subscriber<Deps extends { logger: Logger }>(
+  name: string,
+  getDeps: () => Deps,
+  handle: (message: PushedMessage, deps: Deps) => Promise<{ kind: string }>,
+): CloudEventFunction<unknown> {
+  return async (event: CloudEvent<unknown>) => {
+    const deps = getDeps();
+    let message: PushedMessage;
+    try {
+      message = readPushedMessage(event);
+    } catch (error) {
+      deps.logger.error({ err: error, ceId: event.id }, `${name}: unreadable push acknowledged`);
+      return;
+    }
+    const log = deps.logger.child({ messageId: message.messageId, eventId: message.attributes.eventId });
+    try {
+      const outcome = await handle(message, { ...deps, logger: log });
+      log.debug({ outcome: outcome.kind }, `${name} done`);
+    } catch (error) {
+      if (isRetriable(error)) {
+        log.warn({ err: error }, `${name} failed; Pub/Sub will redeliver`);
+        throw error;
+      }
+      log.error({ err: error }, `${name} failed permanently; acknowledged`);
+    }
+  };
+}
+
+export function createProcessEventHandler(getDeps: () => ProcessDeps): CloudEventFunction<unknown> {
+  return subscriber('processEvent', getDeps, processEvent);
+}
+
+export function createRecordDeadLetterHandler(getDeps: () => DeadLetterDeps): CloudEventFunction<unknown> {
+  return subscriber('recordDeadLetter', getDeps, recordDeadLetter);
+}
+

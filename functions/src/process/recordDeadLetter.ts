@@ -1,0 +1,54 @@
+import { decodeEnvelope } from '../lib/eventEnvelope.ts';
+import type { Logger } from '../lib/logger.ts';
+import { deadLetterRecord } from './eventStatus.ts';
+import type { EventStatusStore } from './eventStatusStore.ts';
+import { transitionContext } from './processEvent.ts';
+import type { PushedMessage } from './pubsubMessage.ts';
+
+export type DeadLetterDeps = {
+  store: EventStatusStore;
+  now: () => Date;
+  ttlDays: number;
+  logger: Logger;
+};
+
+export type DeadLetterOutcome =
+  | { kind: 'recorded'; eventId: string; attempts: number }
+  | { kind: 'skipped'; eventId: string; reason: 'already_processed' | 'already_dead_lettered' };
+
+/**
+ * Marks an event DEAD_LETTER when Pub/Sub gave up on it. The attempts and the last
+ * error come from the FAILED record that each attempt left.
+ */
+export async function recordDeadLetter(
+  message: PushedMessage,
+  deps: DeadLetterDeps,
+): Promise<DeadLetterOutcome> {
+  const decoded = decodeEnvelope(message.data, message.attributes);
+  const envelope = decoded.ok ? decoded.envelope : undefined;
+  const eventId = envelope?.eventId ?? (decoded.ok ? undefined : decoded.eventId) ?? `message-${message.messageId}`;
+
+  for (;;) {
+    const stored = await deps.store.get(eventId);
+    // A late success (its acknowledgement lost) can precede the dead-letter copy.
+    if (stored?.record.status === 'PROCESSED') return { kind: 'skipped', eventId, reason: 'already_processed' };
+    if (stored?.record.status === 'DEAD_LETTER') {
+      return { kind: 'skipped', eventId, reason: 'already_dead_lettered' };
+    }
+    const record = deadLetterRecord(
+      eventId,
+      stored?.record,
+      envelope,
+      {
+        error: { code: 'attempts_exhausted', message: 'Pub/Sub stopped redelivering the event.' },
+        rawMessage: message.data.toString('utf8').slice(0, 100_000),
+        countsAsAttempt: false,
+      },
+      transitionContext(deps),
+    );
+    if ((await deps.store.put(record, stored?.version)) === 'written') {
+      deps.logger.warn({ eventId, attempts: record.attempts, lastError: record.lastError?.code }, 'event dead-lettered');
+      return { kind: 'recorded', eventId, attempts: record.attempts };
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The pipeline, declared once. The local stack and the tests apply it to the
+ * emulators; the deploy renders it for a real project. Names, retry numbers and
+ * triggers are written here and nowhere else.
+ */
+
+export type RetryPolicy = { minimumBackoffSeconds: number; maximumBackoffSeconds: number };
+
+export type TopicSpec = { name: string; purpose: string };
+
+export type SubscriptionSpec = {
+  name: string;
+  topic: string;
+  ackDeadlineSeconds: number;
+  messageRetentionSeconds: number;
+  /** Push subscriptions name the function they deliver to; pull ones name none. */
+  pushTo?: FunctionName;
+  retry?: RetryPolicy;
+  deadLetter?: { topic: string; maxDeliveryAttempts: number };
+};
+
+export type FunctionName = 'ingest' | 'api' | 'processEvent' | 'recordDeadLetter';
+
+export type FunctionSpec = {
+  name: FunctionName;
+  trigger: 'http' | 'pubsub-push';
+  /** HTTP functions producers or operators call; push functions are reached only by Pub/Sub. */
+  public: boolean;
+  memory: string;
+  timeoutSeconds: number;
+  minInstances: number;
+  maxInstances: number;
+  concurrency: number;
+  secrets: string[];
+};
+
+export const topics = {
+  events: { name: 'events', purpose: 'accepted events, published by ingest' },
+  eventsDeadLetter: {
+    name: 'events-dead-letter',
+    purpose: 'events whose processing failed every attempt',
+  },
+  eventsProcessed: {
+    name: 'events-processed',
+    purpose: 'processed events, for the warehouse loader',
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+/** How many times Pub/Sub pushes an event before it goes to the dead-letter topic. */
+export const maxProcessingAttempts = 5;
+
+/**
+ * Redelivery backoff by where the pipeline runs. The cloud waits longer between
+ * attempts; the local stack and the tests keep the same shape but finish quickly.
+ */
+export const retryProfiles = {
+  cloud: { minimumBackoffSeconds: 10, maximumBackoffSeconds: 600 },
+  local: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 10 },
+  test: { minimumBackoffSeconds: 0.1, maximumBackoffSeconds: 0.5 },
+} as const satisfies Record<string, RetryPolicy>;
+
+export type RetryProfile = keyof typeof retryProfiles;
+
+const sevenDays = 7 * 24 * 3600;
+
+export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec[] {
+  const retry = retryProfiles[profile];
+  return [
+    {
+      name: 'events-process',
+      topic: topics.events.name,
+      pushTo: 'processEvent',
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+      deadLetter: { topic: topics.eventsDeadLetter.name, maxDeliveryAttempts: maxProcessingAttempts },
+    },
+    {
+      name: 'events-dead-letter-record',
+      topic: topics.eventsDeadLetter.name,
+      pushTo: 'recordDeadLetter',
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+    },
+    {
+      // Pulled in batches by the warehouse loader.
+      name: 'events-processed-warehouse',
+      topic: topics.eventsProcessed.name,
+      ackDeadlineSeconds: 600,
+      messageRetentionSeconds: sevenDays,
+    },
+  ];
+}
+
+export const functions: readonly FunctionSpec[] = [
+  {
+    name: 'ingest',
+    trigger: 'http',
+    public: true,
+    memory: '512Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 100,
+    concurrency: 80,
+    secrets: [],
+  },
+  {
+    name: 'api',
+    trigger: 'http',
+    public: true,
+    memory: '512Mi',
+    timeoutSeconds: 300,
+    minInstances: 0,
+    maxInstances: 10,
+    concurrency: 40,
+    secrets: ['ADMIN_TOKEN'],
+  },
+  {
+    name: 'processEvent',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '512Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 100,
+    concurrency: 80,
+    secrets: [],
+  },
+  {
+    name: 'recordDeadLetter',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 10,
+    concurrency: 80,
+    secrets: [],
+  },
+];
+
+export function topicList(): TopicSpec[] {
+  return Object.values(topics);
+}
+
+/** Firestore collections, with the field their TTL policy reads. */
+export const collections = {
+  events: { name: 'events', ttlField: 'expireAt' },
+  apiKeys: { name: 'api_keys' },
+  idempotencyKeys: { name: 'idempotency_keys', ttlField: 'expireAt' },
+} as const;
