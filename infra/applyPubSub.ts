@@ -1,0 +1,118 @@
+import type { PubSub } from '@google-cloud/pubsub';
+import { subscriptions, topicList, type FunctionName, type RetryProfile, type SubscriptionSpec } from './spec.ts';
+
+export type ApplyReport = { created: string[]; updated: string[]; unchanged: string[] };
+
+export type ApplyOptions = {
+  profile: RetryProfile;
+  /** Where a push subscription delivers for a function; the local stack's or the cloud's URL. */
+  pushEndpoint: (fn: FunctionName, subscription: SubscriptionSpec) => string;
+};
+
+/**
+ * Brings Pub/Sub in line with the spec: creates what is missing, updates what
+ * differs, leaves alone what is equal. Applying twice changes nothing the second time.
+ */
+export async function applyPubSubSpec(pubsub: PubSub, options: ApplyOptions): Promise<ApplyReport> {
+  const report: ApplyReport = { created: [], updated: [], unchanged: [] };
+  for (const spec of topicList()) {
+    const topic = pubsub.topic(spec.name);
+    const [exists] = await topic.exists();
+    if (exists) report.unchanged.push(`topic/${spec.name}`);
+    else {
+      await ignoreAlreadyExists(topic.create());
+      report.created.push(`topic/${spec.name}`);
+    }
+  }
+  for (const spec of subscriptions(options.profile)) {
+    const desired = desiredSubscription(pubsub, spec, options);
+    const subscription = pubsub.subscription(spec.name);
+    const [exists] = await subscription.exists();
+    if (!exists) {
+      await ignoreAlreadyExists(pubsub.topic(spec.topic).createSubscription(spec.name, desired));
+      report.created.push(`subscription/${spec.name}`);
+      continue;
+    }
+    const [current] = await subscription.getMetadata();
+    const differences = differingFields(current as unknown as Record<string, unknown>, desired);
+    if (differences.length === 0) {
+      report.unchanged.push(`subscription/${spec.name}`);
+      continue;
+    }
+    await subscription.setMetadata(pick(desired, differences));
+    report.updated.push(`subscription/${spec.name}`);
+  }
+  return report;
+}
+
+type DesiredSubscription = {
+  ackDeadlineSeconds: number;
+  messageRetentionDuration: { seconds: number };
+  pushConfig: { pushEndpoint: string } | Record<string, never>;
+  retryPolicy?: { minimumBackoff: Duration; maximumBackoff: Duration };
+  deadLetterPolicy?: { deadLetterTopic: string; maxDeliveryAttempts: number };
+};
+
+type Duration = { seconds: number; nanos: number };
+
+export function desiredSubscription(
+  pubsub: PubSub,
+  spec: SubscriptionSpec,
+  options: ApplyOptions,
+): DesiredSubscription {
+  return {
+    ackDeadlineSeconds: spec.ackDeadlineSeconds,
+    messageRetentionDuration: { seconds: spec.messageRetentionSeconds },
+    pushConfig: spec.pushTo ? { pushEndpoint: options.pushEndpoint(spec.pushTo, spec) } : {},
+    ...(spec.retry
+      ? {
+          retryPolicy: {
+            minimumBackoff: duration(spec.retry.minimumBackoffSeconds),
+            maximumBackoff: duration(spec.retry.maximumBackoffSeconds),
+          },
+        }
+      : {}),
+    ...(spec.deadLetter
+      ? {
+          deadLetterPolicy: {
+            deadLetterTopic: `projects/${pubsub.projectId}/topics/${spec.deadLetter.topic}`,
+            maxDeliveryAttempts: spec.deadLetter.maxDeliveryAttempts,
+          },
+        }
+      : {}),
+  };
+}
+
+function duration(seconds: number): Duration {
+  const whole = Math.floor(seconds);
+  return { seconds: whole, nanos: Math.round((seconds - whole) * 1e9) };
+}
+
+/** Fields of `desired` whose value differs from what Pub/Sub holds. */
+export function differingFields(current: Record<string, unknown>, desired: DesiredSubscription): (keyof DesiredSubscription)[] {
+  return (Object.keys(desired) as (keyof DesiredSubscription)[]).filter(
+    (field) => !sameValue(current[field], desired[field]),
+  );
+}
+
+/** Compares what we asked for against what the API returns (numbers may come back as strings). */
+function sameValue(current: unknown, desired: unknown): boolean {
+  if (desired === null || typeof desired !== 'object') {
+    return String(current ?? '') === String(desired ?? '');
+  }
+  const currentObject = (current ?? {}) as Record<string, unknown>;
+  return Object.entries(desired).every(([key, value]) => sameValue(currentObject[key], value));
+}
+
+function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, value[key]])) as Pick<T, K>;
+}
+
+async function ignoreAlreadyExists(operation: Promise<unknown>): Promise<void> {
+  try {
+    await operation;
+  } catch (error) {
+    // Another process applied the same spec at the same moment.
+    if ((error as { code?: unknown }).code !== 6) throw error;
+  }
+}
