@@ -1,0 +1,199 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as functionsFramework from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { Firestore } from '@google-cloud/firestore';
+import type { Message, PubSub } from '@google-cloud/pubsub';
+import { inject } from 'vitest';
+import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import type { FunctionName } from '../../infra/spec.ts';
+import { createApiHandler } from '../../functions/src/admin/apiHandler.ts';
+import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
+import { createIngestHandler, type IngestDeps } from '../../functions/src/ingest/ingestHandler.ts';
+import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
+import { loadConfig } from '../../functions/src/lib/config.ts';
+import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
+import { createLogger } from '../../functions/src/lib/logger.ts';
+import { createProcessEventHandler, createRecordDeadLetterHandler } from '../../functions/src/process/handlers.ts';
+import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
+import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
+import { Runtime, type RuntimeOverrides } from '../../functions/src/runtime.ts';
+import { sleep } from '../../scripts/lib/emulators.ts';
+
+/** A project id of its own per test file: the emulators keep projects apart. */
+export function uniqueProjectId(label: string): string {
+  return `test-${label}-${randomBytes(4).toString('hex')}`;
+}
+
+export type TestPipeline = {
+  projectId: string;
+  runtime: Runtime;
+  urls: Record<FunctionName, string>;
+  apiKey: string;
+  adminToken: string;
+  pubsub: PubSub;
+  firestore: Firestore;
+  close: () => Promise<void>;
+};
+
+/**
+ * Every function served in this process on 127.0.0.1, wired to the real emulators
+ * through the spec (test retry profile), with an API key.
+ */
+export async function startTestPipeline(options: {
+  label: string;
+  env?: Record<string, string>;
+  overrides?: (runtime: Runtime) => RuntimeOverrides;
+  ingestOverrides?: (deps: IngestDeps) => IngestDeps;
+}): Promise<TestPipeline> {
+  installJsonFrameworkErrors();
+  const projectId = uniqueProjectId(options.label);
+  const adminToken = randomBytes(32).toString('base64url');
+  const env = {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
+    FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+    TRIBUTARY_ENV: 'test',
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const config = loadConfig(env);
+  const base = new Runtime(config, { logger: createLogger({ level: 'silent' }) });
+  const runtime = options.overrides
+    ? new Runtime(config, { logger: base.logger, ...options.overrides(base) })
+    : base;
+  const ingestDeps = () => (options.ingestOverrides ? options.ingestOverrides(runtime.ingestDeps()) : runtime.ingestDeps());
+  let ingestCache: IngestDeps | undefined;
+
+  const suffix = randomUUID();
+  const handlers: Record<FunctionName, () => void> = {
+    ingest: () => functionsFramework.http(`ingest-${suffix}`, createIngestHandler(() => (ingestCache ??= ingestDeps()))),
+    api: () => functionsFramework.http(`api-${suffix}`, createApiHandler(runtime.apiDeps)),
+    processEvent: () =>
+      functionsFramework.cloudEvent(`processEvent-${suffix}`, createProcessEventHandler(runtime.processDeps)),
+    recordDeadLetter: () =>
+      functionsFramework.cloudEvent(`recordDeadLetter-${suffix}`, createRecordDeadLetterHandler(runtime.deadLetterDeps)),
+  };
+  const servers: Server[] = [];
+  const ports = {} as Record<FunctionName, number>;
+  for (const [name, register] of Object.entries(handlers) as [FunctionName, () => void][]) {
+    register();
+    const server = getTestServer(`${name}-${suffix}`);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    ports[name] = (server.address() as AddressInfo).port;
+  }
+  const urls = Object.fromEntries(
+    Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`]),
+  ) as Record<FunctionName, string>;
+
+  const pubsub = createPubSub(config);
+  const firestore = createFirestore(config);
+  await applyPubSubSpec(pubsub, {
+    profile: 'test',
+    pushEndpoint: (fn, subscription) => `${urls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
+  });
+  const { key: apiKey } = await createApiKey(new FirestoreApiKeyStore(firestore), { name: 'test' });
+
+  return {
+    projectId,
+    runtime,
+    urls,
+    apiKey,
+    adminToken,
+    pubsub,
+    firestore,
+    close: async () => {
+      // Detach push endpoints first, so the emulator stops pushing into closed ports.
+      await Promise.all(
+        ['events-process', 'events-dead-letter-record'].map((name) =>
+          pubsub
+            .subscription(name)
+            .delete()
+            .catch(() => undefined),
+        ),
+      );
+      for (const server of servers) server.closeAllConnections();
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await runtime.close();
+      await Promise.all([pubsub.close(), firestore.terminate()]);
+    },
+  };
+}
+
+/** Waits until `check` returns a value, or fails with what was last seen. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
+    await sleep(options.intervalMs ?? 100);
+  }
+}
+
+export async function eventRecord(pipeline: TestPipeline, eventId: string): Promise<EventRecord | undefined> {
+  return (await new FirestoreEventStatusStore(pipeline.firestore).get(eventId))?.record;
+}
+
+export async function waitForStatus(
+  pipeline: TestPipeline,
+  eventId: string,
+  status: EventRecord['status'],
+  timeoutMs = 20_000,
+): Promise<EventRecord> {
+  return eventually(
+    async () => {
+      const record = await eventRecord(pipeline, eventId);
+      return record?.status === status ? record : undefined;
+    },
+    { timeoutMs, what: `${eventId} to be ${status}` },
+  );
+}
+
+/** Pulls what has arrived on a pull subscription until it has been quiet for `quietMs`. */
+export async function drainSubscription(
+  pubsub: PubSub,
+  subscriptionName: string,
+  options: { quietMs?: number; timeoutMs?: number; until?: (messages: Message[]) => boolean } = {},
+): Promise<Message[]> {
+  const subscription = pubsub.subscription(subscriptionName);
+  const messages: Message[] = [];
+  let last = Date.now();
+  const onMessage = (message: Message) => {
+    messages.push(message);
+    last = Date.now();
+    message.ack();
+  };
+  subscription.on('message', onMessage);
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  try {
+    while (Date.now() < deadline) {
+      if (options.until?.(messages)) break;
+      if (!options.until && Date.now() - last > (options.quietMs ?? 1500)) break;
+      await sleep(100);
+    }
+  } finally {
+    subscription.removeListener('message', onMessage);
+    await subscription.close();
+  }
+  return messages;
+}
+
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
