@@ -16,3 +16,20 @@ export function counting<T extends object>(target: T): { proxy: T; counts: Map<s
   });
   return { proxy, counts, reset: () => counts.clear() };
 }
+
+import type { OutgoingMessage, Publisher } from '../../functions/src/lib/publisher.ts';
+
+/** Counts publishes per topic through our Publisher interface. */
+export class CountingPublisher implements Publisher {
+  readonly byTopic = new Map<string, number>();
+  readonly #inner: Publisher;
+
+  constructor(inner: Publisher) {
+    this.#inner = inner;
+  }
+
+  publish(topic: string, message: OutgoingMessage): Promise<string> {
+    this.byTopic.set(topic, (this.byTopic.get(topic) ?? 0) + 1);
+    return this.#inner.publish(topic, message);
+  }
+}
