@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
  * passed explicitly, so what the config says is what the clients use.
  */
 export function createFirestore(config: Config): Firestore {
+  if (config.firestoreEmulatorHost) skipMetadataServer();
   return new Firestore({
     projectId: config.projectId,
     ignoreUndefinedProperties: true,
@@ -15,6 +16,7 @@ export function createFirestore(config: Config): Firestore {
 }
 
 export function createPubSub(config: Config): PubSub {
+  if (config.pubsubEmulatorHost) skipMetadataServer();
   return new PubSub({
     projectId: config.projectId,
     ...(config.pubsubEmulatorHost
@@ -25,4 +27,9 @@ export function createPubSub(config: Config): PubSub {
 
 function emulatorSettings(host: string): { host: string; ssl: boolean } {
   return { host, ssl: false };
+}
+
+/** Against the emulators there is no metadata server to ask for credentials. */
+function skipMetadataServer(): void {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
 }

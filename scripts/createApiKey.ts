@@ -1,0 +1,37 @@
+/**
+ * `npm run api-key:create -- --name NAME [--rate-limit N]`: creates an API key for a
+ * producer and prints it once. Only its hash is stored. Uses GOOGLE_CLOUD_PROJECT and,
+ * when set, the emulator hosts; with neither, the running local stack.
+ */
+import { parseArgs } from 'node:util';
+import { createApiKey, FirestoreApiKeyStore } from '../functions/src/ingest/apiKeys.ts';
+import { createFirestore } from '../functions/src/lib/clients.ts';
+import { loadConfig } from '../functions/src/lib/config.ts';
+import { readStackInfo } from './lib/stackInfo.ts';
+
+const { values } = parseArgs({
+  options: { name: { type: 'string' }, 'rate-limit': { type: 'string' } },
+});
+if (!values.name) {
+  console.error('usage: npm run api-key:create -- --name NAME [--rate-limit REQUESTS_PER_SECOND]');
+  process.exit(2);
+}
+const rateLimit = values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']);
+if (rateLimit !== undefined && !(rateLimit > 0)) {
+  console.error('--rate-limit must be a positive number of requests per second');
+  process.exit(2);
+}
+
+const env = { ...process.env };
+if (!env.GOOGLE_CLOUD_PROJECT && !env.FIRESTORE_EMULATOR_HOST) {
+  const info = await readStackInfo();
+  env.GOOGLE_CLOUD_PROJECT = info.projectId;
+  env.FIRESTORE_EMULATOR_HOST = info.firestoreEmulatorHost;
+}
+const firestore = createFirestore(loadConfig(env));
+const { key, keyId } = await createApiKey(new FirestoreApiKeyStore(firestore), {
+  name: values.name,
+  ...(rateLimit === undefined ? {} : { rateLimitPerSecond: rateLimit }),
+});
+await firestore.terminate();
+console.log(`Created ${keyId} (${values.name}). Keep this key now; it is not shown again:\n\n  ${key}\n`);
