@@ -1,5 +1,11 @@
 import type { PubSub } from '@google-cloud/pubsub';
-import { subscriptions, topicList, type FunctionName, type RetryProfile, type SubscriptionSpec } from './spec.ts';
+import {
+  subscriptions,
+  topicList,
+  type FunctionName,
+  type RetryProfile,
+  type SubscriptionSpec,
+} from './spec.ts';
 
 export type ApplyReport = { created: string[]; updated: string[]; unchanged: string[] };
 
@@ -89,7 +95,10 @@ function duration(seconds: number): Duration {
 }
 
 /** Fields of `desired` whose value differs from what Pub/Sub holds. */
-export function differingFields(current: Record<string, unknown>, desired: DesiredSubscription): (keyof DesiredSubscription)[] {
+export function differingFields(
+  current: Record<string, unknown>,
+  desired: DesiredSubscription,
+): (keyof DesiredSubscription)[] {
   return (Object.keys(desired) as (keyof DesiredSubscription)[]).filter(
     (field) => !sameValue(current[field], desired[field]),
   );
@@ -98,10 +107,16 @@ export function differingFields(current: Record<string, unknown>, desired: Desir
 /** Compares what we asked for against what the API returns (numbers may come back as strings). */
 function sameValue(current: unknown, desired: unknown): boolean {
   if (desired === null || typeof desired !== 'object') {
-    return String(current ?? '') === String(desired ?? '');
+    return scalarText(current) === scalarText(desired);
   }
   const currentObject = (current ?? {}) as Record<string, unknown>;
   return Object.entries(desired).every(([key, value]) => sameValue(currentObject[key], value));
+}
+
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : '';
 }
 
 function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Pick<T, K> {

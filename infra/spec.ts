@@ -73,7 +73,10 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       ackDeadlineSeconds: 60,
       messageRetentionSeconds: sevenDays,
       retry,
-      deadLetter: { topic: topics.eventsDeadLetter.name, maxDeliveryAttempts: maxProcessingAttempts },
+      deadLetter: {
+        topic: topics.eventsDeadLetter.name,
+        maxDeliveryAttempts: maxProcessingAttempts,
+      },
     },
     {
       name: 'events-dead-letter-record',

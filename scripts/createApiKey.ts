@@ -34,4 +34,6 @@ const { key, keyId } = await createApiKey(new FirestoreApiKeyStore(firestore), {
   ...(rateLimit === undefined ? {} : { rateLimitPerSecond: rateLimit }),
 });
 await firestore.terminate();
-console.log(`Created ${keyId} (${values.name}). Keep this key now; it is not shown again:\n\n  ${key}\n`);
+console.log(
+  `Created ${keyId} (${values.name}). Keep this key now; it is not shown again:\n\n  ${key}\n`,
+);

@@ -54,7 +54,9 @@ const key = randomUUID();
 const retried = sampleEvent(0);
 const first = await post('/v1/events', retried, { 'idempotency-key': key });
 const retry = await post('/v1/events', retried, { 'idempotency-key': key });
-console.log(`Idempotency-Key retry     ${first.status} then ${retry.status}, same event: ${first.body.eventId === retry.body.eventId}`);
+console.log(
+  `Idempotency-Key retry     ${first.status} then ${retry.status}, same event: ${first.body.eventId === retry.body.eventId}`,
+);
 ids.push(String(first.body.eventId));
 
 const bad = await post('/v1/events', { eventType: 'Not Valid', payload: 'x' });
@@ -64,7 +66,7 @@ const started = Date.now();
 const pending = new Set(ids);
 const statuses = new Map<string, number>();
 while (pending.size > 0 && Date.now() - started < 30_000) {
-  for (const id of [...pending]) {
+  for (const id of pending) {
     const response = await fetch(`${info.apiUrl}/v1/events/${id}`, {
       headers: { authorization: `Bearer ${info.adminToken}` },
     });
@@ -78,5 +80,7 @@ while (pending.size > 0 && Date.now() - started < 30_000) {
   if (pending.size > 0) await sleep(200);
 }
 const summary = [...statuses].map(([status, n]) => `${n} ${status}`).join(', ');
-console.log(`Followed ${ids.length} events: ${summary}${pending.size ? `, ${pending.size} still pending` : ''} (${Date.now() - started} ms)`);
+console.log(
+  `Followed ${ids.length} events: ${summary}${pending.size ? `, ${pending.size} still pending` : ''} (${Date.now() - started} ms)`,
+);
 if (pending.size > 0 || statuses.has('DEAD_LETTER')) process.exit(1);

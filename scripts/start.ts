@@ -12,7 +12,9 @@ try {
     ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
     ...(env.PUBSUB_EMULATOR_HOST ? { pubsubEmulatorHost: env.PUBSUB_EMULATOR_HOST } : {}),
     ...(env.FIRESTORE_EMULATOR_HOST ? { firestoreEmulatorHost: env.FIRESTORE_EMULATOR_HOST } : {}),
-    ...(env.TRIBUTARY_FUNCTIONS_PORT ? { functionsBasePort: Number(env.TRIBUTARY_FUNCTIONS_PORT) } : {}),
+    ...(env.TRIBUTARY_FUNCTIONS_PORT
+      ? { functionsBasePort: Number(env.TRIBUTARY_FUNCTIONS_PORT) }
+      : {}),
     ...(env.TRIBUTARY_STATE_DIR ? { stateDir: env.TRIBUTARY_STATE_DIR } : {}),
   });
 } catch (error) {

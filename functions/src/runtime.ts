@@ -50,7 +50,9 @@ export class Runtime {
   get publisher(): Publisher {
     if (this.#overrides.publisher) return this.#overrides.publisher;
     this.#pubsub ??= createPubSub(this.config);
-    this.#publisher ??= new PubSubPublisher(this.#pubsub, { timeoutMs: this.config.publishTimeoutMs });
+    this.#publisher ??= new PubSubPublisher(this.#pubsub, {
+      timeoutMs: this.config.publishTimeoutMs,
+    });
     return this.#publisher;
   }
 

@@ -11,13 +11,26 @@ export type RunningEmulator = {
 };
 
 const startArgs: Record<EmulatorKind, (hostPort: string) => string[]> = {
-  pubsub: (hostPort) => ['beta', 'emulators', 'pubsub', 'start', `--host-port=${hostPort}`, '--quiet'],
-  firestore: (hostPort) => ['emulators', 'firestore', 'start', `--host-port=${hostPort}`, '--quiet'],
+  pubsub: (hostPort) => [
+    'beta',
+    'emulators',
+    'pubsub',
+    'start',
+    `--host-port=${hostPort}`,
+    '--quiet',
+  ],
+  firestore: (hostPort) => [
+    'emulators',
+    'firestore',
+    'start',
+    `--host-port=${hostPort}`,
+    '--quiet',
+  ],
 };
 
 export const installHelp = [
   'The Google Cloud SDK with its emulator components is needed:',
-  '  Debian/Ubuntu (Google\'s apt repository): apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator google-cloud-cli-firestore-emulator default-jre',
+  "  Debian/Ubuntu (Google's apt repository): apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator google-cloud-cli-firestore-emulator default-jre",
   '  Any other install of the SDK:            gcloud components install beta pubsub-emulator cloud-firestore-emulator',
   'Or point Tributary at emulators you already run: PUBSUB_EMULATOR_HOST=host:port FIRESTORE_EMULATOR_HOST=host:port',
 ].join('\n');
@@ -29,9 +42,11 @@ export class EmulatorError extends Error {
 /** Fails with the install instructions when gcloud or Java is missing. */
 export function checkEmulatorPrerequisites(): void {
   const gcloud = spawnSync('gcloud', ['--version'], { stdio: 'ignore' });
-  if (gcloud.error || gcloud.status !== 0) throw new EmulatorError(`gcloud was not found on PATH.\n${installHelp}`);
+  if (gcloud.error || gcloud.status !== 0)
+    throw new EmulatorError(`gcloud was not found on PATH.\n${installHelp}`);
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
-  if (java.error || java.status !== 0) throw new EmulatorError(`Java was not found on PATH (the emulators need it).\n${installHelp}`);
+  if (java.error || java.status !== 0)
+    throw new EmulatorError(`Java was not found on PATH (the emulators need it).\n${installHelp}`);
 }
 
 /**
@@ -63,7 +78,9 @@ export async function startEmulator(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const stop = () => stopProcessGroup(child, exited);
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
@@ -82,12 +99,17 @@ export async function startEmulator(
 /** An emulator someone else runs; we neither start nor stop it. */
 export async function reuseEmulator(kind: EmulatorKind, host: string): Promise<RunningEmulator> {
   if (!(await answersOk(host))) {
-    throw new EmulatorError(`No ${kind} emulator answers at ${host} (from ${kind === 'pubsub' ? 'PUBSUB' : 'FIRESTORE'}_EMULATOR_HOST).`);
+    throw new EmulatorError(
+      `No ${kind} emulator answers at ${host} (from ${kind === 'pubsub' ? 'PUBSUB' : 'FIRESTORE'}_EMULATOR_HOST).`,
+    );
   }
   return { kind, host, stop: async () => {} };
 }
 
-async function stopProcessGroup(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+async function stopProcessGroup(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {

@@ -96,7 +96,8 @@ export class LocalStack {
     const emulators: RunningEmulator[] = [];
     const stopEmulators = () => Promise.all(emulators.map((emulator) => emulator.stop()));
     try {
-      if (!options.pubsubEmulatorHost || !options.firestoreEmulatorHost) checkEmulatorPrerequisites();
+      if (!options.pubsubEmulatorHost || !options.firestoreEmulatorHost)
+        checkEmulatorPrerequisites();
       const [pubsub, firestore] = await Promise.all([
         options.pubsubEmulatorHost
           ? reuseEmulator('pubsub', options.pubsubEmulatorHost)
@@ -110,7 +111,8 @@ export class LocalStack {
       const secrets = await localSecrets(stateDir);
       const base = options.functionsBasePort ?? configured.functions;
       const ports = {} as Record<FunctionName, number>;
-      for (const [index, fn] of functions.entries()) ports[fn.name] = base === 0 ? await freePort() : base + index;
+      for (const [index, fn] of functions.entries())
+        ports[fn.name] = base === 0 ? await freePort() : base + index;
 
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -169,7 +171,10 @@ export class LocalStack {
         pushEndpoint: (fn, subscription) =>
           `http://127.0.0.1:${this.#ports[fn]}/projects/${config.projectId}/topics/${subscription.topic}`,
       });
-      await createApiKey(new FirestoreApiKeyStore(firestore), { name: 'local', key: this.info.apiKey });
+      await createApiKey(new FirestoreApiKeyStore(firestore), {
+        name: 'local',
+        key: this.info.apiKey,
+      });
     } finally {
       await Promise.all([pubsub.close(), firestore.terminate()]);
     }
@@ -236,8 +241,12 @@ export class LocalStack {
 async function localSecrets(stateDir: string): Promise<{ apiKey: string; adminToken: string }> {
   const file = join(stateDir, 'secrets.json');
   try {
-    const secrets = JSON.parse(await readFile(file, 'utf8')) as { apiKey?: string; adminToken?: string };
-    if (secrets.apiKey && secrets.adminToken) return { apiKey: secrets.apiKey, adminToken: secrets.adminToken };
+    const secrets = JSON.parse(await readFile(file, 'utf8')) as {
+      apiKey?: string;
+      adminToken?: string;
+    };
+    if (secrets.apiKey && secrets.adminToken)
+      return { apiKey: secrets.apiKey, adminToken: secrets.adminToken };
   } catch {
     // first start
   }

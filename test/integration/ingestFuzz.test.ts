@@ -5,9 +5,17 @@ import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 /** Bodies a careless or hostile producer might send. */
 const nearlyValidEvent = fc.record(
   {
-    eventType: fc.oneof(fc.string(), fc.constantFrom('page.viewed', 'a.b', 'A.B', '.x', 'x.', 'a..b'), fc.integer()),
+    eventType: fc.oneof(
+      fc.string(),
+      fc.constantFrom('page.viewed', 'a.b', 'A.B', '.x', 'x.', 'a..b'),
+      fc.integer(),
+    ),
     payload: fc.oneof(fc.object(), fc.anything(), fc.constant(null)),
-    occurredAt: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.integer()),
+    occurredAt: fc.oneof(
+      fc.string(),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.integer(),
+    ),
     metadata: fc.anything(),
     siteId: fc.oneof(fc.string(), fc.integer()),
     userId: fc.string({ maxLength: 300 }),
@@ -22,15 +30,31 @@ const body = fc.oneof(
   fc.json().map((json) => Buffer.from(json)),
   fc.string().map((text) => Buffer.from(text)),
   nearlyValidEvent.map((event) => Buffer.from(JSON.stringify(event))),
-  fc.array(nearlyValidEvent, { maxLength: 8 }).map((events) => Buffer.from(JSON.stringify({ events }))),
-  fc.integer({ min: 1, max: 60 }).map((depth) => Buffer.from(`{"eventType":"a.b","payload":${'['.repeat(depth)}${']'.repeat(depth)}}`)),
+  fc
+    .array(nearlyValidEvent, { maxLength: 8 })
+    .map((events) => Buffer.from(JSON.stringify({ events }))),
+  fc
+    .integer({ min: 1, max: 60 })
+    .map((depth) =>
+      Buffer.from(`{"eventType":"a.b","payload":${'['.repeat(depth)}${']'.repeat(depth)}}`),
+    ),
 );
 
 const request = fc.record({
   path: fc.constantFrom('/v1/events', '/v1/events/batch', '/v1/events/', '/v1/other', '/'),
   method: fc.constantFrom('POST', 'POST', 'POST', 'PUT', 'GET', 'DELETE'),
-  contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', ''),
-  idempotencyKey: fc.option(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x21-\x7e]+$/.test(s)), { nil: undefined }),
+  contentType: fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/json; charset=latin1',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    '',
+  ),
+  idempotencyKey: fc.option(
+    fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x21-\x7e]+$/.test(s)),
+    { nil: undefined },
+  ),
   body,
 });
 
@@ -38,7 +62,10 @@ describe('ingest under 1,000 random malformed requests', () => {
   let pipeline: TestPipeline;
 
   beforeAll(async () => {
-    pipeline = await startTestPipeline({ label: 'fuzz', env: { RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' } });
+    pipeline = await startTestPipeline({
+      label: 'fuzz',
+      env: { RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' },
+    });
   });
   afterAll(async () => {
     await pipeline.close();

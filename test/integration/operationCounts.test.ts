@@ -4,7 +4,12 @@ import { ApiKeyAuthenticator, FirestoreApiKeyStore } from '../../functions/src/i
 import { FirestoreIdempotencyStore } from '../../functions/src/ingest/idempotency.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { counting, CountingPublisher } from '../support/counting.ts';
-import { postJson, startTestPipeline, waitForStatus, type TestPipeline } from '../support/pipeline.ts';
+import {
+  postJson,
+  startTestPipeline,
+  waitForStatus,
+  type TestPipeline,
+} from '../support/pipeline.ts';
 
 describe('what one event costs, counted through our store and publisher interfaces', () => {
   let pipeline: TestPipeline;
@@ -26,7 +31,10 @@ describe('what one event costs, counted through our store and publisher interfac
       ingestOverrides: (deps) => ({
         ...deps,
         idempotency: idempotency.proxy,
-        authenticator: new ApiKeyAuthenticator(apiKeys.proxy, { ttlSeconds: 60, negativeTtlSeconds: 5 }),
+        authenticator: new ApiKeyAuthenticator(apiKeys.proxy, {
+          ttlSeconds: 60,
+          negativeTtlSeconds: 5,
+        }),
       }),
     });
   });
@@ -39,7 +47,11 @@ describe('what one event costs, counted through our store and publisher interfac
       Array.from({ length: count }, async (_, i) => {
         const headers: Record<string, string> = { authorization: `Bearer ${pipeline.apiKey}` };
         if (withIdempotencyKey) headers['idempotency-key'] = `op-${i}`;
-        const response = await postJson(`${pipeline.urls.ingest}/v1/events`, { eventType: 'page.viewed', payload: { i } }, headers);
+        const response = await postJson(
+          `${pipeline.urls.ingest}/v1/events`,
+          { eventType: 'page.viewed', payload: { i } },
+          headers,
+        );
         expect(response.status).toBe(202);
         return ((await response.json()) as { eventId: string }).eventId;
       }),

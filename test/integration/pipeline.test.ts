@@ -43,10 +43,18 @@ describe('the pipeline on the emulators', () => {
       { authorization: `Bearer ${pipeline.apiKey}` },
     );
     expect(response.status).toBe(202);
-    const { eventId, receivedAt } = (await response.json()) as { eventId: string; receivedAt: string };
+    const { eventId, receivedAt } = (await response.json()) as {
+      eventId: string;
+      receivedAt: string;
+    };
 
     const record = await waitForStatus(pipeline, eventId, 'PROCESSED');
-    expect(record).toMatchObject({ eventType: 'page.viewed', source: 'api', attempts: 1, lastError: null });
+    expect(record).toMatchObject({
+      eventType: 'page.viewed',
+      source: 'api',
+      attempts: 1,
+      lastError: null,
+    });
     expect(record.processedAt!.getTime()).toBeGreaterThanOrEqual(new Date(receivedAt).getTime());
     expect(record.envelope).toBeNull();
 
@@ -56,7 +64,13 @@ describe('the pipeline on the emulators', () => {
     const processed = messages.filter((m) => m.attributes.eventId === eventId);
     expect(processed).toHaveLength(1);
     const body = JSON.parse(processed[0]!.data.toString()) as Record<string, unknown>;
-    expect(body).toMatchObject({ eventId, eventType: 'page.viewed', siteId: 'site-1', path: '/', payload: { title: 'Home' } });
+    expect(body).toMatchObject({
+      eventId,
+      eventType: 'page.viewed',
+      siteId: 'site-1',
+      path: '/',
+      payload: { title: 'Home' },
+    });
     expect(typeof body.processedAt).toBe('string');
   });
 
@@ -112,7 +126,10 @@ describe('an event whose processing keeps failing', () => {
     expect(dead.attempts).toBe(maxProcessingAttempts);
     expect(dead.lastError?.code).toBe('publish_failed');
     expect(dead.deadLetteredAt).toBeInstanceOf(Date);
-    expect(JSON.parse(dead.envelope!)).toMatchObject({ eventId: event.eventId, payload: event.payload });
+    expect(JSON.parse(dead.envelope!)).toMatchObject({
+      eventId: event.eventId,
+      payload: event.payload,
+    });
 
     await sleep(2000);
     expect((await eventRecord(pipeline, event.eventId))?.attempts).toBe(maxProcessingAttempts);

@@ -2,7 +2,9 @@
  * Wraps one of our interfaces and counts calls per method, so a test can say how
  * many Firestore reads and writes or Pub/Sub publishes an event cost.
  */
-export function counting<T extends object>(target: T): { proxy: T; counts: Map<string, number>; reset: () => void } {
+export function counting<T extends object>(
+  target: T,
+): { proxy: T; counts: Map<string, number>; reset: () => void } {
   const counts = new Map<string, number>();
   const proxy = new Proxy(target, {
     get(object, property, receiver) {

@@ -1,5 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { checkEmulatorPrerequisites, freePort, startEmulator } from '../../scripts/lib/emulators.ts';
+import {
+  checkEmulatorPrerequisites,
+  freePort,
+  startEmulator,
+} from '../../scripts/lib/emulators.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

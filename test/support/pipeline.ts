@@ -15,7 +15,10 @@ import { createFirestore, createPubSub } from '../../functions/src/lib/clients.t
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
-import { createProcessEventHandler, createRecordDeadLetterHandler } from '../../functions/src/process/handlers.ts';
+import {
+  createProcessEventHandler,
+  createRecordDeadLetterHandler,
+} from '../../functions/src/process/handlers.ts';
 import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { Runtime, type RuntimeOverrides } from '../../functions/src/runtime.ts';
@@ -65,17 +68,28 @@ export async function startTestPipeline(options: {
   const runtime = options.overrides
     ? new Runtime(config, { logger: base.logger, ...options.overrides(base) })
     : base;
-  const ingestDeps = () => (options.ingestOverrides ? options.ingestOverrides(runtime.ingestDeps()) : runtime.ingestDeps());
+  const ingestDeps = () =>
+    options.ingestOverrides ? options.ingestOverrides(runtime.ingestDeps()) : runtime.ingestDeps();
   let ingestCache: IngestDeps | undefined;
 
   const suffix = randomUUID();
   const handlers: Record<FunctionName, () => void> = {
-    ingest: () => functionsFramework.http(`ingest-${suffix}`, createIngestHandler(() => (ingestCache ??= ingestDeps()))),
+    ingest: () =>
+      functionsFramework.http(
+        `ingest-${suffix}`,
+        createIngestHandler(() => (ingestCache ??= ingestDeps())),
+      ),
     api: () => functionsFramework.http(`api-${suffix}`, createApiHandler(runtime.apiDeps)),
     processEvent: () =>
-      functionsFramework.cloudEvent(`processEvent-${suffix}`, createProcessEventHandler(runtime.processDeps)),
+      functionsFramework.cloudEvent(
+        `processEvent-${suffix}`,
+        createProcessEventHandler(runtime.processDeps),
+      ),
     recordDeadLetter: () =>
-      functionsFramework.cloudEvent(`recordDeadLetter-${suffix}`, createRecordDeadLetterHandler(runtime.deadLetterDeps)),
+      functionsFramework.cloudEvent(
+        `recordDeadLetter-${suffix}`,
+        createRecordDeadLetterHandler(runtime.deadLetterDeps),
+      ),
   };
   const servers: Server[] = [];
   const ports = {} as Record<FunctionName, number>;
@@ -94,7 +108,8 @@ export async function startTestPipeline(options: {
   const firestore = createFirestore(config);
   await applyPubSubSpec(pubsub, {
     profile: 'test',
-    pushEndpoint: (fn, subscription) => `${urls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
+    pushEndpoint: (fn, subscription) =>
+      `${urls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
   });
   const { key: apiKey } = await createApiKey(new FirestoreApiKeyStore(firestore), { name: 'test' });
 
@@ -117,7 +132,9 @@ export async function startTestPipeline(options: {
         ),
       );
       for (const server of servers) server.closeAllConnections();
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
       await runtime.close();
       await Promise.all([pubsub.close(), firestore.terminate()]);
     },
@@ -133,12 +150,16 @@ export async function eventually<T>(
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
     await sleep(options.intervalMs ?? 100);
   }
 }
 
-export async function eventRecord(pipeline: TestPipeline, eventId: string): Promise<EventRecord | undefined> {
+export async function eventRecord(
+  pipeline: TestPipeline,
+  eventId: string,
+): Promise<EventRecord | undefined> {
   return (await new FirestoreEventStatusStore(pipeline.firestore).get(eventId))?.record;
 }
 

@@ -38,7 +38,8 @@ export function createApiHandler(getDeps: () => ApiDeps): HttpFunction {
       if (req.method !== 'GET') throw methodNotAllowed(['GET']);
       requireAdmin(req, deps);
       const stored = await deps.events.get(decodeURIComponent(eventMatch[1] ?? ''));
-      if (!stored) throw new HttpError(404, 'not_found', 'No status is recorded for this event yet.');
+      if (!stored)
+        throw new HttpError(404, 'not_found', 'No status is recorded for this event yet.');
       res.status(200).json(presentEvent(stored.record));
     } catch (error) {
       if (error instanceof HttpError) {
@@ -54,20 +55,31 @@ export function createApiHandler(getDeps: () => ApiDeps): HttpFunction {
 function requireAdmin(req: Request, deps: ApiDeps): void {
   const token = bearerToken(req);
   if (!deps.adminToken || !token || !constantTimeEqual(token, deps.adminToken)) {
-    throw new HttpError(401, 'unauthenticated', 'Send the admin token as Authorization: Bearer <token>.', {
-      headers: { 'WWW-Authenticate': 'Bearer' },
-    });
+    throw new HttpError(
+      401,
+      'unauthenticated',
+      'Send the admin token as Authorization: Bearer <token>.',
+      {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      },
+    );
   }
 }
 
 /** Compares digests, so neither the length nor the content of the token leaks through timing. */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(a), digest(b));
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function iso(date: Date | null): string | null {
+  return date?.toISOString() ?? null;
 }
 
 export function presentEvent(record: EventRecord): Record<string, unknown> {
-  const iso = (date: Date | null) => date?.toISOString() ?? null;
   return {
     eventId: record.eventId,
     status: record.status,
@@ -82,6 +94,8 @@ export function presentEvent(record: EventRecord): Record<string, unknown> {
     deadLetteredAt: iso(record.deadLetteredAt),
     lastError: record.lastError ? { ...record.lastError, at: iso(record.lastError.at) } : null,
     processingLatencyMs:
-      record.processedAt && record.receivedAt ? record.processedAt.getTime() - record.receivedAt.getTime() : null,
+      record.processedAt && record.receivedAt
+        ? record.processedAt.getTime() - record.receivedAt.getTime()
+        : null,
   };
 }

@@ -55,10 +55,17 @@ export async function acceptEvent(
       return { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` };
     }
     if (claim.kind === 'exists') {
-      if (claim.record.bodyHash !== bodyHash) return { kind: 'conflict', eventId: claim.record.eventId };
+      if (claim.record.bodyHash !== bodyHash)
+        return { kind: 'conflict', eventId: claim.record.eventId };
       eventId = claim.record.eventId;
       duplicate = true;
-      return publish(input, producer, { eventId, receivedAt: claim.record.receivedAt }, duplicate, deps);
+      return publish(
+        input,
+        producer,
+        { eventId, receivedAt: claim.record.receivedAt },
+        duplicate,
+        deps,
+      );
     }
   }
   return publish(input, producer, { eventId, receivedAt }, duplicate, deps);
@@ -71,7 +78,11 @@ async function publish(
   duplicate: boolean,
   deps: AcceptDeps,
 ): Promise<AcceptOutcome> {
-  const envelope = toEnvelope(input, { ...identity, producer: producer.keyId, source: producer.source });
+  const envelope = toEnvelope(input, {
+    ...identity,
+    producer: producer.keyId,
+    source: producer.source,
+  });
   try {
     await deps.publisher.publish(topics.events.name, encodeEnvelope(envelope));
   } catch (error) {

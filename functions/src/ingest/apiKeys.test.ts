@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKeyAuthenticator, createApiKey, hashApiKey, type ApiKey, type ApiKeyStore } from './apiKeys.ts';
+import {
+  ApiKeyAuthenticator,
+  createApiKey,
+  hashApiKey,
+  type ApiKey,
+  type ApiKeyStore,
+} from './apiKeys.ts';
 
 class MemoryKeyStore implements ApiKeyStore {
   readonly keys = new Map<string, ApiKey>();
@@ -28,8 +34,14 @@ describe('API keys', () => {
     let now = 0;
     const store = new MemoryKeyStore();
     const { key } = await createApiKey(store, { name: 'shop' });
-    const authenticator = new ApiKeyAuthenticator(store, { ttlSeconds: 60, negativeTtlSeconds: 5, now: () => now });
-    const results = await Promise.all(Array.from({ length: 10 }, () => authenticator.authenticate(key)));
+    const authenticator = new ApiKeyAuthenticator(store, {
+      ttlSeconds: 60,
+      negativeTtlSeconds: 5,
+      now: () => now,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => authenticator.authenticate(key)),
+    );
     expect(results.every((r) => r?.name === 'shop')).toBe(true);
     expect(store.reads).toBe(1);
     now = 61_000;
@@ -40,14 +52,23 @@ describe('API keys', () => {
   it('refuse unknown and revoked keys, remembering unknown ones briefly', async () => {
     let now = 0;
     const store = new MemoryKeyStore();
-    const authenticator = new ApiKeyAuthenticator(store, { ttlSeconds: 60, negativeTtlSeconds: 5, now: () => now });
+    const authenticator = new ApiKeyAuthenticator(store, {
+      ttlSeconds: 60,
+      negativeTtlSeconds: 5,
+      now: () => now,
+    });
     expect(await authenticator.authenticate('trb_nope')).toBeUndefined();
     expect(await authenticator.authenticate('trb_nope')).toBeUndefined();
     expect(store.reads).toBe(1);
     const { key } = await createApiKey(store, { name: 'late' });
     now = 6000;
     expect(await authenticator.authenticate(key)).toBeDefined();
-    store.keys.set(hashApiKey('trb_revoked'), { keyId: 'key_r', name: 'r', rateLimitPerSecond: null, revoked: true });
+    store.keys.set(hashApiKey('trb_revoked'), {
+      keyId: 'key_r',
+      name: 'r',
+      rateLimitPerSecond: null,
+      revoked: true,
+    });
     expect(await authenticator.authenticate('trb_revoked')).toBeUndefined();
   });
 });

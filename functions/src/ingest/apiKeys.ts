@@ -45,20 +45,24 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
     return {
       keyId: String(data.keyId),
       name: String(data.name),
-      rateLimitPerSecond: typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
+      rateLimitPerSecond:
+        typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
       revoked: data.revokedAt !== null && data.revokedAt !== undefined,
     };
   }
 
   async create(hash: string, key: ApiKey & { createdAt: Date; prefix: string }): Promise<void> {
-    await this.#firestore.collection(collections.apiKeys.name).doc(hash).set({
-      keyId: key.keyId,
-      name: key.name,
-      prefix: key.prefix,
-      rateLimitPerSecond: key.rateLimitPerSecond,
-      createdAt: key.createdAt,
-      revokedAt: key.revoked ? key.createdAt : null,
-    });
+    await this.#firestore
+      .collection(collections.apiKeys.name)
+      .doc(hash)
+      .set({
+        keyId: key.keyId,
+        name: key.name,
+        prefix: key.prefix,
+        rateLimitPerSecond: key.rateLimitPerSecond,
+        createdAt: key.createdAt,
+        revokedAt: key.revoked ? key.createdAt : null,
+      });
   }
 }
 

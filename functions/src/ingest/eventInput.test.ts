@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { batchItemSchema, canonicalJson, eventInputSchema, exceedsDepth, toEnvelope, validateEventInput } from './eventInput.ts';
+import {
+  batchItemSchema,
+  canonicalJson,
+  eventInputSchema,
+  exceedsDepth,
+  toEnvelope,
+  validateEventInput,
+} from './eventInput.ts';
 
 const valid = { eventType: 'page.viewed', payload: { title: 'Home' } };
 const validate = (raw: unknown, max = 1_000_000) => validateEventInput(raw, eventInputSchema, max);
@@ -7,7 +14,17 @@ const validate = (raw: unknown, max = 1_000_000) => validateEventInput(raw, even
 describe('event input', () => {
   it.each([
     ['a minimal event', valid],
-    ['every optional field', { ...valid, occurredAt: '2026-01-02T03:04:05+02:00', metadata: { a: 1 }, siteId: 's', userId: 'u', path: '/x?y=1' }],
+    [
+      'every optional field',
+      {
+        ...valid,
+        occurredAt: '2026-01-02T03:04:05+02:00',
+        metadata: { a: 1 },
+        siteId: 's',
+        userId: 'u',
+        path: '/x?y=1',
+      },
+    ],
     ['a three-segment type', { ...valid, eventType: 'workspace.login.login_success' }],
   ])('accepts %s', (_, event) => {
     expect(validate(event).ok).toBe(true);
@@ -27,7 +44,8 @@ describe('event input', () => {
   ])('rejects %s, naming the field', (_, event, field) => {
     const result = validate(event);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors.map((e) => e.field)).toContain(field);
+    const fields = result.ok ? [] : result.errors.map((e) => e.field);
+    expect(fields).toContain(field);
   });
 
   it('flags an event over the size limit as too large', () => {
@@ -44,7 +62,9 @@ describe('event input', () => {
   });
 
   it('lets batch items carry an idempotency key', () => {
-    expect(validateEventInput({ ...valid, idempotencyKey: 'k' }, batchItemSchema, 1000).ok).toBe(true);
+    expect(validateEventInput({ ...valid, idempotencyKey: 'k' }, batchItemSchema, 1000).ok).toBe(
+      true,
+    );
     expect(validate({ ...valid, idempotencyKey: 'k' }).ok).toBe(false);
   });
 });
@@ -59,10 +79,17 @@ describe('canonicalJson', () => {
 });
 
 describe('toEnvelope', () => {
-  const identity = { eventId: 'id', receivedAt: '2026-01-02T03:04:05.000Z', producer: 'key_1', source: 'api' };
+  const identity = {
+    eventId: 'id',
+    receivedAt: '2026-01-02T03:04:05.000Z',
+    producer: 'key_1',
+    source: 'api',
+  };
 
   it('defaults occurredAt to the time of receipt and normalizes it to UTC', () => {
     expect(toEnvelope(valid, identity).occurredAt).toBe(identity.receivedAt);
-    expect(toEnvelope({ ...valid, occurredAt: '2026-01-02T05:00:00+02:00' }, identity).occurredAt).toBe('2026-01-02T03:00:00.000Z');
+    expect(
+      toEnvelope({ ...valid, occurredAt: '2026-01-02T05:00:00+02:00' }, identity).occurredAt,
+    ).toBe('2026-01-02T03:00:00.000Z');
   });
 });

@@ -31,7 +31,8 @@ export const batchItemSchema = eventInputSchema.extend({
 
 export type BatchItem = z.infer<typeof batchItemSchema>;
 
-export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[]; tooLarge: boolean };
+export type Validated<T> =
+  { ok: true; value: T } | { ok: false; errors: FieldError[]; tooLarge: boolean };
 
 /** Validates one event: shape, nesting depth, and serialized size. */
 export function validateEventInput<T extends EventInput>(
@@ -40,7 +41,11 @@ export function validateEventInput<T extends EventInput>(
   maxEventBytes: number,
 ): Validated<T> {
   if (exceedsDepth(raw, maxJsonDepth)) {
-    return { ok: false, tooLarge: false, errors: [{ field: '(root)', message: `nested deeper than ${maxJsonDepth} levels` }] };
+    return {
+      ok: false,
+      tooLarge: false,
+      errors: [{ field: '(root)', message: `nested deeper than ${maxJsonDepth} levels` }],
+    };
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) return { ok: false, tooLarge: false, errors: fieldErrors(parsed.error) };
@@ -49,7 +54,12 @@ export function validateEventInput<T extends EventInput>(
     return {
       ok: false,
       tooLarge: true,
-      errors: [{ field: '(root)', message: `event is ${size} bytes; at most ${maxEventBytes} are accepted` }],
+      errors: [
+        {
+          field: '(root)',
+          message: `event is ${size} bytes; at most ${maxEventBytes} are accepted`,
+        },
+      ],
     };
   }
   return { ok: true, value: parsed.data };
@@ -58,7 +68,10 @@ export function validateEventInput<T extends EventInput>(
 export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.slice(0, 20).map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : '(root)',
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : issue.message,
   }));
 }
 

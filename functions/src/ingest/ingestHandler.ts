@@ -85,12 +85,19 @@ async function authenticate(req: Request, deps: IngestDeps): Promise<ApiKey> {
 
 function enforceRateLimit(key: ApiKey, deps: IngestDeps): void {
   const perSecond = key.rateLimitPerSecond ?? deps.limits.rateLimitPerSecond;
-  const burst = key.rateLimitPerSecond ? Math.max(1, key.rateLimitPerSecond * 2) : deps.limits.rateLimitBurst;
+  const burst = key.rateLimitPerSecond
+    ? Math.max(1, key.rateLimitPerSecond * 2)
+    : deps.limits.rateLimitBurst;
   const decision = deps.rateLimiter.take(key.keyId, { perSecond, burst });
   if (!decision.allowed) {
-    throw new HttpError(429, 'rate_limited', `Rate limit of ${perSecond} requests per second exceeded.`, {
-      headers: { 'Retry-After': String(decision.retryAfterSeconds) },
-    });
+    throw new HttpError(
+      429,
+      'rate_limited',
+      `Rate limit of ${perSecond} requests per second exceeded.`,
+      {
+        headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+      },
+    );
   }
 }
 
@@ -102,12 +109,15 @@ async function ingestOne(
   deps: IngestDeps,
   log: Logger,
 ): Promise<void> {
-  if (bodyBytes > deps.limits.maxEventBytes) throw tooLarge(`An event is at most ${deps.limits.maxEventBytes} bytes.`);
+  if (bodyBytes > deps.limits.maxEventBytes)
+    throw tooLarge(`An event is at most ${deps.limits.maxEventBytes} bytes.`);
   const idempotencyKey = readIdempotencyKey(req);
   const validated = validateEventInput(req.body, eventInputSchema, deps.limits.maxEventBytes);
   if (!validated.ok) {
     if (validated.tooLarge) throw tooLarge(validated.errors[0]?.message ?? 'Too large.');
-    throw new HttpError(400, 'invalid_event', 'The event is invalid.', { fields: validated.errors });
+    throw new HttpError(400, 'invalid_event', 'The event is invalid.', {
+      fields: validated.errors,
+    });
   }
   const outcome = await acceptEvent(validated.value, producerOf(apiKey), idempotencyKey, deps);
   logOutcome(log, apiKey, validated.value.eventType, outcome);
@@ -116,12 +126,21 @@ async function ingestOne(
       res.status(202).json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt });
       return;
     case 'duplicate':
-      res.status(200).json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt, duplicate: true });
+      res
+        .status(200)
+        .json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt, duplicate: true });
       return;
     case 'conflict':
-      throw new HttpError(409, 'idempotency_conflict', 'This Idempotency-Key was already used with a different event.');
+      throw new HttpError(
+        409,
+        'idempotency_conflict',
+        'This Idempotency-Key was already used with a different event.',
+      );
     case 'unavailable':
-      throw unavailable(deps, 'The event could not be queued; retry with the same Idempotency-Key.');
+      throw unavailable(
+        deps,
+        'The event could not be queued; retry with the same Idempotency-Key.',
+      );
   }
 }
 
@@ -149,7 +168,9 @@ async function ingestBatch(
   }
   if (items.length === 0 || items.length > maxBatchEvents) {
     throw new HttpError(400, 'invalid_batch', `A batch holds 1 to ${maxBatchEvents} events.`, {
-      fields: [{ field: 'events', message: `has ${items.length} items; 1 to ${maxBatchEvents} allowed` }],
+      fields: [
+        { field: 'events', message: `has ${items.length} items; 1 to ${maxBatchEvents} allowed` },
+      ],
     });
   }
   const producer = producerOf(apiKey);
@@ -163,7 +184,8 @@ async function ingestBatch(
       return { index, status: outcome.kind, eventId: outcome.eventId };
     }),
   );
-  const count = (status: BatchResult['status']) => results.filter((r) => r.status === status).length;
+  const count = (status: BatchResult['status']) =>
+    results.filter((r) => r.status === status).length;
   const summary = {
     accepted: count('accepted') + count('duplicate'),
     rejected: count('rejected') + count('conflict'),
@@ -182,9 +204,14 @@ function readIdempotencyKey(req: Request): string | undefined {
   if (value === undefined) return undefined;
   const key = Array.isArray(value) ? value[0] : value;
   if (!key || key.length > 255) {
-    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters.', {
-      fields: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
-    });
+    throw new HttpError(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1 to 255 characters.',
+      {
+        fields: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
+      },
+    );
   }
   return key;
 }
@@ -205,6 +232,7 @@ function unavailable(deps: IngestDeps, message: string): HttpError {
 
 function logOutcome(log: Logger, apiKey: ApiKey, eventType: string, outcome: AcceptOutcome): void {
   const fields = { keyId: apiKey.keyId, eventType, outcome: outcome.kind };
-  if (outcome.kind === 'unavailable') log.warn({ ...fields, reason: outcome.reason }, 'event not queued');
+  if (outcome.kind === 'unavailable')
+    log.warn({ ...fields, reason: outcome.reason }, 'event not queued');
   else log.debug({ ...fields, eventId: outcome.eventId }, 'event ingested');
 }

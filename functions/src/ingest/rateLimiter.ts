@@ -18,7 +18,10 @@ export class TokenBucketRateLimiter {
   take(key: string, limit: { perSecond: number; burst: number }, cost = 1): RateDecision {
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: limit.burst, updatedAt: now };
-    const refilled = Math.min(limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.perSecond);
+    const refilled = Math.min(
+      limit.burst,
+      bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.perSecond,
+    );
     if (refilled >= cost) {
       this.#buckets.set(key, { tokens: refilled - cost, updatedAt: now });
       return { allowed: true };

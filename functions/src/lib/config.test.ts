@@ -4,11 +4,19 @@ import { ConfigError, loadConfig } from './config.ts';
 describe('loadConfig', () => {
   it('applies defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ projectId: 'tributary-local', environment: 'production', maxBatchEvents: 500 });
+    expect(config).toMatchObject({
+      projectId: 'tributary-local',
+      environment: 'production',
+      maxBatchEvents: 500,
+    });
   });
 
   it('reads and coerces variables', () => {
-    const config = loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', RATE_LIMIT_PER_SECOND: '7', TRIBUTARY_ENV: 'local' });
+    const config = loadConfig({
+      GOOGLE_CLOUD_PROJECT: 'p',
+      RATE_LIMIT_PER_SECOND: '7',
+      TRIBUTARY_ENV: 'local',
+    });
     expect(config).toMatchObject({ projectId: 'p', rateLimitPerSecond: 7, environment: 'local' });
   });
 

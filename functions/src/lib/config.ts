@@ -6,7 +6,9 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const configSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default(defaults.projectId),
   TRIBUTARY_ENV: z.enum(['production', 'local', 'test']).default('production'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(defaults.logLevel),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default(defaults.logLevel),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   /** Bearer token of the operators' API. Required by the `api` function. */
@@ -50,7 +52,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;

@@ -20,14 +20,24 @@ describe('event envelope', () => {
 
   it.each([
     ['data that is not JSON', Buffer.from('nope'), 'not JSON'],
-    ['an envelope without eventId', Buffer.from(JSON.stringify({ ...envelope, eventId: undefined })), 'eventId'],
+    [
+      'an envelope without eventId',
+      Buffer.from(JSON.stringify({ ...envelope, eventId: undefined })),
+      'eventId',
+    ],
   ])('reports %s, keeping the attributed id', (_, data, reason) => {
     const decoded = decodeEnvelope(data, { eventId: envelope.eventId });
-    expect(decoded).toMatchObject({ ok: false, eventId: envelope.eventId });
-    if (!decoded.ok) expect(decoded.reason).toContain(reason);
+    expect(decoded).toMatchObject({
+      ok: false,
+      eventId: envelope.eventId,
+      reason: expect.stringContaining(reason),
+    });
   });
 
   it('ignores an attributed id that is not a UUID', () => {
-    expect(decodeEnvelope(Buffer.from('x'), { eventId: '../../x' })).toMatchObject({ ok: false, eventId: undefined });
+    expect(decodeEnvelope(Buffer.from('x'), { eventId: '../../x' })).toMatchObject({
+      ok: false,
+      eventId: undefined,
+    });
   });
 });

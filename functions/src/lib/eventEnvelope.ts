@@ -44,7 +44,8 @@ export function decodeEnvelope(
   attributes: Record<string, string> | undefined,
 ): DecodedEnvelope {
   const attributedId = attributes?.eventId;
-  const eventId = attributedId && z.uuid().safeParse(attributedId).success ? attributedId : undefined;
+  const eventId =
+    attributedId && z.uuid().safeParse(attributedId).success ? attributedId : undefined;
   let json: unknown;
   try {
     json = JSON.parse(data.toString('utf8'));
@@ -55,7 +56,11 @@ export function decodeEnvelope(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') || '(root)';
-    return { ok: false, eventId, reason: `invalid envelope: ${field}: ${issue?.message ?? 'invalid'}` };
+    return {
+      ok: false,
+      eventId,
+      reason: `invalid envelope: ${field}: ${issue?.message ?? 'invalid'}`,
+    };
   }
   return { ok: true, envelope: parsed.data };
 }

@@ -17,7 +17,8 @@ export function installJsonFrameworkErrors(): void {
   if (application.__tributaryJsonErrors) return;
   const originalHandle = application.handle;
   application.handle = function handle(this: unknown, req, res, callback) {
-    const finish = callback ?? ((error?: unknown) => answerFrameworkError(res as express.Response, error));
+    const finish =
+      callback ?? ((error?: unknown) => answerFrameworkError(res as express.Response, error));
     originalHandle.call(this, req, res, finish);
   };
   application.__tributaryJsonErrors = true;
@@ -35,14 +36,17 @@ function answerFrameworkError(res: express.Response, error: unknown): void {
 
 function frameworkErrorStatus(error: unknown): number {
   if (error === undefined) return 404;
-  const status = (error as { status?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  const status =
+    (error as { status?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
 function describeFrameworkError(status: number, error: unknown): { code: string; message: string } {
   const type = (error as { type?: unknown } | undefined)?.type;
-  if (type === 'entity.parse.failed') return { code: 'invalid_json', message: 'The body is not valid JSON.' };
-  if (type === 'entity.too.large') return { code: 'payload_too_large', message: 'The body is too large.' };
+  if (type === 'entity.parse.failed')
+    return { code: 'invalid_json', message: 'The body is not valid JSON.' };
+  if (type === 'entity.too.large')
+    return { code: 'payload_too_large', message: 'The body is too large.' };
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return { code: 'unsupported_media_type', message: 'Unsupported body encoding or charset.' };
   }

@@ -10,7 +10,15 @@ function capture(): { lines: () => Record<string, unknown>[]; stream: Writable }
       callback();
     },
   });
-  return { stream, lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('logger', () => {
@@ -23,9 +31,18 @@ describe('logger', () => {
   it('never writes keys, tokens, secrets or payloads', () => {
     const out = capture();
     const log = createLogger({ level: 'debug', destination: out.stream });
-    log.info({ apiKey: 'trb_secret1', authorization: 'Bearer trb_secret2', event: { payload: { card: '4111' } }, secret: 's3' }, 'x');
+    log.info(
+      {
+        apiKey: 'trb_secret1',
+        authorization: 'Bearer trb_secret2',
+        event: { payload: { card: '4111' } },
+        secret: 's3',
+      },
+      'x',
+    );
     const text = JSON.stringify(out.lines());
-    for (const secret of ['trb_secret1', 'trb_secret2', '4111', 's3']) expect(text).not.toContain(secret);
+    for (const secret of ['trb_secret1', 'trb_secret2', '4111', 's3'])
+      expect(text).not.toContain(secret);
   });
 });
 
@@ -34,7 +51,9 @@ describe('traceFields', () => {
     expect(traceFields({ 'x-cloud-trace-context': 'abc123/1;o=1' }, 'p')).toEqual({
       'logging.googleapis.com/trace': 'projects/p/traces/abc123',
     });
-    expect(traceFields({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, 'p')).toEqual({
+    expect(
+      traceFields({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, 'p'),
+    ).toEqual({
       'logging.googleapis.com/trace': 'projects/p/traces/4bf92f3577b34da6a3ce929d0e0e4736',
     });
     expect(traceFields({ 'x-cloud-trace-context': '<script>' }, 'p')).toEqual({});

@@ -17,7 +17,10 @@ const severityByLevel: Record<string, string> = {
  * field that links a line to its request. Credentials never reach a log line: the
  * paths below are censored wherever they appear.
  */
-export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  level: string;
+  destination?: pino.DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,

@@ -22,7 +22,12 @@ const envelope: EventEnvelope = {
 };
 
 function recordWith(status: EventStatus, attempts = 1): EventRecord {
-  const failed = failedRecord(undefined, envelope, { code: 'publish_failed', message: 'down' }, context);
+  const failed = failedRecord(
+    undefined,
+    envelope,
+    { code: 'publish_failed', message: 'down' },
+    context,
+  );
   return { ...failed, status, attempts };
 }
 
@@ -40,13 +45,29 @@ describe('decideProcessing', () => {
 describe('transitions', () => {
   it('first success: PROCESSED after one attempt, no body kept, expiry set', () => {
     const record = processedRecord(undefined, envelope, context);
-    expect(record).toMatchObject({ status: 'PROCESSED', attempts: 1, processedAt: now, envelope: null, lastError: null });
+    expect(record).toMatchObject({
+      status: 'PROCESSED',
+      attempts: 1,
+      processedAt: now,
+      envelope: null,
+      lastError: null,
+    });
     expect(record.expireAt.getTime() - now.getTime()).toBe(30 * 86_400_000);
   });
 
   it('failure counts attempts and keeps the body for replay', () => {
-    const first = failedRecord(undefined, envelope, { code: 'publish_failed', message: 'down' }, context);
-    const second = failedRecord(first, envelope, { code: 'publish_failed', message: 'still down' }, context);
+    const first = failedRecord(
+      undefined,
+      envelope,
+      { code: 'publish_failed', message: 'down' },
+      context,
+    );
+    const second = failedRecord(
+      first,
+      envelope,
+      { code: 'publish_failed', message: 'still down' },
+      context,
+    );
     expect(second).toMatchObject({ status: 'FAILED', attempts: 2, failedAt: now });
     expect(second.lastError).toEqual({ code: 'publish_failed', message: 'still down', at: now });
     expect(JSON.parse(second.envelope!)).toEqual(envelope);
@@ -77,10 +98,19 @@ describe('transitions', () => {
       'message-42',
       undefined,
       undefined,
-      { error: { code: 'invalid_message', message: 'not JSON' }, rawMessage: 'garbage', countsAsAttempt: true },
+      {
+        error: { code: 'invalid_message', message: 'not JSON' },
+        rawMessage: 'garbage',
+        countsAsAttempt: true,
+      },
       context,
     );
-    expect(record).toMatchObject({ status: 'DEAD_LETTER', attempts: 1, envelope: 'garbage', eventType: null });
+    expect(record).toMatchObject({
+      status: 'DEAD_LETTER',
+      attempts: 1,
+      envelope: 'garbage',
+      eventType: null,
+    });
     expect(record.lastError?.code).toBe('invalid_message');
   });
 });

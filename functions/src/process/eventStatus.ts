@@ -35,8 +35,7 @@ export type EventRecord = {
 };
 
 export type ProcessingDecision =
-  | { kind: 'process' }
-  | { kind: 'skip'; reason: 'already_processed' | 'dead_lettered' };
+  { kind: 'process' } | { kind: 'skip'; reason: 'already_processed' | 'dead_lettered' };
 
 /** What to do with a delivery, given what Firestore already knows of the event. */
 export function decideProcessing(current: EventRecord | undefined): ProcessingDecision {

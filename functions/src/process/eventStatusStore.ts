@@ -1,4 +1,9 @@
-import { Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentSnapshot,
+  type Firestore,
+} from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
 import type { EventRecord } from './eventStatus.ts';
 
@@ -33,11 +38,15 @@ export class FirestoreEventStatusStore implements EventStatusStore {
     return { record: fromSnapshot(snapshot), version: { updateTime: snapshot.updateTime } };
   }
 
-  async put(next: EventRecord, expected: RecordVersion | undefined): Promise<'written' | 'conflict'> {
+  async put(
+    next: EventRecord,
+    expected: RecordVersion | undefined,
+  ): Promise<'written' | 'conflict'> {
     const doc = this.#doc(next.eventId);
     try {
-      if (expected) await doc.update({ ...next }, { lastUpdateTime: expected.updateTime });
-      else await doc.create(next);
+      if (expected)
+        await doc.update(toDocument(next, 'update'), { lastUpdateTime: expected.updateTime });
+      else await doc.create(toDocument(next, 'create'));
       return 'written';
     } catch (error) {
       if (isConflict(error)) return 'conflict';
@@ -50,6 +59,19 @@ export class FirestoreEventStatusStore implements EventStatusStore {
   }
 }
 
+/**
+ * Empty fields are left out rather than stored as null: a processed event then carries
+ * no failure fields at all, so indexes and queries on them hold failed events only.
+ */
+function toDocument(record: EventRecord, mode: 'create' | 'update'): Record<string, unknown> {
+  const document: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(record)) {
+    if (value !== null) document[field] = value;
+    else if (mode === 'update') document[field] = FieldValue.delete();
+  }
+  return document;
+}
+
 function isConflict(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === ALREADY_EXISTS || code === FAILED_PRECONDITION;
@@ -57,7 +79,6 @@ function isConflict(error: unknown): boolean {
 
 function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
   const data = snapshot.data() ?? {};
-  const date = (value: unknown): Date | null => (value instanceof Timestamp ? value.toDate() : null);
   const lastError = data.lastError as { code: string; message: string; at: unknown } | null;
   return {
     eventId: snapshot.id,
@@ -76,4 +97,8 @@ function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
     updatedAt: date(data.updatedAt) ?? new Date(0),
     expireAt: date(data.expireAt) ?? new Date(0),
   };
+}
+
+function date(value: unknown): Date | null {
+  return value instanceof Timestamp ? value.toDate() : null;
 }

@@ -13,7 +13,7 @@ function subscriber<Deps extends { logger: Logger }>(
   name: string,
   getDeps: () => Deps,
   handle: (message: PushedMessage, deps: Deps) => Promise<{ kind: string }>,
-): CloudEventFunction<unknown> {
+): CloudEventFunction {
   return async (event: CloudEvent<unknown>) => {
     const deps = getDeps();
     let message: PushedMessage;
@@ -23,7 +23,10 @@ function subscriber<Deps extends { logger: Logger }>(
       deps.logger.error({ err: error, ceId: event.id }, `${name}: unreadable push acknowledged`);
       return;
     }
-    const log = deps.logger.child({ messageId: message.messageId, eventId: message.attributes.eventId });
+    const log = deps.logger.child({
+      messageId: message.messageId,
+      eventId: message.attributes.eventId,
+    });
     try {
       const outcome = await handle(message, { ...deps, logger: log });
       log.debug({ outcome: outcome.kind }, `${name} done`);
@@ -37,11 +40,10 @@ function subscriber<Deps extends { logger: Logger }>(
   };
 }
 
-export function createProcessEventHandler(getDeps: () => ProcessDeps): CloudEventFunction<unknown> {
+export function createProcessEventHandler(getDeps: () => ProcessDeps): CloudEventFunction {
   return subscriber('processEvent', getDeps, processEvent);
 }
 
-export function createRecordDeadLetterHandler(getDeps: () => DeadLetterDeps): CloudEventFunction<unknown> {
+export function createRecordDeadLetterHandler(getDeps: () => DeadLetterDeps): CloudEventFunction {
   return subscriber('recordDeadLetter', getDeps, recordDeadLetter);
 }
-

@@ -33,7 +33,10 @@ const maxConflictRounds = 5;
  * Processes one delivery of an event. Returns when the delivery may be acknowledged;
  * throws a retriable PipelineError when Pub/Sub should deliver it again.
  */
-export async function processEvent(message: PushedMessage, deps: ProcessDeps): Promise<ProcessOutcome> {
+export async function processEvent(
+  message: PushedMessage,
+  deps: ProcessDeps,
+): Promise<ProcessOutcome> {
   const decoded = decodeEnvelope(message.data, message.attributes);
   if (!decoded.ok) return rejectInvalidMessage(message, decoded, deps);
   const { envelope } = decoded;
@@ -98,7 +101,10 @@ async function rejectInvalidMessage(
     );
     if ((await deps.store.put(record, stored?.version)) === 'written') break;
   }
-  deps.logger.warn({ eventId, messageId: message.messageId, reason: decoded.reason }, 'invalid message dead-lettered');
+  deps.logger.warn(
+    { eventId, messageId: message.messageId, reason: decoded.reason },
+    'invalid message dead-lettered',
+  );
   return { kind: 'rejected', eventId, reason: decoded.reason };
 }
 

@@ -27,7 +27,7 @@ export function readPushedMessage(event: CloudEvent<unknown>): PushedMessage {
     });
   }
   return {
-    messageId: String(message.messageId ?? event.id),
+    messageId: message.messageId ?? event.id,
     data: Buffer.from(message.data ?? '', 'base64'),
     attributes: message.attributes ?? {},
     publishTime: message.publishTime,

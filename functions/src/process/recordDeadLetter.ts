@@ -26,12 +26,16 @@ export async function recordDeadLetter(
 ): Promise<DeadLetterOutcome> {
   const decoded = decodeEnvelope(message.data, message.attributes);
   const envelope = decoded.ok ? decoded.envelope : undefined;
-  const eventId = envelope?.eventId ?? (decoded.ok ? undefined : decoded.eventId) ?? `message-${message.messageId}`;
+  const eventId =
+    envelope?.eventId ??
+    (decoded.ok ? undefined : decoded.eventId) ??
+    `message-${message.messageId}`;
 
   for (;;) {
     const stored = await deps.store.get(eventId);
     // A late success (its acknowledgement lost) can precede the dead-letter copy.
-    if (stored?.record.status === 'PROCESSED') return { kind: 'skipped', eventId, reason: 'already_processed' };
+    if (stored?.record.status === 'PROCESSED')
+      return { kind: 'skipped', eventId, reason: 'already_processed' };
     if (stored?.record.status === 'DEAD_LETTER') {
       return { kind: 'skipped', eventId, reason: 'already_dead_lettered' };
     }
@@ -47,7 +51,10 @@ export async function recordDeadLetter(
       transitionContext(deps),
     );
     if ((await deps.store.put(record, stored?.version)) === 'written') {
-      deps.logger.warn({ eventId, attempts: record.attempts, lastError: record.lastError?.code }, 'event dead-lettered');
+      deps.logger.warn(
+        { eventId, attempts: record.attempts, lastError: record.lastError?.code },
+        'event dead-lettered',
+      );
       return { kind: 'recorded', eventId, attempts: record.attempts };
     }
   }
