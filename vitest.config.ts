@@ -4,6 +4,7 @@ const emulators = './test/support/emulatorsSetup.ts';
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summaryReporter.ts'],
     projects: [
       {
         test: {
