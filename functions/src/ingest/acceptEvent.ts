@@ -37,8 +37,7 @@ export async function acceptEvent(
   deps: AcceptDeps,
 ): Promise<AcceptOutcome> {
   const receivedAt = deps.now().toISOString();
-  let eventId = (deps.newEventId ?? randomUUID)();
-  let duplicate = false;
+  const eventId = (deps.newEventId ?? randomUUID)();
 
   if (idempotencyKey !== undefined) {
     const bodyHash = fingerprint(canonicalJson(input));
@@ -57,18 +56,11 @@ export async function acceptEvent(
     if (claim.kind === 'exists') {
       if (claim.record.bodyHash !== bodyHash)
         return { kind: 'conflict', eventId: claim.record.eventId };
-      eventId = claim.record.eventId;
-      duplicate = true;
-      return publish(
-        input,
-        producer,
-        { eventId, receivedAt: claim.record.receivedAt },
-        duplicate,
-        deps,
-      );
+      const original = { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt };
+      return publish(input, producer, original, true, deps);
     }
   }
-  return publish(input, producer, { eventId, receivedAt }, duplicate, deps);
+  return publish(input, producer, { eventId, receivedAt }, false, deps);
 }
 
 async function publish(

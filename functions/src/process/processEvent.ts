@@ -27,7 +27,7 @@ export type ProcessOutcome =
   | { kind: 'rejected'; eventId: string | undefined; reason: string };
 
 // Each conflict means another delivery changed the record first; a few re-reads settle it.
-const maxConflictRounds = 5;
+export const maxConflictRounds = 5;
 
 /**
  * Processes one delivery of an event. Returns when the delivery may be acknowledged;

@@ -2,7 +2,8 @@ import { decodeEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
 import { deadLetterRecord } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
-import { transitionContext } from './processEvent.ts';
+import { maxConflictRounds, transitionContext } from './processEvent.ts';
+import { PipelineError } from '../lib/errors.ts';
 import type { PushedMessage } from './pubsubMessage.ts';
 
 export type DeadLetterDeps = {
@@ -31,7 +32,7 @@ export async function recordDeadLetter(
     (decoded.ok ? undefined : decoded.eventId) ??
     `message-${message.messageId}`;
 
-  for (;;) {
+  for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.store.get(eventId);
     // A late success (its acknowledgement lost) can precede the dead-letter copy.
     if (stored?.record.status === 'PROCESSED')
@@ -58,4 +59,7 @@ export async function recordDeadLetter(
       return { kind: 'recorded', eventId, attempts: record.attempts };
     }
   }
+  throw new PipelineError('contention', `Event ${eventId} kept changing under us.`, {
+    retriable: true,
+  });
 }

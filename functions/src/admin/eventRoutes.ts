@@ -1,0 +1,44 @@
+import { HttpError } from '../lib/http.ts';
+import type { Route } from '../lib/router.ts';
+import type { EventRecord } from '../process/eventStatus.ts';
+import type { ApiDeps } from './apiHandler.ts';
+
+/** One event's status, for operators. */
+export const eventRoutes: Route<ApiDeps>[] = [
+  {
+    method: 'GET',
+    path: '/v1/events/:eventId',
+    role: 'admin',
+    handle: async ({ res, params }, deps) => {
+      const stored = await deps.events.get(params.eventId ?? '');
+      if (!stored)
+        throw new HttpError(404, 'not_found', 'No status is recorded for this event yet.');
+      res.status(200).json(presentEvent(stored.record));
+    },
+  },
+];
+
+export function presentEvent(record: EventRecord): Record<string, unknown> {
+  return {
+    eventId: record.eventId,
+    status: record.status,
+    eventType: record.eventType,
+    source: record.source,
+    producer: record.producer,
+    attempts: record.attempts,
+    receivedAt: iso(record.receivedAt),
+    occurredAt: iso(record.occurredAt),
+    processedAt: iso(record.processedAt),
+    failedAt: iso(record.failedAt),
+    deadLetteredAt: iso(record.deadLetteredAt),
+    lastError: record.lastError ? { ...record.lastError, at: iso(record.lastError.at) } : null,
+    processingLatencyMs:
+      record.processedAt && record.receivedAt
+        ? record.processedAt.getTime() - record.receivedAt.getTime()
+        : null,
+  };
+}
+
+function iso(date: Date | null): string | null {
+  return date?.toISOString() ?? null;
+}

@@ -1,0 +1,63 @@
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { HttpError, methodNotAllowed, notFound, routePath } from './http.ts';
+import type { Logger } from './logger.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who may call a route: anyone, or an operator with the admin token. */
+export type Role = 'public' | 'admin';
+
+export type RouteContext = {
+  req: Request;
+  res: Response;
+  params: Record<string, string>;
+  log: Logger;
+};
+
+/** One route of an HTTP function: `path` segments starting with `:` are parameters. */
+export type Route<Deps> = {
+  method: Method;
+  path: string;
+  role: Role;
+  handle: (context: RouteContext, deps: Deps) => Promise<void> | void;
+};
+
+export type RouteMatch<Deps> = { route: Route<Deps>; params: Record<string, string> };
+
+/** The route for a request, or 404 (no such path) / 405 (path exists, other method). */
+export function matchRoute<Deps>(routes: readonly Route<Deps>[], req: Request): RouteMatch<Deps> {
+  const path = routePath(req);
+  const segments = path.split('/');
+  const allowed: Method[] = [];
+  for (const route of routes) {
+    const params = matchPath(route.path.split('/'), segments);
+    if (!params) continue;
+    if (route.method === req.method) return { route, params };
+    allowed.push(route.method);
+  }
+  if (allowed.length > 0) throw methodNotAllowed(allowed);
+  throw notFound(path);
+}
+
+function matchPath(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, part] of pattern.entries()) {
+    const segment = segments[index] ?? '';
+    if (part.startsWith(':')) {
+      if (segment === '') return undefined;
+      try {
+        params[part.slice(1)] = decodeURIComponent(segment);
+      } catch {
+        throw new HttpError(
+          400,
+          'invalid_path',
+          `Path segment ${index} is not valid URL encoding.`,
+        );
+      }
+    } else if (part !== segment) {
+      return undefined;
+    }
+  }
+  return params;
+}
