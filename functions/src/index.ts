@@ -1,16 +1,14 @@
 import * as functions from '@google-cloud/functions-framework';
-import { createApiHandler } from './admin/apiHandler.ts';
-import { createIngestHandler } from './ingest/ingestHandler.ts';
+import { entryPoints } from './entryPoints.ts';
 import { loadConfig } from './lib/config.ts';
 import { installJsonFrameworkErrors } from './lib/frameworkErrors.ts';
-import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
 import { Runtime } from './runtime.ts';
 
 installJsonFrameworkErrors();
 
 export const runtime = new Runtime(loadConfig());
 
-functions.http('ingest', createIngestHandler(runtime.ingestDeps));
-functions.http('api', createApiHandler(runtime.apiDeps));
-functions.cloudEvent('processEvent', createProcessEventHandler(runtime.processDeps));
-functions.cloudEvent('recordDeadLetter', createRecordDeadLetterHandler(runtime.deadLetterDeps));
+for (const [name, entry] of Object.entries(entryPoints(runtime))) {
+  if (entry.signature === 'http') functions.http(name, entry.handler);
+  else functions.cloudEvent(name, entry.handler);
+}

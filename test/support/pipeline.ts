@@ -8,17 +8,13 @@ import type { Message, PubSub } from '@google-cloud/pubsub';
 import { inject } from 'vitest';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
 import type { FunctionName } from '../../infra/spec.ts';
-import { createApiHandler } from '../../functions/src/admin/apiHandler.ts';
+import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createIngestHandler, type IngestDeps } from '../../functions/src/ingest/ingestHandler.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
-import {
-  createProcessEventHandler,
-  createRecordDeadLetterHandler,
-} from '../../functions/src/process/handlers.ts';
 import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { Runtime, type RuntimeOverrides } from '../../functions/src/runtime.ts';
@@ -73,29 +69,18 @@ export async function startTestPipeline(options: {
   let ingestCache: IngestDeps | undefined;
 
   const suffix = randomUUID();
-  const handlers: Record<FunctionName, () => void> = {
-    ingest: () =>
-      functionsFramework.http(
-        `ingest-${suffix}`,
-        createIngestHandler(() => (ingestCache ??= ingestDeps())),
-      ),
-    api: () => functionsFramework.http(`api-${suffix}`, createApiHandler(runtime.apiDeps)),
-    processEvent: () =>
-      functionsFramework.cloudEvent(
-        `processEvent-${suffix}`,
-        createProcessEventHandler(runtime.processDeps),
-      ),
-    recordDeadLetter: () =>
-      functionsFramework.cloudEvent(
-        `recordDeadLetter-${suffix}`,
-        createRecordDeadLetterHandler(runtime.deadLetterDeps),
-      ),
+  const entries = entryPoints(runtime);
+  entries.ingest = {
+    signature: 'http',
+    handler: createIngestHandler(() => (ingestCache ??= ingestDeps())),
   };
   const servers: Server[] = [];
   const ports = {} as Record<FunctionName, number>;
-  for (const [name, register] of Object.entries(handlers) as [FunctionName, () => void][]) {
-    register();
-    const server = getTestServer(`${name}-${suffix}`);
+  for (const [name, entry] of Object.entries(entries) as [FunctionName, EntryPoint][]) {
+    const registered = `${name}-${suffix}`;
+    if (entry.signature === 'http') functionsFramework.http(registered, entry.handler);
+    else functionsFramework.cloudEvent(registered, entry.handler);
+    const server = getTestServer(registered);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     servers.push(server);
     ports[name] = (server.address() as AddressInfo).port;

@@ -1,0 +1,26 @@
+import type { CloudEventFunction, HttpFunction } from '@google-cloud/functions-framework';
+import type { FunctionName } from '../../infra/spec.ts';
+import { createApiHandler } from './admin/apiHandler.ts';
+import { createIngestHandler } from './ingest/ingestHandler.ts';
+import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
+import type { Runtime } from './runtime.ts';
+
+export type EntryPoint =
+  | { signature: 'http'; handler: HttpFunction }
+  | { signature: 'cloudevent'; handler: CloudEventFunction };
+
+/** Every function the spec declares, with its handler. A function missing here fails typechecking. */
+export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> {
+  return {
+    ingest: { signature: 'http', handler: createIngestHandler(runtime.ingestDeps) },
+    api: { signature: 'http', handler: createApiHandler(runtime.apiDeps) },
+    processEvent: {
+      signature: 'cloudevent',
+      handler: createProcessEventHandler(runtime.processDeps),
+    },
+    recordDeadLetter: {
+      signature: 'cloudevent',
+      handler: createRecordDeadLetterHandler(runtime.deadLetterDeps),
+    },
+  };
+}
