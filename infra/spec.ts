@@ -143,6 +143,37 @@ export const functions: readonly FunctionSpec[] = [
   },
 ];
 
+/** A Cloud Scheduler job: publishes `data` to `topic` on the cron schedule (the local stack runs the same jobs). */
+export type ScheduleSpec = {
+  name: string;
+  description: string;
+  cron: string;
+  timeZone: string;
+  topic: string;
+  data: Record<string, unknown>;
+};
+
+export const schedules: readonly ScheduleSpec[] = [];
+
+export type ColumnSpec = {
+  name: string;
+  type: 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL' | 'TIMESTAMP' | 'DATE' | 'JSON';
+  mode: 'REQUIRED' | 'NULLABLE';
+  description: string;
+};
+
+/** A warehouse table: BigQuery in the cloud, the same table in DuckDB locally. */
+export type TableSpec = {
+  dataset: string;
+  name: string;
+  description: string;
+  columns: ColumnSpec[];
+  partition: { field: string; type: 'DAY' };
+  clustering: string[];
+};
+
+export const warehouseTables: readonly TableSpec[] = [];
+
 export function topicList(): TopicSpec[] {
   return Object.values(topics);
 }
