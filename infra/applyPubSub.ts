@@ -9,10 +9,14 @@ import {
 
 export type ApplyReport = { created: string[]; updated: string[]; unchanged: string[] };
 
+export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
+
 export type ApplyOptions = {
   profile: RetryProfile;
   /** Where a push subscription delivers for a function; the local stack's or the cloud's URL. */
   pushEndpoint: (fn: FunctionName, subscription: SubscriptionSpec) => string;
+  /** In the cloud, pushes carry an OIDC token of this identity for this audience. */
+  pushAuth?: (fn: FunctionName) => { serviceAccountEmail: string; audience: string };
 };
 
 /**
@@ -22,39 +26,47 @@ export type ApplyOptions = {
 export async function applyPubSubSpec(pubsub: PubSub, options: ApplyOptions): Promise<ApplyReport> {
   const report: ApplyReport = { created: [], updated: [], unchanged: [] };
   for (const spec of topicList()) {
-    const topic = pubsub.topic(spec.name);
-    const [exists] = await topic.exists();
-    if (exists) report.unchanged.push(`topic/${spec.name}`);
-    else {
-      await ignoreAlreadyExists(topic.create());
-      report.created.push(`topic/${spec.name}`);
-    }
+    report[await ensureTopic(pubsub, spec.name)].push(`topic/${spec.name}`);
   }
   for (const spec of subscriptions(options.profile)) {
     const desired = desiredSubscription(pubsub, spec, options);
-    const subscription = pubsub.subscription(spec.name);
-    const [exists] = await subscription.exists();
-    if (!exists) {
-      await ignoreAlreadyExists(pubsub.topic(spec.topic).createSubscription(spec.name, desired));
-      report.created.push(`subscription/${spec.name}`);
-      continue;
-    }
-    const [current] = await subscription.getMetadata();
-    const differences = differingFields(current as unknown as Record<string, unknown>, desired);
-    if (differences.length === 0) {
-      report.unchanged.push(`subscription/${spec.name}`);
-      continue;
-    }
-    await subscription.setMetadata(pick(desired, differences));
-    report.updated.push(`subscription/${spec.name}`);
+    report[await ensureSubscription(pubsub, spec, desired)].push(`subscription/${spec.name}`);
   }
   return report;
 }
 
-type DesiredSubscription = {
+export async function ensureTopic(pubsub: PubSub, name: string): Promise<ApplyOutcome> {
+  const topic = pubsub.topic(name);
+  const [exists] = await topic.exists();
+  if (exists) return 'unchanged';
+  await ignoreAlreadyExists(topic.create());
+  return 'created';
+}
+
+export async function ensureSubscription(
+  pubsub: PubSub,
+  spec: SubscriptionSpec,
+  desired: DesiredSubscription,
+): Promise<ApplyOutcome> {
+  const subscription = pubsub.subscription(spec.name);
+  const [exists] = await subscription.exists();
+  if (!exists) {
+    await ignoreAlreadyExists(pubsub.topic(spec.topic).createSubscription(spec.name, desired));
+    return 'created';
+  }
+  const [current] = await subscription.getMetadata();
+  const differences = differingFields(current as unknown as Record<string, unknown>, desired);
+  if (differences.length === 0) return 'unchanged';
+  await subscription.setMetadata(pick(desired, differences));
+  return 'updated';
+}
+
+export type DesiredSubscription = {
   ackDeadlineSeconds: number;
   messageRetentionDuration: { seconds: number };
-  pushConfig: { pushEndpoint: string } | Record<string, never>;
+  pushConfig:
+    | { pushEndpoint: string; oidcToken?: { serviceAccountEmail: string; audience: string } }
+    | Record<string, never>;
   retryPolicy?: { minimumBackoff: Duration; maximumBackoff: Duration };
   deadLetterPolicy?: { deadLetterTopic: string; maxDeliveryAttempts: number };
 };
@@ -69,7 +81,12 @@ export function desiredSubscription(
   return {
     ackDeadlineSeconds: spec.ackDeadlineSeconds,
     messageRetentionDuration: { seconds: spec.messageRetentionSeconds },
-    pushConfig: spec.pushTo ? { pushEndpoint: options.pushEndpoint(spec.pushTo, spec) } : {},
+    pushConfig: spec.pushTo
+      ? {
+          pushEndpoint: options.pushEndpoint(spec.pushTo, spec),
+          ...(options.pushAuth ? { oidcToken: options.pushAuth(spec.pushTo) } : {}),
+        }
+      : {},
     ...(spec.retry
       ? {
           retryPolicy: {

@@ -31,8 +31,39 @@ export type FunctionSpec = {
   minInstances: number;
   maxInstances: number;
   concurrency: number;
-  secrets: string[];
+  /** Environment variables filled from Secret Manager (see `secrets`). */
+  secrets: SecretName[];
+  /** The identity it runs as; its permissions follow from the lines below. */
+  serviceAccount: ServiceAccountName;
+  /** Topics it publishes to and subscriptions it pulls from. */
+  publishes: string[];
+  pulls: string[];
+  /** What it does with the warehouse dataset. */
+  warehouse?: 'read' | 'write';
 };
+
+/** Identities the functions run as, one per role, each with the least it needs. */
+export const serviceAccounts = {
+  ingest: { id: 'tributary-ingest', purpose: 'runs ingest: publishes events, reads API keys' },
+  processor: {
+    id: 'tributary-processor',
+    purpose: 'runs the subscribers: records status, publishes downstream, loads the warehouse',
+  },
+  api: { id: 'tributary-api', purpose: "runs the operators' API" },
+  pushInvoker: {
+    id: 'tributary-push-invoker',
+    purpose: 'signs the OIDC tokens of our push subscriptions; may only invoke the push functions',
+  },
+} as const;
+
+export type ServiceAccountName = keyof typeof serviceAccounts;
+
+/** Secrets in Secret Manager, by the environment variable they fill. */
+export const secrets = {
+  ADMIN_TOKEN: { secretId: 'tributary-admin-token', generate: 'token' },
+} as const satisfies Record<string, { secretId: string; generate: 'token' | 'aes-256-key' }>;
+
+export type SecretName = keyof typeof secrets;
 
 export const topics = {
   events: { name: 'events', purpose: 'accepted events, published by ingest' },
@@ -107,6 +138,9 @@ export const functions: readonly FunctionSpec[] = [
     maxInstances: 100,
     concurrency: 80,
     secrets: [],
+    serviceAccount: 'ingest',
+    publishes: [topics.events.name],
+    pulls: [],
   },
   {
     name: 'api',
@@ -118,6 +152,9 @@ export const functions: readonly FunctionSpec[] = [
     maxInstances: 10,
     concurrency: 40,
     secrets: ['ADMIN_TOKEN'],
+    serviceAccount: 'api',
+    publishes: [topics.events.name],
+    pulls: [],
   },
   {
     name: 'processEvent',
@@ -129,6 +166,9 @@ export const functions: readonly FunctionSpec[] = [
     maxInstances: 100,
     concurrency: 80,
     secrets: [],
+    serviceAccount: 'processor',
+    publishes: [topics.eventsProcessed.name],
+    pulls: [],
   },
   {
     name: 'recordDeadLetter',
@@ -140,6 +180,9 @@ export const functions: readonly FunctionSpec[] = [
     maxInstances: 10,
     concurrency: 80,
     secrets: [],
+    serviceAccount: 'processor',
+    publishes: [],
+    pulls: [],
   },
 ];
 
