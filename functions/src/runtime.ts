@@ -32,6 +32,7 @@ export class Runtime {
   #firestore: Firestore | undefined;
   #pubsub: PubSub | undefined;
   #publisher: PubSubPublisher | undefined;
+  #subscriberPublisher: PubSubPublisher | undefined;
   #ingest: IngestDeps | undefined;
   #process: ProcessDeps | undefined;
   #api: ApiDeps | undefined;
@@ -47,13 +48,29 @@ export class Runtime {
     return this.#firestore;
   }
 
+  /** For HTTP functions, where many requests publish at once. */
   get publisher(): Publisher {
     if (this.#overrides.publisher) return this.#overrides.publisher;
-    this.#pubsub ??= createPubSub(this.config);
-    this.#publisher ??= new PubSubPublisher(this.#pubsub, {
+    this.#publisher ??= new PubSubPublisher(this.#pubSubClient(), {
       timeoutMs: this.config.publishTimeoutMs,
+      batchWindowMs: defaults.publishBatchMaxMilliseconds,
     });
     return this.#publisher;
+  }
+
+  /** For subscribers, whose acknowledgement waits for the publish. */
+  get subscriberPublisher(): Publisher {
+    if (this.#overrides.publisher) return this.#overrides.publisher;
+    this.#subscriberPublisher ??= new PubSubPublisher(this.#pubSubClient(), {
+      timeoutMs: this.config.publishTimeoutMs,
+      batchWindowMs: defaults.subscriberPublishBatchMaxMilliseconds,
+    });
+    return this.#subscriberPublisher;
+  }
+
+  #pubSubClient(): PubSub {
+    this.#pubsub ??= createPubSub(this.config);
+    return this.#pubsub;
   }
 
   get events(): EventStatusStore {
@@ -89,7 +106,7 @@ export class Runtime {
   processDeps = (): ProcessDeps => {
     this.#process ??= {
       store: this.events,
-      publisher: this.publisher,
+      publisher: this.subscriberPublisher,
       now: () => new Date(),
       ttlDays: this.config.eventTtlDays,
       logger: this.logger,
@@ -111,7 +128,7 @@ export class Runtime {
 
   /** Sends what the publisher still holds and closes the clients. */
   async close(): Promise<void> {
-    await this.#publisher?.flush();
+    await Promise.all([this.#publisher?.flush(), this.#subscriberPublisher?.flush()]);
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }
 }

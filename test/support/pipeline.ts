@@ -45,14 +45,18 @@ export async function startTestPipeline(options: {
   env?: Record<string, string>;
   overrides?: (runtime: Runtime) => RuntimeOverrides;
   ingestOverrides?: (deps: IngestDeps) => IngestDeps;
+  /** Outside vitest (benchmarks), the emulators to use. */
+  emulatorHosts?: { pubsub: string; firestore: string };
+  /** Wraps each function's entry point, e.g. to count invocations. */
+  wrapEntry?: (name: FunctionName, entry: EntryPoint) => EntryPoint;
 }): Promise<TestPipeline> {
   installJsonFrameworkErrors();
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
   const env = {
     GOOGLE_CLOUD_PROJECT: projectId,
-    PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
-    FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+    PUBSUB_EMULATOR_HOST: options.emulatorHosts?.pubsub ?? inject('pubsubEmulatorHost'),
+    FIRESTORE_EMULATOR_HOST: options.emulatorHosts?.firestore ?? inject('firestoreEmulatorHost'),
     TRIBUTARY_ENV: 'test',
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
@@ -76,7 +80,8 @@ export async function startTestPipeline(options: {
   };
   const servers: Server[] = [];
   const ports = {} as Record<FunctionName, number>;
-  for (const [name, entry] of Object.entries(entries) as [FunctionName, EntryPoint][]) {
+  for (const [name, original] of Object.entries(entries) as [FunctionName, EntryPoint][]) {
+    const entry = options.wrapEntry ? options.wrapEntry(name, original) : original;
     const registered = `${name}-${suffix}`;
     if (entry.signature === 'http') functionsFramework.http(registered, entry.handler);
     else functionsFramework.cloudEvent(registered, entry.handler);

@@ -33,8 +33,10 @@ export const defaults = {
   publishTimeoutMs: 10_000,
   /** Seconds a producer is told to wait after a 503. */
   retryAfterSeconds: 5,
-  /** Publisher batching: a short window keeps single-event latency low while
-   * concurrent requests share one publish RPC. */
+  /** Publisher batching: concurrent ingest requests share one publish call if they
+   * arrive within the window; subscribers, which publish on the way to their
+   * acknowledgement, wait at most the shorter window. */
   publishBatchMaxMessages: 500,
   publishBatchMaxMilliseconds: 5,
+  subscriberPublishBatchMaxMilliseconds: 1,
 } as const;

@@ -14,9 +14,17 @@ export class PubSubPublisher implements Publisher {
   readonly #timeoutMs: number;
   readonly #topics = new Map<string, Topic>();
 
-  constructor(pubsub: PubSub, options: { timeoutMs: number }) {
+  readonly #batchWindowMs: number;
+
+  /**
+   * `batchWindowMs`: how long a message may wait for others to share its publish call.
+   * Worth it where many requests publish at once (ingest); pure latency where a few
+   * deliveries at a time each wait for their publish (subscribers).
+   */
+  constructor(pubsub: PubSub, options: { timeoutMs: number; batchWindowMs: number }) {
     this.#pubsub = pubsub;
     this.#timeoutMs = options.timeoutMs;
+    this.#batchWindowMs = options.batchWindowMs;
   }
 
   async publish(topicName: string, message: OutgoingMessage): Promise<string> {
@@ -38,7 +46,7 @@ export class PubSubPublisher implements Publisher {
       topic = this.#pubsub.topic(name, {
         batching: {
           maxMessages: defaults.publishBatchMaxMessages,
-          maxMilliseconds: defaults.publishBatchMaxMilliseconds,
+          maxMilliseconds: this.#batchWindowMs,
         },
         // The client's own retries stop at our deadline, so a dead emulator or an
         // outage becomes a 503 instead of a hanging request.

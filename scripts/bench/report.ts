@@ -1,0 +1,239 @@
+import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
+
+export type HttpScenario = {
+  requestsPerSecond: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+};
+
+export type BenchResult = {
+  measuredAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
+  floor: HttpScenario;
+  ingestSingle: HttpScenario & { ratioToFloor: number };
+  ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
+  endToEnd: {
+    events: number;
+    eventsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    warehouse: { eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
+  };
+  sustained: {
+    targetPerSecond: number;
+    seconds: number;
+    events: number;
+    p50Ms: number;
+    p99Ms: number;
+  };
+  opsPerEvent: OpsPerEvent & {
+    withIdempotencyKey: { firestoreWrites: number; firestoreReads: number };
+    warehouseWriteCalls: number | null;
+    rowsPerWarehouseCall: number | null;
+  };
+  cpuSecondsPerEvent: Record<string, number>;
+  costPerMillionEvents: CostBreakdown;
+  monthlyCost: { at1000PerSecond: number; at10000PerSecond: number };
+  targets: { name: string; target: string; measured: string; met: boolean }[];
+};
+
+export function renderMarkdown(result: BenchResult): string {
+  const lines = [
+    `# Benchmark, ${result.measuredAt}`,
+    '',
+    `${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGib} GiB, Node ${result.machine.node}; everything on 127.0.0.1 against the emulators.`,
+    '',
+    row(['scenario', 'events/s', 'requests/s', 'p50 ms', 'p99 ms', 'note']),
+    row(['---', '---:', '---:', '---:', '---:', '---']),
+    row([
+      'bare framework (floor)',
+      '',
+      result.floor.requestsPerSecond,
+      result.floor.p50Ms,
+      result.floor.p99Ms,
+      '202 and nothing else',
+    ]),
+    row([
+      'POST /v1/events',
+      result.ingestSingle.eventsPerSecond,
+      result.ingestSingle.requestsPerSecond,
+      result.ingestSingle.p50Ms,
+      result.ingestSingle.p99Ms,
+      `${result.ingestSingle.ratioToFloor}× the floor`,
+    ]),
+    row([
+      'POST /v1/events/batch (500)',
+      result.ingestBatch.eventsPerSecond,
+      result.ingestBatch.requestsPerSecond,
+      result.ingestBatch.p50Ms,
+      result.ingestBatch.p99Ms,
+      `${result.ingestBatch.ratioToRawPublish}× raw client publish (${result.ingestBatch.rawPublishPerSecond}/s)`,
+    ]),
+    row([
+      'end to end, 202 → PROCESSED',
+      result.endToEnd.eventsPerSecond,
+      '',
+      result.endToEnd.p50Ms,
+      result.endToEnd.p99Ms,
+      `${result.endToEnd.events} events`,
+    ]),
+    ...(result.endToEnd.warehouse
+      ? [
+          row([
+            'end to end, 202 → warehouse',
+            result.endToEnd.warehouse.eventsPerSecond,
+            '',
+            result.endToEnd.warehouse.p50Ms,
+            result.endToEnd.warehouse.p99Ms,
+            '',
+          ]),
+        ]
+      : []),
+    row([
+      `sustained ${result.sustained.targetPerSecond}/s for ${result.sustained.seconds} s`,
+      result.sustained.targetPerSecond,
+      '',
+      result.sustained.p50Ms,
+      result.sustained.p99Ms,
+      `${result.sustained.events} events, 202 → PROCESSED`,
+    ]),
+    '',
+    '## Operations per event',
+    '',
+    row([
+      'Firestore reads',
+      'Firestore writes',
+      'writes with Idempotency-Key',
+      'TTL deletes',
+      'Pub/Sub publishes',
+      'Pub/Sub deliveries',
+      'function invocations',
+      'warehouse calls',
+      'rows per call',
+    ]),
+    row(Array(9).fill('---:')),
+    row([
+      result.opsPerEvent.firestoreReads,
+      result.opsPerEvent.firestoreWrites,
+      result.opsPerEvent.withIdempotencyKey.firestoreWrites,
+      result.opsPerEvent.firestoreTtlDeletes,
+      result.opsPerEvent.pubsubPublishes,
+      result.opsPerEvent.pubsubDeliveries,
+      result.opsPerEvent.functionInvocations,
+      result.opsPerEvent.warehouseWriteCalls ?? 'n/a',
+      result.opsPerEvent.rowsPerWarehouseCall ?? 'n/a',
+    ]),
+    '',
+    '## Cost per million events (list prices)',
+    '',
+    row([
+      'functions',
+      'Pub/Sub',
+      'Firestore',
+      'warehouse',
+      'total',
+      'a month at 1,000/s',
+      'a month at 10,000/s',
+    ]),
+    row(Array(7).fill('---:')),
+    row([
+      usd(result.costPerMillionEvents.functions),
+      usd(result.costPerMillionEvents.pubsub),
+      usd(result.costPerMillionEvents.firestore),
+      usd(result.costPerMillionEvents.warehouse),
+      usd(result.costPerMillionEvents.total),
+      usd(result.monthlyCost.at1000PerSecond, 0),
+      usd(result.monthlyCost.at10000PerSecond, 0),
+    ]),
+    '',
+    '## Targets',
+    '',
+    row(['target', 'wanted', 'measured', 'met']),
+    row(['---', '---', '---', '---']),
+    ...result.targets.map((t) => row([t.name, t.target, t.measured, t.met ? 'yes' : '**no**'])),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function row(cells: (string | number)[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function usd(value: number, digits = 2): string {
+  return `$${value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}
+
+/** Two bar charts side by side: events per second, and p50/p99 latency, per scenario. */
+export function renderChart(result: BenchResult): string {
+  const scenarios = [
+    {
+      name: 'floor (req/s)',
+      rate: result.floor.requestsPerSecond,
+      p50: result.floor.p50Ms,
+      p99: result.floor.p99Ms,
+    },
+    {
+      name: 'ingest single',
+      rate: result.ingestSingle.eventsPerSecond,
+      p50: result.ingestSingle.p50Ms,
+      p99: result.ingestSingle.p99Ms,
+    },
+    {
+      name: 'ingest batch',
+      rate: result.ingestBatch.eventsPerSecond,
+      p50: result.ingestBatch.p50Ms,
+      p99: result.ingestBatch.p99Ms,
+    },
+    {
+      name: 'end to end',
+      rate: result.endToEnd.eventsPerSecond,
+      p50: result.endToEnd.p50Ms,
+      p99: result.endToEnd.p99Ms,
+    },
+    {
+      name: `sustained ${result.sustained.targetPerSecond}/s`,
+      rate: result.sustained.targetPerSecond,
+      p50: result.sustained.p50Ms,
+      p99: result.sustained.p99Ms,
+    },
+  ];
+  const rowHeight = 34;
+  const top = 50;
+  const labelWidth = 130;
+  const barWidth = 300;
+  const height = top + scenarios.length * rowHeight + 20;
+  const maxRate = Math.max(...scenarios.map((s) => s.rate), 1);
+  const maxLatency = Math.max(...scenarios.map((s) => s.p99), 1);
+  const bars = scenarios
+    .map((s, i) => {
+      const y = top + i * rowHeight;
+      const rateWidth = (s.rate / maxRate) * barWidth;
+      const p50Width = (s.p50 / maxLatency) * barWidth;
+      const p99Width = (s.p99 / maxLatency) * barWidth;
+      const right = labelWidth + barWidth + 120;
+      return [
+        `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escapeXml(s.name)}</text>`,
+        `<rect x="${labelWidth}" y="${y + 4}" width="${rateWidth.toFixed(1)}" height="16" fill="#2f6fdf"/>`,
+        `<text x="${labelWidth + rateWidth + 4}" y="${y + 16}">${Math.round(s.rate)}</text>`,
+        `<rect x="${right}" y="${y + 2}" width="${p99Width.toFixed(1)}" height="10" fill="#e8a33d"/>`,
+        `<rect x="${right}" y="${y + 13}" width="${p50Width.toFixed(1)}" height="10" fill="#3a9b5c"/>`,
+        `<text x="${right + p99Width + 4}" y="${y + 16}">${s.p50} / ${s.p99} ms</text>`,
+      ].join('');
+    })
+    .join('\n');
+  const width = labelWidth + 2 * barWidth + 260;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="${labelWidth}" y="24" font-weight="bold">events per second</text>
+<text x="${labelWidth + barWidth + 120}" y="24" font-weight="bold">latency p50 (green) / p99 (orange)</text>
+${bars}
+</svg>
+`;
+}
+
+function escapeXml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
