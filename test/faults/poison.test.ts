@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { topics } from '../../infra/spec.ts';
+import { recordFault } from './faultLedger.ts';
+import { statusesOf, startStack, waitUntilProcessed, type StackHarness } from './stackHarness.ts';
+import { sleep } from '../../scripts/lib/emulators.ts';
+
+/** Messages that can never be processed, mixed into healthy traffic. */
+const poisons = (eventId: string): Buffer[] => [
+  Buffer.from('not json at all'),
+  Buffer.from(JSON.stringify({ eventId, eventType: 'NOT VALID', payload: {} })),
+  Buffer.from(
+    JSON.stringify({ eventId, eventType: 'a.b', payload: 'not an object', occurredAt: 'x' }),
+  ),
+  Buffer.from([0xff, 0xfe, 0x00, 0x7b]),
+];
+
+describe('poison messages in healthy traffic', () => {
+  let harness: StackHarness;
+
+  beforeAll(async () => {
+    harness = await startStack({
+      label: 'poison',
+      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
+      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    });
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('dead-letters every poison message at its first attempt and processes every healthy event', async () => {
+    const { stack, pubsub, firestore } = harness;
+    const topic = pubsub.topic(topics.events.name);
+    const poisonIds: string[] = [];
+    const healthyIds: string[] = [];
+    for (let round = 0; round < 25; round += 1) {
+      const events = Array.from({ length: 20 }, (_, i) => ({
+        eventType: 'page.viewed',
+        payload: { round, i },
+      }));
+      const response = await fetch(`${stack.info.ingestUrl}/v1/events/batch`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.info.apiKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ events }),
+      });
+      const body = (await response.json()) as { results: { eventId: string }[] };
+      healthyIds.push(...body.results.map((r) => r.eventId));
+      const poisonId = randomUUID();
+      const data = poisons(poisonId)[round % 4]!;
+      await topic.publishMessage({ data, attributes: { eventId: poisonId } });
+      poisonIds.push(poisonId);
+    }
+
+    const healthy = await waitUntilProcessed(firestore, healthyIds, 180_000);
+    let poisoned = await statusesOf(firestore, poisonIds);
+    for (
+      let i = 0;
+      i < 60 && [...poisoned.values()].filter((s) => s === 'DEAD_LETTER').length < poisonIds.length;
+      i += 1
+    ) {
+      await sleep(500);
+      poisoned = await statusesOf(firestore, poisonIds);
+    }
+    const attempts = await Promise.all(
+      poisonIds.map(
+        async (id) =>
+          (await firestore.collection('events').doc(id).get()).get('attempts') as number,
+      ),
+    );
+    const lost = healthyIds.filter((id) => healthy.get(id) !== 'PROCESSED').length;
+    recordFault(inject('faultLedger'), {
+      scenario: 'poison messages mixed in',
+      faultsInjected: poisonIds.length,
+      eventsSent: healthyIds.length,
+      lost,
+      duplicated: 0,
+      serverErrorsOnBadInput: 0,
+      note: `${[...poisoned.values()].filter((s) => s === 'DEAD_LETTER').length}/${poisonIds.length} poison messages DEAD_LETTER after 1 attempt`,
+    });
+    expect(lost).toBe(0);
+    expect(poisonIds.map((id) => poisoned.get(id))).toEqual(poisonIds.map(() => 'DEAD_LETTER'));
+    expect(attempts).toEqual(poisonIds.map(() => 1));
+  });
+});

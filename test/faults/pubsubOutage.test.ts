@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import {
+  freePort,
+  sleep,
+  startEmulator,
+  type RunningEmulator,
+} from '../../scripts/lib/emulators.ts';
+import { recordFault } from './faultLedger.ts';
+import {
+  leakedSecrets,
+  sendEvent,
+  startStack,
+  waitUntilProcessed,
+  type SendResult,
+  type StackHarness,
+} from './stackHarness.ts';
+
+/**
+ * Pub/Sub goes away while producers keep sending. The emulator keeps its state in
+ * memory only (unlike Pub/Sub), so what was accepted before the outage is processed
+ * before it starts, and the spec is applied again after the restart.
+ */
+describe('a Pub/Sub outage while producers keep sending', () => {
+  let emulator: RunningEmulator;
+  let port: number;
+  let harness: StackHarness;
+  const environment = {
+    PUBLISH_TIMEOUT_MS: process.env.PUBLISH_TIMEOUT_MS,
+    RETRY_AFTER_SECONDS: process.env.RETRY_AFTER_SECONDS,
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    emulator = await startEmulator('pubsub', port);
+    // The function processes inherit these: fail a publish fast, and ask producers to come back soon.
+    process.env.PUBLISH_TIMEOUT_MS = '1500';
+    process.env.RETRY_AFTER_SECONDS = '1';
+    harness = await startStack({
+      label: 'outage',
+      pubsubEmulatorHost: emulator.host,
+      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    });
+  });
+  afterAll(async () => {
+    await harness.close();
+    await emulator.stop();
+    for (const [name, value] of Object.entries(environment)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('answers 503 with Retry-After, never 202, and a retry with the same key gets every event in exactly once', async () => {
+    const { stack } = harness;
+    const send = (key: string, n: number) =>
+      sendEvent(
+        stack.info.ingestUrl,
+        stack.info.apiKey,
+        { eventType: 'order.placed', payload: { n } },
+        key,
+      );
+
+    const before = await Promise.all(Array.from({ length: 200 }, (_, n) => send(randomUUID(), n)));
+    expect(before.every((r) => r.status === 202)).toBe(true);
+    const beforeIds = before.map((r) => r.eventId!);
+    await waitUntilProcessed(harness.firestore, beforeIds, 120_000);
+
+    await emulator.stop();
+    const duringKeys = Array.from({ length: 100 }, () => randomUUID());
+    const during: SendResult[] = [];
+    for (let i = 0; i < duringKeys.length; i += 20) {
+      during.push(
+        ...(await Promise.all(
+          duringKeys.slice(i, i + 20).map((key, j) => send(key, 1000 + i + j)),
+        )),
+      );
+    }
+    expect(during.filter((r) => r.status === 202)).toEqual([]);
+    expect(during.every((r) => r.status === 503 && (r.retryAfter ?? 0) >= 1)).toBe(true);
+
+    emulator = await startEmulator('pubsub', port);
+    await applyPubSubSpec(harness.pubsub, {
+      profile: 'test',
+      pushEndpoint: (fn, subscription) =>
+        `${stack.info.functionUrls[fn]}/projects/${stack.info.projectId}/topics/${subscription.topic}`,
+    });
+
+    // Producers retry what was refused, with the same keys, honouring Retry-After.
+    const retriedIds: string[] = [];
+    for (const [i, key] of duringKeys.entries()) {
+      let result = await send(key, 1000 + i);
+      for (
+        let attempt = 0;
+        attempt < 60 && result.status !== 200 && result.status !== 202;
+        attempt += 1
+      ) {
+        await sleep((result.retryAfter ?? 1) * 1000);
+        result = await send(key, 1000 + i);
+      }
+      expect([200, 202]).toContain(result.status);
+      retriedIds.push(result.eventId!);
+    }
+
+    const allIds = [...beforeIds, ...retriedIds];
+    const statuses = await waitUntilProcessed(harness.firestore, allIds, 180_000);
+    const lost = allIds.filter((id) => statuses.get(id) !== 'PROCESSED').length;
+    const duplicated = allIds.length - new Set(allIds).size;
+    recordFault(inject('faultLedger'), {
+      scenario: 'Pub/Sub emulator stopped and restarted',
+      faultsInjected: 1,
+      eventsSent: allIds.length,
+      lost,
+      duplicated,
+      serverErrorsOnBadInput: 0,
+      note: `${during.length} requests answered 503 during the outage, 0 × 202`,
+    });
+    expect(lost).toBe(0);
+    expect(duplicated).toBe(0);
+    expect(leakedSecrets(harness.logs, [stack.info.apiKey, stack.info.adminToken])).toEqual([]);
+  });
+});

@@ -1,0 +1,125 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
+import { loadConfig } from '../../functions/src/lib/config.ts';
+import { sleep } from '../../scripts/lib/emulators.ts';
+import { LocalStack } from '../../scripts/lib/localStack.ts';
+import { uniqueProjectId } from '../support/pipeline.ts';
+
+/** The local stack (one process per function) with its logs captured for scanning. */
+export type StackHarness = {
+  stack: LocalStack;
+  pubsub: PubSub;
+  firestore: Firestore;
+  logs: string[];
+  close: () => Promise<void>;
+};
+
+export async function startStack(options: {
+  label: string;
+  pubsubEmulatorHost: string;
+  firestoreEmulatorHost: string;
+  logLevel?: 'debug' | 'info';
+}): Promise<StackHarness> {
+  const stateDir = await mkdtemp(join(tmpdir(), `tributary-${options.label}-`));
+  const logs: string[] = [];
+  const projectId = uniqueProjectId(options.label);
+  const stack = await LocalStack.start({
+    projectId,
+    stateDir,
+    pubsubEmulatorHost: options.pubsubEmulatorHost,
+    firestoreEmulatorHost: options.firestoreEmulatorHost,
+    functionsBasePort: 0,
+    retryProfile: 'test',
+    // At debug level the scan for secrets covers every line the code can write.
+    logLevel: options.logLevel ?? 'debug',
+    log: (text) => logs.push(text),
+  });
+  const config = loadConfig({
+    GOOGLE_CLOUD_PROJECT: projectId,
+    PUBSUB_EMULATOR_HOST: options.pubsubEmulatorHost,
+    FIRESTORE_EMULATOR_HOST: options.firestoreEmulatorHost,
+  });
+  const pubsub = createPubSub(config);
+  const firestore = createFirestore(config);
+  return {
+    stack,
+    pubsub,
+    firestore,
+    logs,
+    close: async () => {
+      await stack.stop();
+      await Promise.all([pubsub.close(), firestore.terminate()]);
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type SendResult = { status: number; eventId?: string; retryAfter?: number };
+
+export async function sendEvent(
+  ingestUrl: string,
+  apiKey: string,
+  event: Record<string, unknown>,
+  idempotencyKey: string,
+): Promise<SendResult> {
+  try {
+    const response = await fetch(`${ingestUrl}/v1/events`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': idempotencyKey,
+      },
+      body: JSON.stringify(event),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await response.json()) as { eventId?: string };
+    const retryAfter = response.headers.get('retry-after');
+    return {
+      status: response.status,
+      ...(body.eventId ? { eventId: body.eventId } : {}),
+      ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}),
+    };
+  } catch {
+    return { status: 0 };
+  }
+}
+
+/** Status counts of a set of event ids, read in chunks. */
+export async function statusesOf(
+  firestore: Firestore,
+  eventIds: string[],
+): Promise<Map<string, string>> {
+  const statuses = new Map<string, string>();
+  for (let i = 0; i < eventIds.length; i += 300) {
+    const refs = eventIds.slice(i, i + 300).map((id) => firestore.collection('events').doc(id));
+    const snapshots = await firestore.getAll(...refs);
+    for (const snapshot of snapshots)
+      if (snapshot.exists) statuses.set(snapshot.id, String(snapshot.get('status')));
+  }
+  return statuses;
+}
+
+export async function waitUntilProcessed(
+  firestore: Firestore,
+  eventIds: string[],
+  timeoutMs: number,
+): Promise<Map<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const statuses = await statusesOf(firestore, eventIds);
+    const done = [...statuses.values()].filter((s) => s === 'PROCESSED').length;
+    if (done === eventIds.length || Date.now() > deadline) return statuses;
+    await sleep(1000);
+  }
+}
+
+/** Secrets that must never appear in a log line. */
+export function leakedSecrets(logs: string[], secrets: string[]): string[] {
+  const text = logs.join('');
+  return secrets.filter((secret) => secret.length > 0 && text.includes(secret));
+}
