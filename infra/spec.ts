@@ -19,7 +19,13 @@ export type SubscriptionSpec = {
   deadLetter?: { topic: string; maxDeliveryAttempts: number };
 };
 
-export type FunctionName = 'ingest' | 'api' | 'processEvent' | 'recordDeadLetter';
+export type FunctionName =
+  | 'ingest'
+  | 'api'
+  | 'processEvent'
+  | 'recordDeadLetter'
+  | 'deliverWebhook'
+  | 'recordExhaustedDelivery';
 
 export type FunctionSpec = {
   name: FunctionName;
@@ -44,10 +50,24 @@ export const topics = {
     name: 'events-processed',
     purpose: 'processed events, for the warehouse loader',
   },
+  deliveries: {
+    name: 'deliveries',
+    purpose: 'one message per processed event and matching webhook endpoint',
+  },
+  deliveriesDeadLetter: {
+    name: 'deliveries-dead-letter',
+    purpose: 'webhook deliveries that failed every attempt',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** How many times Pub/Sub pushes an event before it goes to the dead-letter topic. */
 export const maxProcessingAttempts = 5;
+
+/**
+ * How many times Pub/Sub pushes a webhook delivery before it is exhausted. With the
+ * cloud backoff (10 s doubling up to 600 s) the last attempt comes about 2 h 20 min after the first.
+ */
+export const maxWebhookDeliveryAttempts = 20;
 
 /**
  * Redelivery backoff by where the pipeline runs. The cloud waits longer between
@@ -93,6 +113,27 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       ackDeadlineSeconds: 600,
       messageRetentionSeconds: sevenDays,
     },
+    {
+      name: 'deliveries-deliver',
+      topic: topics.deliveries.name,
+      pushTo: 'deliverWebhook',
+      // Longer than the receiver's timeout plus the delivery log writes.
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+      deadLetter: {
+        topic: topics.deliveriesDeadLetter.name,
+        maxDeliveryAttempts: maxWebhookDeliveryAttempts,
+      },
+    },
+    {
+      name: 'deliveries-dead-letter-record',
+      topic: topics.deliveriesDeadLetter.name,
+      pushTo: 'recordExhaustedDelivery',
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+    },
   ];
 }
 
@@ -117,7 +158,7 @@ export const functions: readonly FunctionSpec[] = [
     minInstances: 0,
     maxInstances: 10,
     concurrency: 40,
-    secrets: ['ADMIN_TOKEN'],
+    secrets: ['ADMIN_TOKEN', 'ENCRYPTION_KEY'],
   },
   {
     name: 'processEvent',
@@ -132,6 +173,28 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'recordDeadLetter',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 10,
+    concurrency: 80,
+    secrets: [],
+  },
+  {
+    name: 'deliverWebhook',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 100,
+    concurrency: 80,
+    secrets: ['ENCRYPTION_KEY'],
+  },
+  {
+    name: 'recordExhaustedDelivery',
     trigger: 'pubsub-push',
     public: false,
     memory: '256Mi',
@@ -183,4 +246,7 @@ export const collections = {
   events: { name: 'events', ttlField: 'expireAt' },
   apiKeys: { name: 'api_keys' },
   idempotencyKeys: { name: 'idempotency_keys', ttlField: 'expireAt' },
+  webhookEndpoints: { name: 'webhook_endpoints' },
+  /** `events/{eventId}/deliveries/{endpointId}`: one webhook delivery and its attempts. */
+  deliveries: { name: 'deliveries', parent: 'events', ttlField: 'expireAt' },
 } as const;
