@@ -16,7 +16,7 @@ import type { DeadLetterDeps } from './process/recordDeadLetter.ts';
 import { SecretBox } from './lib/encryption.ts';
 import type { WebhookAdminDeps } from './webhooks/adminDeps.ts';
 import type { DeliveryDeps } from './webhooks/deliverWebhook.ts';
-import { FirestoreDeliveryStore } from './webhooks/deliveryStore.ts';
+import { FirestoreDeliveryStore, type DeliveryStore } from './webhooks/deliveryStore.ts';
 import { CachedWebhookRouter, type WebhookRouter } from './webhooks/endpointIndex.ts';
 import { FirestoreEndpointStore, type EndpointStore } from './webhooks/endpointStore.ts';
 import { HttpWebhookSender, systemResolve, type WebhookSender } from './webhooks/httpSender.ts';
@@ -28,6 +28,7 @@ export type RuntimeOverrides = {
   events?: EventStatusStore;
   logger?: Logger;
   webhookEndpoints?: EndpointStore;
+  webhookDeliveries?: DeliveryStore;
   webhookSender?: WebhookSender;
 };
 
@@ -127,6 +128,10 @@ export class Runtime {
     return this.#overrides.webhookEndpoints ?? new FirestoreEndpointStore(this.firestore);
   }
 
+  get webhookDeliveries(): DeliveryStore {
+    return this.#overrides.webhookDeliveries ?? new FirestoreDeliveryStore(this.firestore);
+  }
+
   get webhookRouter(): WebhookRouter {
     const endpoints = this.webhookEndpoints;
     this.#webhookRouter ??= new CachedWebhookRouter(() => endpoints.listRoutes(), {
@@ -162,7 +167,7 @@ export class Runtime {
     const config = this.config;
     this.#delivery ??= {
       endpoints: this.webhookEndpoints,
-      deliveries: new FirestoreDeliveryStore(this.firestore),
+      deliveries: this.webhookDeliveries,
       secrets: this.secretBox,
       sender:
         this.#overrides.webhookSender ??

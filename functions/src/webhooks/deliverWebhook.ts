@@ -95,7 +95,8 @@ export async function deliverWebhook(
     record = next.record;
     return next.record;
   });
-  await deps.endpoints.recordOutcome(key.endpointId, change, deps.now());
+  if (change.kind !== 'none')
+    await deps.endpoints.recordOutcome(key.endpointId, change, deps.now());
 
   const log = { endpointId: key.endpointId, attempt: record?.attemptCount, verdict: verdict.kind };
   if (verdict.kind === 'delivered') {
@@ -139,10 +140,14 @@ function signingSecrets(endpoint: WebhookEndpoint, deps: DeliveryDeps, now: Date
     });
   }
   const box = deps.secrets;
+  const active = activeSecrets(endpoint, now);
+  if (active.length === 0) {
+    throw new PipelineError('no_secret', 'The endpoint has no signing secret.', {
+      retriable: true,
+    });
+  }
   try {
-    return activeSecrets(endpoint, now).map((secret) =>
-      box.decrypt(secret.ciphertext, secretContext(endpoint.id)),
-    );
+    return active.map((secret) => box.decrypt(secret.ciphertext, secretContext(endpoint.id)));
   } catch (error) {
     throw new PipelineError('secret_unreadable', 'The endpoint secret does not decrypt.', {
       retriable: true,
