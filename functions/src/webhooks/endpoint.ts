@@ -92,7 +92,7 @@ export const replayWindowSchema = z
     from: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
     to: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
   })
-  .refine((value) => new Date(value.from) < new Date(value.to), {
+  .refine((value) => !(new Date(value.from) >= new Date(value.to)), {
     message: 'must be after from',
     path: ['to'],
   });
