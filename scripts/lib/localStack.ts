@@ -150,7 +150,7 @@ export class LocalStack {
       });
       try {
         await Promise.all(functions.map((fn) => stack.#spawnFunction(fn.name)));
-        await Promise.all(functions.map((fn) => waitForHttp(functionUrls[fn.name], 30_000)));
+        await Promise.all(functions.map((fn) => waitForHttp(functionUrls[fn.name], 60_000)));
         await stack.#provision(options.retryProfile ?? 'local');
         await writeFile(stack.#stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
