@@ -198,7 +198,11 @@ describe('the webhook endpoints API', () => {
   ];
 
   it.each(routes)('%s %s without the admin token → 401', async (method, path) => {
-    for (const headers of [{}, { authorization: `Bearer ${pipeline.apiKey}` }]) {
+    const headerSets: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${pipeline.apiKey}` },
+    ];
+    for (const headers of headerSets) {
       const response = await call(method, path, method === 'GET' ? undefined : {}, headers);
       expect(response.status).toBe(401);
       expect(((await response.json()) as ErrorBody).error.code).toBe('unauthenticated');
