@@ -6,6 +6,8 @@ import { encodeEnvelope, type EventEnvelope } from '../../functions/src/lib/even
 import { secretContext } from '../../functions/src/webhooks/deliverWebhook.ts';
 import { generateSigningSecret } from '../../functions/src/webhooks/signWebhook.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
+import { encodeDeliveryMessage } from '../../functions/src/webhooks/deliveryMessage.ts';
+import { CountingPublisher } from '../support/counting.ts';
 import { TestReceiver } from '../support/receiver.ts';
 import { eventually, postJson, startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
@@ -86,12 +88,17 @@ async function waitForDelivery(
 describe('webhook forwarding to real receivers on 127.0.0.1', () => {
   let pipeline: TestPipeline;
   let receiver: TestReceiver;
+  let publisher: CountingPublisher;
   const endpoints: Record<string, Endpoint> = {};
 
   beforeAll(async () => {
     pipeline = await startTestPipeline({
       label: 'webhooks',
       env: { WEBHOOK_ENDPOINT_CACHE_SECONDS: String(cacheSeconds), WEBHOOK_TIMEOUT_MS: '3000' },
+      overrides: (base) => {
+        publisher = new CountingPublisher(base.publisher);
+        return { publisher };
+      },
     });
     receiver = await TestReceiver.start();
     receiver.behave('/flaky', (nth) => (nth <= 3 ? 500 : 200));
@@ -197,15 +204,27 @@ describe('webhook forwarding to real receivers on 127.0.0.1', () => {
     expect(endpoint.stats.recoveredAt).not.toBeNull();
   });
 
-  it('a redelivered event does not fan out twice', async () => {
+  it('a redelivered event does not fan out twice, and a delivered delivery is not sent again', async () => {
     const event = envelope('ok.twice');
     await publish(pipeline, event);
     await waitForDelivery(pipeline, event.eventId, 'delivered');
+    const fannedOut = publisher.byTopic.get(topics.deliveries.name);
     await publish(pipeline, event);
+    await sleep(2000);
+    // The event was already PROCESSED: no second fan-out at all.
+    expect(publisher.byTopic.get(topics.deliveries.name)).toBe(fannedOut);
+
+    // A duplicate of the delivery message itself (Pub/Sub is at-least-once).
+    await pipeline.pubsub.topic(topics.deliveries.name).publishMessage(
+      encodeDeliveryMessage({
+        endpointId: endpoints.ok!.id,
+        event: { ...event, processedAt: new Date().toISOString() },
+      }),
+    );
     await sleep(2000);
     expect(receiver.received('/ok', event.eventId)).toHaveLength(1);
     const [delivery] = await deliveries(pipeline, event.eventId);
-    expect(delivery?.attemptCount).toBe(1);
+    expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 1 });
   });
 
   it('410 disables the endpoint at once; later deliveries are kept, then replayed', async () => {
