@@ -19,7 +19,13 @@ export type SubscriptionSpec = {
   deadLetter?: { topic: string; maxDeliveryAttempts: number };
 };
 
-export type FunctionName = 'ingest' | 'api' | 'processEvent' | 'recordDeadLetter';
+export type FunctionName =
+  | 'ingest'
+  | 'api'
+  | 'processEvent'
+  | 'recordDeadLetter'
+  | 'deliverWebhook'
+  | 'recordExhaustedDelivery';
 
 export type FunctionSpec = {
   name: FunctionName;
@@ -61,6 +67,7 @@ export type ServiceAccountName = keyof typeof serviceAccounts;
 /** Secrets in Secret Manager, by the environment variable they fill. */
 export const secrets = {
   ADMIN_TOKEN: { secretId: 'tributary-admin-token', generate: 'token' },
+  ENCRYPTION_KEY: { secretId: 'tributary-encryption-key', generate: 'aes-256-key' },
 } as const satisfies Record<string, { secretId: string; generate: 'token' | 'aes-256-key' }>;
 
 export type SecretName = keyof typeof secrets;
@@ -75,10 +82,24 @@ export const topics = {
     name: 'events-processed',
     purpose: 'processed events, for the warehouse loader',
   },
+  deliveries: {
+    name: 'deliveries',
+    purpose: 'one message per processed event and matching webhook endpoint',
+  },
+  deliveriesDeadLetter: {
+    name: 'deliveries-dead-letter',
+    purpose: 'webhook deliveries that failed every attempt',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** How many times Pub/Sub pushes an event before it goes to the dead-letter topic. */
 export const maxProcessingAttempts = 5;
+
+/**
+ * How many times Pub/Sub pushes a webhook delivery before it is exhausted. With the
+ * cloud backoff (10 s doubling up to 600 s) the last attempt comes about 2 h 20 min after the first.
+ */
+export const maxWebhookDeliveryAttempts = 20;
 
 /**
  * Redelivery backoff by where the pipeline runs. The cloud waits longer between
@@ -124,6 +145,27 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       ackDeadlineSeconds: 600,
       messageRetentionSeconds: sevenDays,
     },
+    {
+      name: 'deliveries-deliver',
+      topic: topics.deliveries.name,
+      pushTo: 'deliverWebhook',
+      // Longer than the receiver's timeout plus the delivery log writes.
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+      deadLetter: {
+        topic: topics.deliveriesDeadLetter.name,
+        maxDeliveryAttempts: maxWebhookDeliveryAttempts,
+      },
+    },
+    {
+      name: 'deliveries-dead-letter-record',
+      topic: topics.deliveriesDeadLetter.name,
+      pushTo: 'recordExhaustedDelivery',
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+    },
   ];
 }
 
@@ -151,9 +193,9 @@ export const functions: readonly FunctionSpec[] = [
     minInstances: 0,
     maxInstances: 10,
     concurrency: 40,
-    secrets: ['ADMIN_TOKEN'],
+    secrets: ['ADMIN_TOKEN', 'ENCRYPTION_KEY'],
     serviceAccount: 'api',
-    publishes: [topics.events.name],
+    publishes: [topics.events.name, topics.deliveries.name],
     pulls: [],
   },
   {
@@ -167,11 +209,39 @@ export const functions: readonly FunctionSpec[] = [
     concurrency: 80,
     secrets: [],
     serviceAccount: 'processor',
-    publishes: [topics.eventsProcessed.name],
+    publishes: [topics.eventsProcessed.name, topics.deliveries.name],
     pulls: [],
   },
   {
     name: 'recordDeadLetter',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 10,
+    concurrency: 80,
+    secrets: [],
+    serviceAccount: 'processor',
+    publishes: [],
+    pulls: [],
+  },
+  {
+    name: 'deliverWebhook',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 100,
+    concurrency: 80,
+    secrets: ['ENCRYPTION_KEY'],
+    serviceAccount: 'processor',
+    publishes: [],
+    pulls: [],
+  },
+  {
+    name: 'recordExhaustedDelivery',
     trigger: 'pubsub-push',
     public: false,
     memory: '256Mi',
@@ -226,4 +296,7 @@ export const collections = {
   events: { name: 'events', ttlField: 'expireAt' },
   apiKeys: { name: 'api_keys' },
   idempotencyKeys: { name: 'idempotency_keys', ttlField: 'expireAt' },
+  webhookEndpoints: { name: 'webhook_endpoints' },
+  /** `events/{eventId}/deliveries/{endpointId}`: one webhook delivery and its attempts. */
+  deliveries: { name: 'deliveries', parent: 'events', ttlField: 'expireAt' },
 } as const;

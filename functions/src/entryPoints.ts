@@ -4,6 +4,10 @@ import { createApiHandler } from './admin/apiHandler.ts';
 import { createIngestHandler } from './ingest/ingestHandler.ts';
 import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
 import type { Runtime } from './runtime.ts';
+import {
+  createDeliverWebhookHandler,
+  createRecordExhaustedDeliveryHandler,
+} from './webhooks/handlers.ts';
 
 export type EntryPoint =
   | { signature: 'http'; handler: HttpFunction }
@@ -21,6 +25,14 @@ export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> 
     recordDeadLetter: {
       signature: 'cloudevent',
       handler: createRecordDeadLetterHandler(runtime.deadLetterDeps),
+    },
+    deliverWebhook: {
+      signature: 'cloudevent',
+      handler: createDeliverWebhookHandler(runtime.deliveryDeps),
+    },
+    recordExhaustedDelivery: {
+      signature: 'cloudevent',
+      handler: createRecordExhaustedDeliveryHandler(runtime.deliveryDeps),
     },
   };
 }

@@ -13,12 +13,23 @@ import { PubSubPublisher, type Publisher } from './lib/publisher.ts';
 import { FirestoreEventStatusStore, type EventStatusStore } from './process/eventStatusStore.ts';
 import type { ProcessDeps } from './process/processEvent.ts';
 import type { DeadLetterDeps } from './process/recordDeadLetter.ts';
+import { SecretBox } from './lib/encryption.ts';
+import type { WebhookAdminDeps } from './webhooks/adminDeps.ts';
+import type { DeliveryDeps } from './webhooks/deliverWebhook.ts';
+import { FirestoreDeliveryStore, type DeliveryStore } from './webhooks/deliveryStore.ts';
+import { CachedWebhookRouter, type WebhookRouter } from './webhooks/endpointIndex.ts';
+import { FirestoreEndpointStore, type EndpointStore } from './webhooks/endpointStore.ts';
+import { HttpWebhookSender, systemResolve, type WebhookSender } from './webhooks/httpSender.ts';
+import type { UrlPolicy } from './webhooks/urlSafety.ts';
 
 /** Replaceable parts, for tests and benchmarks that count or break them. */
 export type RuntimeOverrides = {
   publisher?: Publisher;
   events?: EventStatusStore;
   logger?: Logger;
+  webhookEndpoints?: EndpointStore;
+  webhookDeliveries?: DeliveryStore;
+  webhookSender?: WebhookSender;
 };
 
 /**
@@ -36,6 +47,8 @@ export class Runtime {
   #ingest: IngestDeps | undefined;
   #process: ProcessDeps | undefined;
   #api: ApiDeps | undefined;
+  #delivery: DeliveryDeps | undefined;
+  #webhookRouter: WebhookRouter | undefined;
 
   constructor(config: Config, overrides: RuntimeOverrides = {}) {
     this.config = config;
@@ -110,6 +123,7 @@ export class Runtime {
       now: () => new Date(),
       ttlDays: this.config.eventTtlDays,
       logger: this.logger,
+      webhooks: this.webhookRouter,
     };
     return this.#process;
   };
@@ -122,8 +136,69 @@ export class Runtime {
       events: this.events,
       logger: this.logger,
       projectId: this.config.projectId,
+      webhooks: this.webhookAdminDeps(),
     };
     return this.#api;
+  };
+
+  get webhookEndpoints(): EndpointStore {
+    return this.#overrides.webhookEndpoints ?? new FirestoreEndpointStore(this.firestore);
+  }
+
+  get webhookDeliveries(): DeliveryStore {
+    return this.#overrides.webhookDeliveries ?? new FirestoreDeliveryStore(this.firestore);
+  }
+
+  get webhookRouter(): WebhookRouter {
+    const endpoints = this.webhookEndpoints;
+    this.#webhookRouter ??= new CachedWebhookRouter(() => endpoints.listRoutes(), {
+      ttlMs: this.config.webhookEndpointCacheSeconds * 1000,
+    });
+    return this.#webhookRouter;
+  }
+
+  /** Where webhooks may go: https only in production; loopback only when allowed locally. */
+  get webhookUrlPolicy(): UrlPolicy {
+    return {
+      requireHttps: this.config.environment === 'production',
+      allowLoopback: this.config.webhookAllowLoopback,
+    };
+  }
+
+  get secretBox(): SecretBox | undefined {
+    const keys = this.config.encryptionKeys;
+    return keys ? new SecretBox(keys.current, keys.previous) : undefined;
+  }
+
+  webhookAdminDeps = (): WebhookAdminDeps => ({
+    endpoints: this.webhookEndpoints,
+    deliveries: new FirestoreDeliveryStore(this.firestore),
+    secrets: this.secretBox,
+    publisher: this.publisher,
+    urlPolicy: this.webhookUrlPolicy,
+    resolve: systemResolve,
+    now: () => new Date(),
+  });
+
+  deliveryDeps = (): DeliveryDeps => {
+    const config = this.config;
+    this.#delivery ??= {
+      endpoints: this.webhookEndpoints,
+      deliveries: this.webhookDeliveries,
+      secrets: this.secretBox,
+      sender:
+        this.#overrides.webhookSender ??
+        new HttpWebhookSender({
+          policy: this.webhookUrlPolicy,
+          excerptBytes: defaults.webhookResponseExcerptBytes,
+        }),
+      now: () => new Date(),
+      ttlDays: config.eventTtlDays,
+      timeoutMs: config.webhookTimeoutMs,
+      disableAfterFailures: config.webhookDisableAfterFailures,
+      logger: this.logger,
+    };
+    return this.#delivery;
   };
 
   /** Sends what the publisher still holds and closes the clients. */

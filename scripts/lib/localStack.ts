@@ -121,6 +121,9 @@ export class LocalStack {
         FIRESTORE_EMULATOR_HOST: firestore.host,
         TRIBUTARY_ENV: 'local',
         ADMIN_TOKEN: secrets.adminToken,
+        ENCRYPTION_KEY: secrets.encryptionKey,
+        // Receivers on this machine are what local development needs.
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
         LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
         METADATA_SERVER_DETECTION: 'none',
       };
@@ -147,7 +150,7 @@ export class LocalStack {
       });
       try {
         await Promise.all(functions.map((fn) => stack.#spawnFunction(fn.name)));
-        await Promise.all(functions.map((fn) => waitForHttp(functionUrls[fn.name], 30_000)));
+        await Promise.all(functions.map((fn) => waitForHttp(functionUrls[fn.name], 60_000)));
         await stack.#provision(options.retryProfile ?? 'local');
         await writeFile(stack.#stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
@@ -237,22 +240,27 @@ export class LocalStack {
   }
 }
 
-/** The local key and admin token survive restarts, so scripts keep working. */
-async function localSecrets(stateDir: string): Promise<{ apiKey: string; adminToken: string }> {
+/** The local key, admin token and encryption key survive restarts, so scripts keep working. */
+async function localSecrets(
+  stateDir: string,
+): Promise<{ apiKey: string; adminToken: string; encryptionKey: string }> {
   const file = join(stateDir, 'secrets.json');
+  let kept: { apiKey?: string; adminToken?: string; encryptionKey?: string } = {};
   try {
-    const secrets = JSON.parse(await readFile(file, 'utf8')) as {
-      apiKey?: string;
-      adminToken?: string;
-    };
-    if (secrets.apiKey && secrets.adminToken)
-      return { apiKey: secrets.apiKey, adminToken: secrets.adminToken };
+    kept = JSON.parse(await readFile(file, 'utf8')) as typeof kept;
+    if (kept.apiKey && kept.adminToken && kept.encryptionKey)
+      return {
+        apiKey: kept.apiKey,
+        adminToken: kept.adminToken,
+        encryptionKey: kept.encryptionKey,
+      };
   } catch {
     // first start
   }
   const secrets = {
-    apiKey: `trb_local_${randomBytes(24).toString('base64url')}`,
-    adminToken: randomBytes(32).toString('base64url'),
+    apiKey: kept.apiKey ?? `trb_local_${randomBytes(24).toString('base64url')}`,
+    adminToken: kept.adminToken ?? randomBytes(32).toString('base64url'),
+    encryptionKey: kept.encryptionKey ?? randomBytes(32).toString('base64'),
   };
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

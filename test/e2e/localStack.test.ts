@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
+import { Webhook } from 'standardwebhooks';
 import { eventually, postJson, uniqueProjectId } from '../support/pipeline.ts';
+import { TestReceiver } from '../support/receiver.ts';
 
 /** `npm start` as a user runs it (reusing the test run's emulators), driven over HTTP. */
 describe('the local stack, end to end', () => {
@@ -39,8 +41,13 @@ describe('the local stack, end to end', () => {
           return undefined;
         }
       },
-      { timeoutMs: 60_000, what: 'the local stack to be ready' },
+      { timeoutMs: 90_000, what: 'the local stack to be ready' },
     );
+    // The banner is printed once start-up has finished, just after local.json is written.
+    await eventually(async () => (output.includes('Ctrl-C stops everything') ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the start-up banner',
+    });
   });
 
   afterAll(async () => {
@@ -105,6 +112,44 @@ describe('the local stack, end to end', () => {
     });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('forwards an event to a webhook receiver on this machine, signed', async () => {
+    const receiver = await TestReceiver.start();
+    try {
+      const created = await postJson(
+        `${info.apiUrl}/v1/webhook-endpoints`,
+        { url: receiver.url('/hook'), eventTypes: ['checkout.*'] },
+        { authorization: `Bearer ${info.adminToken}` },
+      );
+      expect(created.status).toBe(201);
+      const { secret } = (await created.json()) as { secret: string };
+      // New endpoints reach processEvent within its endpoint cache lifetime: send until one arrives.
+      const sent: string[] = [];
+      const request = await eventually(
+        async () => {
+          const response = await postJson(
+            `${info.ingestUrl}/v1/events`,
+            { eventType: 'checkout.completed', payload: { amount: 7 } },
+            { authorization: `Bearer ${info.apiKey}` },
+          );
+          sent.push(((await response.json()) as { eventId: string }).eventId);
+          return sent.map((id) => receiver.received('/hook', id)[0]).find(Boolean);
+        },
+        { timeoutMs: 40_000, intervalMs: 1000, what: 'the webhook to arrive' },
+      );
+      const verified = new Webhook(secret).verify(request.body, {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      });
+      expect(verified).toMatchObject({
+        type: 'checkout.completed',
+        data: { payload: { amount: 7 } },
+      });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('runs the demo traffic to completion', async () => {

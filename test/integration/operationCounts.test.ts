@@ -3,8 +3,13 @@ import { topics } from '../../infra/spec.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { FirestoreIdempotencyStore } from '../../functions/src/ingest/idempotency.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
+import { FirestoreDeliveryStore } from '../../functions/src/webhooks/deliveryStore.ts';
+import { FirestoreEndpointStore } from '../../functions/src/webhooks/endpointStore.ts';
+import { sleep } from '../../scripts/lib/emulators.ts';
+import { TestReceiver } from '../support/receiver.ts';
 import { counting, CountingPublisher } from '../support/counting.ts';
 import {
+  eventually,
   postJson,
   startTestPipeline,
   waitForStatus,
@@ -17,6 +22,7 @@ describe('what one event costs, counted through our store and publisher interfac
   let events: ReturnType<typeof counting<FirestoreEventStatusStore>>;
   let idempotency: ReturnType<typeof counting<FirestoreIdempotencyStore>>;
   let apiKeys: ReturnType<typeof counting<FirestoreApiKeyStore>>;
+  let endpoints: ReturnType<typeof counting<FirestoreEndpointStore>>;
 
   beforeAll(async () => {
     pipeline = await startTestPipeline({
@@ -26,7 +32,8 @@ describe('what one event costs, counted through our store and publisher interfac
         events = counting(new FirestoreEventStatusStore(base.firestore));
         idempotency = counting(new FirestoreIdempotencyStore(base.firestore));
         apiKeys = counting(new FirestoreApiKeyStore(base.firestore));
-        return { publisher, events: events.proxy };
+        endpoints = counting(new FirestoreEndpointStore(base.firestore));
+        return { publisher, events: events.proxy, webhookEndpoints: endpoints.proxy };
       },
       ingestOverrides: (deps) => ({
         ...deps,
@@ -64,6 +71,7 @@ describe('what one event costs, counted through our store and publisher interfac
     events.reset();
     idempotency.reset();
     apiKeys.reset();
+    endpoints.reset();
   }
 
   it('without an Idempotency-Key: one Firestore write and one publish per topic', async () => {
@@ -77,6 +85,11 @@ describe('what one event costs, counted through our store and publisher interfac
     expect(events.counts.get('get')).toBe(n);
     // Keys are cached: at most one key lookup for the whole run.
     expect(apiKeys.counts.get('findByHash') ?? 0).toBeLessThanOrEqual(1);
+    // No webhook endpoint wants these events: no delivery, and the endpoint list is
+    // cached, so at most one read of it for the whole run.
+    expect(publisher.byTopic.get(topics.deliveries.name) ?? 0).toBe(0);
+    expect(endpoints.counts.get('listRoutes') ?? 0).toBeLessThanOrEqual(1);
+    expect(endpoints.counts.get('get') ?? 0).toBe(0);
   });
 
   it('with an Idempotency-Key: two Firestore writes per event', async () => {
@@ -87,5 +100,80 @@ describe('what one event costs, counted through our store and publisher interfac
     expect(writes / n).toBe(2);
     expect(publisher.byTopic.get(topics.events.name)).toBe(n);
     expect(publisher.byTopic.get(topics.eventsProcessed.name)).toBe(n);
+  });
+});
+
+describe('what a matching webhook endpoint adds to an event', () => {
+  const cacheSeconds = 1;
+  let pipeline: TestPipeline;
+  let receiver: TestReceiver;
+  let publisher: CountingPublisher;
+  let events: ReturnType<typeof counting<FirestoreEventStatusStore>>;
+  let endpoints: ReturnType<typeof counting<FirestoreEndpointStore>>;
+  let deliveries: ReturnType<typeof counting<FirestoreDeliveryStore>>;
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline({
+      label: 'opcount-webhook',
+      env: { WEBHOOK_ENDPOINT_CACHE_SECONDS: String(cacheSeconds) },
+      overrides: (base) => {
+        publisher = new CountingPublisher(base.publisher);
+        events = counting(new FirestoreEventStatusStore(base.firestore));
+        endpoints = counting(new FirestoreEndpointStore(base.firestore));
+        deliveries = counting(new FirestoreDeliveryStore(base.firestore));
+        return {
+          publisher,
+          events: events.proxy,
+          webhookEndpoints: endpoints.proxy,
+          webhookDeliveries: deliveries.proxy,
+        };
+      },
+    });
+    receiver = await TestReceiver.start();
+    const created = await postJson(
+      `${pipeline.urls.api}/v1/webhook-endpoints`,
+      { url: receiver.url('/hook'), eventTypes: ['page.*'] },
+      { authorization: `Bearer ${pipeline.adminToken}` },
+    );
+    if (created.status !== 201) throw new Error(`creating the endpoint answered ${created.status}`);
+    await sleep(cacheSeconds * 1000 + 100);
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await receiver.close();
+  });
+
+  it('one publish to deliveries; delivering reads two documents and writes one', async () => {
+    const n = 25;
+    publisher.byTopic.clear();
+    events.reset();
+    endpoints.reset();
+    deliveries.reset();
+    const ids = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const response = await postJson(
+          `${pipeline.urls.ingest}/v1/events`,
+          { eventType: 'page.viewed', payload: { i } },
+          { authorization: `Bearer ${pipeline.apiKey}` },
+        );
+        return ((await response.json()) as { eventId: string }).eventId;
+      }),
+    );
+    await Promise.all(ids.map((id) => waitForStatus(pipeline, id, 'PROCESSED')));
+    await eventually(
+      async () =>
+        receiver.requests.length >= n && deliveries.counts.get('put') === n ? true : undefined,
+      { what: 'every delivery to be recorded' },
+    );
+    // Processing is unchanged: one status write per event.
+    expect(events.counts.get('put')).toBe(n);
+    expect(publisher.byTopic.get(topics.deliveries.name)).toBe(n);
+    // Delivering: the delivery record and the endpoint read, the delivery record written.
+    expect(deliveries.counts.get('get')).toBe(n);
+    expect(endpoints.counts.get('get')).toBe(n);
+    expect(deliveries.counts.get('put')).toBe(n);
+    // A success after no failures does not touch the endpoint document.
+    expect(endpoints.counts.get('recordOutcome') ?? 0).toBe(0);
+    expect(receiver.requests).toHaveLength(n);
   });
 });

@@ -7,7 +7,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { Message, PubSub } from '@google-cloud/pubsub';
 import { inject } from 'vitest';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
-import type { FunctionName } from '../../infra/spec.ts';
+import { subscriptions, type FunctionName } from '../../infra/spec.ts';
 import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createIngestHandler, type IngestDeps } from '../../functions/src/ingest/ingestHandler.ts';
@@ -59,6 +59,9 @@ export async function startTestPipeline(options: {
     FIRESTORE_EMULATOR_HOST: options.emulatorHosts?.firestore ?? inject('firestoreEmulatorHost'),
     TRIBUTARY_ENV: 'test',
     ADMIN_TOKEN: adminToken,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // Test receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     LOG_LEVEL: 'silent',
     ...options.env,
   };
@@ -114,7 +117,7 @@ export async function startTestPipeline(options: {
     close: async () => {
       // Detach push endpoints first, so the emulator stops pushing into closed ports.
       await Promise.all(
-        ['events-process', 'events-dead-letter-record'].map((name) =>
+        pushSubscriptionNames.map((name) =>
           pubsub
             .subscription(name)
             .delete()
@@ -130,6 +133,8 @@ export async function startTestPipeline(options: {
     },
   };
 }
+
+const pushSubscriptionNames = subscriptions('test').flatMap((s) => (s.pushTo ? [s.name] : []));
 
 /** Waits until `check` returns a value, or fails with what was last seen. */
 export async function eventually<T>(

@@ -4,6 +4,9 @@ import type { Logger } from '../lib/logger.ts';
 import { traceFields } from '../lib/logger.ts';
 import { matchRoute, type Route } from '../lib/router.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
+import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
+import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
+import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
 import { eventRoutes } from './eventRoutes.ts';
 
@@ -12,6 +15,7 @@ export type ApiDeps = {
   events: EventStatusStore;
   logger: Logger;
   projectId: string;
+  webhooks: WebhookAdminDeps;
 };
 
 const healthRoutes: Route<ApiDeps>[] = [
@@ -26,7 +30,12 @@ const healthRoutes: Route<ApiDeps>[] = [
 ];
 
 /** Every route of the `api` function and the role it requires. */
-export const apiRoutes: readonly Route<ApiDeps>[] = [...healthRoutes, ...eventRoutes];
+export const apiRoutes: readonly Route<ApiDeps>[] = [
+  ...healthRoutes,
+  ...eventRoutes,
+  ...endpointRoutes,
+  ...deliveryRoutes,
+];
 
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */
 export function createApiHandler(

@@ -1,9 +1,10 @@
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import type { EventRecord } from '../process/eventStatus.ts';
+import { presentDelivery } from '../webhooks/deliveryRoutes.ts';
 import type { ApiDeps } from './apiHandler.ts';
 
-/** One event's status, for operators. */
+/** One event's status and its webhook delivery log, for operators. */
 export const eventRoutes: Route<ApiDeps>[] = [
   {
     method: 'GET',
@@ -13,7 +14,10 @@ export const eventRoutes: Route<ApiDeps>[] = [
       const stored = await deps.events.get(params.eventId ?? '');
       if (!stored)
         throw new HttpError(404, 'not_found', 'No status is recorded for this event yet.');
-      res.status(200).json(presentEvent(stored.record));
+      const deliveries = await deps.webhooks.deliveries.listForEvent(stored.record.eventId);
+      res
+        .status(200)
+        .json({ ...presentEvent(stored.record), deliveries: deliveries.map(presentDelivery) });
     },
   },
 ];

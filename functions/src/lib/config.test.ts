@@ -25,8 +25,37 @@ describe('loadConfig', () => {
     ['TRIBUTARY_ENV', 'staging'],
     ['ADMIN_TOKEN', 'short'],
     ['MAX_EVENT_BYTES', '-1'],
+    ['ENCRYPTION_KEY', 'c2hvcnQ='],
+    ['ENCRYPTION_KEY_ID', 'has space'],
+    ['ENCRYPTION_PREVIOUS_KEYS', 'no-separator'],
+    ['WEBHOOK_ALLOW_LOOPBACK', 'yes'],
+    ['WEBHOOK_TIMEOUT_MS', '0'],
   ])('names the bad variable %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
+describe('webhook and encryption settings', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+
+  it('reads the encryption key with its id, and previous keys', () => {
+    const config = loadConfig({
+      ENCRYPTION_KEY: key,
+      ENCRYPTION_KEY_ID: 'k2',
+      ENCRYPTION_PREVIOUS_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+    });
+    expect(config.encryptionKeys?.current.id).toBe('k2');
+    expect(config.encryptionKeys?.current.key).toHaveLength(32);
+    expect(config.encryptionKeys?.previous.map((k) => k.id)).toEqual(['k1']);
+    expect(loadConfig({}).encryptionKeys).toBeUndefined();
+  });
+
+  it('allows loopback webhooks only outside production', () => {
+    expect(loadConfig({ TRIBUTARY_ENV: 'local', WEBHOOK_ALLOW_LOOPBACK: 'true' })).toMatchObject({
+      webhookAllowLoopback: true,
+    });
+    expect(loadConfig({}).webhookAllowLoopback).toBe(false);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' })).toThrow('WEBHOOK_ALLOW_LOOPBACK');
   });
 });

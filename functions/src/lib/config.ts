@@ -1,7 +1,24 @@
 import { z } from 'zod';
 import { defaults } from './defaults.ts';
+import { decodeKey, parseKeyList, type EncryptionKey } from './encryption.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** A text that a parser accepts; its error message becomes the issue's message. */
+const parsedBy = (parse: (text: string) => unknown) =>
+  z.string().superRefine((text, context) => {
+    try {
+      parse(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
+const booleanText = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((text) => text === 'true' || text === '1');
 
 const configSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default(defaults.projectId),
@@ -23,6 +40,19 @@ const configSchema = z.object({
   EVENT_TTL_DAYS: positiveInt(defaults.eventTtlDays),
   PUBLISH_TIMEOUT_MS: positiveInt(defaults.publishTimeoutMs),
   RETRY_AFTER_SECONDS: positiveInt(defaults.retryAfterSeconds),
+  /** AES-256 key (base64, 32 bytes) sealing secrets at rest. Required by the functions that keep secrets. */
+  ENCRYPTION_KEY: parsedBy(decodeKey).optional(),
+  ENCRYPTION_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
+    .default(defaults.encryptionKeyId),
+  /** Earlier keys, `id:base64,…`, still accepted for decryption after a rotation. */
+  ENCRYPTION_PREVIOUS_KEYS: parsedBy(parseKeyList).optional(),
+  /** Local development only: lets webhook endpoints point at loopback addresses. */
+  WEBHOOK_ALLOW_LOOPBACK: booleanText(false),
+  WEBHOOK_TIMEOUT_MS: positiveInt(defaults.webhookTimeoutMs),
+  WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(defaults.webhookDisableAfterFailures),
+  WEBHOOK_ENDPOINT_CACHE_SECONDS: positiveInt(defaults.webhookEndpointCacheSeconds),
 });
 
 export type Config = Readonly<{
@@ -42,6 +72,12 @@ export type Config = Readonly<{
   eventTtlDays: number;
   publishTimeoutMs: number;
   retryAfterSeconds: number;
+  /** Undefined when no ENCRYPTION_KEY is configured. */
+  encryptionKeys: { current: EncryptionKey; previous: EncryptionKey[] } | undefined;
+  webhookAllowLoopback: boolean;
+  webhookTimeoutMs: number;
+  webhookDisableAfterFailures: number;
+  webhookEndpointCacheSeconds: number;
 }>;
 
 export class ConfigError extends Error {
@@ -58,6 +94,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.WEBHOOK_ALLOW_LOOPBACK && e.TRIBUTARY_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_ALLOW_LOOPBACK: must not be set in production',
+    );
+  }
   return Object.freeze({
     projectId: e.GOOGLE_CLOUD_PROJECT,
     environment: e.TRIBUTARY_ENV,
@@ -75,5 +116,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventTtlDays: e.EVENT_TTL_DAYS,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+    encryptionKeys: e.ENCRYPTION_KEY
+      ? {
+          current: { id: e.ENCRYPTION_KEY_ID, key: decodeKey(e.ENCRYPTION_KEY) },
+          previous: e.ENCRYPTION_PREVIOUS_KEYS ? parseKeyList(e.ENCRYPTION_PREVIOUS_KEYS) : [],
+        }
+      : undefined,
+    webhookAllowLoopback: e.WEBHOOK_ALLOW_LOOPBACK,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+    webhookEndpointCacheSeconds: e.WEBHOOK_ENDPOINT_CACHE_SECONDS,
   });
 }

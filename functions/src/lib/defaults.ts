@@ -39,4 +39,30 @@ export const defaults = {
   publishBatchMaxMessages: 500,
   publishBatchMaxMilliseconds: 5,
   subscriberPublishBatchMaxMilliseconds: 1,
+
+  /** Id of the encryption key when ENCRYPTION_KEY_ID is not set. */
+  encryptionKeyId: 'k1',
+
+  /** A webhook receiver that has not answered within this time counts as a timeout (retried). */
+  webhookTimeoutMs: 10_000,
+  /** Failed attempts in a row (across all its deliveries) after which an endpoint is
+   * disabled. Any 2xx resets the run. With 20 attempts per delivery, about five
+   * deliveries failing every attempt. */
+  webhookDisableAfterFailures: 100,
+  /** How long `processEvent` reuses its list of webhook endpoints before reading it
+   * again: a new or changed endpoint takes effect within this time. */
+  webhookEndpointCacheSeconds: 10,
+  /** After a secret rotation the old secret keeps signing (alongside the new one) this long,
+   * unless the rotation asks for another window. */
+  webhookSecretGraceSeconds: 24 * 3600,
+  /** Longest rotation window an operator may ask for. */
+  webhookSecretMaxGraceSeconds: 7 * 24 * 3600,
+  /** Bytes of a receiver's answer kept in the delivery log. */
+  webhookResponseExcerptBytes: 512,
+  /** Attempts kept per delivery in its log (the count keeps going). */
+  webhookMaxLoggedAttempts: 50,
+  /** Deliveries one replay request may resend. */
+  webhookMaxReplayDeliveries: 1000,
+  /** Endpoints one deployment may have. */
+  webhookMaxEndpoints: 100,
 } as const;

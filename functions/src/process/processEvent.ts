@@ -3,6 +3,8 @@ import { describe, PipelineError } from '../lib/errors.ts';
 import { decodeEnvelope, encodeProcessedEvent, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Publisher } from '../lib/publisher.ts';
+import { encodeDeliveryMessage } from '../webhooks/deliveryMessage.ts';
+import type { WebhookRouter } from '../webhooks/endpointIndex.ts';
 import {
   deadLetterRecord,
   decideProcessing,
@@ -19,6 +21,8 @@ export type ProcessDeps = {
   now: () => Date;
   ttlDays: number;
   logger: Logger;
+  /** Which webhook endpoints want an event type (cached: no read per event). */
+  webhooks: WebhookRouter;
 };
 
 export type ProcessOutcome =
@@ -64,14 +68,33 @@ export async function processEvent(
   });
 }
 
+/**
+ * Publishes the processed event, and one delivery per matching webhook endpoint, before
+ * the PROCESSED write: a redelivery of an event already PROCESSED is skipped before it
+ * gets here, so it never fans out twice.
+ */
 async function publishProcessed(
   envelope: EventEnvelope,
   processedAt: Date,
   deps: ProcessDeps,
 ): Promise<{ code: string; message: string } | undefined> {
+  let endpointIds: string[];
+  try {
+    endpointIds = await deps.webhooks.matching(envelope.eventType);
+  } catch (error) {
+    return { code: 'webhook_lookup_failed', message: describe(error) };
+  }
   try {
     const event = { ...envelope, processedAt: processedAt.toISOString() };
-    await deps.publisher.publish(topics.eventsProcessed.name, encodeProcessedEvent(event));
+    await Promise.all([
+      deps.publisher.publish(topics.eventsProcessed.name, encodeProcessedEvent(event)),
+      ...endpointIds.map((endpointId) =>
+        deps.publisher.publish(
+          topics.deliveries.name,
+          encodeDeliveryMessage({ endpointId, event }),
+        ),
+      ),
+    ]);
     return undefined;
   } catch (error) {
     return { code: 'publish_failed', message: describe(error) };

@@ -1,0 +1,206 @@
+import type { Request } from '@google-cloud/functions-framework';
+import type { z } from 'zod';
+import type { ApiDeps } from '../admin/apiHandler.ts';
+import { fieldErrors } from '../ingest/eventInput.ts';
+import { defaults } from '../lib/defaults.ts';
+import { HttpError, requireJsonContentType } from '../lib/http.ts';
+import type { Route } from '../lib/router.ts';
+import type { WebhookAdminDeps } from './adminDeps.ts';
+import { secretContext } from './deliverWebhook.ts';
+import {
+  applyUpdate,
+  createEndpointSchema,
+  isEndpointId,
+  newEndpointId,
+  presentEndpoint,
+  rotateSecretSchema,
+  rotateSecrets,
+  updateEndpointSchema,
+  type StoredSecret,
+  type WebhookEndpoint,
+} from './endpoint.ts';
+import { generateSigningSecret } from './signWebhook.ts';
+import { resolveDestination } from './urlSafety.ts';
+
+const base = '/v1/webhook-endpoints';
+
+/** Managing webhook endpoints: create, list, get, update, delete, rotate the secret. */
+export const endpointRoutes: Route<ApiDeps>[] = [
+  {
+    method: 'POST',
+    path: base,
+    role: 'admin',
+    handle: async ({ req, res, log }, { webhooks }) => {
+      const input = parseBody(req, createEndpointSchema);
+      const secrets = requireSecretBox(webhooks);
+      await checkUrl(input.url, webhooks);
+      if ((await webhooks.endpoints.listRoutes()).length >= defaults.webhookMaxEndpoints) {
+        throw new HttpError(
+          409,
+          'too_many_endpoints',
+          `At most ${defaults.webhookMaxEndpoints} endpoints.`,
+        );
+      }
+      const now = webhooks.now();
+      const id = newEndpointId();
+      const secret = generateSigningSecret();
+      const endpoint: WebhookEndpoint = {
+        id,
+        url: input.url,
+        description: input.description ?? null,
+        eventTypes: [...new Set(input.eventTypes)],
+        enabled: input.enabled ?? true,
+        disabledReason: input.enabled === false ? 'manual' : null,
+        disabledAt: input.enabled === false ? now : null,
+        secrets: [sealed(secrets, id, secret, now)],
+        consecutiveFailures: 0,
+        failedAttempts: 0,
+        lastFailureAt: null,
+        lastFailure: null,
+        recoveredAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await webhooks.endpoints.create(endpoint);
+      log.info({ endpointId: id, eventTypes: endpoint.eventTypes }, 'webhook endpoint created');
+      // The secret is shown this once; only its ciphertext is stored.
+      res.status(201).json({ ...presentEndpoint(endpoint), secret });
+    },
+  },
+  {
+    method: 'GET',
+    path: base,
+    role: 'admin',
+    handle: async ({ res }, { webhooks }) => {
+      const endpoints = await webhooks.endpoints.list();
+      res.status(200).json({ endpoints: endpoints.map(presentEndpoint) });
+    },
+  },
+  {
+    method: 'GET',
+    path: `${base}/:endpointId`,
+    role: 'admin',
+    handle: async ({ res, params }, { webhooks }) => {
+      res.status(200).json(presentEndpoint(await findEndpoint(webhooks, params.endpointId)));
+    },
+  },
+  {
+    method: 'PATCH',
+    path: `${base}/:endpointId`,
+    role: 'admin',
+    handle: async ({ req, res, params, log }, { webhooks }) => {
+      const id = knownId(params.endpointId);
+      const input = parseBody(req, updateEndpointSchema);
+      if (input.url !== undefined) await checkUrl(input.url, webhooks);
+      const updated = await webhooks.endpoints.update(id, (current) =>
+        applyUpdate(
+          current,
+          { ...input, ...(input.eventTypes ? { eventTypes: [...new Set(input.eventTypes)] } : {}) },
+          webhooks.now(),
+        ),
+      );
+      if (!updated) throw endpointNotFound();
+      log.info({ endpointId: id, fields: Object.keys(input) }, 'webhook endpoint updated');
+      res.status(200).json(presentEndpoint(updated));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: `${base}/:endpointId`,
+    role: 'admin',
+    handle: async ({ res, params, log }, { webhooks }) => {
+      const id = knownId(params.endpointId);
+      if (!(await webhooks.endpoints.delete(id))) throw endpointNotFound();
+      log.info({ endpointId: id }, 'webhook endpoint deleted');
+      res.status(204).end();
+    },
+  },
+  {
+    method: 'POST',
+    path: `${base}/:endpointId/rotate-secret`,
+    role: 'admin',
+    handle: async ({ req, res, params, log }, { webhooks }) => {
+      const id = knownId(params.endpointId);
+      const input = parseBody(req, rotateSecretSchema, { emptyIsObject: true });
+      const box = requireSecretBox(webhooks);
+      const secret = generateSigningSecret();
+      const now = webhooks.now();
+      const grace = input.graceSeconds ?? defaults.webhookSecretGraceSeconds;
+      const updated = await webhooks.endpoints.update(id, (current) => ({
+        ...current,
+        secrets: rotateSecrets(current.secrets, sealed(box, id, secret, now), grace, now),
+        updatedAt: now,
+      }));
+      if (!updated) throw endpointNotFound();
+      log.info({ endpointId: id, graceSeconds: grace }, 'webhook secret rotated');
+      res.status(200).json({ ...presentEndpoint(updated), secret });
+    },
+  },
+];
+
+function sealed(
+  box: NonNullable<WebhookAdminDeps['secrets']>,
+  id: string,
+  secret: string,
+  now: Date,
+): StoredSecret {
+  return { ciphertext: box.encrypt(secret, secretContext(id)), createdAt: now, expiresAt: null };
+}
+
+/** Validates a JSON body into `schema`; every problem names its field. */
+export function parseBody<T>(
+  req: Request,
+  schema: z.ZodType<T>,
+  options: { emptyIsObject?: boolean } = {},
+): T {
+  const empty = (req.rawBody?.length ?? 0) === 0;
+  if (!(empty && options.emptyIsObject)) requireJsonContentType(req);
+  const body: unknown = empty && options.emptyIsObject ? {} : req.body;
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new HttpError(400, 'invalid_request', 'The request is invalid.', {
+      fields: fieldErrors(parsed.error),
+    });
+  }
+  return parsed.data;
+}
+
+/** The URL must be safe to send to now, not only when it was first registered. */
+async function checkUrl(url: string, webhooks: WebhookAdminDeps): Promise<void> {
+  const destination = await resolveDestination(url, webhooks.urlPolicy, webhooks.resolve);
+  if (!destination.ok) {
+    throw new HttpError(400, 'invalid_request', 'The request is invalid.', {
+      fields: [{ field: 'url', message: destination.message }],
+    });
+  }
+}
+
+function requireSecretBox(webhooks: WebhookAdminDeps): NonNullable<WebhookAdminDeps['secrets']> {
+  if (!webhooks.secrets) {
+    throw new HttpError(
+      503,
+      'not_configured',
+      'Webhook secrets need ENCRYPTION_KEY to be configured.',
+    );
+  }
+  return webhooks.secrets;
+}
+
+/** Path ids that cannot exist answer 404 without a read. */
+export function knownId(id: string | undefined): string {
+  if (!id || !isEndpointId(id)) throw endpointNotFound();
+  return id;
+}
+
+export async function findEndpoint(
+  webhooks: WebhookAdminDeps,
+  id: string | undefined,
+): Promise<WebhookEndpoint> {
+  const endpoint = await webhooks.endpoints.get(knownId(id));
+  if (!endpoint) throw endpointNotFound();
+  return endpoint;
+}
+
+export function endpointNotFound(): HttpError {
+  return new HttpError(404, 'not_found', 'No such webhook endpoint.');
+}

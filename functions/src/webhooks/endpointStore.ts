@@ -1,0 +1,156 @@
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentSnapshot,
+  type Firestore,
+} from '@google-cloud/firestore';
+import { collections } from '../../../infra/spec.ts';
+import type { EndpointChange } from './delivery.ts';
+import type { EndpointRoute, StoredSecret, WebhookEndpoint } from './endpoint.ts';
+
+/** Webhook endpoints in Firestore (`webhook_endpoints/{id}`). */
+export interface EndpointStore {
+  create(endpoint: WebhookEndpoint): Promise<void>;
+  get(id: string): Promise<WebhookEndpoint | undefined>;
+  list(): Promise<WebhookEndpoint[]>;
+  /** Only the ids and event types, for the fan-out. */
+  listRoutes(): Promise<EndpointRoute[]>;
+  /** Reads, changes and writes the endpoint in one transaction; undefined if it does not exist. */
+  update(
+    id: string,
+    change: (current: WebhookEndpoint) => WebhookEndpoint,
+  ): Promise<WebhookEndpoint | undefined>;
+  delete(id: string): Promise<boolean>;
+  /** Records what a delivery attempt says about the endpoint. */
+  recordOutcome(id: string, change: EndpointChange, now: Date): Promise<void>;
+}
+
+const NOT_FOUND = 5;
+
+export class FirestoreEndpointStore implements EndpointStore {
+  readonly #firestore: Firestore;
+
+  constructor(firestore: Firestore) {
+    this.#firestore = firestore;
+  }
+
+  async create(endpoint: WebhookEndpoint): Promise<void> {
+    await this.#doc(endpoint.id).create(toDocument(endpoint));
+  }
+
+  async get(id: string): Promise<WebhookEndpoint | undefined> {
+    const snapshot = await this.#doc(id).get();
+    return snapshot.exists ? fromSnapshot(snapshot) : undefined;
+  }
+
+  async list(): Promise<WebhookEndpoint[]> {
+    const snapshot = await this.#collection().orderBy('createdAt').get();
+    return snapshot.docs.map(fromSnapshot);
+  }
+
+  async listRoutes(): Promise<EndpointRoute[]> {
+    const snapshot = await this.#collection().select('eventTypes').get();
+    return snapshot.docs.map((doc) => ({
+      id: doc.id,
+      eventTypes: (doc.get('eventTypes') as string[] | undefined) ?? [],
+    }));
+  }
+
+  async update(
+    id: string,
+    change: (current: WebhookEndpoint) => WebhookEndpoint,
+  ): Promise<WebhookEndpoint | undefined> {
+    const doc = this.#doc(id);
+    return this.#firestore.runTransaction(async (transaction) => {
+      const snapshot = await transaction.get(doc);
+      if (!snapshot.exists) return undefined;
+      const next = change(fromSnapshot(snapshot));
+      transaction.set(doc, toDocument(next));
+      return next;
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const doc = this.#doc(id);
+    return this.#firestore.runTransaction(async (transaction) => {
+      const snapshot = await transaction.get(doc);
+      if (!snapshot.exists) return false;
+      transaction.delete(doc);
+      return true;
+    });
+  }
+
+  async recordOutcome(id: string, change: EndpointChange, now: Date): Promise<void> {
+    if (change.kind === 'none') return;
+    const fields: Record<string, unknown> =
+      change.kind === 'recovered'
+        ? { consecutiveFailures: 0, recoveredAt: now }
+        : {
+            // Increments, so concurrent failures all count.
+            consecutiveFailures: FieldValue.increment(1),
+            failedAttempts: FieldValue.increment(1),
+            lastFailureAt: now,
+            lastFailure: { ...change.error, at: now },
+            ...(change.disable
+              ? { enabled: false, disabledReason: change.disable, disabledAt: now }
+              : {}),
+          };
+    try {
+      await this.#doc(id).update(fields);
+    } catch (error) {
+      // Deleted meanwhile: nothing left to keep statistics for.
+      if ((error as { code?: unknown }).code !== NOT_FOUND) throw error;
+    }
+  }
+
+  #collection() {
+    return this.#firestore.collection(collections.webhookEndpoints.name);
+  }
+
+  #doc(id: string) {
+    return this.#collection().doc(id);
+  }
+}
+
+function toDocument(endpoint: WebhookEndpoint): Record<string, unknown> {
+  const { id: _id, ...fields } = endpoint;
+  return fields;
+}
+
+function fromSnapshot(snapshot: DocumentSnapshot): WebhookEndpoint {
+  const data = snapshot.data() ?? {};
+  const lastFailure = data.lastFailure as { code: string; message: string; at: unknown } | null;
+  return {
+    id: snapshot.id,
+    url: String(data.url ?? ''),
+    description: (data.description as string | null | undefined) ?? null,
+    eventTypes: (data.eventTypes as string[] | undefined) ?? [],
+    enabled: data.enabled === true,
+    disabledReason: (data.disabledReason as WebhookEndpoint['disabledReason'] | undefined) ?? null,
+    disabledAt: date(data.disabledAt),
+    secrets: ((data.secrets as Record<string, unknown>[] | undefined) ?? []).map(
+      (secret): StoredSecret => ({
+        ciphertext: String(secret.ciphertext),
+        createdAt: date(secret.createdAt) ?? new Date(0),
+        expiresAt: date(secret.expiresAt),
+      }),
+    ),
+    consecutiveFailures: Number(data.consecutiveFailures ?? 0),
+    failedAttempts: Number(data.failedAttempts ?? 0),
+    lastFailureAt: date(data.lastFailureAt),
+    lastFailure: lastFailure
+      ? {
+          code: lastFailure.code,
+          message: lastFailure.message,
+          at: date(lastFailure.at) ?? new Date(0),
+        }
+      : null,
+    recoveredAt: date(data.recoveredAt),
+    createdAt: date(data.createdAt) ?? new Date(0),
+    updatedAt: date(data.updatedAt) ?? new Date(0),
+  };
+}
+
+export function date(value: unknown): Date | null {
+  return value instanceof Timestamp ? value.toDate() : null;
+}
