@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import {
   startEmulator,
   type RunningEmulator,
 } from './emulators.ts';
+import { startFrontDoor } from './frontDoor.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -66,6 +68,9 @@ export class LocalStack {
   readonly #processes = new Map<FunctionName, ChildProcess>();
   readonly #env: NodeJS.ProcessEnv;
   readonly #ports: Record<FunctionName, number>;
+  /** Where each function's process listens: behind its front door for push functions. */
+  readonly #processPorts = new Map<FunctionName, number>();
+  readonly #frontDoors: Server[] = [];
   readonly #stateFile: string;
   readonly #log: (line: string) => void;
   #stopping = false;
@@ -149,8 +154,13 @@ export class LocalStack {
         log,
       });
       try {
+        await stack.#openFrontDoors();
         await Promise.all(functions.map((fn) => stack.#spawnFunction(fn.name)));
-        await Promise.all(functions.map((fn) => waitForHttp(functionUrls[fn.name], 60_000)));
+        await Promise.all(
+          functions.map((fn) =>
+            waitForHttp(`http://127.0.0.1:${stack.#processPorts.get(fn.name)}`, 60_000),
+          ),
+        );
         await stack.#provision(options.retryProfile ?? 'local');
         await writeFile(stack.#stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
@@ -183,10 +193,27 @@ export class LocalStack {
     }
   }
 
+  /** Push functions get a front door on their public port; HTTP functions listen on it themselves. */
+  async #openFrontDoors(): Promise<void> {
+    for (const fn of functions) {
+      if (fn.trigger !== 'pubsub-push') {
+        this.#processPorts.set(fn.name, this.#ports[fn.name]);
+        continue;
+      }
+      const processPort = await freePort();
+      this.#processPorts.set(fn.name, processPort);
+      this.#frontDoors.push(await startFrontDoor(this.#ports[fn.name], processPort));
+    }
+  }
+
   #spawnFunction(name: FunctionName): Promise<void> {
     const child = spawn(
       process.execPath,
-      [join(projectRoot, 'scripts', 'serveFunction.ts'), name, String(this.#ports[name])],
+      [
+        join(projectRoot, 'scripts', 'serveFunction.ts'),
+        name,
+        String(this.#processPorts.get(name)),
+      ],
       { cwd: projectRoot, env: this.#env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#processes.set(name, child);
@@ -234,6 +261,10 @@ export class LocalStack {
             child.kill('SIGTERM');
           }),
       ),
+    );
+    for (const door of this.#frontDoors) door.closeAllConnections();
+    await Promise.all(
+      this.#frontDoors.map((door) => new Promise<void>((resolve) => door.close(() => resolve()))),
     );
     await Promise.all(this.#emulators.map((emulator) => emulator.stop()));
     await rm(this.#stateFile, { force: true });
