@@ -2,8 +2,10 @@ import type { CloudEventFunction, HttpFunction } from '@google-cloud/functions-f
 import type { FunctionName } from '../../infra/spec.ts';
 import { createApiHandler } from './admin/apiHandler.ts';
 import { createIngestHandler } from './ingest/ingestHandler.ts';
+import { createRecomputeMetricsHandler } from './metrics/handler.ts';
 import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
 import type { Runtime } from './runtime.ts';
+import { createLoadWarehouseHandler } from './warehouse/handler.ts';
 
 export type EntryPoint =
   | { signature: 'http'; handler: HttpFunction }
@@ -21,6 +23,14 @@ export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> 
     recordDeadLetter: {
       signature: 'cloudevent',
       handler: createRecordDeadLetterHandler(runtime.deadLetterDeps),
+    },
+    loadWarehouse: {
+      signature: 'cloudevent',
+      handler: createLoadWarehouseHandler(runtime.loaderDeps),
+    },
+    recomputeMetrics: {
+      signature: 'cloudevent',
+      handler: createRecomputeMetricsHandler(runtime.recomputeDeps),
     },
   };
 }

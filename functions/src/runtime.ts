@@ -13,12 +13,26 @@ import { PubSubPublisher, type Publisher } from './lib/publisher.ts';
 import { FirestoreEventStatusStore, type EventStatusStore } from './process/eventStatusStore.ts';
 import type { ProcessDeps } from './process/processEvent.ts';
 import type { DeadLetterDeps } from './process/recordDeadLetter.ts';
+import { warehouseLoaderSubscription } from '../../infra/spec.ts';
+import { MetricsReader } from './metrics/metricsReader.ts';
+import { FirestoreMetricsDocStore, type MetricsDocStore } from './metrics/metricsStore.ts';
+import type { RecomputeDeps } from './metrics/recomputeMetrics.ts';
+import { WarehouseMetrics } from './metrics/warehouseMetrics.ts';
+import { createWarehouse } from './warehouse/createWarehouse.ts';
+import type { LoaderDeps } from './warehouse/loadWarehouse.ts';
+import { PubSubPullSource } from './warehouse/pullSource.ts';
+import { FirestoreRejectionStore } from './warehouse/rejectionStore.ts';
+import type { Warehouse } from './warehouse/warehouse.ts';
 
 /** Replaceable parts, for tests and benchmarks that count or break them. */
 export type RuntimeOverrides = {
   publisher?: Publisher;
   events?: EventStatusStore;
   logger?: Logger;
+  warehouse?: Warehouse;
+  metricsDocs?: MetricsDocStore;
+  /** The calendar of the metrics (which day is today). */
+  now?: () => Date;
 };
 
 /**
@@ -35,6 +49,11 @@ export class Runtime {
   #ingest: IngestDeps | undefined;
   #process: ProcessDeps | undefined;
   #api: ApiDeps | undefined;
+  #warehouse: Warehouse | undefined;
+  #pullSource: PubSubPullSource | undefined;
+  #loader: LoaderDeps | undefined;
+  #recompute: RecomputeDeps | undefined;
+  #metricsReader: MetricsReader | undefined;
 
   constructor(config: Config, overrides: RuntimeOverrides = {}) {
     this.config = config;
@@ -47,10 +66,14 @@ export class Runtime {
     return this.#firestore;
   }
 
+  get pubsub(): PubSub {
+    this.#pubsub ??= createPubSub(this.config);
+    return this.#pubsub;
+  }
+
   get publisher(): Publisher {
     if (this.#overrides.publisher) return this.#overrides.publisher;
-    this.#pubsub ??= createPubSub(this.config);
-    this.#publisher ??= new PubSubPublisher(this.#pubsub, {
+    this.#publisher ??= new PubSubPublisher(this.pubsub, {
       timeoutMs: this.config.publishTimeoutMs,
     });
     return this.#publisher;
@@ -58,6 +81,23 @@ export class Runtime {
 
   get events(): EventStatusStore {
     return this.#overrides.events ?? new FirestoreEventStatusStore(this.firestore);
+  }
+
+  /** BigQuery or the local DuckDB file, loaded on first use. */
+  get warehouse(): Warehouse {
+    if (this.#overrides.warehouse) return this.#overrides.warehouse;
+    this.#warehouse ??= createWarehouse(this.config, this.logger);
+    return this.#warehouse;
+  }
+
+  get metricsDocs(): MetricsDocStore {
+    return this.#overrides.metricsDocs ?? new FirestoreMetricsDocStore(this.firestore);
+  }
+
+  #now = (): Date => (this.#overrides.now ?? (() => new Date()))();
+
+  #warehouseMetrics(): WarehouseMetrics {
+    return new WarehouseMetrics(this.warehouse, { topPaths: defaults.statsTopPaths });
   }
 
   ingestDeps = (): IngestDeps => {
@@ -105,13 +145,63 @@ export class Runtime {
       events: this.events,
       logger: this.logger,
       projectId: this.config.projectId,
+      metrics: this.metricsReader(),
     };
     return this.#api;
+  };
+
+  metricsReader = (): MetricsReader => {
+    this.#metricsReader ??= new MetricsReader({
+      docs: this.metricsDocs,
+      warehouse: this.#warehouseMetrics(),
+      now: this.#now,
+      clock: () => Date.now(),
+      cacheSeconds: this.config.metricsCacheSeconds,
+    });
+    return this.#metricsReader;
+  };
+
+  loaderDeps = (): LoaderDeps => {
+    const config = this.config;
+    this.#pullSource ??= new PubSubPullSource(this.pubsub, {
+      projectId: config.projectId,
+      subscription: warehouseLoaderSubscription,
+      pullTimeoutMs: defaults.warehousePullTimeoutMs,
+    });
+    this.#loader ??= {
+      source: this.#pullSource,
+      warehouse: this.warehouse,
+      rejections: new FirestoreRejectionStore(this.firestore, { ttlDays: config.eventTtlDays }),
+      logger: this.logger,
+      now: () => new Date(),
+      clock: () => Date.now(),
+      limits: {
+        batchRows: config.warehouseBatchRows,
+        maxRowsPerRun: config.warehouseMaxRowsPerRun,
+        runBudgetMs: config.warehouseRunSeconds * 1000,
+        pullConcurrency: defaults.warehousePullConcurrency,
+        batchWaitMs: defaults.warehouseBatchWaitMs,
+        maxMessagesPerPull: defaults.pullMaxMessages,
+      },
+    };
+    return this.#loader;
+  };
+
+  recomputeDeps = (): RecomputeDeps => {
+    this.#recompute ??= {
+      warehouse: this.#warehouseMetrics(),
+      docs: this.metricsDocs,
+      now: this.#now,
+      lookbackDays: this.config.metricsRecomputeDays,
+      logger: this.logger,
+    };
+    return this.#recompute;
   };
 
   /** Sends what the publisher still holds and closes the clients. */
   async close(): Promise<void> {
     await this.#publisher?.flush();
+    await Promise.all([this.#pullSource?.close(), this.#warehouse?.close()]);
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }
 }

@@ -1,6 +1,8 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { HttpError, internalError, sendHttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { MetricsReader } from '../metrics/metricsReader.ts';
+import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { matchRoute, type Route } from '../lib/router.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
@@ -12,6 +14,7 @@ export type ApiDeps = {
   events: EventStatusStore;
   logger: Logger;
   projectId: string;
+  metrics: MetricsReader;
 };
 
 const healthRoutes: Route<ApiDeps>[] = [
@@ -26,7 +29,11 @@ const healthRoutes: Route<ApiDeps>[] = [
 ];
 
 /** Every route of the `api` function and the role it requires. */
-export const apiRoutes: readonly Route<ApiDeps>[] = [...healthRoutes, ...eventRoutes];
+export const apiRoutes: readonly Route<ApiDeps>[] = [
+  ...healthRoutes,
+  ...eventRoutes,
+  ...metricsRoutes,
+];
 
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */
 export function createApiHandler(

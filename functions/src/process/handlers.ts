@@ -9,7 +9,7 @@ import { recordDeadLetter, type DeadLetterDeps } from './recordDeadLetter.ts';
  * The ack rule, in one place: returning acknowledges the message; throwing asks
  * Pub/Sub to deliver it again. Only retriable failures throw.
  */
-function subscriber<Deps extends { logger: Logger }>(
+export function subscriber<Deps extends { logger: Logger }>(
   name: string,
   getDeps: () => Deps,
   handle: (message: PushedMessage, deps: Deps) => Promise<{ kind: string }>,
