@@ -2,8 +2,8 @@ import type { TableSpec } from '../../../infra/spec.ts';
 import type { MetricsSql } from './metricsSql.ts';
 
 /**
- * Metrics in DuckDB's SQL. The warehouse opens DuckDB with its time zone set to UTC,
- * so dates and day boundaries are UTC days, as in BigQuery.
+ * Metrics in DuckDB's SQL. Every connection of the warehouse works in UTC, so dates
+ * and day boundaries are UTC days, as in BigQuery.
  */
 export function duckDbMetricsSql(table: TableSpec): MetricsSql {
   const events = `"${table.dataset}"."${table.name}"`;

@@ -12,11 +12,11 @@ import { daysBetween, utcDay } from './dates.ts';
 import type { MetricsQuery, StatsQuery } from './metricsQuery.ts';
 import type { MetricsDocStore } from './metricsStore.ts';
 import { TtlCache } from './ttlCache.ts';
-import type { WarehouseMetrics } from './warehouseMetrics.ts';
+import type { MetricsSource } from './warehouseMetrics.ts';
 
 export type MetricsReaderDeps = {
   docs: MetricsDocStore;
-  warehouse: WarehouseMetrics;
+  warehouse: MetricsSource;
   /** The calendar: which day is today (UTC). */
   now: () => Date;
   /** Milliseconds, for the cache. */

@@ -4,10 +4,10 @@ import { buildDayDocs, buildSiteDocs } from './dailyMetrics.ts';
 import { addDays, utcDay } from './dates.ts';
 import { parseDayRange, type DayRange } from './metricsQuery.ts';
 import type { MetricsDocStore } from './metricsStore.ts';
-import type { WarehouseMetrics } from './warehouseMetrics.ts';
+import type { MetricsSource } from './warehouseMetrics.ts';
 
 export type RecomputeDeps = {
-  warehouse: WarehouseMetrics;
+  warehouse: MetricsSource;
   docs: MetricsDocStore;
   now: () => Date;
   /** The nightly run covers this many closed days, for events that arrive late. */

@@ -7,8 +7,15 @@ import { duckDbMetricsSql } from './duckDbSql.ts';
 import type { DayRange } from './metricsQuery.ts';
 import type { MetricsSql } from './metricsSql.ts';
 
+/** Daily figures computed from the warehouse. */
+export interface MetricsSource {
+  dailyCounts(range: DayRange): Promise<DailyCount[]>;
+  /** Views, unique users and top paths per day and site (one site when `siteId` is given). */
+  siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]>;
+}
+
 /** The metrics the warehouse computes, in domain terms, with the SQL of its dialect. */
-export class WarehouseMetrics {
+export class WarehouseMetrics implements MetricsSource {
   readonly #warehouse: Warehouse;
   readonly #sql: MetricsSql;
   readonly #topPaths: number;
@@ -31,7 +38,6 @@ export class WarehouseMetrics {
     }));
   }
 
-  /** Views, unique users and top paths per day and site (one site when `siteId` is given). */
   async siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]> {
     const rows = await this.#warehouse.query(
       this.#sql.siteStats({ oneSite: siteId !== undefined }),

@@ -92,7 +92,7 @@ export class DuckDbWarehouse implements Warehouse {
     const lease = await acquire(this.#path, this.#options);
     let connection: DuckDBConnection | undefined;
     try {
-      connection = await lease.shared.instance.connect();
+      connection = await connect(lease.shared.instance);
       return await use(connection, lease.shared);
     } finally {
       connection?.closeSync();
@@ -163,7 +163,8 @@ async function acquire(
 async function openFile(path: string, options: DuckDbOptions): Promise<SharedInstance> {
   const readOnly = options.readOnly ?? false;
   if (!readOnly) await mkdir(dirname(path), { recursive: true });
-  const config: Record<string, string> = { TimeZone: 'UTC' };
+  // Extensions DuckDB does not bundle would be downloaded on first use: never.
+  const config: Record<string, string> = { autoinstall_known_extensions: 'false' };
   if (readOnly) config.access_mode = 'READ_ONLY';
   const deadline = Date.now() + options.lockTimeoutMs;
   let instance: DuckDBInstance;
@@ -193,7 +194,7 @@ async function prepareTable(
   table: TableSpec,
   readOnly: boolean,
 ): Promise<StoredColumn[]> {
-  const connection = await instance.connect();
+  const connection = await connect(instance);
   try {
     if (!readOnly) {
       for (const statement of duckDbCreateStatements(table)) await connection.run(statement);
@@ -208,6 +209,13 @@ async function prepareTable(
   } finally {
     connection.closeSync();
   }
+}
+
+/** Every connection works in UTC, so dates and day boundaries are UTC days, as in BigQuery. */
+async function connect(instance: DuckDBInstance): Promise<DuckDBConnection> {
+  const connection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
 }
 
 async function tableColumns(connection: DuckDBConnection, table: TableSpec): Promise<string[]> {

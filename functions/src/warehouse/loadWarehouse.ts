@@ -98,6 +98,7 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
     report.rowsWritten += settlement.rowsWritten;
     report.duplicates += settlement.duplicates;
     const toAcknowledge = [...settlement.written];
+    let recordFailure: unknown;
     if (settlement.rejections.length > 0) {
       const rejectedAckIds = settlement.rejections.flatMap((r) => r.ackIds);
       try {
@@ -117,8 +118,8 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
           'warehouse refused rows; recorded and acknowledged',
         );
       } catch (error) {
-        // Not recorded yet: leave them for the next run rather than lose the reason.
-        deps.logger.warn({ err: error }, 'recording warehouse rejections failed');
+        // Not recorded: leave them for the next run rather than lose the reason.
+        recordFailure = error;
         report.released += await release(deps, rejectedAckIds);
       }
     }
@@ -128,6 +129,7 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
       // The rows are written; a redelivery adds copies that queries count once.
       return stop('ack_failed', error);
     }
+    if (recordFailure !== undefined) return stop('record_failed', recordFailure);
     if (pulled.error !== undefined) return stop('pull_failed', pulled.error);
   }
 }
@@ -144,12 +146,8 @@ async function collectBatch(
   const messages: PulledMessage[] = [];
   const until = deps.clock() + limits.batchWaitMs;
   while (messages.length < want) {
-    const remaining = want - messages.length;
-    const pulls = Math.min(limits.pullConcurrency, remaining);
-    const perPull = Math.min(limits.maxMessagesPerPull, Math.ceil(remaining / pulls));
-    const results = await Promise.allSettled(
-      Array.from({ length: pulls }, () => deps.source.pull(perPull)),
-    );
+    const sizes = pullSizes(want - messages.length, limits);
+    const results = await Promise.allSettled(sizes.map((size) => deps.source.pull(size)));
     let received = 0;
     let failure: unknown;
     for (const result of results) {
@@ -162,6 +160,18 @@ async function collectBatch(
     if (received === 0 || deps.clock() >= until) break;
   }
   return { messages };
+}
+
+/** Shares `remaining` among parallel pulls, so together they never ask for more. */
+export function pullSizes(
+  remaining: number,
+  limits: Pick<LoaderLimits, 'pullConcurrency' | 'maxMessagesPerPull'>,
+): number[] {
+  const pulls = Math.min(limits.pullConcurrency, remaining);
+  const base = Math.floor(remaining / pulls);
+  return Array.from({ length: pulls }, (_, i) =>
+    Math.min(limits.maxMessagesPerPull, base + (i < remaining % pulls ? 1 : 0)),
+  );
 }
 
 async function release(deps: LoaderDeps, ackIds: string[]): Promise<number> {
