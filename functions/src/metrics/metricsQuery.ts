@@ -37,9 +37,10 @@ export function parseStatsQuery(query: RawQuery, today: string): Parsed<StatsQue
   const errors: FieldError[] = [];
   const values = singleValues(query, ['siteId', 'date'], errors);
   const siteId = values.siteId;
-  if (siteId === undefined || siteId.length === 0) {
+  const siteIdNamed = errors.some((error) => error.field === 'siteId');
+  if ((siteId === undefined && !siteIdNamed) || siteId === '') {
     errors.push({ field: 'siteId', message: 'required' });
-  } else if (siteId.length > 200) {
+  } else if (siteId !== undefined && siteId.length > 200) {
     errors.push({ field: 'siteId', message: 'at most 200 characters' });
   }
   const date = values.date ?? today;
