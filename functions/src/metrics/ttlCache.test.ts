@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { TtlCache } from './ttlCache.ts';
 
-describe('TtlCache', () => {
-  function setup(ttlMs = 1000) {
-    let now = 0;
-    let computations = 0;
-    const cache = new TtlCache<number>({ ttlMs, clock: () => now, maxEntries: 2 });
-    const compute = () => {
-      computations += 1;
-      return Promise.resolve(computations);
-    };
-    return {
-      cache,
-      compute,
-      advance: (ms: number) => (now += ms),
-      computations: () => computations,
-    };
-  }
+function setup(ttlMs = 1000) {
+  let now = 0;
+  let computations = 0;
+  const cache = new TtlCache<number>({ ttlMs, clock: () => now, maxEntries: 2 });
+  const compute = () => {
+    computations += 1;
+    return Promise.resolve(computations);
+  };
+  return {
+    cache,
+    compute,
+    advance: (ms: number) => (now += ms),
+    computations: () => computations,
+  };
+}
 
+describe('TtlCache', () => {
   it('shares one computation among concurrent and later callers within the time to live', async () => {
     const { cache, compute, advance, computations } = setup();
     const burst = await Promise.all(Array.from({ length: 20 }, () => cache.get('k', compute)));

@@ -138,7 +138,9 @@ describe.each([
     await metrics.siteStats({ from: '2026-03-01', to: '2026-03-02' }, 'shop');
     for (const { sql, params } of warehouse.calls) {
       const used = new Set([...sql.matchAll(placeholder)].map((m) => m[1]));
-      expect([...used].sort()).toEqual(Object.keys(params).sort());
+      expect([...used].sort((a, b) => a!.localeCompare(b!))).toEqual(
+        Object.keys(params).sort((a, b) => a.localeCompare(b)),
+      );
       expect(sql).toContain(`FROM ${table}`);
       expect(sql).toContain('COUNT(DISTINCT event_id)');
     }

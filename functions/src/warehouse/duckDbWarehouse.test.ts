@@ -99,26 +99,26 @@ describe('the DuckDB warehouse', () => {
     expect(rows).toEqual([{ metadata: null }, { metadata: '{"v":2}' }]);
   });
 
-  describe('while another process holds the file', () => {
-    /** Resolves once the child holds the file, with a promise of its release. */
-    async function holdFile(file: string, holdMs: number): Promise<{ released: Promise<void> }> {
-      const child = spawn(
-        process.execPath,
-        [
-          '-e',
-          `const { DuckDBInstance } = require('@duckdb/node-api');
-           DuckDBInstance.create(${JSON.stringify(join(dir, file))}).then((db) => {
-             console.log('holding');
-             setTimeout(() => { db.closeSync(); process.exit(0); }, ${holdMs});
-           });`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const released = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      return { released };
-    }
+  /** Resolves once the child holds the file, with a promise of its release. */
+  async function holdFile(file: string, holdMs: number): Promise<{ released: Promise<void> }> {
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { DuckDBInstance } = require('@duckdb/node-api');
+         DuckDBInstance.create(${JSON.stringify(join(dir, file))}).then((db) => {
+           console.log('holding');
+           setTimeout(() => { db.closeSync(); process.exit(0); }, ${holdMs});
+         });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const released = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    return { released };
+  }
 
+  describe('while another process holds the file', () => {
     it('waits for the file and then writes', async () => {
       const store = warehouse('shared.duckdb');
       await store.write([row()]);

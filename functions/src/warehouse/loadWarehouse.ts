@@ -32,7 +32,13 @@ export type LoaderDeps = {
 };
 
 export type StopReason =
-  'drained' | 'budget' | 'max_rows' | 'pull_failed' | 'warehouse_unavailable' | 'ack_failed';
+  | 'drained'
+  | 'budget'
+  | 'max_rows'
+  | 'pull_failed'
+  | 'warehouse_unavailable'
+  | 'record_failed'
+  | 'ack_failed';
 
 export type LoadReport = {
   batches: number;

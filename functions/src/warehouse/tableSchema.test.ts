@@ -41,11 +41,9 @@ describe('the events table in each warehouse', () => {
   });
 
   it('evolves a BigQuery table by adding missing columns, and reports type conflicts', () => {
-    const current = [
-      ...eventsTable.columns
-        .filter((c) => c.name !== 'metadata')
-        .map((c) => ({ name: c.name, type: c.type })),
-    ];
+    const current: { name: string; type: string }[] = eventsTable.columns
+      .filter((c) => c.name !== 'metadata')
+      .map((c) => ({ name: c.name, type: c.type }));
     current[0] = { name: 'event_id', type: 'INTEGER' };
     const change = bigQuerySchemaChange(eventsTable, current);
     expect(change.add).toEqual([
