@@ -6,8 +6,11 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Message, PubSub } from '@google-cloud/pubsub';
 import { inject } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
-import type { FunctionName } from '../../infra/spec.ts';
+import { subscriptions, type FunctionName } from '../../infra/spec.ts';
 import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createIngestHandler, type IngestDeps } from '../../functions/src/ingest/ingestHandler.ts';
@@ -49,7 +52,10 @@ export async function startTestPipeline(options: {
   installJsonFrameworkErrors();
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
+  // Each pipeline has a local warehouse file of its own.
+  const warehouseDir = mkdtempSync(join(tmpdir(), 'tributary-warehouse-'));
   const env = {
+    WAREHOUSE_DUCKDB_PATH: join(warehouseDir, 'warehouse.duckdb'),
     GOOGLE_CLOUD_PROJECT: projectId,
     PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
     FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
@@ -109,7 +115,7 @@ export async function startTestPipeline(options: {
     close: async () => {
       // Detach push endpoints first, so the emulator stops pushing into closed ports.
       await Promise.all(
-        ['events-process', 'events-dead-letter-record'].map((name) =>
+        pushSubscriptionNames.map((name) =>
           pubsub
             .subscription(name)
             .delete()
@@ -122,9 +128,14 @@ export async function startTestPipeline(options: {
       );
       await runtime.close();
       await Promise.all([pubsub.close(), firestore.terminate()]);
+      rmSync(warehouseDir, { recursive: true, force: true });
     },
   };
 }
+
+const pushSubscriptionNames = subscriptions()
+  .filter((subscription) => subscription.pushTo)
+  .map((subscription) => subscription.name);
 
 /** Waits until `check` returns a value, or fails with what was last seen. */
 export async function eventually<T>(

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type { DailyMetricsDoc, SiteStatsDoc } from '../../functions/src/metrics/dailyMetrics.ts';
+import type { MetricsDocStore } from '../../functions/src/metrics/metricsStore.ts';
 import type { PulledMessage, PullSource } from '../../functions/src/warehouse/pullSource.ts';
 import type {
   RejectionStore,
   WarehouseRejection,
 } from '../../functions/src/warehouse/rejectionStore.ts';
-import type {
-  QueryParams,
-  Warehouse,
-  WarehouseRow,
-  WriteResult,
+import {
+  WarehouseUnavailableError,
+  type QueryParams,
+  type Warehouse,
+  type WarehouseRow,
+  type WriteResult,
 } from '../../functions/src/warehouse/warehouse.ts';
 
 /** A message of `events-processed` as the loader pulls it. */
@@ -121,5 +124,73 @@ export class FakeRejectionStore implements RejectionStore {
       throw new Error('firestore down');
     }
     this.recorded.push(...rejections);
+  }
+}
+
+/**
+ * Counts the calls a real warehouse receives. `loseAcknowledgements` makes the first
+ * N writes succeed in the warehouse and then fail, as when a loader crashes after
+ * writing and before acknowledging: Pub/Sub redelivers rows already stored.
+ */
+export class CountingWarehouse implements Warehouse {
+  readonly inner: Warehouse;
+  readonly writes: number[] = [];
+  readonly lostAcknowledgementRows: number[] = [];
+  queries = 0;
+  #loseAcknowledgements: number;
+
+  constructor(inner: Warehouse, options: { loseAcknowledgements?: number } = {}) {
+    this.inner = inner;
+    this.#loseAcknowledgements = options.loseAcknowledgements ?? 0;
+  }
+
+  get dialect(): Warehouse['dialect'] {
+    return this.inner.dialect;
+  }
+
+  async write(rows: readonly WarehouseRow[]): Promise<WriteResult> {
+    this.writes.push(rows.length);
+    const result = await this.inner.write(rows);
+    if (this.#loseAcknowledgements > 0) {
+      this.#loseAcknowledgements -= 1;
+      this.lostAcknowledgementRows.push(rows.length - result.rejected.length);
+      throw new WarehouseUnavailableError('connection lost after the write');
+    }
+    return result;
+  }
+
+  async query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]> {
+    this.queries += 1;
+    return this.inner.query(sql, params);
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close();
+  }
+}
+
+/** The real daily documents store, recording every save once it is done. */
+export class RecordingMetricsDocStore implements MetricsDocStore {
+  readonly saves: { days: number; sites: number }[] = [];
+  readonly #inner: MetricsDocStore;
+
+  constructor(inner: MetricsDocStore) {
+    this.#inner = inner;
+  }
+
+  getDays(dates: readonly string[]): ReturnType<MetricsDocStore['getDays']> {
+    return this.#inner.getDays(dates);
+  }
+
+  getSiteDay(siteId: string, date: string): ReturnType<MetricsDocStore['getSiteDay']> {
+    return this.#inner.getSiteDay(siteId, date);
+  }
+
+  async saveRecomputed(
+    days: readonly DailyMetricsDoc[],
+    sites: readonly SiteStatsDoc[],
+  ): Promise<void> {
+    await this.#inner.saveRecomputed(days, sites);
+    this.saves.push({ days: days.length, sites: sites.length });
   }
 }

@@ -83,8 +83,15 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
-  /** Nothing to do: the file is closed whenever it is idle. */
-  async close(): Promise<void> {}
+  /** Closes the file now if no operation uses it (it is closed whenever idle anyway). */
+  async close(): Promise<void> {
+    const entry = open.get(this.#path);
+    if (!entry || entry.users > 0) return;
+    open.delete(this.#path);
+    clearTimeout(entry.idleTimer);
+    const shared = await entry.opening.catch(() => undefined);
+    shared?.instance.closeSync();
+  }
 
   async #withConnection<T>(
     use: (connection: DuckDBConnection, shared: SharedInstance) => Promise<T>,

@@ -54,7 +54,7 @@ export type LoadReport = {
 /**
  * One loader run: pull a batch, write it in one warehouse call, acknowledge what the
  * warehouse took, record and acknowledge what it refused for good, and hand back
- * the rest; repeat until the subscription is drained, the run's row limit or its
+ * the rest; repeat while batches come back full, until the run's row limit or its
  * time budget is reached, or the warehouse fails (the next run picks up from there).
  */
 export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
@@ -137,6 +137,11 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
     }
     if (recordFailure !== undefined) return stop('record_failed', recordFailure);
     if (pulled.error !== undefined) return stop('pull_failed', pulled.error);
+    // A batch that could not be filled means the backlog is drained: what keeps
+    // arriving waits for the next run, so batches stay large under any load.
+    if (messages.length < limits.batchRows && report.messages < limits.maxRowsPerRun) {
+      return stop('drained');
+    }
   }
 }
 
