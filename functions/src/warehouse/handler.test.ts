@@ -52,10 +52,10 @@ describe('the loadWarehouse entry point', () => {
   it('starts no second run while one is in progress in the instance', async () => {
     const source = new FakePullSource([processedMessage('a')]);
     const warehouse = new FakeWarehouse();
-    let finishWrite: () => void = () => undefined;
+    const gate = Promise.withResolvers<void>();
     const write = warehouse.write.bind(warehouse);
     warehouse.write = async (rows) => {
-      await new Promise<void>((resolve) => (finishWrite = resolve));
+      await gate.promise;
       return write(rows);
     };
     const handler = createLoadWarehouseHandler(() => deps(source, warehouse));
@@ -64,7 +64,7 @@ describe('the loadWarehouse entry point', () => {
     const pulls = source.pulls;
     await handler(trigger('{}'));
     expect(source.pulls).toBe(pulls);
-    finishWrite();
+    gate.resolve();
     await first;
     expect(warehouse.calls).toEqual([1]);
   });
