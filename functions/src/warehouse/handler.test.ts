@@ -39,6 +39,12 @@ function deps(source: FakePullSource, warehouse = new FakeWarehouse()): LoaderDe
   };
 }
 
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 describe('the loadWarehouse entry point', () => {
   it('runs the loader for any trigger message and acknowledges it', async () => {
     const source = new FakePullSource([processedMessage('a'), processedMessage('b')]);
@@ -52,7 +58,7 @@ describe('the loadWarehouse entry point', () => {
   it('starts no second run while one is in progress in the instance', async () => {
     const source = new FakePullSource([processedMessage('a')]);
     const warehouse = new FakeWarehouse();
-    const gate = Promise.withResolvers<void>();
+    const gate = deferred();
     const write = warehouse.write.bind(warehouse);
     warehouse.write = async (rows) => {
       await gate.promise;
