@@ -40,9 +40,14 @@ function deps(source: FakePullSource, warehouse = new FakeWarehouse()): LoaderDe
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
+  const gate = { resolve: (): void => undefined } as {
+    promise: Promise<void>;
+    resolve: () => void;
+  };
+  gate.promise = new Promise<void>((done) => {
+    gate.resolve = done;
+  });
+  return gate;
 }
 
 describe('the loadWarehouse entry point', () => {
