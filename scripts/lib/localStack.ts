@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
-import { functions, topics, type FunctionName } from '../../infra/spec.ts';
+import type { PubSub } from '@google-cloud/pubsub';
+import { functions, schedules, topics, type FunctionName } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
+import { LocalScheduler } from './localScheduler.ts';
 import {
   checkEmulatorPrerequisites,
   freePort,
@@ -17,6 +19,11 @@ import {
 } from './emulators.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
+
+/** The local warehouse (DuckDB) of a stack whose state lives in `stateDir`. */
+export function localWarehousePath(stateDir: string): string {
+  return join(stateDir, 'warehouse.duckdb');
+}
 
 /** What a running stack publishes in `.tributary/local.json` for scripts and tools. */
 export type LocalStackInfo = {
@@ -69,6 +76,8 @@ export class LocalStack {
   readonly #stateFile: string;
   readonly #log: (line: string) => void;
   #stopping = false;
+  #scheduler: LocalScheduler | undefined;
+  #schedulerPubSub: PubSub | undefined;
 
   private constructor(args: {
     info: LocalStackInfo;
@@ -123,6 +132,7 @@ export class LocalStack {
         ADMIN_TOKEN: secrets.adminToken,
         LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
         METADATA_SERVER_DETECTION: 'none',
+        WAREHOUSE_DUCKDB_PATH: localWarehousePath(stateDir),
       };
       const functionUrls = Object.fromEntries(
         functions.map((fn) => [fn.name, `http://127.0.0.1:${ports[fn.name]}`]),
@@ -149,6 +159,7 @@ export class LocalStack {
         await Promise.all(functions.map((fn) => stack.#spawnFunction(fn.name)));
         await Promise.all(functions.map((fn) => waitForHttp(functionUrls[fn.name], 30_000)));
         await stack.#provision(options.retryProfile ?? 'local');
+        stack.#startScheduler();
         await writeFile(stack.#stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
         await stack.stop();
@@ -178,6 +189,17 @@ export class LocalStack {
     } finally {
       await Promise.all([pubsub.close(), firestore.terminate()]);
     }
+  }
+
+  /** The spec's schedules, published to their topics on their crons while the stack runs. */
+  #startScheduler(): void {
+    const pubsub = createPubSub(loadConfig(this.#env));
+    this.#schedulerPubSub = pubsub;
+    this.#scheduler = new LocalScheduler(
+      schedules,
+      (topic, data) => pubsub.topic(topic).publishMessage({ data }),
+      this.#log,
+    );
   }
 
   #spawnFunction(name: FunctionName): Promise<void> {
@@ -218,6 +240,8 @@ export class LocalStack {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#scheduler?.stop();
+    await this.#schedulerPubSub?.close();
     await Promise.all(
       [...this.#processes.values()].map(
         (child) =>
