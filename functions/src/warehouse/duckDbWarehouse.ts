@@ -26,7 +26,9 @@ export type DuckDbOptions = {
   lockTimeoutMs: number;
   /** Read-only opens share the file with other readers and never create it. */
   readOnly?: boolean;
-  /** Keep the file open this long after the last operation, so a burst opens it once. */
+  /** Keep the file open this long after the last operation (operations that overlap
+   * always share one open); by default it is closed as soon as it is idle, so another
+   * process waiting for it gets its turn between two loader batches. */
   idleCloseMs?: number;
 };
 
@@ -161,7 +163,7 @@ async function acquire(
         if (current.users > 0 || open.get(path) !== current) return;
         open.delete(path);
         shared.instance.closeSync();
-      }, options.idleCloseMs ?? 100);
+      }, options.idleCloseMs ?? 0);
       current.idleTimer.unref();
     },
   };
