@@ -7,6 +7,7 @@ import {
   schedules,
   subscriptions,
   topicList,
+  warehouseLoaderRuns,
   warehouseLoaderSubscription,
   warehouseTables,
 } from './spec.ts';
@@ -70,6 +71,7 @@ describe('schedules', () => {
     }
     const loader = functions.find((f) => f.name === 'loadWarehouse')!;
     expect(loader.concurrency).toBe(1);
+    expect(warehouseLoaderRuns).toBeLessThanOrEqual(loader.maxInstances);
     expect(defaults.warehouseRunSeconds).toBeLessThan(loader.timeoutSeconds / 2);
   });
 

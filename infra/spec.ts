@@ -196,6 +196,13 @@ export const functions: readonly FunctionSpec[] = [
   },
 ];
 
+/**
+ * Loader runs each schedule starts, in parallel on separate instances, all pulling
+ * the same subscription. One run takes up to 20,000 events a minute; raise this (up
+ * to loadWarehouse's maxInstances) for more.
+ */
+export const warehouseLoaderRuns = 1;
+
 /** A Cloud Scheduler job: publishes `data` to `topic` on the cron schedule (the local stack runs the same jobs). */
 export type ScheduleSpec = {
   name: string;
@@ -213,7 +220,7 @@ export const schedules: readonly ScheduleSpec[] = [
     cron: '* * * * *',
     timeZone: 'Etc/UTC',
     topic: topics.warehouseLoad.name,
-    data: {},
+    data: { runs: warehouseLoaderRuns },
   },
   {
     // Shortly after midnight UTC: yesterday is closed. The run also recomputes the

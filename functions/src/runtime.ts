@@ -19,7 +19,7 @@ import { FirestoreMetricsDocStore, type MetricsDocStore } from './metrics/metric
 import type { RecomputeDeps } from './metrics/recomputeMetrics.ts';
 import { WarehouseMetrics } from './metrics/warehouseMetrics.ts';
 import { createWarehouse } from './warehouse/createWarehouse.ts';
-import type { LoaderDeps } from './warehouse/loadWarehouse.ts';
+import type { LoadWarehouseDeps } from './warehouse/handler.ts';
 import { PubSubPullSource } from './warehouse/pullSource.ts';
 import { FirestoreRejectionStore } from './warehouse/rejectionStore.ts';
 import type { Warehouse } from './warehouse/warehouse.ts';
@@ -51,7 +51,7 @@ export class Runtime {
   #api: ApiDeps | undefined;
   #warehouse: Warehouse | undefined;
   #pullSource: PubSubPullSource | undefined;
-  #loader: LoaderDeps | undefined;
+  #loader: LoadWarehouseDeps | undefined;
   #recompute: RecomputeDeps | undefined;
   #metricsReader: MetricsReader | undefined;
 
@@ -161,7 +161,7 @@ export class Runtime {
     return this.#metricsReader;
   };
 
-  loaderDeps = (): LoaderDeps => {
+  loaderDeps = (): LoadWarehouseDeps => {
     const config = this.config;
     this.#pullSource ??= new PubSubPullSource(this.pubsub, {
       projectId: config.projectId,
@@ -170,6 +170,7 @@ export class Runtime {
     });
     this.#loader ??= {
       source: this.#pullSource,
+      publisher: this.publisher,
       warehouse: this.warehouse,
       rejections: new FirestoreRejectionStore(this.firestore, { ttlDays: config.eventTtlDays }),
       logger: this.logger,

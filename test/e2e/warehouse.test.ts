@@ -113,7 +113,7 @@ describe('the local warehouse, end to end', () => {
     await send(10, 'signup.completed');
     const job = await run('job.ts', ['load-warehouse']);
     expect(job.code).toBe(0);
-    expect(job.output).toContain('load-warehouse: published {} to warehouse-load');
+    expect(job.output).toContain('load-warehouse: published {"runs":1} to warehouse-load');
     await eventually(async () => ((await distinctEvents()) === 40 ? true : undefined), {
       timeoutMs: 30_000,
       intervalMs: 1000,

@@ -7,8 +7,8 @@ import {
   processedMessage,
 } from '../../../test/support/warehouseFakes.ts';
 import { createLogger } from '../lib/logger.ts';
-import { createLoadWarehouseHandler } from './handler.ts';
-import type { LoaderDeps } from './loadWarehouse.ts';
+import type { OutgoingMessage, Publisher } from '../lib/publisher.ts';
+import { createLoadWarehouseHandler, requestedRuns, type LoadWarehouseDeps } from './handler.ts';
 
 function trigger(data: string): CloudEvent<unknown> {
   return {
@@ -20,9 +20,22 @@ function trigger(data: string): CloudEvent<unknown> {
   };
 }
 
-function deps(source: FakePullSource, warehouse = new FakeWarehouse()): LoaderDeps {
+class RecordingPublisher implements Publisher {
+  readonly published: { topic: string; data: string }[] = [];
+  publish(topic: string, message: OutgoingMessage): Promise<string> {
+    this.published.push({ topic, data: message.data.toString() });
+    return Promise.resolve(String(this.published.length));
+  }
+}
+
+function deps(
+  source: FakePullSource,
+  warehouse = new FakeWarehouse(),
+  publisher: Publisher = new RecordingPublisher(),
+): LoadWarehouseDeps {
   return {
     source,
+    publisher,
     warehouse,
     rejections: new FakeRejectionStore(),
     logger: createLogger({ level: 'silent' }),
@@ -58,6 +71,30 @@ describe('the loadWarehouse entry point', () => {
     await expect(handler(trigger('not even json'))).resolves.toBeUndefined();
     expect(warehouse.rows).toHaveLength(2);
     expect(source.acknowledged).toHaveLength(2);
+  });
+
+  it.each([
+    ['{"runs":3}', 3],
+    ['{}', 1],
+    ['{"runs":0}', 1],
+    ['{"runs":"2"}', 1],
+    ['{"runs":1000}', 16],
+    ['null', 1],
+    ['not json', 1],
+  ])('reads %s as %i run(s)', (data, runs) => {
+    expect(requestedRuns(Buffer.from(data))).toBe(runs);
+  });
+
+  it('starts the extra runs a trigger asks for as plain triggers, so they fan out no further', async () => {
+    const publisher = new RecordingPublisher();
+    const handler = createLoadWarehouseHandler(() =>
+      deps(new FakePullSource([]), new FakeWarehouse(), publisher),
+    );
+    await handler(trigger('{"runs":3}'));
+    expect(publisher.published).toEqual([
+      { topic: 'warehouse-load', data: '{}' },
+      { topic: 'warehouse-load', data: '{}' },
+    ]);
   });
 
   it('starts no second run while one is in progress in the instance', async () => {
