@@ -1,5 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
+import { warehouseLoaderSubscription } from '../../infra/spec.ts';
 import type { ApiDeps } from './admin/apiHandler.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from './ingest/apiKeys.ts';
 import { FirestoreIdempotencyStore } from './ingest/idempotency.ts';
@@ -13,7 +14,6 @@ import { PubSubPublisher, type Publisher } from './lib/publisher.ts';
 import { FirestoreEventStatusStore, type EventStatusStore } from './process/eventStatusStore.ts';
 import type { ProcessDeps } from './process/processEvent.ts';
 import type { DeadLetterDeps } from './process/recordDeadLetter.ts';
-import { warehouseLoaderSubscription } from '../../infra/spec.ts';
 import { MetricsReader } from './metrics/metricsReader.ts';
 import { FirestoreMetricsDocStore, type MetricsDocStore } from './metrics/metricsStore.ts';
 import type { RecomputeDeps } from './metrics/recomputeMetrics.ts';
