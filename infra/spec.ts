@@ -25,7 +25,9 @@ export type FunctionName =
   | 'processEvent'
   | 'recordDeadLetter'
   | 'deliverWebhook'
-  | 'recordExhaustedDelivery';
+  | 'recordExhaustedDelivery'
+  | 'loadWarehouse'
+  | 'recomputeMetrics';
 
 export type FunctionSpec = {
   name: FunctionName;
@@ -90,6 +92,14 @@ export const topics = {
     name: 'deliveries-dead-letter',
     purpose: 'webhook deliveries that failed every attempt',
   },
+  warehouseLoad: {
+    name: 'warehouse-load',
+    purpose: 'starts a warehouse loader run (every minute by schedule, or on demand)',
+  },
+  metricsRecompute: {
+    name: 'metrics-recompute',
+    purpose: 'recomputes the daily metrics documents (nightly by schedule, or on demand)',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** How many times Pub/Sub pushes an event before it goes to the dead-letter topic. */
@@ -114,6 +124,9 @@ export const retryProfiles = {
 export type RetryProfile = keyof typeof retryProfiles;
 
 const sevenDays = 7 * 24 * 3600;
+
+/** The pull subscription the warehouse loader reads `events-processed` from. */
+export const warehouseLoaderSubscription = 'events-processed-warehouse';
 
 export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec[] {
   const retry = retryProfiles[profile];
@@ -140,7 +153,7 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
     },
     {
       // Pulled in batches by the warehouse loader.
-      name: 'events-processed-warehouse',
+      name: warehouseLoaderSubscription,
       topic: topics.eventsProcessed.name,
       ackDeadlineSeconds: 600,
       messageRetentionSeconds: sevenDays,
@@ -164,6 +177,23 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       pushTo: 'recordExhaustedDelivery',
       ackDeadlineSeconds: 60,
       messageRetentionSeconds: sevenDays,
+      retry,
+    },
+    {
+      // A run trigger is worth nothing once the next one is due: keep it briefly.
+      name: 'warehouse-load-run',
+      topic: topics.warehouseLoad.name,
+      pushTo: 'loadWarehouse',
+      ackDeadlineSeconds: 600,
+      messageRetentionSeconds: 600,
+      retry,
+    },
+    {
+      name: 'metrics-recompute-run',
+      topic: topics.metricsRecompute.name,
+      pushTo: 'recomputeMetrics',
+      ackDeadlineSeconds: 600,
+      messageRetentionSeconds: 24 * 3600,
       retry,
     },
   ];
@@ -195,6 +225,7 @@ export const functions: readonly FunctionSpec[] = [
     concurrency: 40,
     secrets: ['ADMIN_TOKEN', 'ENCRYPTION_KEY'],
     serviceAccount: 'api',
+    warehouse: 'read',
     publishes: [topics.events.name, topics.deliveries.name],
     pulls: [],
   },
@@ -254,7 +285,46 @@ export const functions: readonly FunctionSpec[] = [
     publishes: [],
     pulls: [],
   },
+  {
+    // One run per instance; parallel runs (on demand, or a slow run overlapping the
+    // next minute) pull the same subscription from separate instances.
+    name: 'loadWarehouse',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '1Gi',
+    timeoutSeconds: 300,
+    minInstances: 0,
+    maxInstances: 4,
+    concurrency: 1,
+    secrets: [],
+    serviceAccount: 'processor',
+    publishes: [],
+    pulls: [warehouseLoaderSubscription],
+    warehouse: 'write',
+  },
+  {
+    name: 'recomputeMetrics',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '512Mi',
+    timeoutSeconds: 540,
+    minInstances: 0,
+    maxInstances: 1,
+    concurrency: 1,
+    secrets: [],
+    serviceAccount: 'processor',
+    publishes: [],
+    pulls: [],
+    warehouse: 'read',
+  },
 ];
+
+/**
+ * Loader runs each schedule starts, in parallel on separate instances, all pulling
+ * the same subscription. One run takes up to 20,000 events a minute; raise this (up
+ * to loadWarehouse's maxInstances) for more.
+ */
+export const warehouseLoaderRuns = 1;
 
 /** A Cloud Scheduler job: publishes `data` to `topic` on the cron schedule (the local stack runs the same jobs). */
 export type ScheduleSpec = {
@@ -266,7 +336,26 @@ export type ScheduleSpec = {
   data: Record<string, unknown>;
 };
 
-export const schedules: readonly ScheduleSpec[] = [];
+export const schedules: readonly ScheduleSpec[] = [
+  {
+    name: 'load-warehouse',
+    description: 'Loads processed events into the warehouse in batches.',
+    cron: '* * * * *',
+    timeZone: 'Etc/UTC',
+    topic: topics.warehouseLoad.name,
+    data: { runs: warehouseLoaderRuns },
+  },
+  {
+    // Shortly after midnight UTC: yesterday is closed. The run also recomputes the
+    // days before it, so events that arrive late are counted (see metricsRecompute).
+    name: 'recompute-metrics',
+    description: 'Recomputes the daily metrics and site statistics of the last closed days.',
+    cron: '30 0 * * *',
+    timeZone: 'Etc/UTC',
+    topic: topics.metricsRecompute.name,
+    data: {},
+  },
+];
 
 export type ColumnSpec = {
   name: string;
@@ -285,7 +374,75 @@ export type TableSpec = {
   clustering: string[];
 };
 
-export const warehouseTables: readonly TableSpec[] = [];
+/** The events table: one row per processed event (a redelivery may add a copy; queries count distinct event ids). */
+export const eventsTable: TableSpec = {
+  dataset: 'tributary',
+  name: 'events',
+  description: 'Processed events, one row per event (count DISTINCT event_id).',
+  columns: [
+    { name: 'event_id', type: 'STRING', mode: 'REQUIRED', description: 'Event id (UUID).' },
+    {
+      name: 'event_type',
+      type: 'STRING',
+      mode: 'REQUIRED',
+      description: 'Dotted type, like page.viewed.',
+    },
+    {
+      name: 'source',
+      type: 'STRING',
+      mode: 'REQUIRED',
+      description: 'How the event arrived: api, csv, workspace.',
+    },
+    {
+      name: 'producer',
+      type: 'STRING',
+      mode: 'REQUIRED',
+      description: 'Who sent it: API key id or source id.',
+    },
+    {
+      name: 'site_id',
+      type: 'STRING',
+      mode: 'NULLABLE',
+      description: 'Site, for analytics events.',
+    },
+    {
+      name: 'user_id',
+      type: 'STRING',
+      mode: 'NULLABLE',
+      description: 'User, for analytics events.',
+    },
+    {
+      name: 'path',
+      type: 'STRING',
+      mode: 'NULLABLE',
+      description: 'Page path, for analytics events.',
+    },
+    {
+      name: 'occurred_at',
+      type: 'TIMESTAMP',
+      mode: 'REQUIRED',
+      description: 'When the event happened (partitioning column).',
+    },
+    {
+      name: 'received_at',
+      type: 'TIMESTAMP',
+      mode: 'REQUIRED',
+      description: 'When Tributary accepted it.',
+    },
+    {
+      name: 'processed_at',
+      type: 'TIMESTAMP',
+      mode: 'REQUIRED',
+      description: 'When it was processed.',
+    },
+    { name: 'payload', type: 'JSON', mode: 'NULLABLE', description: 'The event payload.' },
+    { name: 'metadata', type: 'JSON', mode: 'NULLABLE', description: 'Producer metadata.' },
+  ],
+  partition: { field: 'occurred_at', type: 'DAY' },
+  clustering: ['event_type', 'site_id'],
+};
+
+export const warehouseTables: readonly TableSpec[] = [eventsTable];
 
 export function topicList(): TopicSpec[] {
   return Object.values(topics);
@@ -299,4 +456,10 @@ export const collections = {
   webhookEndpoints: { name: 'webhook_endpoints' },
   /** `events/{eventId}/deliveries/{endpointId}`: one webhook delivery and its attempts. */
   deliveries: { name: 'deliveries', parent: 'events', ttlField: 'expireAt' },
+  /** Processed events the warehouse refused for good, with the reason. */
+  warehouseRejections: { name: 'warehouse_rejections', ttlField: 'expireAt' },
+  /** One document per day: event counts by type, written by recomputeMetrics. */
+  dailyMetrics: { name: 'daily_metrics' },
+  /** One document per day and site: views, unique users, top paths. */
+  dailySiteStats: { name: 'daily_site_stats' },
 } as const;

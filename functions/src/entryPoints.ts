@@ -2,12 +2,14 @@ import type { CloudEventFunction, HttpFunction } from '@google-cloud/functions-f
 import type { FunctionName } from '../../infra/spec.ts';
 import { createApiHandler } from './admin/apiHandler.ts';
 import { createIngestHandler } from './ingest/ingestHandler.ts';
+import { createRecomputeMetricsHandler } from './metrics/handler.ts';
 import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
 import type { Runtime } from './runtime.ts';
 import {
   createDeliverWebhookHandler,
   createRecordExhaustedDeliveryHandler,
 } from './webhooks/handlers.ts';
+import { createLoadWarehouseHandler } from './warehouse/handler.ts';
 
 export type EntryPoint =
   | { signature: 'http'; handler: HttpFunction }
@@ -33,6 +35,14 @@ export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> 
     recordExhaustedDelivery: {
       signature: 'cloudevent',
       handler: createRecordExhaustedDeliveryHandler(runtime.deliveryDeps),
+    },
+    loadWarehouse: {
+      signature: 'cloudevent',
+      handler: createLoadWarehouseHandler(runtime.loaderDeps),
+    },
+    recomputeMetrics: {
+      signature: 'cloudevent',
+      handler: createRecomputeMetricsHandler(runtime.recomputeDeps),
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
+import { warehouseLoaderSubscription } from '../../infra/spec.ts';
 import type { ApiDeps } from './admin/apiHandler.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from './ingest/apiKeys.ts';
 import { FirestoreIdempotencyStore } from './ingest/idempotency.ts';
@@ -21,6 +22,15 @@ import { CachedWebhookRouter, type WebhookRouter } from './webhooks/endpointInde
 import { FirestoreEndpointStore, type EndpointStore } from './webhooks/endpointStore.ts';
 import { HttpWebhookSender, systemResolve, type WebhookSender } from './webhooks/httpSender.ts';
 import type { UrlPolicy } from './webhooks/urlSafety.ts';
+import { MetricsReader } from './metrics/metricsReader.ts';
+import { FirestoreMetricsDocStore, type MetricsDocStore } from './metrics/metricsStore.ts';
+import type { RecomputeDeps } from './metrics/recomputeMetrics.ts';
+import { WarehouseMetrics } from './metrics/warehouseMetrics.ts';
+import { createWarehouse } from './warehouse/createWarehouse.ts';
+import type { LoadWarehouseDeps } from './warehouse/handler.ts';
+import { PubSubPullSource } from './warehouse/pullSource.ts';
+import { FirestoreRejectionStore } from './warehouse/rejectionStore.ts';
+import type { Warehouse } from './warehouse/warehouse.ts';
 
 /** Replaceable parts, for tests and benchmarks that count or break them. */
 export type RuntimeOverrides = {
@@ -30,6 +40,10 @@ export type RuntimeOverrides = {
   webhookEndpoints?: EndpointStore;
   webhookDeliveries?: DeliveryStore;
   webhookSender?: WebhookSender;
+  warehouse?: Warehouse;
+  metricsDocs?: MetricsDocStore;
+  /** The calendar of the metrics (which day is today). */
+  now?: () => Date;
 };
 
 /**
@@ -49,6 +63,11 @@ export class Runtime {
   #api: ApiDeps | undefined;
   #delivery: DeliveryDeps | undefined;
   #webhookRouter: WebhookRouter | undefined;
+  #warehouse: Warehouse | undefined;
+  #pullSource: PubSubPullSource | undefined;
+  #loader: LoadWarehouseDeps | undefined;
+  #recompute: RecomputeDeps | undefined;
+  #metricsReader: MetricsReader | undefined;
 
   constructor(config: Config, overrides: RuntimeOverrides = {}) {
     this.config = config;
@@ -59,6 +78,10 @@ export class Runtime {
   get firestore(): Firestore {
     this.#firestore ??= createFirestore(this.config);
     return this.#firestore;
+  }
+
+  get pubsub(): PubSub {
+    return this.#pubSubClient();
   }
 
   /** For HTTP functions, where many requests publish at once. */
@@ -88,6 +111,23 @@ export class Runtime {
 
   get events(): EventStatusStore {
     return this.#overrides.events ?? new FirestoreEventStatusStore(this.firestore);
+  }
+
+  /** BigQuery or the local DuckDB file, loaded on first use. */
+  get warehouse(): Warehouse {
+    if (this.#overrides.warehouse) return this.#overrides.warehouse;
+    this.#warehouse ??= createWarehouse(this.config, this.logger);
+    return this.#warehouse;
+  }
+
+  get metricsDocs(): MetricsDocStore {
+    return this.#overrides.metricsDocs ?? new FirestoreMetricsDocStore(this.firestore);
+  }
+
+  #now = (): Date => (this.#overrides.now ?? (() => new Date()))();
+
+  #warehouseMetrics(): WarehouseMetrics {
+    return new WarehouseMetrics(this.warehouse, { topPaths: defaults.statsTopPaths });
   }
 
   ingestDeps = (): IngestDeps => {
@@ -137,6 +177,7 @@ export class Runtime {
       logger: this.logger,
       projectId: this.config.projectId,
       webhooks: this.webhookAdminDeps(),
+      metrics: this.metricsReader(),
     };
     return this.#api;
   };
@@ -201,9 +242,59 @@ export class Runtime {
     return this.#delivery;
   };
 
+  metricsReader = (): MetricsReader => {
+    this.#metricsReader ??= new MetricsReader({
+      docs: this.metricsDocs,
+      warehouse: this.#warehouseMetrics(),
+      now: this.#now,
+      clock: () => Date.now(),
+      cacheSeconds: this.config.metricsCacheSeconds,
+    });
+    return this.#metricsReader;
+  };
+
+  loaderDeps = (): LoadWarehouseDeps => {
+    const config = this.config;
+    this.#pullSource ??= new PubSubPullSource(this.pubsub, {
+      projectId: config.projectId,
+      subscription: warehouseLoaderSubscription,
+      pullTimeoutMs: defaults.warehousePullTimeoutMs,
+    });
+    this.#loader ??= {
+      source: this.#pullSource,
+      publisher: this.publisher,
+      warehouse: this.warehouse,
+      rejections: new FirestoreRejectionStore(this.firestore, { ttlDays: config.eventTtlDays }),
+      logger: this.logger,
+      now: () => new Date(),
+      clock: () => Date.now(),
+      limits: {
+        batchRows: config.warehouseBatchRows,
+        maxRowsPerRun: config.warehouseMaxRowsPerRun,
+        runBudgetMs: config.warehouseRunSeconds * 1000,
+        pullConcurrency: defaults.warehousePullConcurrency,
+        batchWaitMs: defaults.warehouseBatchWaitMs,
+        maxMessagesPerPull: defaults.pullMaxMessages,
+      },
+    };
+    return this.#loader;
+  };
+
+  recomputeDeps = (): RecomputeDeps => {
+    this.#recompute ??= {
+      warehouse: this.#warehouseMetrics(),
+      docs: this.metricsDocs,
+      now: this.#now,
+      lookbackDays: this.config.metricsRecomputeDays,
+      logger: this.logger,
+    };
+    return this.#recompute;
+  };
+
   /** Sends what the publisher still holds and closes the clients. */
   async close(): Promise<void> {
     await Promise.all([this.#publisher?.flush(), this.#subscriberPublisher?.flush()]);
+    await Promise.all([this.#pullSource?.close(), this.#warehouse?.close()]);
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }
 }

@@ -4,10 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
-import { functions, topics, type FunctionName } from '../../infra/spec.ts';
+import type { PubSub } from '@google-cloud/pubsub';
+import { functions, schedules, topics, type FunctionName } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
+import { LocalScheduler } from './localScheduler.ts';
 import {
   checkEmulatorPrerequisites,
   freePort,
@@ -19,6 +21,11 @@ import {
 import { startFrontDoor } from './frontDoor.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
+
+/** The local warehouse (DuckDB) of a stack whose state lives in `stateDir`. */
+export function localWarehousePath(stateDir: string): string {
+  return join(stateDir, 'warehouse.duckdb');
+}
 
 /** What a running stack publishes in `.tributary/local.json` for scripts and tools. */
 export type LocalStackInfo = {
@@ -74,6 +81,8 @@ export class LocalStack {
   readonly #stateFile: string;
   readonly #log: (line: string) => void;
   #stopping = false;
+  #scheduler: LocalScheduler | undefined;
+  #schedulerPubSub: PubSub | undefined;
 
   private constructor(args: {
     info: LocalStackInfo;
@@ -131,6 +140,7 @@ export class LocalStack {
         WEBHOOK_ALLOW_LOOPBACK: 'true',
         LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
         METADATA_SERVER_DETECTION: 'none',
+        WAREHOUSE_DUCKDB_PATH: localWarehousePath(stateDir),
       };
       const functionUrls = Object.fromEntries(
         functions.map((fn) => [fn.name, `http://127.0.0.1:${ports[fn.name]}`]),
@@ -162,6 +172,7 @@ export class LocalStack {
           ),
         );
         await stack.#provision(options.retryProfile ?? 'local');
+        stack.#startScheduler();
         await writeFile(stack.#stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
         await stack.stop();
@@ -206,6 +217,17 @@ export class LocalStack {
     }
   }
 
+  /** The spec's schedules, published to their topics on their crons while the stack runs. */
+  #startScheduler(): void {
+    const pubsub = createPubSub(loadConfig(this.#env));
+    this.#schedulerPubSub = pubsub;
+    this.#scheduler = new LocalScheduler(
+      schedules,
+      (topic, data) => pubsub.topic(topic).publishMessage({ data }),
+      this.#log,
+    );
+  }
+
   #spawnFunction(name: FunctionName): Promise<void> {
     const child = spawn(
       process.execPath,
@@ -248,6 +270,8 @@ export class LocalStack {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#scheduler?.stop();
+    await this.#schedulerPubSub?.close();
     await Promise.all(
       [...this.#processes.values()].map(
         (child) =>
@@ -264,7 +288,7 @@ export class LocalStack {
     );
     for (const door of this.#frontDoors) door.closeAllConnections();
     await Promise.all(
-      this.#frontDoors.map((door) => new Promise<void>((resolve) => door.close(() => resolve()))),
+      this.#frontDoors.map((door) => new Promise<void>((closed) => door.close(() => closed()))),
     );
     await Promise.all(this.#emulators.map((emulator) => emulator.stop()));
     await rm(this.#stateFile, { force: true });

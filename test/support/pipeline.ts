@@ -6,6 +6,9 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Message, PubSub } from '@google-cloud/pubsub';
 import { inject } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
 import { subscriptions, type FunctionName } from '../../infra/spec.ts';
 import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
@@ -53,7 +56,10 @@ export async function startTestPipeline(options: {
   installJsonFrameworkErrors();
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
+  // Each pipeline has a local warehouse file of its own.
+  const warehouseDir = mkdtempSync(join(tmpdir(), 'tributary-warehouse-'));
   const env = {
+    WAREHOUSE_DUCKDB_PATH: join(warehouseDir, 'warehouse.duckdb'),
     GOOGLE_CLOUD_PROJECT: projectId,
     PUBSUB_EMULATOR_HOST: options.emulatorHosts?.pubsub ?? inject('pubsubEmulatorHost'),
     FIRESTORE_EMULATOR_HOST: options.emulatorHosts?.firestore ?? inject('firestoreEmulatorHost'),
@@ -130,11 +136,14 @@ export async function startTestPipeline(options: {
       );
       await runtime.close();
       await Promise.all([pubsub.close(), firestore.terminate()]);
+      rmSync(warehouseDir, { recursive: true, force: true });
     },
   };
 }
 
-const pushSubscriptionNames = subscriptions('test').flatMap((s) => (s.pushTo ? [s.name] : []));
+const pushSubscriptionNames = subscriptions()
+  .filter((subscription) => subscription.pushTo)
+  .map((subscription) => subscription.name);
 
 /** Waits until `check` returns a value, or fails with what was last seen. */
 export async function eventually<T>(

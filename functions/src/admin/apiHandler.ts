@@ -1,6 +1,8 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { HttpError, internalError, sendHttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { MetricsReader } from '../metrics/metricsReader.ts';
+import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { matchRoute, type Route } from '../lib/router.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
@@ -16,6 +18,7 @@ export type ApiDeps = {
   logger: Logger;
   projectId: string;
   webhooks: WebhookAdminDeps;
+  metrics: MetricsReader;
 };
 
 const healthRoutes: Route<ApiDeps>[] = [
@@ -35,6 +38,7 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...eventRoutes,
   ...endpointRoutes,
   ...deliveryRoutes,
+  ...metricsRoutes,
 ];
 
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */

@@ -53,6 +53,18 @@ const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt(defaults.webhookTimeoutMs),
   WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(defaults.webhookDisableAfterFailures),
   WEBHOOK_ENDPOINT_CACHE_SECONDS: positiveInt(defaults.webhookEndpointCacheSeconds),
+  /** Where events are loaded and metrics queried: BigQuery in production, DuckDB otherwise. */
+  WAREHOUSE: z.enum(['bigquery', 'duckdb']).optional(),
+  WAREHOUSE_DUCKDB_PATH: z.string().min(1).default(defaults.warehouseDuckDbPath),
+  /** Project of the BigQuery dataset, when it is not the functions' project. */
+  BIGQUERY_PROJECT: z.string().min(1).optional(),
+  /** Location of the BigQuery dataset (US, EU, a region); queries run there. */
+  BIGQUERY_LOCATION: z.string().min(1).optional(),
+  WAREHOUSE_BATCH_ROWS: positiveInt(defaults.warehouseBatchRows),
+  WAREHOUSE_MAX_ROWS_PER_RUN: positiveInt(defaults.warehouseMaxRowsPerRun),
+  WAREHOUSE_RUN_SECONDS: positiveInt(defaults.warehouseRunSeconds),
+  METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).default(defaults.metricsCacheSeconds),
+  METRICS_RECOMPUTE_DAYS: positiveInt(defaults.metricsRecomputeDays),
 });
 
 export type Config = Readonly<{
@@ -78,6 +90,15 @@ export type Config = Readonly<{
   webhookTimeoutMs: number;
   webhookDisableAfterFailures: number;
   webhookEndpointCacheSeconds: number;
+  warehouse: 'bigquery' | 'duckdb';
+  warehouseDuckDbPath: string;
+  bigQueryProject: string;
+  bigQueryLocation: string | undefined;
+  warehouseBatchRows: number;
+  warehouseMaxRowsPerRun: number;
+  warehouseRunSeconds: number;
+  metricsCacheSeconds: number;
+  metricsRecomputeDays: number;
 }>;
 
 export class ConfigError extends Error {
@@ -126,5 +147,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
     webhookEndpointCacheSeconds: e.WEBHOOK_ENDPOINT_CACHE_SECONDS,
+    warehouse: e.WAREHOUSE ?? (e.TRIBUTARY_ENV === 'production' ? 'bigquery' : 'duckdb'),
+    warehouseDuckDbPath: e.WAREHOUSE_DUCKDB_PATH,
+    bigQueryProject: e.BIGQUERY_PROJECT ?? e.GOOGLE_CLOUD_PROJECT,
+    bigQueryLocation: e.BIGQUERY_LOCATION,
+    warehouseBatchRows: e.WAREHOUSE_BATCH_ROWS,
+    warehouseMaxRowsPerRun: e.WAREHOUSE_MAX_ROWS_PER_RUN,
+    warehouseRunSeconds: e.WAREHOUSE_RUN_SECONDS,
+    metricsCacheSeconds: e.METRICS_CACHE_SECONDS,
+    metricsRecomputeDays: e.METRICS_RECOMPUTE_DAYS,
   });
 }

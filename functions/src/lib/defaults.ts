@@ -65,4 +65,29 @@ export const defaults = {
   webhookMaxReplayDeliveries: 1000,
   /** Endpoints one deployment may have. */
   webhookMaxEndpoints: 100,
+  /** The local warehouse file (DuckDB), relative to the working directory. */
+  warehouseDuckDbPath: '.tributary/warehouse.duckdb',
+  /** How long a DuckDB open waits for another process to release the file. */
+  warehouseLockTimeoutMs: 15_000,
+  /** Loader: rows written per warehouse call, the most rows one run takes, and the
+   * run's time budget (well under the one-minute schedule and the function timeout). */
+  warehouseBatchRows: 1000,
+  warehouseMaxRowsPerRun: 20_000,
+  warehouseRunSeconds: 45,
+  /** Loader: parallel pulls while a batch is assembled, and how long assembling may
+   * take before the rows gathered so far are written. */
+  warehousePullConcurrency: 4,
+  warehouseBatchWaitMs: 2000,
+  /** Pub/Sub returns at most this many messages per pull. */
+  pullMaxMessages: 1000,
+  /** A pull of an empty subscription may be held open; after this long it counts as empty. */
+  warehousePullTimeoutMs: 5000,
+  /** A live (not yet recomputed) metrics answer is reused this long, so a burst of
+   * requests costs one warehouse query. */
+  metricsCacheSeconds: 30,
+  /** The nightly recomputation covers this many closed days, so events arriving up
+   * to this late are counted in the daily documents. */
+  metricsRecomputeDays: 7,
+  /** Paths listed in site statistics. */
+  statsTopPaths: 10,
 } as const;

@@ -1,0 +1,76 @@
+import { eventsTable } from '../../../infra/spec.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import { bigQueryMetricsSql } from './bigQuerySql.ts';
+import type { DailyCount, SiteDayStats } from './dailyMetrics.ts';
+import { viewEventType } from './dailyMetrics.ts';
+import { duckDbMetricsSql } from './duckDbSql.ts';
+import type { DayRange } from './metricsQuery.ts';
+import type { MetricsSql } from './metricsSql.ts';
+
+/** Daily figures computed from the warehouse. */
+export interface MetricsSource {
+  dailyCounts(range: DayRange): Promise<DailyCount[]>;
+  /** Views, unique users and top paths per day and site (one site when `siteId` is given). */
+  siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]>;
+}
+
+/** The metrics the warehouse computes, in domain terms, with the SQL of its dialect. */
+export class WarehouseMetrics implements MetricsSource {
+  readonly #warehouse: Warehouse;
+  readonly #sql: MetricsSql;
+  readonly #topPaths: number;
+
+  constructor(warehouse: Warehouse, options: { topPaths: number }) {
+    this.#warehouse = warehouse;
+    this.#sql =
+      warehouse.dialect === 'bigquery'
+        ? bigQueryMetricsSql(eventsTable)
+        : duckDbMetricsSql(eventsTable);
+    this.#topPaths = options.topPaths;
+  }
+
+  async dailyCounts(range: DayRange): Promise<DailyCount[]> {
+    const rows = await this.#warehouse.query(this.#sql.dailyEventCounts, { ...range });
+    return rows.map((row) => ({
+      date: text(row.day),
+      eventType: text(row.event_type),
+      count: Number(row.events),
+    }));
+  }
+
+  async siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]> {
+    const rows = await this.#warehouse.query(
+      this.#sql.siteStats({ oneSite: siteId !== undefined }),
+      {
+        ...range,
+        viewType: viewEventType,
+        topPaths: this.#topPaths,
+        ...(siteId !== undefined ? { siteId } : {}),
+      },
+    );
+    const stats = new Map<string, SiteDayStats>();
+    for (const row of rows) {
+      const key = `${text(row.day)}\u0000${text(row.site_id)}`;
+      let stat = stats.get(key);
+      if (!stat) {
+        stat = {
+          siteId: text(row.site_id),
+          date: text(row.day),
+          totalViews: Number(row.total_views),
+          uniqueUsers: Number(row.unique_users),
+          topPaths: [],
+        };
+        stats.set(key, stat);
+      }
+      if (row.path !== null && row.path !== undefined) {
+        stat.topPaths.push({ path: text(row.path), views: Number(row.path_views) });
+      }
+    }
+    return [...stats.values()];
+  }
+}
+
+/** Text columns come back as strings from either warehouse. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { processedMessage } from '../../../test/support/warehouseFakes.ts';
+import { planBatch, settleBatch } from './loaderBatch.ts';
+
+describe('planBatch', () => {
+  it('makes one row per event, keeping every message that carried it', () => {
+    const id = randomUUID();
+    const plan = planBatch([
+      processedMessage('a', id),
+      processedMessage('b'),
+      processedMessage('c', id),
+    ]);
+    expect(plan.rows.map((r) => r.event_id)).toEqual([id, expect.any(String)]);
+    expect(plan.sources.map((s) => s.map((m) => m.ackId))).toEqual([['a', 'c'], ['b']]);
+    expect(plan.invalid).toEqual([]);
+  });
+
+  it('sets aside messages that are not processed events, with the reason', () => {
+    const bad = { ...processedMessage('x'), data: Buffer.from('{"not":"an event"}') };
+    const plan = planBatch([bad, processedMessage('y')]);
+    expect(plan.rows).toHaveLength(1);
+    expect(plan.invalid).toHaveLength(1);
+    expect(plan.invalid[0]!.rejection).toMatchObject({
+      messageId: 'm-x',
+      data: '{"not":"an event"}',
+      reason: expect.stringContaining('invalid processed event'),
+    });
+  });
+});
+
+describe('settleBatch', () => {
+  const id = randomUUID();
+  const messages = [processedMessage('a', id), processedMessage('b'), processedMessage('c', id)];
+  const bad = { ...processedMessage('z'), data: Buffer.from('nope') };
+
+  it.each([
+    ['everything written', [], ['a', 'c', 'b'], [], 2],
+    ['one event refused', [{ index: 0, reason: 'too big' }], ['b'], [['a', 'c']], 1],
+    [
+      'everything refused',
+      [
+        { index: 0, reason: 'x' },
+        { index: 1, reason: 'y' },
+      ],
+      [],
+      [['a', 'c'], ['b']],
+      0,
+    ],
+  ])('%s', (_, rejected, written, rejectedAckIds, rowsWritten) => {
+    const settlement = settleBatch(planBatch([...messages, bad]), { rejected });
+    expect(settlement.written).toEqual(written);
+    expect(settlement.rowsWritten).toBe(rowsWritten);
+    expect(settlement.duplicates).toBe(1);
+    // The unreadable message is always refused, last.
+    expect(settlement.rejections.map((r) => r.ackIds)).toEqual([...rejectedAckIds, ['z']]);
+  });
+
+  it('records the warehouse reason and the event id of a refused row', () => {
+    const settlement = settleBatch(planBatch(messages), {
+      rejected: [{ index: 0, reason: 'too big' }],
+    });
+    expect(settlement.rejections[0]!.rejection).toMatchObject({
+      eventId: id,
+      reason: 'too big',
+      messageId: 'm-a',
+    });
+  });
+});

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
+import { projectRoot } from '../../scripts/lib/localStack.ts';
+import { eventually, postJson, uniqueProjectId } from '../support/pipeline.ts';
+
+/**
+ * The warehouse on `npm start`: the stack's scheduler starts the loader, which writes
+ * the DuckDB file while `npm run sql` reads it from another process; `npm run job`
+ * runs a schedule on demand; the API answers metrics from the same file.
+ */
+describe('the local warehouse, end to end', () => {
+  let stack: ChildProcess;
+  let stateDir: string;
+  let info: LocalStackInfo;
+  let output = '';
+  const today = new Date().toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-warehouse-'));
+    stack = spawn(process.execPath, [join(projectRoot, 'scripts', 'start.ts')], {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        GOOGLE_CLOUD_PROJECT: uniqueProjectId('e2e-warehouse'),
+        PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
+        FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+        TRIBUTARY_FUNCTIONS_PORT: '0',
+        TRIBUTARY_STATE_DIR: stateDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    info = await eventually(
+      async () => {
+        if (stack.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
+        try {
+          return JSON.parse(await readFile(join(stateDir, 'local.json'), 'utf8')) as LocalStackInfo;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 60_000, what: 'the local stack to be ready' },
+    );
+  });
+
+  afterAll(async () => {
+    if (stack.exitCode === null) {
+      const exited = new Promise((resolve) => stack.once('exit', resolve));
+      stack.kill('SIGINT');
+      await exited;
+    }
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, [join(projectRoot, 'scripts', script), ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, TRIBUTARY_STATE_DIR: stateDir },
+    });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: text })));
+  }
+
+  async function distinctEvents(): Promise<number | undefined> {
+    const result = await run('sql.ts', [
+      'SELECT COUNT(DISTINCT event_id) AS n FROM tributary.events',
+      '--json',
+    ]);
+    if (result.code !== 0) return undefined;
+    return Number((JSON.parse(result.output.trim().split('\n').pop()!) as { n: string }).n);
+  }
+
+  async function send(count: number, type: string): Promise<void> {
+    const events = Array.from({ length: count }, (_, i) => ({
+      eventType: type,
+      payload: { i },
+      siteId: 'e2e-site',
+      userId: `u-${i % 3}`,
+      path: i % 2 ? '/a' : '/b',
+    }));
+    const response = await postJson(
+      `${info.ingestUrl}/v1/events/batch`,
+      { events },
+      { authorization: `Bearer ${info.apiKey}` },
+    );
+    expect(response.status).toBe(202);
+  }
+
+  it('loads events on the scheduler’s minute, and npm run sql reads them while the stack runs', async () => {
+    await send(30, 'page.viewed');
+    const loaded = await eventually(
+      async () => ((await distinctEvents()) === 30 ? true : undefined),
+      { timeoutMs: 100_000, intervalMs: 2000, what: 'the scheduled load' },
+    );
+    expect(loaded).toBe(true);
+    const table = await run('sql.ts', [
+      'SELECT path, COUNT(DISTINCT event_id) AS views FROM tributary.events GROUP BY path ORDER BY path',
+    ]);
+    expect(table.code).toBe(0);
+    expect(table.output).toMatch(/path\s+│ views/);
+    expect(table.output).toMatch(/\/a\s+│ 15/);
+    expect(table.output).toContain('(2 rows)');
+  }, 120_000);
+
+  it('runs a schedule on demand with npm run job, and the API counts from the warehouse', async () => {
+    await send(10, 'signup.completed');
+    const job = await run('job.ts', ['load-warehouse']);
+    expect(job.code).toBe(0);
+    expect(job.output).toContain('load-warehouse: published {"runs":1} to warehouse-load');
+    await eventually(async () => ((await distinctEvents()) === 40 ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      what: 'the load on demand',
+    });
+    const headers = { authorization: `Bearer ${info.adminToken}` };
+    const metrics = await fetch(`${info.apiUrl}/v1/metrics?date=${today}`, { headers });
+    expect(await metrics.json()).toEqual({
+      count: 1,
+      data: [
+        {
+          date: today,
+          metrics: [
+            { eventType: 'page.viewed', count: 30 },
+            { eventType: 'signup.completed', count: 10 },
+          ],
+        },
+      ],
+    });
+    const stats = await fetch(`${info.apiUrl}/v1/stats?siteId=e2e-site`, { headers });
+    expect(await stats.json()).toEqual({
+      siteId: 'e2e-site',
+      date: today,
+      totalViews: 30,
+      uniqueUsers: 3,
+      topPaths: [
+        { path: '/a', views: 15 },
+        { path: '/b', views: 15 },
+      ],
+    });
+  }, 60_000);
+
+  it('refuses a bad job and bad SQL with a message', async () => {
+    const job = await run('job.ts', ['no-such-job']);
+    expect(job.code).toBe(2);
+    expect(job.output).toContain('load-warehouse|recompute-metrics');
+    const sql = await run('sql.ts', ['SELEC nonsense']);
+    expect(sql.code).toBe(1);
+    expect(sql.output).toMatch(/syntax error/i);
+  });
+});
