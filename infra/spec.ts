@@ -226,4 +226,8 @@ export const collections = {
   events: { name: 'events', ttlField: 'expireAt' },
   apiKeys: { name: 'api_keys' },
   idempotencyKeys: { name: 'idempotency_keys', ttlField: 'expireAt' },
+  /** Progress records of bulk replays. */
+  replayJobs: { name: 'replay_jobs', ttlField: 'expireAt' },
+  /** One record per CSV upload, with its counts and first errors. */
+  uploadBatches: { name: 'upload_batches', ttlField: 'expireAt' },
 } as const;

@@ -14,6 +14,7 @@ import { createIngestHandler, type IngestDeps } from '../../functions/src/ingest
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
+import { installStreamingUploads } from '../../functions/src/lib/streamingUploads.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
 import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -47,6 +48,7 @@ export async function startTestPipeline(options: {
   ingestOverrides?: (deps: IngestDeps) => IngestDeps;
 }): Promise<TestPipeline> {
   installJsonFrameworkErrors();
+  installStreamingUploads();
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
   const env = {

@@ -23,6 +23,12 @@ const configSchema = z.object({
   EVENT_TTL_DAYS: positiveInt(defaults.eventTtlDays),
   PUBLISH_TIMEOUT_MS: positiveInt(defaults.publishTimeoutMs),
   RETRY_AFTER_SECONDS: positiveInt(defaults.retryAfterSeconds),
+  UPLOAD_MAX_BYTES: positiveInt(defaults.uploadMaxBytes),
+  UPLOAD_MAX_ROWS: positiveInt(defaults.uploadMaxRows),
+  UPLOADS_PER_MINUTE_PER_KEY: positiveInt(defaults.uploadsPerMinutePerKey),
+  UPLOADS_PER_MINUTE_PER_IP: positiveInt(defaults.uploadsPerMinutePerIp),
+  REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(defaults.replayPageSize),
+  REPLAY_BUDGET_MS: positiveInt(defaults.replayBudgetMs),
 });
 
 export type Config = Readonly<{
@@ -42,6 +48,12 @@ export type Config = Readonly<{
   eventTtlDays: number;
   publishTimeoutMs: number;
   retryAfterSeconds: number;
+  uploadMaxBytes: number;
+  uploadMaxRows: number;
+  uploadsPerMinutePerKey: number;
+  uploadsPerMinutePerIp: number;
+  replayPageSize: number;
+  replayBudgetMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -75,5 +87,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventTtlDays: e.EVENT_TTL_DAYS,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploadMaxRows: e.UPLOAD_MAX_ROWS,
+    uploadsPerMinutePerKey: e.UPLOADS_PER_MINUTE_PER_KEY,
+    uploadsPerMinutePerIp: e.UPLOADS_PER_MINUTE_PER_IP,
+    replayPageSize: e.REPLAY_PAGE_SIZE,
+    replayBudgetMs: e.REPLAY_BUDGET_MS,
   });
 }

@@ -54,7 +54,12 @@ describe('decideDeadLetter', () => {
     ['FAILED, original message', recordWith('FAILED', 5), 0, 'record'],
     ['QUEUED, message of this replay', recordWith('QUEUED', 5, 1), 1, 'record'],
     ['FAILED after a replay, message of that replay', recordWith('FAILED', 5, 2), 2, 'record'],
-    ['QUEUED, message from before the replay', recordWith('QUEUED', 5, 1), 0, 'superseded_by_replay'],
+    [
+      'QUEUED, message from before the replay',
+      recordWith('QUEUED', 5, 1),
+      0,
+      'superseded_by_replay',
+    ],
     ['FAILED after a replay, older message', recordWith('FAILED', 2, 2), 1, 'superseded_by_replay'],
     ['PROCESSED', recordWith('PROCESSED'), 0, 'already_processed'],
     ['DEAD_LETTER', recordWith('DEAD_LETTER'), 0, 'already_dead_lettered'],
@@ -126,7 +131,12 @@ describe('transitions', () => {
   });
 
   it('replay queues a dead letter afresh: attempts reset, replays counted, history kept', () => {
-    let record = failedRecord(undefined, envelope, { code: 'publish_failed', message: 'x' }, context);
+    let record = failedRecord(
+      undefined,
+      envelope,
+      { code: 'publish_failed', message: 'x' },
+      context,
+    );
     for (let attempt = 2; attempt <= 5; attempt += 1)
       record = failedRecord(record, envelope, { code: 'publish_failed', message: 'x' }, context);
     record = deadLetterRecord(
@@ -164,7 +174,12 @@ describe('transitions', () => {
   });
 
   it('keeps only the latest history entries', () => {
-    let record = failedRecord(undefined, envelope, { code: 'e', message: 'm'.repeat(2000) }, context);
+    let record = failedRecord(
+      undefined,
+      envelope,
+      { code: 'e', message: 'm'.repeat(2000) },
+      context,
+    );
     for (let i = 0; i < maxHistoryEntries + 10; i += 1)
       record = failedRecord(record, envelope, { code: 'e', message: 'm' }, context);
     expect(record.history).toHaveLength(maxHistoryEntries);

@@ -15,7 +15,12 @@ import type { EventEnvelope } from '../lib/eventEnvelope.ts';
  */
 export type EventStatus = 'PROCESSED' | 'FAILED' | 'DEAD_LETTER' | 'QUEUED';
 
-export const eventStatuses: readonly EventStatus[] = ['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED'];
+export const eventStatuses: readonly EventStatus[] = [
+  'PROCESSED',
+  'FAILED',
+  'DEAD_LETTER',
+  'QUEUED',
+];
 
 /** Statuses of events that have not been processed and carry their envelope. */
 export const unprocessedStatuses: readonly EventStatus[] = ['FAILED', 'DEAD_LETTER', 'QUEUED'];
@@ -104,8 +109,7 @@ export function decideDeadLetter(
 }
 
 export type ReplayDecision =
-  | { kind: 'replay' }
-  | { kind: 'refuse'; reason: 'processed' | 'queued' | 'no_envelope' };
+  { kind: 'replay' } | { kind: 'refuse'; reason: 'processed' | 'queued' | 'no_envelope' };
 
 /**
  * Whether an operator may replay the event now. A QUEUED event is normally on its way;
@@ -222,7 +226,12 @@ export function queuedRecord(current: EventRecord, context: TransitionContext): 
   };
   return {
     ...queued,
-    history: appendHistory(current, { status: 'QUEUED', attempts: 0, error: null }, context, replays),
+    history: appendHistory(
+      current,
+      { status: 'QUEUED', attempts: 0, error: null },
+      context,
+      replays,
+    ),
   };
 }
 

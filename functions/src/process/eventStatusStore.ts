@@ -98,7 +98,9 @@ export function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
     queuedAt: date(data.queuedAt),
     lastError: lastError ? { ...lastError, at: date(lastError.at) ?? new Date(0) } : null,
     envelope: (data.envelope as string | null) ?? null,
-    history: Array.isArray(data.history) ? (data.history as StoredHistoryEntry[]).map(historyEntry) : [],
+    history: Array.isArray(data.history)
+      ? (data.history as StoredHistoryEntry[]).map(historyEntry)
+      : [],
     updatedAt: date(data.updatedAt) ?? new Date(0),
     expireAt: date(data.expireAt) ?? new Date(0),
   };
