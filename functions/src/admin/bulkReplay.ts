@@ -100,7 +100,12 @@ export function tally(job: ReplayJob, outcomes: ReplayOutcome[]): ReplayJob {
 export async function runReplayJob(start: ReplayJob, deps: BulkReplayDeps): Promise<ReplayJob> {
   let job = start;
   const deadline = Date.now() + deps.budgetMs;
-  while (job.status === 'running' && Date.now() < deadline) {
+  // At least one page per call, so every resume makes progress.
+  for (
+    let first = true;
+    job.status === 'running' && (first || Date.now() < deadline);
+    first = false
+  ) {
     const page = await deps.queries.failedPage(
       job.filter,
       deps.pageSize,

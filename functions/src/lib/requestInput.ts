@@ -22,9 +22,12 @@ export function parseQuery<T>(req: Request, schema: z.ZodType<T>): T {
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new HttpError(400, 'invalid_query', 'The query string is invalid.', {
-      fields: issuesToFields(parsed.error, 'query'),
-    });
+    // A query parameter is a flat name: `status`, not `status.0`.
+    const fields = issuesToFields(parsed.error, 'query').map((field) => ({
+      ...field,
+      field: field.field.split('.')[0] ?? field.field,
+    }));
+    throw new HttpError(400, 'invalid_query', 'The query string is invalid.', { fields });
   }
   return parsed.data;
 }
