@@ -10,12 +10,17 @@ import {
   type TestPipeline,
 } from '../support/pipeline.ts';
 
-type Page = { items: { eventId: string; status: string; eventType: string }[]; nextCursor: string | null };
+type Page = {
+  items: { eventId: string; status: string; eventType: string }[];
+  nextCursor: string | null;
+};
 
 describe('the admin API', () => {
   let pipeline: TestPipeline;
   const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${pipeline.urls.api}${path}`, { headers: adminHeaders(pipeline) });
+    const response = await fetch(`${pipeline.urls.api}${path}`, {
+      headers: adminHeaders(pipeline),
+    });
     return { status: response.status, body: (await response.json()) as T };
   };
 
@@ -62,7 +67,15 @@ describe('the admin API', () => {
         rateLimitPerSecond: 50,
       });
       expect(Object.keys(listed.body.items[0]!).sort()).toEqual(
-        ['createdAt', 'keyId', 'name', 'prefix', 'rateLimitPerSecond', 'revoked', 'revokedAt'].sort(),
+        [
+          'createdAt',
+          'keyId',
+          'name',
+          'prefix',
+          'rateLimitPerSecond',
+          'revoked',
+          'revokedAt',
+        ].sort(),
       );
 
       const revoked = await postJson(
@@ -206,7 +219,11 @@ describe('the admin API', () => {
         `${pipeline.urls.api}/v1/admin/replays`,
         {
           dryRun: true,
-          filter: { type: 'order.placed', from: '2026-01-10T00:00:00Z', to: '2026-01-11T00:00:00Z' },
+          filter: {
+            type: 'order.placed',
+            from: '2026-01-10T00:00:00Z',
+            to: '2026-01-11T00:00:00Z',
+          },
         },
         adminHeaders(pipeline),
       );

@@ -69,9 +69,7 @@ describe('replaying dead-lettered events through the pipeline', () => {
       adminHeaders(pipeline),
     );
     expect(again.status).toBe(409);
-    expect(((await again.json()) as { error: { code: string } }).error.code).toBe(
-      'not_replayable',
-    );
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('not_replayable');
   });
 
   it('bulk replay: the dry run equals what the job replays, page by page, resumable', async () => {
@@ -132,7 +130,12 @@ describe('replaying dead-lettered events through the pipeline', () => {
     const envelope = bulk[0]!;
     const message = encodeEnvelope(envelope);
     const outcome = await recordDeadLetter(
-      { messageId: 'old', data: message.data, attributes: message.attributes, publishTime: undefined },
+      {
+        messageId: 'old',
+        data: message.data,
+        attributes: message.attributes,
+        publishTime: undefined,
+      },
       pipeline.runtime.deadLetterDeps(),
     );
     expect(outcome.kind).toBe('skipped');

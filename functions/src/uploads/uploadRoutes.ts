@@ -125,7 +125,10 @@ async function handleUpload(
   };
   await deps.batches.create(batch);
   const result = await readUpload(req, contentType, batch, apiKey, deps);
-  await deps.batches.update(batch.batchId, batchChanges(result, deps.now(), result.stop));
+  await deps.batches.update(batch.batchId, {
+    ...batchChanges(result, deps.now(), result.stop),
+    fileName: batch.fileName,
+  });
   log.info(
     {
       batchId: batch.batchId,
