@@ -7,6 +7,7 @@ import { functions, topics, type FunctionName } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
+import { defaults } from '../../functions/src/lib/defaults.ts';
 import {
   checkEmulatorPrerequisites,
   freePort,
@@ -223,7 +224,8 @@ export class LocalStack {
         (child) =>
           new Promise<void>((resolveExit) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            // A function finishes its requests in flight within its grace period, then exits.
+            const timer = setTimeout(() => child.kill('SIGKILL'), defaults.shutdownGraceMs + 2000);
             child.once('exit', () => {
               clearTimeout(timer);
               resolveExit();
