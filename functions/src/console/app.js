@@ -186,8 +186,8 @@ function failedRow(item) {
     ),
     el('td', {}, item.eventType ?? '—'),
     el('td', { class: 'status' }, badge(item.status)),
-    el('td', { class: 'num' }, item.attempts),
-    el('td', { class: 'num' }, item.replays),
+    el('td', { class: 'num attempts' }, item.attempts),
+    el('td', { class: 'num replays' }, item.replays),
     el('td', {}, when(item.failedAt)),
     el(
       'td',
@@ -237,6 +237,8 @@ async function followStatus(eventId, row) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const event = await api(`/v1/events/${encodeURIComponent(eventId)}`);
     row.querySelector('.status').replaceChildren(badge(event.status));
+    row.querySelector('.attempts').textContent = String(event.attempts);
+    row.querySelector('.replays').textContent = String(event.replays);
     if (event.status === 'PROCESSED' || event.status === 'DEAD_LETTER') {
       row.querySelector('button.replay')?.remove();
       void loadOverview();
