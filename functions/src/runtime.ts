@@ -128,7 +128,6 @@ export class Runtime {
 
   #buildApiDeps(): ApiDeps {
     const config = this.config;
-    const now = () => new Date();
     const events = this.events;
     const queries = new FirestoreEventQueries(this.firestore);
     return {
@@ -204,4 +203,8 @@ export class Runtime {
     await this.#publisher?.flush();
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }
+}
+
+function now(): Date {
+  return new Date();
 }

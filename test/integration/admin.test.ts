@@ -17,6 +17,7 @@ type Page = {
 
 describe('the admin API', () => {
   let pipeline: TestPipeline;
+  // oxlint-disable-next-line typescript/no-unnecessary-type-parameters -- a typed test helper
   const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${pipeline.urls.api}${path}`, {
       headers: adminHeaders(pipeline),

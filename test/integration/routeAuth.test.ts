@@ -42,7 +42,7 @@ describe('the route table', () => {
         route.role === 'admin' ? `Bearer ${pipeline.apiKey}` : `Bearer ${pipeline.adminToken}`;
       for (const authorization of [undefined, other, 'Bearer not-a-credential', 'Basic abc']) {
         const response = await call(pipeline, route, authorization);
-        expect(response.status, `${authorization ?? 'no credential'}`).toBe(401);
+        expect({ authorization, status: response.status }).toEqual({ authorization, status: 401 });
         expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
         expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
           'unauthenticated',

@@ -88,8 +88,8 @@ describe('graceful shutdown', () => {
     };
     const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => send(i)));
     const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code, output).toBe(0);
     expect(output).toContain('function stopped');
+    expect(code).toBe(0);
 
     const accepted = results.flatMap((r) =>
       r.status === 'fulfilled' && r.value.status === 202 && r.value.body.eventId

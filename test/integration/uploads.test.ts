@@ -177,7 +177,21 @@ describe('CSV uploads', () => {
     const body = (await response.json()) as UploadAnswer;
     expect(body.error?.code).toBe(code);
     expect(body.error?.message).toMatch(message);
-    if (code === 'too_many_rows') expect(body.insertedCount).toBe(20);
+  });
+
+  it('stops at the row limit after inserting the rows before it', async () => {
+    const { key } = await newKey('row-limit');
+    const response = await upload(pipeline, `eventType\n${'page.viewed\n'.repeat(25)}`, {
+      key,
+      ip: '198.51.100.77',
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      status: 'stopped',
+      rows: 20,
+      insertedCount: 20,
+      error: { code: 'too_many_rows' },
+    });
   });
 
   it('refuses a body that is not multipart, and a form without a file field', async () => {

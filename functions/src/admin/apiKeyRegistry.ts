@@ -57,7 +57,7 @@ function summary(data: Record<string, unknown>): ApiKeySummary {
   return {
     keyId: String(data.keyId),
     name: String(data.name),
-    prefix: String(data.prefix ?? ''),
+    prefix: typeof data.prefix === 'string' ? data.prefix : '',
     createdAt: data.createdAt instanceof Timestamp ? data.createdAt.toDate() : null,
     revokedAt: data.revokedAt instanceof Timestamp ? data.revokedAt.toDate() : null,
     rateLimitPerSecond:

@@ -106,7 +106,13 @@ export function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
   };
 }
 
-type StoredHistoryEntry = Omit<HistoryEntry, 'at'> & { at: unknown };
+type StoredHistoryEntry = {
+  at: unknown;
+  status: HistoryEntry['status'];
+  attempts?: unknown;
+  replay?: unknown;
+  error?: HistoryEntry['error'];
+};
 
 function historyEntry(entry: StoredHistoryEntry): HistoryEntry {
   return {

@@ -28,9 +28,9 @@ describe('parseHeader', () => {
   });
 });
 
-describe('rowToRawEvent', () => {
-  const validate = (raw: unknown) => validateEventInput(raw, eventInputSchema, 1_000_000);
+const validate = (raw: unknown) => validateEventInput(raw, eventInputSchema, 1_000_000);
 
+describe('rowToRawEvent', () => {
   it('builds the payload from payload.<name> columns, leaving empty cells out', () => {
     const result = rowToRawEvent(header(['eventType', 'payload.title', 'payload.note', 'path']), [
       'page.viewed',

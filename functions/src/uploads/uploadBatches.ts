@@ -76,7 +76,6 @@ export class FirestoreUploadBatchStore implements UploadBatchStore {
   async get(batchId: string): Promise<UploadBatch | undefined> {
     const data = (await this.#doc(batchId).get()).data();
     if (!data) return undefined;
-    const date = (value: unknown) => (value instanceof Timestamp ? value.toDate() : null);
     return {
       ...(data as UploadBatch),
       startedAt: date(data.startedAt) ?? new Date(0),
@@ -89,4 +88,8 @@ export class FirestoreUploadBatchStore implements UploadBatchStore {
   #doc(batchId: string) {
     return this.#firestore.collection(collections.uploadBatches.name).doc(batchId);
   }
+}
+
+function date(value: unknown): Date | null {
+  return value instanceof Timestamp ? value.toDate() : null;
 }
