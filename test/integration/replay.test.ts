@@ -38,9 +38,9 @@ describe('replaying dead-lettered events through the pipeline', () => {
     const topic = pipeline.pubsub.topic(topics.events.name);
     for (const envelope of [single, ...bulk]) await topic.publishMessage(encodeEnvelope(envelope));
     for (const envelope of [single, ...bulk])
-      await waitForStatus(pipeline, envelope.eventId, 'DEAD_LETTER', 50_000);
+      await waitForStatus(pipeline, envelope.eventId, 'DEAD_LETTER', 120_000);
     await pipeline.pubsub.createTopic(topics.eventsProcessed.name);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await pipeline.close();
   });

@@ -9,7 +9,7 @@ import { topics } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
-import { freePort } from '../../scripts/lib/emulators.ts';
+import { freePort, startEmulator, type RunningEmulator } from '../../scripts/lib/emulators.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { eventually, uniqueProjectId } from '../support/pipeline.ts';
 
@@ -36,12 +36,15 @@ describe('a 100,000-row CSV upload', () => {
   let dir: string;
   let file: string;
   let output = '';
+  // A Pub/Sub emulator of its own: 100,000 publishes must not slow the other test files' one.
+  let emulator: RunningEmulator;
 
   beforeAll(async () => {
+    emulator = await startEmulator('pubsub', await freePort());
     const env = {
       ...process.env,
       GOOGLE_CLOUD_PROJECT: uniqueProjectId('bigcsv'),
-      PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
+      PUBSUB_EMULATOR_HOST: emulator.host,
       FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
       TRIBUTARY_ENV: 'test',
       LOG_LEVEL: 'warn',
@@ -95,6 +98,7 @@ describe('a 100,000-row CSV upload', () => {
       await once(child, 'exit');
     }
     await rm(dir, { recursive: true, force: true });
+    await emulator?.stop();
   });
 
   it('is streamed: every row inserted with the heap capped and peak memory bounded', async () => {
