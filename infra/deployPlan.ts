@@ -27,6 +27,7 @@ export type ResourceType =
   | 'dataset'
   | 'table'
   | 'firestore-field'
+  | 'firestore-index'
   | 'firestore-rules'
   | 'source'
   | 'function'
@@ -249,6 +250,13 @@ export function buildDeployPlan(target: DeployTarget): DeployStep[] {
   for (const field of firestoreFieldSettings()) {
     gcloud({ type: 'firestore-field', name: `${field.collection}.${field.field}` }, field.args);
   }
+  for (const index of firestoreCompositeIndexes()) {
+    steps.push({
+      kind: 'provision',
+      resource: { type: 'firestore-index', name: index.name },
+      desired: { collectionGroup: index.collectionGroup, fields: index.fields },
+    });
+  }
   steps.push({
     kind: 'provision',
     resource: { type: 'firestore-rules', name: 'cloud.firestore' },
@@ -402,6 +410,35 @@ function subscriptionSummary(
     ...(subscription.retry ? { retry: subscription.retry } : {}),
     ...(subscription.deadLetter ? { deadLetter: subscription.deadLetter } : {}),
   };
+}
+
+export type CompositeIndex = {
+  name: string;
+  collectionGroup: string;
+  fields: { fieldPath: string; order: 'ASCENDING' | 'DESCENDING' }[];
+};
+
+/** The composite indexes of firestore.indexes.json, each named by its fields. */
+export function firestoreCompositeIndexes(
+  indexes: {
+    collectionGroup: string;
+    fields: { fieldPath: string; order: string }[];
+  }[] = firestoreIndexes.indexes,
+): CompositeIndex[] {
+  return indexes.map((index) => {
+    const fields = index.fields.map((f) => ({
+      fieldPath: f.fieldPath,
+      order: f.order === 'DESCENDING' ? ('DESCENDING' as const) : ('ASCENDING' as const),
+    }));
+    const described = fields.map(
+      (f) => `${f.fieldPath} ${f.order === 'ASCENDING' ? 'asc' : 'desc'}`,
+    );
+    return {
+      name: `${index.collectionGroup}(${described.join(', ')})`,
+      collectionGroup: index.collectionGroup,
+      fields,
+    };
+  });
 }
 
 type FieldOverride = {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { columnsToAdd, desiredJob, jobDiffers } from './provisioner.ts';
+import { firestoreCompositeIndexes } from './deployPlan.ts';
+import {
+  columnsToAdd,
+  desiredJob,
+  firestoreIndexProvisioners,
+  indexMatches,
+  jobDiffers,
+  type FirestoreIndexAdmin,
+} from './provisioner.ts';
 import type { ColumnSpec } from './spec.ts';
 
 const column = (name: string, mode: ColumnSpec['mode'] = 'REQUIRED'): ColumnSpec => ({
@@ -51,5 +59,56 @@ describe('scheduler jobs', () => {
         job,
       ),
     ).toBe(true);
+  });
+});
+
+describe('Firestore composite indexes', () => {
+  const fields = [
+    { fieldPath: 'status', order: 'ASCENDING' as const },
+    { fieldPath: 'failedAt', order: 'DESCENDING' as const },
+  ];
+
+  it('match an existing index as the API lists it, with its implicit __name__', () => {
+    const listed = {
+      queryScope: 'COLLECTION',
+      fields: [...fields, { fieldPath: '__name__', order: 'DESCENDING' }],
+    };
+    expect(indexMatches(listed, fields)).toBe(true);
+    expect(indexMatches({ ...listed, queryScope: 'COLLECTION_GROUP' }, fields)).toBe(false);
+    expect(indexMatches({ fields: [...fields].reverse() }, fields)).toBe(false);
+  });
+
+  it('are created once: a second run finds them', async () => {
+    const created: unknown[] = [];
+    const admin: FirestoreIndexAdmin = {
+      listIndexes: () =>
+        Promise.resolve([created.map((c) => (c as { index: { fields: unknown } }).index) as never]),
+      createIndex: (request) => {
+        created.push(request);
+        return Promise.resolve();
+      },
+    };
+    const provision = firestoreIndexProvisioners(admin, 'p')['firestore-index']!;
+    const [index] = firestoreCompositeIndexes();
+    const step = {
+      kind: 'provision' as const,
+      resource: { type: 'firestore-index' as const, name: index!.name },
+      desired: { collectionGroup: index!.collectionGroup, fields: index!.fields },
+    };
+    expect(await provision(step)).toBe('created');
+    expect(await provision(step)).toBe('unchanged');
+    expect(created).toEqual([
+      {
+        parent: 'projects/p/databases/(default)/collectionGroups/events',
+        index: { queryScope: 'COLLECTION', fields: index!.fields },
+      },
+    ]);
+  });
+
+  it('come from firestore.indexes.json, named by their fields', () => {
+    expect(firestoreCompositeIndexes().map((i) => i.name)).toEqual([
+      'events(status asc, failedAt desc)',
+      'events(eventType asc, status asc, failedAt desc)',
+    ]);
   });
 });

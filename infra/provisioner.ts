@@ -10,7 +10,7 @@ import {
   type ApplyOutcome,
   type ApplyOptions,
 } from './applyPubSub.ts';
-import type { DeployStep } from './deployPlan.ts';
+import type { CompositeIndex, DeployStep } from './deployPlan.ts';
 import {
   schedules,
   subscriptions,
@@ -165,6 +165,49 @@ export function rulesProvisioners(
       return 'created';
     },
   };
+}
+
+/** The subset of the Firestore Admin API the index provisioner uses. */
+export type FirestoreIndexAdmin = {
+  listIndexes(request: { parent: string }): Promise<[ExistingIndex[], ...unknown[]]>;
+  createIndex(request: {
+    parent: string;
+    index: { queryScope: 'COLLECTION'; fields: CompositeIndex['fields'] };
+  }): Promise<unknown>;
+};
+
+export type ExistingIndex = {
+  queryScope?: string | null;
+  fields?: { fieldPath?: string | null; order?: string | null }[] | null;
+};
+
+/** Composite indexes: created when missing (Firestore builds them in the background). */
+export function firestoreIndexProvisioners(
+  admin: FirestoreIndexAdmin,
+  project: string,
+): Provisioners {
+  return {
+    'firestore-index': async (step) => {
+      const desired = step.desired as Pick<CompositeIndex, 'collectionGroup' | 'fields'>;
+      const parent = `projects/${project}/databases/(default)/collectionGroups/${desired.collectionGroup}`;
+      const [existing] = await admin.listIndexes({ parent });
+      if (existing.some((index) => indexMatches(index, desired.fields))) return 'unchanged';
+      await admin.createIndex({
+        parent,
+        index: { queryScope: 'COLLECTION', fields: desired.fields },
+      });
+      return 'created';
+    },
+  };
+}
+
+/** Whether an existing index has these fields in this order (the implicit `__name__` aside). */
+export function indexMatches(existing: ExistingIndex, fields: CompositeIndex['fields']): boolean {
+  if ((existing.queryScope ?? 'COLLECTION') !== 'COLLECTION') return false;
+  const current = (existing.fields ?? [])
+    .filter((f) => f.fieldPath !== '__name__')
+    .map((f) => `${f.fieldPath}:${f.order}`);
+  return current.join(',') === fields.map((f) => `${f.fieldPath}:${f.order}`).join(',');
 }
 
 export function toTableField(column: ColumnSpec): TableField {

@@ -462,4 +462,8 @@ export const collections = {
   dailyMetrics: { name: 'daily_metrics' },
   /** One document per day and site: views, unique users, top paths. */
   dailySiteStats: { name: 'daily_site_stats' },
+  /** Progress records of bulk replays. */
+  replayJobs: { name: 'replay_jobs', ttlField: 'expireAt' },
+  /** One record per CSV upload, with its counts and first errors. */
+  uploadBatches: { name: 'upload_batches', ttlField: 'expireAt' },
 } as const;

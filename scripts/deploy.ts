@@ -20,7 +20,7 @@ import {
   validateTarget,
   type DeployStep,
 } from '../infra/deployPlan.ts';
-import type { Provisioners } from '../infra/provisioner.ts';
+import type { FirestoreIndexAdmin, Provisioners } from '../infra/provisioner.ts';
 import { secrets } from '../infra/spec.ts';
 import { projectRoot } from './lib/localStack.ts';
 
@@ -120,14 +120,21 @@ function substitute(text: string): string {
 }
 
 async function cloudProvisioners(): Promise<Provisioners> {
-  const [{ PubSub }, { BigQuery }, { CloudSchedulerClient }, { GoogleAuth }, provisioner] =
-    await Promise.all([
-      import('@google-cloud/pubsub'),
-      import('@google-cloud/bigquery'),
-      import('@google-cloud/scheduler'),
-      import('google-auth-library'),
-      import('../infra/provisioner.ts'),
-    ]);
+  const [
+    { PubSub },
+    { BigQuery },
+    { CloudSchedulerClient },
+    { GoogleAuth },
+    { v1: firestoreApi },
+    provisioner,
+  ] = await Promise.all([
+    import('@google-cloud/pubsub'),
+    import('@google-cloud/bigquery'),
+    import('@google-cloud/scheduler'),
+    import('google-auth-library'),
+    import('@google-cloud/firestore'),
+    import('../infra/provisioner.ts'),
+  ]);
   const pubsub = new PubSub({ projectId: target.project });
   return {
     ...provisioner.pubsubProvisioners(pubsub, {
@@ -139,6 +146,10 @@ async function cloudProvisioners(): Promise<Provisioners> {
     }),
     ...provisioner.bigqueryProvisioners(new BigQuery({ projectId: target.project })),
     ...provisioner.schedulerProvisioners(new CloudSchedulerClient(), target),
+    ...provisioner.firestoreIndexProvisioners(
+      new firestoreApi.FirestoreAdminClient() as unknown as FirestoreIndexAdmin,
+      target.project,
+    ),
     ...provisioner.rulesProvisioners(
       new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }),
       target.project,

@@ -4,6 +4,7 @@
  * (The framework's own CLI binds every interface; this binds loopback only.)
  */
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { defaults } from '../functions/src/lib/defaults.ts';
 
 const [name, portText] = process.argv.slice(2);
 if (!name || !portText) {
@@ -18,16 +19,31 @@ server.listen(Number(portText), '127.0.0.1', () => {
 });
 
 let closing = false;
-async function shutdown(): Promise<void> {
+/**
+ * Stops taking requests, lets those in flight finish (for at most the grace period),
+ * then flushes the publisher and closes the clients, so nothing accepted is lost.
+ */
+async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
-  // Finish requests in flight, then flush the publisher and close the clients.
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await runtime.close();
-  process.exit(0);
+  runtime.logger.info({ function: name, signal }, 'function stopping');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), defaults.shutdownGraceMs);
+  await closed;
+  clearTimeout(grace);
+  let code = 0;
+  try {
+    await runtime.close();
+  } catch (error) {
+    runtime.logger.error({ err: error }, 'closing the clients failed');
+    code = 1;
+  }
+  runtime.logger.info({ function: name }, 'function stopped');
+  process.exit(code);
 }
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    void shutdown();
+    void shutdown(signal);
   });
 }

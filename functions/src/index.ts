@@ -2,9 +2,11 @@ import * as functions from '@google-cloud/functions-framework';
 import { entryPoints } from './entryPoints.ts';
 import { loadConfig } from './lib/config.ts';
 import { installJsonFrameworkErrors } from './lib/frameworkErrors.ts';
+import { installStreamingUploads } from './lib/streamingUploads.ts';
 import { Runtime } from './runtime.ts';
 
 installJsonFrameworkErrors();
+installStreamingUploads();
 
 export const runtime = new Runtime(loadConfig());
 

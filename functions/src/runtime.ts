@@ -2,6 +2,17 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { warehouseLoaderSubscription } from '../../infra/spec.ts';
 import type { ApiDeps } from './admin/apiHandler.ts';
+import { FirestoreApiKeyRegistry } from './admin/apiKeyRegistry.ts';
+import { FirestoreReplayJobStore } from './admin/bulkReplay.ts';
+import { FirestoreEventQueries } from './admin/eventQueries.ts';
+import type { ReadinessCheck } from './admin/health.ts';
+import { UnavailableBacklog } from './admin/metrics.ts';
+import {
+  firestoreReadiness,
+  warehouseReadiness,
+  pubsubReadiness,
+} from './admin/readinessChecks.ts';
+import { FirestoreUploadBatchStore } from './uploads/uploadBatches.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from './ingest/apiKeys.ts';
 import { FirestoreIdempotencyStore } from './ingest/idempotency.ts';
 import type { IngestDeps } from './ingest/ingestHandler.ts';
@@ -109,6 +120,18 @@ export class Runtime {
     return this.#pubsub;
   }
 
+  /** Named checks of `GET /health/ready`: one entry per dependency. */
+  readinessChecks(): ReadinessCheck[] {
+    return [
+      pubsubReadiness(this.#pubSubClient(), {
+        emulator: Boolean(this.config.pubsubEmulatorHost),
+        timeoutMs: defaults.readinessTimeoutMs,
+      }),
+      firestoreReadiness(this.firestore),
+      warehouseReadiness(() => this.warehouse),
+    ];
+  }
+
   get events(): EventStatusStore {
     return this.#overrides.events ?? new FirestoreEventStatusStore(this.firestore);
   }
@@ -171,16 +194,83 @@ export class Runtime {
   deadLetterDeps = (): DeadLetterDeps => this.processDeps();
 
   apiDeps = (): ApiDeps => {
-    this.#api ??= {
-      adminToken: this.config.adminToken,
-      events: this.events,
-      logger: this.logger,
-      projectId: this.config.projectId,
-      webhooks: this.webhookAdminDeps(),
-      metrics: this.metricsReader(),
-    };
+    this.#api ??= this.#buildApiDeps();
     return this.#api;
   };
+
+  #buildApiDeps(): ApiDeps {
+    const config = this.config;
+    const events = this.events;
+    const queries = new FirestoreEventQueries(this.firestore);
+    return {
+      adminToken: config.adminToken,
+      events,
+      logger: this.logger,
+      projectId: config.projectId,
+      authenticator: new ApiKeyAuthenticator(new FirestoreApiKeyStore(this.firestore), {
+        ttlSeconds: config.apiKeyCacheSeconds,
+        negativeTtlSeconds: defaults.apiKeyNegativeCacheSeconds,
+      }),
+      retryAfterSeconds: config.retryAfterSeconds,
+      readiness: this.readinessChecks(),
+      readinessTimeoutMs: defaults.readinessTimeoutMs,
+      webhooks: this.webhookAdminDeps(),
+      metrics: this.metricsReader(),
+      ops: {
+        apiKeys: new FirestoreApiKeyRegistry(this.firestore),
+        queries,
+        replay: {
+          events,
+          publisher: this.publisher,
+          now,
+          ttlDays: config.eventTtlDays,
+          staleQueuedMs: defaults.staleQueuedMs,
+          queries,
+          jobs: new FirestoreReplayJobStore(this.firestore),
+          pageSize: config.replayPageSize,
+          concurrency: defaults.replayConcurrency,
+          budgetMs: config.replayBudgetMs,
+          jobTtlDays: defaults.replayJobTtlDays,
+        },
+        backlog: new UnavailableBacklog(
+          config.pubsubEmulatorHost
+            ? 'the Pub/Sub emulator does not report subscription backlog'
+            : 'backlog is reported by Cloud Monitoring (pubsub.googleapis.com/subscription/num_undelivered_messages), which this API does not query',
+        ),
+        metrics: {
+          hours: defaults.metricsHours,
+          latencySampleSize: defaults.latencySampleSize,
+          maxEventTypes: defaults.maxEventTypes,
+        },
+        uploads: {
+          accept: {
+            publisher: this.publisher,
+            idempotency: new FirestoreIdempotencyStore(this.firestore),
+            now,
+            idempotencyTtlHours: config.idempotencyTtlHours,
+          },
+          batches: new FirestoreUploadBatchStore(this.firestore),
+          limits: {
+            maxBytes: config.uploadMaxBytes,
+            maxRows: config.uploadMaxRows,
+            maxEventBytes: config.maxEventBytes,
+            concurrency: defaults.uploadPublishConcurrency,
+            maxReportedErrors: defaults.uploadMaxReportedErrors,
+            abortAfterUnavailable: defaults.uploadAbortAfterUnavailable,
+            progressEvery: defaults.uploadProgressEveryRows,
+          },
+          rate: {
+            perKeyPerMinute: config.uploadsPerMinutePerKey,
+            perIpPerMinute: config.uploadsPerMinutePerIp,
+          },
+          limiter: new TokenBucketRateLimiter(),
+          batchTtlDays: defaults.uploadBatchTtlDays,
+          now,
+        },
+        now,
+      },
+    };
+  }
 
   get webhookEndpoints(): EndpointStore {
     return this.#overrides.webhookEndpoints ?? new FirestoreEndpointStore(this.firestore);
@@ -297,4 +387,8 @@ export class Runtime {
     await Promise.all([this.#pullSource?.close(), this.#warehouse?.close()]);
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }
+}
+
+function now(): Date {
+  return new Date();
 }

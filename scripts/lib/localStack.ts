@@ -10,6 +10,7 @@ import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/a
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { LocalScheduler } from './localScheduler.ts';
+import { defaults } from '../../functions/src/lib/defaults.ts';
 import {
   checkEmulatorPrerequisites,
   freePort,
@@ -277,7 +278,8 @@ export class LocalStack {
         (child) =>
           new Promise<void>((resolveExit) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            // A function finishes its requests in flight within its grace period, then exits.
+            const timer = setTimeout(() => child.kill('SIGKILL'), defaults.shutdownGraceMs + 2000);
             child.once('exit', () => {
               clearTimeout(timer);
               resolveExit();

@@ -17,6 +17,7 @@ import { createIngestHandler, type IngestDeps } from '../../functions/src/ingest
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
+import { installStreamingUploads } from '../../functions/src/lib/streamingUploads.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
 import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -54,6 +55,7 @@ export async function startTestPipeline(options: {
   wrapEntry?: (name: FunctionName, entry: EntryPoint) => EntryPoint;
 }): Promise<TestPipeline> {
   installJsonFrameworkErrors();
+  installStreamingUploads();
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
   // Each pipeline has a local warehouse file of its own.

@@ -1,16 +1,26 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import type { ApiKeyAuthenticator } from '../ingest/apiKeys.ts';
+import { authenticateApiKey } from '../ingest/authenticateKey.ts';
 import { HttpError, internalError, sendHttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MetricsReader } from '../metrics/metricsReader.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
-import { matchRoute, type Route } from '../lib/router.ts';
+import { openApiDocument } from '../lib/openapi.ts';
+import { matchRoute, type Principal, type Role, type Route } from '../lib/router.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
 import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
+import { uploadRoutes } from '../uploads/uploadRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
+import { adminRoutes } from './adminRoutes.ts';
+import { apiKeyRoutes } from './apiKeyRoutes.ts';
+import { consoleRoutes } from './consoleRoutes.ts';
 import { eventRoutes } from './eventRoutes.ts';
+import { checkReadiness, type ReadinessCheck } from './health.ts';
+import type { OpsDeps } from './opsDeps.ts';
+import { readinessSchema } from './schemas.ts';
 
 export type ApiDeps = {
   adminToken: string | undefined;
@@ -19,6 +29,13 @@ export type ApiDeps = {
   projectId: string;
   webhooks: WebhookAdminDeps;
   metrics: MetricsReader;
+  /** For `apiKey` routes (CSV uploads). */
+  authenticator: ApiKeyAuthenticator;
+  retryAfterSeconds: number;
+  /** Named dependency checks of `GET /health/ready`; add one per dependency. */
+  readiness: readonly ReadinessCheck[];
+  readinessTimeoutMs: number;
+  ops: OpsDeps;
 };
 
 const healthRoutes: Route<ApiDeps>[] = [
@@ -26,20 +43,68 @@ const healthRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: '/health',
     role: 'public',
+    tag: 'Health',
+    summary: 'Liveness: the function answers',
     handle: ({ res }) => {
       res.status(200).json({ status: 'ok' });
     },
   },
+  {
+    method: 'GET',
+    path: '/health/ready',
+    role: 'public',
+    tag: 'Health',
+    summary: 'Readiness: every dependency answers, each with its latency',
+    responses: {
+      200: { description: 'Every check is up.', schema: readinessSchema },
+      503: { description: 'At least one check is down.', schema: readinessSchema },
+    },
+    handle: async ({ res }, deps) => {
+      const readiness = await checkReadiness(deps.readiness, deps.readinessTimeoutMs);
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
+    },
+  },
 ];
+
+const openApiRoute: Route<ApiDeps> = {
+  method: 'GET',
+  path: '/openapi.json',
+  role: 'public',
+  tag: 'Health',
+  summary: 'This document',
+  handle: ({ res }) => {
+    res.status(200).json(apiOpenApiDocument());
+  },
+};
 
 /** Every route of the `api` function and the role it requires. */
 export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...healthRoutes,
+  openApiRoute,
+  ...consoleRoutes,
   ...eventRoutes,
   ...endpointRoutes,
   ...deliveryRoutes,
   ...metricsRoutes,
+  ...adminRoutes,
+  ...apiKeyRoutes,
+  ...(uploadRoutes as Route<ApiDeps>[]),
 ];
+
+let apiDocument: Record<string, unknown> | undefined;
+
+/** The OpenAPI document of the `api` function, generated once from its route table. */
+export function apiOpenApiDocument(): Record<string, unknown> {
+  apiDocument ??= openApiDocument({
+    title: 'Tributary operators API',
+    version: '1',
+    description:
+      "Operators' API: event status, failed events and replay, metrics, API keys, CSV uploads, health and the web console.",
+    routes: apiRoutes,
+  });
+  return apiDocument;
+}
 
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */
 export function createApiHandler(
@@ -51,8 +116,8 @@ export function createApiHandler(
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     try {
       const { route, params } = matchRoute(routes, req);
-      if (route.role === 'admin') requireAdmin(req, deps.adminToken);
-      await route.handle({ req, res, params, log }, deps);
+      const apiKey = await authorize(req, route.role, deps);
+      await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       if (error instanceof HttpError) {
         sendHttpError(res, error);
@@ -62,4 +127,10 @@ export function createApiHandler(
       internalError(res);
     }
   };
+}
+
+async function authorize(req: Request, role: Role, deps: ApiDeps): Promise<Principal | undefined> {
+  if (role === 'admin') requireAdmin(req, deps.adminToken);
+  if (role === 'apiKey') return authenticateApiKey(req, deps.authenticator, deps.retryAfterSeconds);
+  return undefined;
 }

@@ -30,16 +30,19 @@ export function presentEvent(record: EventRecord): Record<string, unknown> {
     source: record.source,
     producer: record.producer,
     attempts: record.attempts,
+    replays: record.replays,
     receivedAt: iso(record.receivedAt),
     occurredAt: iso(record.occurredAt),
     processedAt: iso(record.processedAt),
     failedAt: iso(record.failedAt),
     deadLetteredAt: iso(record.deadLetteredAt),
+    queuedAt: iso(record.queuedAt),
     lastError: record.lastError ? { ...record.lastError, at: iso(record.lastError.at) } : null,
     processingLatencyMs:
       record.processedAt && record.receivedAt
         ? record.processedAt.getTime() - record.receivedAt.getTime()
         : null,
+    history: record.history.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
   };
 }
 

@@ -1,18 +1,13 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import { traceFields } from '../lib/logger.ts';
-import {
-  bearerToken,
-  HttpError,
-  internalError,
-  methodNotAllowed,
-  notFound,
-  requireJsonContentType,
-  routePath,
-  sendHttpError,
-} from '../lib/http.ts';
+import { HttpError, internalError, requireJsonContentType, sendHttpError } from '../lib/http.ts';
+import { openApiDocument } from '../lib/openapi.ts';
+import { matchRoute, type Principal, type Route } from '../lib/router.ts';
 import { acceptEvent, type AcceptDeps, type AcceptOutcome } from './acceptEvent.ts';
-import type { ApiKey, ApiKeyAuthenticator } from './apiKeys.ts';
+import type { ApiKeyAuthenticator } from './apiKeys.ts';
+import { authenticateApiKey } from './authenticateKey.ts';
 import { batchItemSchema, eventInputSchema, validateEventInput } from './eventInput.ts';
 import type { TokenBucketRateLimiter } from './rateLimiter.ts';
 
@@ -31,10 +26,87 @@ export type IngestDeps = AcceptDeps & {
   };
 };
 
-const routes: Record<string, 'single' | 'batch'> = {
-  '/v1/events': 'single',
-  '/v1/events/batch': 'batch',
-};
+const acceptedSchema = z.object({ eventId: z.string(), receivedAt: z.string() });
+const duplicateSchema = acceptedSchema.extend({ duplicate: z.literal(true) });
+const batchBodySchema = z.object({ events: z.array(batchItemSchema).min(1) });
+const batchResultSchema = z.object({
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  unavailable: z.number().int(),
+  results: z.array(
+    z.object({
+      index: z.number().int(),
+      status: z.enum(['accepted', 'duplicate', 'rejected', 'conflict', 'unavailable']),
+      eventId: z.string().optional(),
+      errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  ),
+});
+
+/** Every route of the `ingest` function and the role it requires. */
+export const ingestRoutes: readonly Route<IngestDeps>[] = [
+  {
+    method: 'POST',
+    path: '/v1/events',
+    role: 'apiKey',
+    tag: 'Events',
+    summary: 'Send one event',
+    description: 'Send an Idempotency-Key header (1–255 characters) to retry safely.',
+    body: eventInputSchema,
+    responses: {
+      202: { description: 'Accepted: Pub/Sub has the event.', schema: acceptedSchema },
+      200: { description: 'A repeat of an Idempotency-Key.', schema: duplicateSchema },
+      409: { description: 'The Idempotency-Key was used with another event.' },
+      413: { description: 'Over the event size limit.' },
+      429: { description: "Over the key's rate limit; wait Retry-After seconds." },
+      503: { description: 'Not queued; retry after Retry-After with the same key.' },
+    },
+    handle: async ({ req, res, apiKey, log }, deps) => {
+      const key = admit(req, apiKey!, deps);
+      await ingestOne(req, res, key, req.rawBody?.length ?? 0, deps, log);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/events/batch',
+    role: 'apiKey',
+    tag: 'Events',
+    summary: 'Send up to 500 events at once',
+    body: batchBodySchema,
+    responses: {
+      202: { description: 'At least one accepted, nothing to retry.', schema: batchResultSchema },
+      400: { description: 'No item was valid.', schema: batchResultSchema },
+      503: { description: 'Some items were not queued: retry.', schema: batchResultSchema },
+    },
+    handle: async ({ req, res, apiKey, log }, deps) => {
+      const key = admit(req, apiKey!, deps);
+      await ingestBatch(req, res, key, req.rawBody?.length ?? 0, deps, log);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    role: 'public',
+    tag: 'Events',
+    summary: 'This document',
+    handle: ({ res }) => {
+      res.status(200).json(ingestOpenApiDocument());
+    },
+  },
+];
+
+let ingestDocument: Record<string, unknown> | undefined;
+
+/** The OpenAPI document of the `ingest` function, generated once from its route table. */
+export function ingestOpenApiDocument(): Record<string, unknown> {
+  ingestDocument ??= openApiDocument({
+    title: 'Tributary ingest API',
+    version: '1',
+    description: "Producers' API: send events with an API key.",
+    routes: ingestRoutes,
+  });
+  return ingestDocument;
+}
 
 /** `POST /v1/events` and `POST /v1/events/batch`, for producers. */
 export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
@@ -42,15 +114,12 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     try {
-      const route = routes[routePath(req)];
-      if (!route) throw notFound(routePath(req));
-      if (req.method !== 'POST') throw methodNotAllowed(['POST']);
-      const apiKey = await authenticate(req, deps);
-      enforceRateLimit(apiKey, deps);
-      requireJsonContentType(req);
-      const bodyBytes = req.rawBody?.length ?? 0;
-      if (route === 'single') await ingestOne(req, res, apiKey, bodyBytes, deps, log);
-      else await ingestBatch(req, res, apiKey, bodyBytes, deps, log);
+      const { route, params } = matchRoute(ingestRoutes, req);
+      const apiKey =
+        route.role === 'apiKey'
+          ? await authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
+          : undefined;
+      await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       if (error instanceof HttpError) {
         sendHttpError(res, error);
@@ -62,28 +131,14 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
   };
 }
 
-async function authenticate(req: Request, deps: IngestDeps): Promise<ApiKey> {
-  const token = bearerToken(req);
-  if (!token) {
-    throw new HttpError(401, 'unauthenticated', 'Send an API key as Authorization: Bearer <key>.', {
-      headers: { 'WWW-Authenticate': 'Bearer' },
-    });
-  }
-  let key: ApiKey | undefined;
-  try {
-    key = await deps.authenticator.authenticate(token);
-  } catch {
-    throw unavailable(deps, 'The key store is unavailable.');
-  }
-  if (!key) {
-    throw new HttpError(401, 'unauthenticated', 'The API key is unknown or revoked.', {
-      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-    });
-  }
-  return key;
+/** The rate limit, then the media type; the key was authenticated by the router. */
+function admit(req: Request, apiKey: Principal, deps: IngestDeps): Principal {
+  enforceRateLimit(apiKey, deps);
+  requireJsonContentType(req);
+  return apiKey;
 }
 
-function enforceRateLimit(key: ApiKey, deps: IngestDeps): void {
+function enforceRateLimit(key: Principal, deps: IngestDeps): void {
   const perSecond = key.rateLimitPerSecond ?? deps.limits.rateLimitPerSecond;
   const burst = key.rateLimitPerSecond
     ? Math.max(1, key.rateLimitPerSecond * 2)
@@ -104,7 +159,7 @@ function enforceRateLimit(key: ApiKey, deps: IngestDeps): void {
 async function ingestOne(
   req: Request,
   res: Response,
-  apiKey: ApiKey,
+  apiKey: Principal,
   bodyBytes: number,
   deps: IngestDeps,
   log: Logger,
@@ -153,7 +208,7 @@ type BatchResult =
 async function ingestBatch(
   req: Request,
   res: Response,
-  apiKey: ApiKey,
+  apiKey: Principal,
   bodyBytes: number,
   deps: IngestDeps,
   log: Logger,
@@ -216,7 +271,7 @@ function readIdempotencyKey(req: Request): string | undefined {
   return key;
 }
 
-function producerOf(apiKey: ApiKey): { keyId: string; source: string } {
+function producerOf(apiKey: Principal): { keyId: string; source: string } {
   return { keyId: apiKey.keyId, source: 'api' };
 }
 
@@ -230,7 +285,12 @@ function unavailable(deps: IngestDeps, message: string): HttpError {
   });
 }
 
-function logOutcome(log: Logger, apiKey: ApiKey, eventType: string, outcome: AcceptOutcome): void {
+function logOutcome(
+  log: Logger,
+  apiKey: Principal,
+  eventType: string,
+  outcome: AcceptOutcome,
+): void {
   const fields = { keyId: apiKey.keyId, eventType, outcome: outcome.kind };
   if (outcome.kind === 'unavailable')
     log.warn({ ...fields, reason: outcome.reason }, 'event not queued');

@@ -65,6 +65,12 @@ const configSchema = z.object({
   WAREHOUSE_RUN_SECONDS: positiveInt(defaults.warehouseRunSeconds),
   METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).default(defaults.metricsCacheSeconds),
   METRICS_RECOMPUTE_DAYS: positiveInt(defaults.metricsRecomputeDays),
+  UPLOAD_MAX_BYTES: positiveInt(defaults.uploadMaxBytes),
+  UPLOAD_MAX_ROWS: positiveInt(defaults.uploadMaxRows),
+  UPLOADS_PER_MINUTE_PER_KEY: positiveInt(defaults.uploadsPerMinutePerKey),
+  UPLOADS_PER_MINUTE_PER_IP: positiveInt(defaults.uploadsPerMinutePerIp),
+  REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(defaults.replayPageSize),
+  REPLAY_BUDGET_MS: positiveInt(defaults.replayBudgetMs),
 });
 
 export type Config = Readonly<{
@@ -99,6 +105,12 @@ export type Config = Readonly<{
   warehouseRunSeconds: number;
   metricsCacheSeconds: number;
   metricsRecomputeDays: number;
+  uploadMaxBytes: number;
+  uploadMaxRows: number;
+  uploadsPerMinutePerKey: number;
+  uploadsPerMinutePerIp: number;
+  replayPageSize: number;
+  replayBudgetMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -156,5 +168,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     warehouseRunSeconds: e.WAREHOUSE_RUN_SECONDS,
     metricsCacheSeconds: e.METRICS_CACHE_SECONDS,
     metricsRecomputeDays: e.METRICS_RECOMPUTE_DAYS,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploadMaxRows: e.UPLOAD_MAX_ROWS,
+    uploadsPerMinutePerKey: e.UPLOADS_PER_MINUTE_PER_KEY,
+    uploadsPerMinutePerIp: e.UPLOADS_PER_MINUTE_PER_IP,
+    replayPageSize: e.REPLAY_PAGE_SIZE,
+    replayBudgetMs: e.REPLAY_BUDGET_MS,
   });
 }

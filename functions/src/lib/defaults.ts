@@ -90,4 +90,40 @@ export const defaults = {
   metricsRecomputeDays: 7,
   /** Paths listed in site statistics. */
   statsTopPaths: 10,
+
+  /** CSV uploads: largest file (Cloud Functions takes at most 32 MiB per request) and rows. */
+  uploadMaxBytes: 33_554_432,
+  uploadMaxRows: 200_000,
+  /** Rows of an upload published at once; reading waits for acknowledgements beyond it. */
+  uploadPublishConcurrency: 100,
+  /** The answer lists this many row errors at most; the counts are always complete. */
+  uploadMaxReportedErrors: 100,
+  /** Consecutive rows Pub/Sub refused before an upload stops with 503. */
+  uploadAbortAfterUnavailable: 50,
+  /** The batch record is updated every this many rows. */
+  uploadProgressEveryRows: 10_000,
+  /** Uploads per minute per API key and per client address (token buckets, per instance). */
+  uploadsPerMinutePerKey: 6,
+  uploadsPerMinutePerIp: 12,
+  /** Upload records and bulk replay records expire (Firestore TTL on `expireAt`). */
+  uploadBatchTtlDays: 30,
+  replayJobTtlDays: 30,
+
+  /** A QUEUED event older than this has lost its republish and may be replayed again. */
+  staleQueuedMs: 600_000,
+  /** Bulk replay: events per page, replays in flight, and the time one request works
+   * before it answers with the progress (resume continues from the saved cursor). */
+  replayPageSize: 100,
+  replayConcurrency: 16,
+  replayBudgetMs: 50_000,
+
+  /** Metrics summary: hours of throughput, latency sample size, distinct types counted. */
+  metricsHours: 24,
+  latencySampleSize: 500,
+  maxEventTypes: 50,
+
+  /** Each readiness check must answer within this time. */
+  readinessTimeoutMs: 3000,
+  /** On SIGTERM a served function finishes requests in flight for at most this long. */
+  shutdownGraceMs: 8000,
 } as const;

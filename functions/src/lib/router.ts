@@ -1,21 +1,50 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
+import type { z } from 'zod';
 import { HttpError, methodNotAllowed, notFound, routePath } from './http.ts';
 import type { Logger } from './logger.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who may call a route: anyone, or an operator with the admin token. */
-export type Role = 'public' | 'admin';
+/**
+ * Who may call a route: anyone, an operator with the admin token, or a producer with
+ * an API key.
+ */
+export type Role = 'public' | 'admin' | 'apiKey';
+
+export const roles: readonly Role[] = ['public', 'admin', 'apiKey'];
+
+/** The API key a request was authenticated with (never the key itself). */
+export type Principal = { keyId: string; name: string; rateLimitPerSecond: number | null };
 
 export type RouteContext = {
   req: Request;
   res: Response;
   params: Record<string, string>;
   log: Logger;
+  /** Set on `apiKey` routes. */
+  apiKey?: Principal;
+};
+
+/** One documented answer of a route. */
+export type RouteResponse = { description: string; schema?: z.ZodType; mediaType?: string };
+
+/**
+ * What the OpenAPI document says about a route. Every field is optional: a route
+ * without schemas still appears with its method, path and security.
+ */
+export type RouteDocs = {
+  summary?: string;
+  description?: string;
+  tag?: string;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Defaults to application/json. */
+  bodyMediaType?: string;
+  responses?: Record<number, RouteResponse>;
 };
 
 /** One route of an HTTP function: `path` segments starting with `:` are parameters. */
-export type Route<Deps> = {
+export type Route<Deps> = RouteDocs & {
   method: Method;
   path: string;
   role: Role;

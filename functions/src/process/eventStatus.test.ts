@@ -2,9 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import {
   deadLetterRecord,
+  decideDeadLetter,
   decideProcessing,
+  decideReplay,
   failedRecord,
+  hourBucket,
+  maxHistoryEntries,
   processedRecord,
+  queuedRecord,
   type EventRecord,
   type EventStatus,
 } from './eventStatus.ts';
@@ -21,24 +26,65 @@ const envelope: EventEnvelope = {
   producer: 'key_1',
 };
 
-function recordWith(status: EventStatus, attempts = 1): EventRecord {
+function recordWith(status: EventStatus, attempts = 1, replays = 0): EventRecord {
   const failed = failedRecord(
     undefined,
     envelope,
     { code: 'publish_failed', message: 'down' },
     context,
   );
-  return { ...failed, status, attempts };
+  return { ...failed, status, attempts, replays };
 }
 
 describe('decideProcessing', () => {
   it.each([
     ['no record yet', undefined, 'process'],
     ['FAILED', recordWith('FAILED'), 'process'],
+    ['QUEUED (replayed)', recordWith('QUEUED'), 'process'],
     ['PROCESSED', recordWith('PROCESSED'), 'skip'],
     ['DEAD_LETTER', recordWith('DEAD_LETTER'), 'skip'],
   ] as const)('%s → %s', (_, current, kind) => {
     expect(decideProcessing(current).kind).toBe(kind);
+  });
+});
+
+describe('decideDeadLetter', () => {
+  it.each([
+    ['no record', undefined, 0, 'record'],
+    ['FAILED, original message', recordWith('FAILED', 5), 0, 'record'],
+    ['QUEUED, message of this replay', recordWith('QUEUED', 5, 1), 1, 'record'],
+    ['FAILED after a replay, message of that replay', recordWith('FAILED', 5, 2), 2, 'record'],
+    [
+      'QUEUED, message from before the replay',
+      recordWith('QUEUED', 5, 1),
+      0,
+      'superseded_by_replay',
+    ],
+    ['FAILED after a replay, older message', recordWith('FAILED', 2, 2), 1, 'superseded_by_replay'],
+    ['PROCESSED', recordWith('PROCESSED'), 0, 'already_processed'],
+    ['DEAD_LETTER', recordWith('DEAD_LETTER'), 0, 'already_dead_lettered'],
+  ] as const)('%s → %s', (_, current, replay, outcome) => {
+    const decision = decideDeadLetter(current, replay);
+    expect(decision.kind === 'record' ? 'record' : decision.reason).toBe(outcome);
+  });
+});
+
+describe('decideReplay', () => {
+  const staleMs = 600_000;
+  const queuedAgo = (ms: number): EventRecord => ({
+    ...recordWith('QUEUED'),
+    queuedAt: new Date(now.getTime() - ms),
+  });
+  it.each([
+    ['FAILED', recordWith('FAILED'), 'replay'],
+    ['DEAD_LETTER', recordWith('DEAD_LETTER'), 'replay'],
+    ['PROCESSED', recordWith('PROCESSED'), 'processed'],
+    ['QUEUED a moment ago', queuedAgo(1000), 'queued'],
+    ['QUEUED longer than the stale window (publish lost)', queuedAgo(staleMs + 1), 'replay'],
+    ['DEAD_LETTER without a body', { ...recordWith('DEAD_LETTER'), envelope: null }, 'no_envelope'],
+  ] as const)('%s → %s', (_, current, outcome) => {
+    const decision = decideReplay(current, now, staleMs);
+    expect(decision.kind === 'replay' ? 'replay' : decision.reason).toBe(outcome);
   });
 });
 
@@ -48,9 +94,12 @@ describe('transitions', () => {
     expect(record).toMatchObject({
       status: 'PROCESSED',
       attempts: 1,
+      replays: 0,
       processedAt: now,
+      processedHour: '2026-01-02T03',
       envelope: null,
       lastError: null,
+      history: [],
     });
     expect(record.expireAt.getTime() - now.getTime()).toBe(30 * 86_400_000);
   });
@@ -78,6 +127,67 @@ describe('transitions', () => {
     const record = processedRecord(failed, envelope, context);
     expect(record).toMatchObject({ status: 'PROCESSED', attempts: 4, envelope: null });
     expect(record.lastError?.code).toBe('publish_failed');
+    expect(record.history.map((h) => h.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+
+  it('replay queues a dead letter afresh: attempts reset, replays counted, history kept', () => {
+    let record = failedRecord(
+      undefined,
+      envelope,
+      { code: 'publish_failed', message: 'x' },
+      context,
+    );
+    for (let attempt = 2; attempt <= 5; attempt += 1)
+      record = failedRecord(record, envelope, { code: 'publish_failed', message: 'x' }, context);
+    record = deadLetterRecord(
+      envelope.eventId,
+      record,
+      envelope,
+      { error: { code: 'attempts_exhausted', message: 'gave up' }, countsAsAttempt: false },
+      context,
+    );
+    const later = { now: new Date(now.getTime() + 60_000), ttlDays: 30 };
+    const queued = queuedRecord(record, later);
+    expect(queued).toMatchObject({
+      status: 'QUEUED',
+      attempts: 0,
+      replays: 1,
+      queuedAt: later.now,
+      deadLetteredAt: null,
+      failedAt: now,
+      envelope: record.envelope,
+    });
+    expect(queued.lastError?.code).toBe('publish_failed');
+
+    const processed = processedRecord(queued, envelope, later);
+    expect(processed).toMatchObject({ status: 'PROCESSED', attempts: 1, replays: 1 });
+    expect(processed.history.map((h) => `${h.status}/${h.replay}/${h.attempts}`)).toEqual([
+      'FAILED/0/1',
+      'FAILED/0/2',
+      'FAILED/0/3',
+      'FAILED/0/4',
+      'FAILED/0/5',
+      'DEAD_LETTER/0/5',
+      'QUEUED/1/0',
+      'PROCESSED/1/1',
+    ]);
+  });
+
+  it('keeps only the latest history entries', () => {
+    let record = failedRecord(
+      undefined,
+      envelope,
+      { code: 'e', message: 'm'.repeat(2000) },
+      context,
+    );
+    for (let i = 0; i < maxHistoryEntries + 10; i += 1)
+      record = failedRecord(record, envelope, { code: 'e', message: 'm' }, context);
+    expect(record.history).toHaveLength(maxHistoryEntries);
+    expect(record.history.at(-1)?.attempts).toBe(maxHistoryEntries + 11);
+  });
+
+  it('buckets processing times by UTC hour', () => {
+    expect(hourBucket(new Date('2026-03-04T23:59:59.999+01:00'))).toBe('2026-03-04T22');
   });
 
   it('dead-lettering keeps the attempts and last error that the failures recorded', () => {

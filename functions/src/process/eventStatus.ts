@@ -7,11 +7,40 @@ import type { EventEnvelope } from '../lib/eventEnvelope.ts';
  *   (none) ──ok──▶ PROCESSED
  *   (none) ──retriable failure──▶ FAILED ──ok──▶ PROCESSED
  *                                   └─failure──▶ FAILED (attempts + 1)
- *   (none|FAILED) ──attempts exhausted, or permanently invalid──▶ DEAD_LETTER
+ *   (none|FAILED|QUEUED) ──attempts exhausted, or permanently invalid──▶ DEAD_LETTER
+ *   FAILED|DEAD_LETTER ──replay (operator)──▶ QUEUED ──processed like FAILED──▶ …
+ *
+ * A replay resets `attempts` (Pub/Sub counts the republished message afresh) and
+ * counts itself in `replays`; `history` keeps every transition after the first attempt.
  */
-export type EventStatus = 'PROCESSED' | 'FAILED' | 'DEAD_LETTER';
+export type EventStatus = 'PROCESSED' | 'FAILED' | 'DEAD_LETTER' | 'QUEUED';
+
+export const eventStatuses: readonly EventStatus[] = [
+  'PROCESSED',
+  'FAILED',
+  'DEAD_LETTER',
+  'QUEUED',
+];
+
+/** Statuses of events that have not been processed and carry their envelope. */
+export const unprocessedStatuses: readonly EventStatus[] = ['FAILED', 'DEAD_LETTER', 'QUEUED'];
 
 export type LastError = { code: string; message: string; at: Date };
+
+/** One transition, as shown to operators. */
+export type HistoryEntry = {
+  at: Date;
+  status: EventStatus;
+  /** Attempts of the current replay round after this transition. */
+  attempts: number;
+  /** Which replay round this happened in: 0 before any replay. */
+  replay: number;
+  error: { code: string; message: string } | null;
+};
+
+/** Older entries are dropped beyond this many, so a document never grows without bound. */
+export const maxHistoryEntries = 50;
+const maxHistoryMessageChars = 500;
 
 export type EventRecord = {
   eventId: string;
@@ -19,17 +48,27 @@ export type EventRecord = {
   eventType: string | null;
   source: string | null;
   producer: string | null;
-  /** Processing attempts we have seen (Pub/Sub does not tell a push endpoint). */
+  /** Processing attempts we have seen in this replay round (Pub/Sub does not tell a push endpoint). */
   attempts: number;
+  /** How many times an operator replayed the event. */
+  replays: number;
   receivedAt: Date | null;
   occurredAt: Date | null;
   processedAt: Date | null;
+  /**
+   * The UTC hour of processing (`2026-01-02T03`), for throughput counts. Equal values
+   * are ordered by the random event id in the index, so it does not hotspot the way
+   * an index on `processedAt` would.
+   */
+  processedHour: string | null;
   /** Only failed events carry these, so queries on them touch failed events only. */
   failedAt: Date | null;
   deadLetteredAt: Date | null;
+  queuedAt: Date | null;
   lastError: LastError | null;
   /** The whole event while it is not processed, so it can be replayed. */
   envelope: string | null;
+  history: HistoryEntry[];
   updatedAt: Date;
   expireAt: Date;
 };
@@ -39,9 +78,56 @@ export type ProcessingDecision =
 
 /** What to do with a delivery, given what Firestore already knows of the event. */
 export function decideProcessing(current: EventRecord | undefined): ProcessingDecision {
-  if (!current || current.status === 'FAILED') return { kind: 'process' };
+  if (!current || current.status === 'FAILED' || current.status === 'QUEUED')
+    return { kind: 'process' };
   if (current.status === 'PROCESSED') return { kind: 'skip', reason: 'already_processed' };
   return { kind: 'skip', reason: 'dead_lettered' };
+}
+
+export type DeadLetterDecision =
+  | { kind: 'record' }
+  | {
+      kind: 'skip';
+      reason: 'already_processed' | 'already_dead_lettered' | 'superseded_by_replay';
+    };
+
+/**
+ * What to do with a message Pub/Sub gave up on. `messageReplay` is the replay round
+ * the message was published in (its `replay` attribute, 0 for the original): a copy
+ * from an earlier round must not bury a replay that is still in flight.
+ */
+export function decideDeadLetter(
+  current: EventRecord | undefined,
+  messageReplay: number,
+): DeadLetterDecision {
+  // A late success (its acknowledgement lost) can precede the dead-letter copy.
+  if (current?.status === 'PROCESSED') return { kind: 'skip', reason: 'already_processed' };
+  if (current?.status === 'DEAD_LETTER') return { kind: 'skip', reason: 'already_dead_lettered' };
+  if (current && current.replays > messageReplay)
+    return { kind: 'skip', reason: 'superseded_by_replay' };
+  return { kind: 'record' };
+}
+
+export type ReplayDecision =
+  { kind: 'replay' } | { kind: 'refuse'; reason: 'processed' | 'queued' | 'no_envelope' };
+
+/**
+ * Whether an operator may replay the event now. A QUEUED event is normally on its way;
+ * one queued longer than `staleQueuedMs` ago is taken as stuck (its publish was lost
+ * after the status was written) and may be replayed again.
+ */
+export function decideReplay(
+  current: EventRecord,
+  now: Date,
+  staleQueuedMs: number,
+): ReplayDecision {
+  if (current.status === 'PROCESSED') return { kind: 'refuse', reason: 'processed' };
+  if (current.status === 'QUEUED') {
+    const queuedAt = current.queuedAt?.getTime() ?? 0;
+    if (now.getTime() - queuedAt < staleQueuedMs) return { kind: 'refuse', reason: 'queued' };
+  }
+  if (!current.envelope) return { kind: 'refuse', reason: 'no_envelope' };
+  return { kind: 'replay' };
 }
 
 export type TransitionContext = { now: Date; ttlDays: number };
@@ -51,14 +137,21 @@ export function processedRecord(
   envelope: EventEnvelope,
   context: TransitionContext,
 ): EventRecord {
+  const attempts = (current?.attempts ?? 0) + 1;
   return {
     ...baseRecord(envelope, context),
     status: 'PROCESSED',
-    attempts: (current?.attempts ?? 0) + 1,
+    attempts,
+    replays: current?.replays ?? 0,
     processedAt: context.now,
+    processedHour: hourBucket(context.now),
     // A processed event keeps its failure history but not its body.
     failedAt: current?.failedAt ?? null,
     lastError: current?.lastError ?? null,
+    // A first-time success needs no history: the document says it all.
+    history: current
+      ? appendHistory(current, { status: 'PROCESSED', attempts, error: null }, context)
+      : [],
   };
 }
 
@@ -68,13 +161,16 @@ export function failedRecord(
   error: { code: string; message: string },
   context: TransitionContext,
 ): EventRecord {
+  const attempts = (current?.attempts ?? 0) + 1;
   return {
     ...baseRecord(envelope, context),
     status: 'FAILED',
-    attempts: (current?.attempts ?? 0) + 1,
+    attempts,
+    replays: current?.replays ?? 0,
     failedAt: context.now,
     lastError: { ...error, at: context.now },
     envelope: JSON.stringify(envelope),
+    history: appendHistory(current, { status: 'FAILED', attempts, error }, context),
   };
 }
 
@@ -94,15 +190,67 @@ export function deadLetterRecord(
   context: TransitionContext,
 ): EventRecord {
   const base = envelope ? baseRecord(envelope, context) : emptyRecord(eventId, context);
+  const attempts = (current?.attempts ?? 0) + (detail.countsAsAttempt ? 1 : 0);
   return {
     ...base,
     status: 'DEAD_LETTER',
-    attempts: (current?.attempts ?? 0) + (detail.countsAsAttempt ? 1 : 0),
+    attempts,
+    replays: current?.replays ?? 0,
     failedAt: current?.failedAt ?? context.now,
     deadLetteredAt: context.now,
     lastError: current?.lastError ?? { ...detail.error, at: context.now },
     envelope: envelope ? JSON.stringify(envelope) : (detail.rawMessage ?? null),
+    history: appendHistory(
+      current,
+      { status: 'DEAD_LETTER', attempts, error: detail.error },
+      context,
+    ),
   };
+}
+
+/**
+ * An operator's replay: back into the pipeline with a fresh attempt count. The failure
+ * fields stay (the event is still unprocessed, and admin queries filter on them).
+ */
+export function queuedRecord(current: EventRecord, context: TransitionContext): EventRecord {
+  const replays = current.replays + 1;
+  const queued: EventRecord = {
+    ...current,
+    status: 'QUEUED',
+    attempts: 0,
+    replays,
+    queuedAt: context.now,
+    deadLetteredAt: null,
+    updatedAt: context.now,
+    expireAt: expiry(context),
+  };
+  return {
+    ...queued,
+    history: appendHistory(
+      current,
+      { status: 'QUEUED', attempts: 0, error: null },
+      context,
+      replays,
+    ),
+  };
+}
+
+/** The UTC hour of a time, as stored in `processedHour`. */
+export function hourBucket(date: Date): string {
+  return date.toISOString().slice(0, 13);
+}
+
+function appendHistory(
+  current: EventRecord | undefined,
+  entry: Pick<HistoryEntry, 'status' | 'attempts' | 'error'>,
+  context: TransitionContext,
+  replay = current?.replays ?? 0,
+): HistoryEntry[] {
+  const error = entry.error
+    ? { code: entry.error.code, message: entry.error.message.slice(0, maxHistoryMessageChars) }
+    : null;
+  const history = [...(current?.history ?? []), { ...entry, error, at: context.now, replay }];
+  return history.slice(-maxHistoryEntries);
 }
 
 function baseRecord(envelope: EventEnvelope, context: TransitionContext): EventRecord {
@@ -124,14 +272,22 @@ function emptyRecord(eventId: string, context: TransitionContext): EventRecord {
     source: null,
     producer: null,
     attempts: 0,
+    replays: 0,
     receivedAt: null,
     occurredAt: null,
     processedAt: null,
+    processedHour: null,
     failedAt: null,
     deadLetteredAt: null,
+    queuedAt: null,
     lastError: null,
     envelope: null,
+    history: [],
     updatedAt: context.now,
-    expireAt: new Date(context.now.getTime() + context.ttlDays * 86_400_000),
+    expireAt: expiry(context),
   };
+}
+
+function expiry(context: TransitionContext): Date {
+  return new Date(context.now.getTime() + context.ttlDays * 86_400_000);
 }

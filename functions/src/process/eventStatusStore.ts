@@ -5,7 +5,7 @@ import {
   type Firestore,
 } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
-import type { EventRecord } from './eventStatus.ts';
+import type { EventRecord, HistoryEntry } from './eventStatus.ts';
 
 /** Opaque token of the stored version a decision was based on. */
 export type RecordVersion = { readonly updateTime: Timestamp };
@@ -66,7 +66,8 @@ export class FirestoreEventStatusStore implements EventStatusStore {
 function toDocument(record: EventRecord, mode: 'create' | 'update'): Record<string, unknown> {
   const document: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(record)) {
-    if (value !== null) document[field] = value;
+    const empty = value === null || (Array.isArray(value) && value.length === 0);
+    if (!empty) document[field] = value;
     else if (mode === 'update') document[field] = FieldValue.delete();
   }
   return document;
@@ -77,7 +78,7 @@ function isConflict(error: unknown): boolean {
   return code === ALREADY_EXISTS || code === FAILED_PRECONDITION;
 }
 
-function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
+export function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
   const data = snapshot.data() ?? {};
   const lastError = data.lastError as { code: string; message: string; at: unknown } | null;
   return {
@@ -87,15 +88,39 @@ function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
     source: (data.source as string | null) ?? null,
     producer: (data.producer as string | null) ?? null,
     attempts: Number(data.attempts ?? 0),
+    replays: Number(data.replays ?? 0),
     receivedAt: date(data.receivedAt),
     occurredAt: date(data.occurredAt),
     processedAt: date(data.processedAt),
+    processedHour: (data.processedHour as string | null) ?? null,
     failedAt: date(data.failedAt),
     deadLetteredAt: date(data.deadLetteredAt),
+    queuedAt: date(data.queuedAt),
     lastError: lastError ? { ...lastError, at: date(lastError.at) ?? new Date(0) } : null,
     envelope: (data.envelope as string | null) ?? null,
+    history: Array.isArray(data.history)
+      ? (data.history as StoredHistoryEntry[]).map(historyEntry)
+      : [],
     updatedAt: date(data.updatedAt) ?? new Date(0),
     expireAt: date(data.expireAt) ?? new Date(0),
+  };
+}
+
+type StoredHistoryEntry = {
+  at: unknown;
+  status: HistoryEntry['status'];
+  attempts?: unknown;
+  replay?: unknown;
+  error?: HistoryEntry['error'];
+};
+
+function historyEntry(entry: StoredHistoryEntry): HistoryEntry {
+  return {
+    at: date(entry.at) ?? new Date(0),
+    status: entry.status,
+    attempts: Number(entry.attempts ?? 0),
+    replay: Number(entry.replay ?? 0),
+    error: entry.error ?? null,
   };
 }
 

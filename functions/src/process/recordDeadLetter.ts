@@ -1,6 +1,6 @@
 import { decodeEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
-import { deadLetterRecord } from './eventStatus.ts';
+import { deadLetterRecord, decideDeadLetter } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
 import { maxConflictRounds, transitionContext } from './processEvent.ts';
 import { PipelineError } from '../lib/errors.ts';
@@ -15,7 +15,11 @@ export type DeadLetterDeps = {
 
 export type DeadLetterOutcome =
   | { kind: 'recorded'; eventId: string; attempts: number }
-  | { kind: 'skipped'; eventId: string; reason: 'already_processed' | 'already_dead_lettered' };
+  | {
+      kind: 'skipped';
+      eventId: string;
+      reason: 'already_processed' | 'already_dead_lettered' | 'superseded_by_replay';
+    };
 
 /**
  * Marks an event DEAD_LETTER when Pub/Sub gave up on it. The attempts and the last
@@ -34,12 +38,8 @@ export async function recordDeadLetter(
 
   for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.store.get(eventId);
-    // A late success (its acknowledgement lost) can precede the dead-letter copy.
-    if (stored?.record.status === 'PROCESSED')
-      return { kind: 'skipped', eventId, reason: 'already_processed' };
-    if (stored?.record.status === 'DEAD_LETTER') {
-      return { kind: 'skipped', eventId, reason: 'already_dead_lettered' };
-    }
+    const decision = decideDeadLetter(stored?.record, replayRound(message.attributes));
+    if (decision.kind === 'skip') return { kind: 'skipped', eventId, reason: decision.reason };
     const record = deadLetterRecord(
       eventId,
       stored?.record,
@@ -62,4 +62,10 @@ export async function recordDeadLetter(
   throw new PipelineError('contention', `Event ${eventId} kept changing under us.`, {
     retriable: true,
   });
+}
+
+/** The replay round a message was published in: its `replay` attribute, 0 for the original. */
+export function replayRound(attributes: Record<string, string>): number {
+  const round = Number(attributes.replay ?? 0);
+  return Number.isInteger(round) && round >= 0 ? round : 0;
 }

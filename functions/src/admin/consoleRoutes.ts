@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Response } from '@google-cloud/functions-framework';
+import type { Route } from '../lib/router.ts';
+
+/** The console's files: hand-written HTML, CSS and JavaScript beside the code, no build step. */
+const assetDir = join(import.meta.dirname, '..', 'console');
+
+const assets = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+} as const;
+
+type AssetName = keyof typeof assets;
+
+const cache = new Map<AssetName, Buffer>();
+
+function asset(name: AssetName): Buffer {
+  let body = cache.get(name);
+  if (!body) {
+    body = readFileSync(join(assetDir, name));
+    cache.set(name, body);
+  }
+  return body;
+}
+
+/**
+ * Only our own script and stylesheet run, data goes only to this origin, and nothing
+ * may frame the page. The page holds no secret: every data call carries the admin token.
+ */
+export const consoleContentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function serve(res: Response, name: AssetName): void {
+  res.setHeader('Content-Type', assets[name]);
+  res.setHeader('Content-Security-Policy', consoleContentSecurityPolicy);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cache-Control', name === 'index.html' ? 'no-cache' : 'public, max-age=300');
+  res.status(200).send(asset(name));
+}
+
+export const consoleRoutes: Route<unknown>[] = [
+  {
+    method: 'GET',
+    path: '/console',
+    role: 'public',
+    tag: 'Console',
+    summary: 'The web console (its data calls use the admin token)',
+    responses: { 200: { description: 'HTML page.' } },
+    handle: ({ res }) => serve(res, 'index.html'),
+  },
+  {
+    method: 'GET',
+    path: '/console/app.js',
+    role: 'public',
+    tag: 'Console',
+    summary: "The console's script",
+    handle: ({ res }) => serve(res, 'app.js'),
+  },
+  {
+    method: 'GET',
+    path: '/console/app.css',
+    role: 'public',
+    tag: 'Console',
+    summary: "The console's stylesheet",
+    handle: ({ res }) => serve(res, 'app.css'),
+  },
+];

@@ -1,0 +1,76 @@
+import { topics } from '../../../infra/spec.ts';
+import { describe } from '../lib/errors.ts';
+import { decodeEnvelope, encodeEnvelope } from '../lib/eventEnvelope.ts';
+import type { Publisher } from '../lib/publisher.ts';
+import { decideReplay, queuedRecord } from '../process/eventStatus.ts';
+import type { EventStatusStore } from '../process/eventStatusStore.ts';
+import { maxConflictRounds } from '../process/processEvent.ts';
+
+export type ReplayDeps = {
+  events: EventStatusStore;
+  publisher: Publisher;
+  now: () => Date;
+  ttlDays: number;
+  /** A QUEUED event older than this is taken as stuck and may be replayed again. */
+  staleQueuedMs: number;
+};
+
+export type ReplayOutcome =
+  | { kind: 'replayed'; eventId: string; replay: number }
+  | { kind: 'not_found'; eventId: string }
+  | {
+      kind: 'refused';
+      eventId: string;
+      reason: 'processed' | 'queued' | 'no_envelope' | 'not_replayable';
+    }
+  | { kind: 'unavailable'; eventId: string; reason: string };
+
+/**
+ * Puts a failed or dead-lettered event back into the pipeline: QUEUED first, with a
+ * write conditioned on the state it was decided on (so two operators cannot replay one
+ * event twice at once), then the stored envelope is published to `events` with a
+ * `replay` attribute naming the round. If the publish fails the status is put back.
+ */
+export async function replayEvent(eventId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
+  for (let round = 0; round < maxConflictRounds; round += 1) {
+    const stored = await deps.events.get(eventId);
+    if (!stored) return { kind: 'not_found', eventId };
+    const context = { now: deps.now(), ttlDays: deps.ttlDays };
+    const decision = decideReplay(stored.record, context.now, deps.staleQueuedMs);
+    if (decision.kind === 'refuse') return { kind: 'refused', eventId, reason: decision.reason };
+    const decoded = decodeEnvelope(Buffer.from(stored.record.envelope ?? ''), { eventId });
+    // A message that never parsed as an event would only be dead-lettered again.
+    if (!decoded.ok) return { kind: 'refused', eventId, reason: 'not_replayable' };
+
+    const queued = queuedRecord(stored.record, context);
+    if ((await deps.events.put(queued, stored.version)) === 'conflict') continue;
+    const message = encodeEnvelope(decoded.envelope);
+    try {
+      await deps.publisher.publish(topics.events.name, {
+        data: message.data,
+        attributes: { ...message.attributes, replay: String(queued.replays) },
+      });
+    } catch (error) {
+      await restore(eventId, queued.replays, stored.record, deps);
+      return { kind: 'unavailable', eventId, reason: describe(error) };
+    }
+    return { kind: 'replayed', eventId, replay: queued.replays };
+  }
+  return { kind: 'unavailable', eventId, reason: 'the event kept changing; try again' };
+}
+
+/** Best effort: a record left QUEUED becomes replayable again after the stale window. */
+async function restore(
+  eventId: string,
+  replay: number,
+  previous: Parameters<typeof queuedRecord>[0],
+  deps: ReplayDeps,
+): Promise<void> {
+  try {
+    const current = await deps.events.get(eventId);
+    if (current?.record.status !== 'QUEUED' || current.record.replays !== replay) return;
+    await deps.events.put({ ...previous, updatedAt: deps.now() }, current.version);
+  } catch {
+    // The stale window covers it.
+  }
+}

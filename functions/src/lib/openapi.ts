@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import type { Method, Role, RouteDocs } from './router.ts';
+
+/** The shape of a route that the document needs: no handler. */
+export type DocumentedRoute = RouteDocs & { method: Method; path: string; role: Role };
+
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+const securitySchemes = {
+  adminToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The operators' admin token (Secret Manager `tributary-admin-token`).",
+  },
+  apiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A producer API key (`trb_…`), created by an operator and shown once.',
+  },
+} as const;
+
+const securityByRole: Record<Role, Record<string, string[]>[]> = {
+  public: [],
+  admin: [{ adminToken: [] }],
+  apiKey: [{ apiKey: [] }],
+};
+
+/**
+ * An OpenAPI 3.1 document generated from route tables and their zod schemas
+ * (JSON Schema 2020-12, which OpenAPI 3.1 uses as is).
+ */
+export function openApiDocument(options: {
+  title: string;
+  version: string;
+  description: string;
+  routes: readonly DocumentedRoute[];
+}): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of options.routes) {
+    const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: options.title, version: options.version, description: options.description },
+    paths,
+    components: {
+      securitySchemes,
+      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+    },
+  };
+}
+
+function operation(route: DocumentedRoute): Record<string, unknown> {
+  const parameters: Record<string, unknown>[] = [];
+  for (const match of route.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
+    parameters.push({ name: match[1], in: 'path', required: true, schema: { type: 'string' } });
+  }
+  if (route.query) {
+    const schema = jsonSchema(route.query, 'input') as {
+      properties?: Record<string, Record<string, unknown>>;
+      required?: string[];
+    };
+    for (const [name, property] of Object.entries(schema.properties ?? {})) {
+      const { description, ...rest } = property;
+      parameters.push({
+        name,
+        in: 'query',
+        required: schema.required?.includes(name) ?? false,
+        schema: rest,
+        ...(typeof description === 'string' ? { description } : {}),
+      });
+    }
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(route.responses ?? {})) {
+    responses[status] = {
+      description: response.description,
+      ...(response.schema
+        ? {
+            content: {
+              [response.mediaType ?? 'application/json']: {
+                schema: jsonSchema(response.schema, 'output'),
+              },
+            },
+          }
+        : {}),
+    };
+  }
+  if (Object.keys(responses).length === 0) responses['200'] = { description: 'OK' };
+  if (route.role !== 'public') {
+    responses['401'] ??= {
+      description: 'Missing or wrong credential.',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  responses.default ??= {
+    description: 'An error, in the common shape.',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
+  return {
+    ...(route.summary ? { summary: route.summary } : {}),
+    ...(route.description ? { description: route.description } : {}),
+    ...(route.tag ? { tags: [route.tag] } : {}),
+    operationId: operationId(route),
+    security: securityByRole[route.role],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              [route.bodyMediaType ?? 'application/json']: {
+                schema: jsonSchema(route.body, 'input'),
+              },
+            },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+function operationId(route: DocumentedRoute): string {
+  const words = route.path
+    .split('/')
+    .filter((part) => part !== '' && part !== 'v1')
+    .map((part) => part.replace(/^:/, 'by-'))
+    .join('-')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
+  return [route.method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1))].join(
+    '',
+  );
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  return rest;
+}

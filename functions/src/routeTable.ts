@@ -1,0 +1,26 @@
+import type { FunctionName } from '../../infra/spec.ts';
+import { apiRoutes } from './admin/apiHandler.ts';
+import { ingestRoutes } from './ingest/ingestHandler.ts';
+import type { Method, Role } from './lib/router.ts';
+
+export type RouteEntry = { function: FunctionName; method: Method; path: string; role: Role };
+
+/**
+ * Every route of both HTTP functions and the credential it requires: `public` (none),
+ * `admin` (the admin token) or `apiKey` (a producer key). Built from the tables the
+ * handlers route with, so it cannot drift from what they serve.
+ */
+export const httpRouteTable: readonly RouteEntry[] = [
+  ...ingestRoutes.map((r) => ({
+    function: 'ingest' as const,
+    method: r.method,
+    path: r.path,
+    role: r.role,
+  })),
+  ...apiRoutes.map((r) => ({
+    function: 'api' as const,
+    method: r.method,
+    path: r.path,
+    role: r.role,
+  })),
+];

@@ -1,0 +1,170 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { acceptEvent, type AcceptDeps } from '../ingest/acceptEvent.ts';
+import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
+import type { FieldError } from '../lib/http.ts';
+import { parseHeader, rowToRawEvent, type Header } from './csvRows.ts';
+
+export type RowError = { row: number; field: string; message: string };
+
+export type CsvLimits = {
+  maxBytes: number;
+  maxRows: number;
+  maxEventBytes: number;
+  /** Rows published at once; the file is read no faster than they are acknowledged. */
+  concurrency: number;
+  /** The answer lists at most this many row errors (the counts are always complete). */
+  maxReportedErrors: number;
+  /** This many rows in a row that could not be queued stop the upload: Pub/Sub is down. */
+  abortAfterUnavailable: number;
+  /** How often (in rows) the progress is reported. */
+  progressEvery: number;
+};
+
+/** Why an upload stopped before the end of its file. */
+export type CsvStop =
+  | { code: 'invalid_header'; fields: FieldError[] }
+  | { code: 'payload_too_large'; message: string }
+  | { code: 'too_many_rows'; message: string }
+  | { code: 'invalid_csv'; message: string }
+  | { code: 'unavailable'; message: string };
+
+export type CsvCounts = {
+  rows: number;
+  insertedCount: number;
+  failedCount: number;
+  errors: RowError[];
+  errorsTruncated: boolean;
+};
+
+export type CsvResult = CsvCounts & { stop: CsvStop | null };
+
+export class TooLargeError extends Error {
+  override readonly name = 'TooLargeError';
+}
+
+/**
+ * Reads a CSV stream row by row and publishes each valid row through the event API's
+ * path (`acceptEvent`, source `csv`). Never more than `concurrency` rows are in flight:
+ * the loop waits for an acknowledgement before it pulls the next row, so the parser,
+ * and through it the request, is paused while Pub/Sub catches up. Memory stays bounded
+ * whatever the file's size. Row numbers are as a spreadsheet shows them: the header is
+ * row 1, the first event row 2.
+ */
+export async function ingestCsv(
+  input: Readable,
+  producer: { keyId: string },
+  deps: AcceptDeps,
+  limits: CsvLimits,
+  onProgress: (counts: CsvCounts) => Promise<void> = async () => {},
+): Promise<CsvResult> {
+  const counts: CsvCounts = {
+    rows: 0,
+    insertedCount: 0,
+    failedCount: 0,
+    errors: [],
+    errorsTruncated: false,
+  };
+  const fail = (row: number, errors: FieldError[]) => {
+    counts.failedCount += 1;
+    for (const error of errors) {
+      if (counts.errors.length < limits.maxReportedErrors) counts.errors.push({ row, ...error });
+      else counts.errorsTruncated = true;
+    }
+  };
+
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      if (bytes > limits.maxBytes)
+        callback(new TooLargeError(`A file is at most ${limits.maxBytes} bytes.`));
+      else callback(null, chunk);
+    },
+  });
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    max_record_size: limits.maxEventBytes,
+  });
+  // Errors of any stage end the iteration below with that error.
+  const rows = pipeline(input, counter, parser, () => {}) as unknown as AsyncIterable<string[]>;
+
+  const inFlight = new Set<Promise<void>>();
+  let unavailableStreak = 0;
+  let header: Header | undefined;
+  let stop: CsvStop | null = null;
+  const producerOf = { keyId: producer.keyId, source: 'csv' };
+
+  try {
+    for await (const cells of rows) {
+      if (!header) {
+        const parsed = parseHeader(cells);
+        if (!parsed.ok) {
+          stop = { code: 'invalid_header', fields: parsed.errors };
+          break;
+        }
+        header = parsed.header;
+        continue;
+      }
+      if (counts.rows >= limits.maxRows) {
+        stop = {
+          code: 'too_many_rows',
+          message: `A file holds at most ${limits.maxRows} rows; the rows after row ${limits.maxRows + 1} were not read.`,
+        };
+        break;
+      }
+      counts.rows += 1;
+      const row = counts.rows + 1;
+      const mapped = rowToRawEvent(header, cells);
+      if (!mapped.ok) {
+        fail(row, mapped.errors);
+        continue;
+      }
+      const validated = validateEventInput(mapped.raw, eventInputSchema, limits.maxEventBytes);
+      if (!validated.ok) {
+        fail(row, validated.errors);
+        continue;
+      }
+      const publishing: Promise<void> = acceptEvent(validated.value, producerOf, undefined, deps)
+        .then((outcome) => {
+          if (outcome.kind === 'accepted') {
+            counts.insertedCount += 1;
+            unavailableStreak = 0;
+          } else {
+            unavailableStreak += 1;
+            fail(row, [{ field: '(row)', message: 'could not be queued; upload this row again' }]);
+          }
+        })
+        .finally(() => inFlight.delete(publishing));
+      inFlight.add(publishing);
+      if (inFlight.size >= limits.concurrency) await Promise.race(inFlight);
+      if (unavailableStreak >= limits.abortAfterUnavailable) {
+        stop = {
+          code: 'unavailable',
+          message: `Pub/Sub did not accept ${unavailableStreak} rows in a row; the rows after row ${row} were not read.`,
+        };
+        break;
+      }
+      if (counts.rows % limits.progressEvery === 0) await onProgress(counts);
+    }
+  } catch (error) {
+    stop = stopFor(error, counts.rows + 1);
+  }
+  await Promise.all(inFlight);
+  if (!header && !stop)
+    stop = { code: 'invalid_header', fields: [{ field: 'file', message: 'the file is empty' }] };
+  return { ...counts, stop };
+}
+
+function stopFor(error: unknown, lastRow: number): CsvStop {
+  if (error instanceof TooLargeError) return { code: 'payload_too_large', message: error.message };
+  if (error instanceof CsvError) {
+    return {
+      code: 'invalid_csv',
+      message: `The file is not valid CSV after row ${lastRow}: ${error.message}`,
+    };
+  }
+  throw error;
+}

@@ -1,0 +1,95 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { Timestamp } from '@google-cloud/firestore';
+import { collections } from '../../../infra/spec.ts';
+import type { CsvCounts, CsvStop } from './csvIngest.ts';
+
+/** The record of one upload (`upload_batches/{batchId}`). */
+export type UploadBatch = {
+  batchId: string;
+  keyId: string;
+  fileName: string | null;
+  /** receiving → completed (read to the end) or stopped (a limit, bad CSV, Pub/Sub down). */
+  status: 'receiving' | 'completed' | 'stopped';
+  rows: number;
+  insertedCount: number;
+  failedCount: number;
+  errors: { row: number; field: string; message: string }[];
+  errorsTruncated: boolean;
+  stop: { code: string; message: string } | null;
+  startedAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  expireAt: Date;
+};
+
+export interface UploadBatchStore {
+  create(batch: UploadBatch): Promise<void>;
+  update(batchId: string, changes: Partial<UploadBatch>): Promise<void>;
+  get(batchId: string): Promise<UploadBatch | undefined>;
+}
+
+export function batchChanges(
+  counts: CsvCounts,
+  now: Date,
+  stop?: CsvStop | null,
+): Partial<UploadBatch> {
+  const changes: Partial<UploadBatch> = {
+    rows: counts.rows,
+    insertedCount: counts.insertedCount,
+    failedCount: counts.failedCount,
+    errors: counts.errors,
+    errorsTruncated: counts.errorsTruncated,
+    updatedAt: now,
+  };
+  if (stop === undefined) return changes;
+  return {
+    ...changes,
+    status: stop ? 'stopped' : 'completed',
+    stop: stop
+      ? {
+          code: stop.code,
+          message:
+            stop.code === 'invalid_header'
+              ? stop.fields.map((f) => `${f.field}: ${f.message}`).join('; ')
+              : stop.message,
+        }
+      : null,
+    finishedAt: now,
+  };
+}
+
+export class FirestoreUploadBatchStore implements UploadBatchStore {
+  readonly #firestore: Firestore;
+
+  constructor(firestore: Firestore) {
+    this.#firestore = firestore;
+  }
+
+  async create(batch: UploadBatch): Promise<void> {
+    await this.#doc(batch.batchId).create(batch);
+  }
+
+  async update(batchId: string, changes: Partial<UploadBatch>): Promise<void> {
+    await this.#doc(batchId).update(changes);
+  }
+
+  async get(batchId: string): Promise<UploadBatch | undefined> {
+    const data = (await this.#doc(batchId).get()).data();
+    if (!data) return undefined;
+    return {
+      ...(data as UploadBatch),
+      startedAt: date(data.startedAt) ?? new Date(0),
+      updatedAt: date(data.updatedAt) ?? new Date(0),
+      finishedAt: date(data.finishedAt),
+      expireAt: date(data.expireAt) ?? new Date(0),
+    };
+  }
+
+  #doc(batchId: string) {
+    return this.#firestore.collection(collections.uploadBatches.name).doc(batchId);
+  }
+}
+
+function date(value: unknown): Date | null {
+  return value instanceof Timestamp ? value.toDate() : null;
+}

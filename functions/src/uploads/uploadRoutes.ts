@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from '@google-cloud/functions-framework';
+import busboy from 'busboy';
+import { z } from 'zod';
+import type { AcceptDeps } from '../ingest/acceptEvent.ts';
+import type { TokenBucketRateLimiter } from '../ingest/rateLimiter.ts';
+import { HttpError } from '../lib/http.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Principal, Route } from '../lib/router.ts';
+import { multipartContentType } from '../lib/streamingUploads.ts';
+import { ingestCsv, type CsvLimits, type CsvResult } from './csvIngest.ts';
+import { batchChanges, type UploadBatch, type UploadBatchStore } from './uploadBatches.ts';
+
+export type UploadDeps = {
+  accept: AcceptDeps;
+  batches: UploadBatchStore;
+  limits: CsvLimits;
+  /** Uploads per minute, per API key and per client address, each a token bucket. */
+  rate: { perKeyPerMinute: number; perIpPerMinute: number };
+  limiter: TokenBucketRateLimiter;
+  batchTtlDays: number;
+  now: () => Date;
+};
+
+// The counts and first errors; `errors` holds at most `maxReportedErrors` entries.
+const uploadResultSchema = z.object({
+  batchId: z.string(),
+  status: z.enum(['completed', 'stopped']),
+  rows: z.number().int(),
+  insertedCount: z.number().int(),
+  failedCount: z.number().int(),
+  errors: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
+  errorsTruncated: z.boolean(),
+});
+
+const uploadBodySchema = z.object({
+  file: z
+    .string()
+    .describe(
+      'The CSV file (header row first). Columns: eventType (required), occurredAt, siteId, userId, path, payload and metadata as JSON text, or payload.<name> / metadata.<name> columns.',
+    ),
+});
+
+/** CSV uploads: each row an event, published like the event API's, source `csv`. */
+export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
+  {
+    method: 'POST',
+    path: '/v1/uploads',
+    role: 'apiKey',
+    tag: 'Uploads',
+    summary: 'Upload a CSV file of events (multipart/form-data, field "file")',
+    body: uploadBodySchema,
+    bodyMediaType: 'multipart/form-data',
+    responses: {
+      200: { description: 'The file was read to its end.', schema: uploadResultSchema },
+      400: { description: 'Not a CSV upload, a bad header, or invalid CSV part-way.' },
+      413: { description: 'Over the size or row limit (named in the message).' },
+      415: { description: 'Not multipart/form-data.' },
+      429: { description: 'Too many uploads; wait Retry-After seconds.' },
+    },
+    handle: async ({ req, res, apiKey, log }, deps) => {
+      await handleUpload(req, res, apiKey!, deps.ops.uploads, log);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/uploads/:batchId',
+    role: 'apiKey',
+    tag: 'Uploads',
+    summary: 'The record of an upload made with this key',
+    responses: { 200: { description: 'The batch record.', schema: uploadResultSchema } },
+    handle: async ({ res, params, apiKey }, deps) => {
+      const batch = await deps.ops.uploads.batches.get(params.batchId ?? '');
+      if (!batch || batch.keyId !== apiKey?.keyId)
+        throw new HttpError(404, 'not_found', 'No such upload for this key.');
+      res.status(200).json(presentBatch(batch));
+    },
+  },
+];
+
+async function handleUpload(
+  req: Request,
+  res: Response,
+  apiKey: Principal,
+  deps: UploadDeps,
+  log: Logger,
+): Promise<void> {
+  enforceRate(deps, `ip:${clientIp(req)}`, deps.rate.perIpPerMinute, 'this address');
+  enforceRate(deps, `key:${apiKey.keyId}`, deps.rate.perKeyPerMinute, 'this API key');
+  const contentType = multipartContentType(req);
+  if (!contentType) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      'Send the file as multipart/form-data in a field named "file".',
+    );
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  // The multipart envelope adds a few hundred bytes around the file.
+  if (declared > deps.limits.maxBytes + 64 * 1024) {
+    res.setHeader('Connection', 'close');
+    throw new HttpError(
+      413,
+      'payload_too_large',
+      `A file is at most ${deps.limits.maxBytes} bytes.`,
+    );
+  }
+
+  const now = deps.now();
+  const batch: UploadBatch = {
+    batchId: randomUUID(),
+    keyId: apiKey.keyId,
+    fileName: null,
+    status: 'receiving',
+    rows: 0,
+    insertedCount: 0,
+    failedCount: 0,
+    errors: [],
+    errorsTruncated: false,
+    stop: null,
+    startedAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    expireAt: new Date(now.getTime() + deps.batchTtlDays * 86_400_000),
+  };
+  await deps.batches.create(batch);
+  const result = await readUpload(req, contentType, batch, apiKey, deps);
+  await deps.batches.update(batch.batchId, {
+    ...batchChanges(result, deps.now(), result.stop),
+    fileName: batch.fileName,
+  });
+  log.info(
+    {
+      batchId: batch.batchId,
+      keyId: apiKey.keyId,
+      rows: result.rows,
+      insertedCount: result.insertedCount,
+      failedCount: result.failedCount,
+      stop: result.stop?.code ?? null,
+    },
+    'csv upload',
+  );
+  answer(res, batch.batchId, result);
+}
+
+/** Streams the multipart body: the first part named "file" is the CSV; others are skipped. */
+function readUpload(
+  req: Request,
+  contentType: string,
+  batch: UploadBatch,
+  apiKey: Principal,
+  deps: UploadDeps,
+): Promise<CsvResult> {
+  return new Promise<CsvResult>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { files: 1, fields: 10, parts: 20, fileSize: deps.limits.maxBytes + 1 },
+      });
+    } catch {
+      reject(new HttpError(400, 'invalid_upload', 'The multipart body has no boundary.'));
+      return;
+    }
+    let handled = false;
+    parser.on('file', (name, file, info) => {
+      if (name !== 'file' || handled) {
+        file.resume();
+        return;
+      }
+      handled = true;
+      batch.fileName = info.filename ?? null;
+      ingestCsv(file, apiKey, deps.accept, deps.limits, (counts) =>
+        deps.batches.update(batch.batchId, {
+          ...batchChanges(counts, deps.now()),
+          fileName: batch.fileName,
+        }),
+      ).then((result) => {
+        // Whatever the CSV reader left unread is drained, so the answer can be sent.
+        file.resume();
+        resolve(result);
+      }, reject);
+    });
+    parser.on('close', () => {
+      if (!handled) {
+        resolve({
+          rows: 0,
+          insertedCount: 0,
+          failedCount: 0,
+          errors: [],
+          errorsTruncated: false,
+          stop: {
+            code: 'invalid_header',
+            fields: [{ field: 'file', message: 'no file part named "file"' }],
+          },
+        });
+      }
+    });
+    parser.on('error', (error: unknown) => {
+      if (!handled)
+        reject(
+          new HttpError(400, 'invalid_upload', `The multipart body is malformed: ${String(error)}`),
+        );
+    });
+    req.pipe(parser);
+  });
+}
+
+function answer(res: Response, batchId: string, result: CsvResult): void {
+  const body = {
+    batchId,
+    status: result.stop ? 'stopped' : 'completed',
+    rows: result.rows,
+    insertedCount: result.insertedCount,
+    failedCount: result.failedCount,
+    errors: result.errors,
+    errorsTruncated: result.errorsTruncated,
+  };
+  const stop = result.stop;
+  if (!stop) {
+    res.status(200).json(body);
+    return;
+  }
+  const status = {
+    invalid_header: 400,
+    invalid_csv: 400,
+    payload_too_large: 413,
+    too_many_rows: 413,
+    unavailable: 503,
+  }[stop.code];
+  const error =
+    stop.code === 'invalid_header'
+      ? {
+          code: 'invalid_upload',
+          message: 'The file cannot be read as events.',
+          fields: stop.fields,
+        }
+      : { code: stop.code, message: stop.message };
+  // The rest of the body is not read: close the connection rather than drain it.
+  res.setHeader('Connection', 'close');
+  res.status(status).json({ error, ...body });
+}
+
+function enforceRate(deps: UploadDeps, bucket: string, perMinute: number, who: string): void {
+  const decision = deps.limiter.take(bucket, {
+    perSecond: perMinute / 60,
+    burst: Math.max(1, Math.ceil(perMinute / 2)),
+  });
+  if (!decision.allowed) {
+    throw new HttpError(
+      429,
+      'rate_limited',
+      `At most ${perMinute} uploads a minute from ${who}; retry after ${decision.retryAfterSeconds} s.`,
+      { headers: { 'Retry-After': String(decision.retryAfterSeconds) } },
+    );
+  }
+}
+
+/**
+ * The caller's address. Behind Google's front end the last X-Forwarded-For entry is the
+ * one the front end appended (earlier entries are whatever the client sent).
+ */
+export function clientIp(req: Request): string {
+  const forwarded = req.headers['x-forwarded-for'];
+  const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+  const last = value
+    ?.split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .at(-1);
+  return last ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+function presentBatch(batch: UploadBatch): Record<string, unknown> {
+  return {
+    batchId: batch.batchId,
+    status: batch.status,
+    fileName: batch.fileName,
+    rows: batch.rows,
+    insertedCount: batch.insertedCount,
+    failedCount: batch.failedCount,
+    errors: batch.errors,
+    errorsTruncated: batch.errorsTruncated,
+    stop: batch.stop,
+    startedAt: batch.startedAt.toISOString(),
+    finishedAt: batch.finishedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRouteTable, type RouteEntry } from '../../functions/src/routeTable.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+
+/** A request for a route, with placeholder parameters and a harmless JSON body. */
+function call(pipeline: TestPipeline, route: RouteEntry, authorization?: string) {
+  const path = route.path.replace(/:[A-Za-z]+/g, 'no-such-id');
+  return fetch(`${pipeline.urls[route.function]}${path}`, {
+    method: route.method,
+    headers: {
+      ...(authorization ? { authorization } : {}),
+      ...(route.method === 'GET' ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(route.method === 'GET' ? {} : { body: '{}' }),
+  });
+}
+
+describe('the route table', () => {
+  let pipeline: TestPipeline;
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline({
+      label: 'routes',
+      env: { UPLOADS_PER_MINUTE_PER_KEY: '600', UPLOADS_PER_MINUTE_PER_IP: '600' },
+    });
+  });
+  afterAll(async () => {
+    await pipeline.close();
+  });
+
+  it('lists the routes of both HTTP functions, each with a role', () => {
+    expect(httpRouteTable.filter((r) => r.function === 'ingest').length).toBeGreaterThanOrEqual(3);
+    expect(httpRouteTable.filter((r) => r.role === 'admin').length).toBeGreaterThanOrEqual(10);
+    expect(httpRouteTable.filter((r) => r.role === 'apiKey').length).toBeGreaterThanOrEqual(3);
+  });
+
+  const secured = httpRouteTable.filter((r) => r.role !== 'public');
+  it.each(secured.map((r) => [`${r.function} ${r.method} ${r.path}`, r] as const))(
+    '%s answers 401 without its credential, with the other one, and with a wrong one',
+    async (_, route) => {
+      const other =
+        route.role === 'admin' ? `Bearer ${pipeline.apiKey}` : `Bearer ${pipeline.adminToken}`;
+      for (const authorization of [undefined, other, 'Bearer not-a-credential', 'Basic abc']) {
+        const response = await call(pipeline, route, authorization);
+        expect({ authorization, status: response.status }).toEqual({ authorization, status: 401 });
+        expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+          'unauthenticated',
+        );
+      }
+    },
+  );
+
+  it.each(secured.map((r) => [`${r.function} ${r.method} ${r.path}`, r] as const))(
+    '%s lets the right credential through',
+    async (_, route) => {
+      const right =
+        route.role === 'admin' ? `Bearer ${pipeline.adminToken}` : `Bearer ${pipeline.apiKey}`;
+      const response = await call(pipeline, route, right);
+      expect(response.status).not.toBe(401);
+      expect(response.status).toBeLessThan(500);
+    },
+  );
+
+  const open = httpRouteTable.filter((r) => r.role === 'public');
+  it.each(open.map((r) => [`${r.function} ${r.method} ${r.path}`, r] as const))(
+    '%s is public and answers without a credential',
+    async (_, route) => {
+      const response = await call(pipeline, route);
+      expect(response.status).toBe(200);
+    },
+  );
+});

@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collections } from '../../infra/spec.ts';
+import { createApiKey } from '../../functions/src/ingest/apiKeys.ts';
+import { FirestoreApiKeyRegistry } from '../../functions/src/admin/apiKeyRegistry.ts';
+import { eventually, startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+
+type UploadAnswer = {
+  batchId: string;
+  status: string;
+  rows: number;
+  insertedCount: number;
+  failedCount: number;
+  errors: { row: number; field: string; message: string }[];
+  errorsTruncated: boolean;
+  error?: { code: string; message: string; fields?: { field: string }[] };
+};
+
+function upload(
+  pipeline: TestPipeline,
+  csv: string,
+  options: { key: string; ip: string; field?: string },
+): Promise<Response> {
+  const form = new FormData();
+  form.append(options.field ?? 'file', new Blob([csv], { type: 'text/csv' }), 'events.csv');
+  return fetch(`${pipeline.urls.api}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.key}`, 'x-forwarded-for': options.ip },
+    body: form,
+  });
+}
+
+describe('CSV uploads', () => {
+  let pipeline: TestPipeline;
+  const newKey = async (name: string) => {
+    const { key, keyId } = await createApiKey(new FirestoreApiKeyRegistry(pipeline.firestore), {
+      name,
+    });
+    return { key, keyId };
+  };
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline({
+      label: 'uploads',
+      env: {
+        UPLOAD_MAX_ROWS: '20',
+        UPLOAD_MAX_BYTES: '20000',
+        UPLOADS_PER_MINUTE_PER_KEY: '2',
+        UPLOADS_PER_MINUTE_PER_IP: '4',
+      },
+    });
+  });
+  afterAll(async () => {
+    await pipeline.close();
+  });
+
+  it('inserts the good rows, reports each bad row, and the good rows reach PROCESSED', async () => {
+    const { key, keyId } = await newKey('csv-producer');
+    const csv = [
+      'eventType,occurredAt,siteId,userId,path,payload.title,payload.price',
+      'page.viewed,2026-01-02T03:04:05Z,shop,u-1,/,Home,',
+      'Not A Type,,shop,u-2,/x,Bad,',
+      'order.placed,,shop,u-3,/checkout,"Order, with comma",12.50',
+      'page.viewed,yesterday,shop,u-4,/,Home,',
+      'page.viewed,,shop,u-5,no-slash,Home,',
+      'page.viewed,,shop',
+      '"page.viewed",,shop,u-7,"/multi',
+      'line",Quoted,',
+    ].join('\n');
+    const response = await upload(pipeline, csv, { key, ip: '203.0.113.1' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as UploadAnswer;
+    expect(body).toMatchObject({
+      status: 'completed',
+      rows: 7,
+      insertedCount: 3,
+      failedCount: 4,
+      errorsTruncated: false,
+    });
+    expect(body.errors.map(({ row, field }) => ({ row, field }))).toEqual([
+      { row: 3, field: 'eventType' },
+      { row: 5, field: 'occurredAt' },
+      { row: 6, field: 'path' },
+      { row: 7, field: '(row)' },
+    ]);
+
+    const batch = await pipeline.firestore
+      .collection(collections.uploadBatches.name)
+      .doc(body.batchId)
+      .get();
+    expect(batch.data()).toMatchObject({
+      status: 'completed',
+      keyId,
+      insertedCount: 3,
+      failedCount: 4,
+      fileName: 'events.csv',
+    });
+    const record = await fetch(`${pipeline.urls.api}/v1/uploads/${body.batchId}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(await record.json()).toMatchObject({ status: 'completed', insertedCount: 3 });
+
+    const processed = await eventually(
+      async () => {
+        const snapshot = await pipeline.firestore
+          .collection(collections.events.name)
+          .where('producer', '==', keyId)
+          .get();
+        const docs = snapshot.docs.map((d) => d.data());
+        return docs.length === 3 && docs.every((d) => d.status === 'PROCESSED') ? docs : undefined;
+      },
+      { what: 'the three good rows to be PROCESSED' },
+    );
+    expect(processed.every((d) => d.source === 'csv')).toBe(true);
+    expect(processed.map((d) => d.eventType as string).sort()).toEqual([
+      'order.placed',
+      'page.viewed',
+      'page.viewed',
+    ]);
+  });
+
+  it('answers 429 with Retry-After past the per-key limit, and past the per-address limit', async () => {
+    const { key } = await newKey('eager');
+    const csv = 'eventType\npage.viewed\n';
+    expect((await upload(pipeline, csv, { key, ip: '203.0.113.2' })).status).toBe(200);
+    const limited = await upload(pipeline, csv, { key, ip: '203.0.113.3' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as UploadAnswer).error?.message).toMatch(/API key/);
+
+    const statuses: number[] = [];
+    let byAddress: Response | undefined;
+    for (let i = 0; i < 4; i += 1) {
+      const other = await newKey(`many-${i}`);
+      const response = await upload(pipeline, csv, { key: other.key, ip: '203.0.113.4' });
+      statuses.push(response.status);
+      if (response.status === 429) byAddress = response;
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(Number(byAddress?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await byAddress!.json()) as UploadAnswer).error?.message).toMatch(/address/);
+  });
+
+  it.each([
+    [
+      'too many rows',
+      `eventType\n${'page.viewed\n'.repeat(21)}`,
+      413,
+      'too_many_rows',
+      /at most 20 rows/,
+    ],
+    [
+      'too many bytes',
+      `eventType,payload.x\n${`page.viewed,${'x'.repeat(1000)}\n`.repeat(25)}`,
+      413,
+      'payload_too_large',
+      /at most 20000 bytes/,
+    ],
+    [
+      'a bad header',
+      'eventType,colour\npage.viewed,red\n',
+      400,
+      'invalid_upload',
+      /cannot be read/,
+    ],
+    ['an empty file', '', 400, 'invalid_upload', /cannot be read/],
+    [
+      'an unclosed quote',
+      'eventType,siteId\npage.viewed,"open\n',
+      400,
+      'invalid_csv',
+      /not valid CSV/,
+    ],
+  ])('refuses %s naming the limit or fault', async (_, csv, status, code, message) => {
+    const { key } = await newKey(`limits-${code}`);
+    const response = await upload(pipeline, csv, { key, ip: `198.51.100.${status}${code.length}` });
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as UploadAnswer;
+    expect(body.error?.code).toBe(code);
+    expect(body.error?.message).toMatch(message);
+  });
+
+  it('stops at the row limit after inserting the rows before it', async () => {
+    const { key } = await newKey('row-limit');
+    const response = await upload(pipeline, `eventType\n${'page.viewed\n'.repeat(25)}`, {
+      key,
+      ip: '198.51.100.77',
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      status: 'stopped',
+      rows: 20,
+      insertedCount: 20,
+      error: { code: 'too_many_rows' },
+    });
+  });
+
+  it('refuses a body that is not multipart, and a form without a file field', async () => {
+    const { key } = await newKey('forms');
+    const json = await fetch(`${pipeline.urls.api}/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'text/csv',
+        'x-forwarded-for': '192.0.2.10',
+      },
+      body: 'eventType\npage.viewed\n',
+    });
+    expect(json.status).toBe(415);
+    const noFile = await upload(pipeline, 'eventType\na.b\n', {
+      key: (await newKey('forms-2')).key,
+      ip: '192.0.2.11',
+      field: 'other',
+    });
+    expect(noFile.status).toBe(400);
+    expect(((await noFile.json()) as UploadAnswer).error?.fields?.[0]?.field).toBe('file');
+  });
+});
