@@ -75,6 +75,9 @@ describe('Firestore composite indexes', () => {
     };
     expect(indexMatches(listed, fields)).toBe(true);
     expect(indexMatches({ ...listed, queryScope: 'COLLECTION_GROUP' }, fields)).toBe(false);
+    expect(
+      indexMatches({ ...listed, queryScope: 'COLLECTION_GROUP' }, fields, 'COLLECTION_GROUP'),
+    ).toBe(true);
     expect(indexMatches({ fields: [...fields].reverse() }, fields)).toBe(false);
   });
 
@@ -93,20 +96,25 @@ describe('Firestore composite indexes', () => {
     const step = {
       kind: 'provision' as const,
       resource: { type: 'firestore-index' as const, name: index!.name },
-      desired: { collectionGroup: index!.collectionGroup, fields: index!.fields },
+      desired: {
+        collectionGroup: index!.collectionGroup,
+        queryScope: index!.queryScope,
+        fields: index!.fields,
+      },
     };
     expect(await provision(step)).toBe('created');
     expect(await provision(step)).toBe('unchanged');
     expect(created).toEqual([
       {
-        parent: 'projects/p/databases/(default)/collectionGroups/events',
-        index: { queryScope: 'COLLECTION', fields: index!.fields },
+        parent: 'projects/p/databases/(default)/collectionGroups/deliveries',
+        index: { queryScope: 'COLLECTION_GROUP', fields: index!.fields },
       },
     ]);
   });
 
   it('come from firestore.indexes.json, named by their fields', () => {
     expect(firestoreCompositeIndexes().map((i) => i.name)).toEqual([
+      'deliveries(endpointId asc, failedAt asc) across subcollections',
       'events(status asc, failedAt desc)',
       'events(eventType asc, status asc, failedAt desc)',
     ]);

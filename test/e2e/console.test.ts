@@ -14,6 +14,8 @@ import {
 } from '../support/pipeline.ts';
 
 const artifacts = join(projectRoot, 'test', 'artifacts');
+// Never called: the console only lists the endpoint.
+const webhookUrl = 'http://127.0.0.1:9/orders';
 
 /** The web console in Debian's headless Chromium, driven by playwright-core (no browser download). */
 describe('the web console', () => {
@@ -36,6 +38,12 @@ describe('the web console', () => {
       const { eventId } = (await response.json()) as { eventId: string };
       await waitForStatus(pipeline, eventId, 'PROCESSED');
     }
+    const endpoint = await postJson(
+      `${pipeline.urls.api}/v1/webhook-endpoints`,
+      { url: webhookUrl, eventTypes: ['order.*'] },
+      { authorization: `Bearer ${pipeline.adminToken}` },
+    );
+    expect(endpoint.status).toBe(201);
     deadId = (
       await seedFailedEvent(pipeline, {
         status: 'DEAD_LETTER',
@@ -99,7 +107,7 @@ describe('the web console', () => {
     expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('DEAD_LETTER');
     await expect.poll(() => page.locator('#throughput rect').count()).toBe(24);
     await expect.poll(() => page.locator('[data-not-configured="sources"]').count()).toBe(1);
-    await expect.poll(() => page.locator('[data-not-configured="webhooks"]').count()).toBe(1);
+    await expect.poll(() => page.locator('#webhooks').textContent()).toContain(webhookUrl);
     // The token lives in this tab's session storage only.
     expect(await page.evaluate(() => sessionStorage.getItem('tributary.adminToken'))).toBe(
       pipeline.adminToken,
