@@ -43,7 +43,7 @@ describe('the web console', () => {
       { url: webhookUrl, eventTypes: ['order.*'] },
       { authorization: `Bearer ${pipeline.adminToken}` },
     );
-    expect(endpoint.status).toBe(201);
+    if (endpoint.status !== 201) throw new Error(`webhook endpoint: ${endpoint.status}`);
     deadId = (
       await seedFailedEvent(pipeline, {
         status: 'DEAD_LETTER',
