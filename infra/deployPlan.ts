@@ -95,6 +95,7 @@ export const requiredApis = [
   'firestore.googleapis.com',
   'iam.googleapis.com',
   'logging.googleapis.com',
+  'monitoring.googleapis.com',
   'pubsub.googleapis.com',
   'run.googleapis.com',
   'secretmanager.googleapis.com',
@@ -350,6 +351,8 @@ export function projectRoles(): { account: ServiceAccountName; role: string }[] 
     add(fn.serviceAccount, 'roles/datastore.user');
     if (fn.warehouse) add(fn.serviceAccount, 'roles/bigquery.jobUser');
   }
+  // The metrics summary reads the processing backlog from Cloud Monitoring.
+  add('api', 'roles/monitoring.viewer');
   return roles;
 }
 

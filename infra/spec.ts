@@ -125,6 +125,9 @@ export type RetryProfile = keyof typeof retryProfiles;
 
 const sevenDays = 7 * 24 * 3600;
 
+/** The push subscription that feeds processEvent; its backlog is the pipeline's queue. */
+export const processingSubscription = 'events-process';
+
 /** The pull subscription the warehouse loader reads `events-processed` from. */
 export const warehouseLoaderSubscription = 'events-processed-warehouse';
 
@@ -132,7 +135,7 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
   const retry = retryProfiles[profile];
   return [
     {
-      name: 'events-process',
+      name: processingSubscription,
       topic: topics.events.name,
       pushTo: 'processEvent',
       ackDeadlineSeconds: 60,

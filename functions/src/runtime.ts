@@ -1,12 +1,13 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
-import { warehouseLoaderSubscription } from '../../infra/spec.ts';
+import { processingSubscription, warehouseLoaderSubscription } from '../../infra/spec.ts';
 import type { ApiDeps } from './admin/apiHandler.ts';
 import { FirestoreApiKeyRegistry } from './admin/apiKeyRegistry.ts';
 import { FirestoreReplayJobStore } from './admin/bulkReplay.ts';
 import { FirestoreEventQueries } from './admin/eventQueries.ts';
 import type { ReadinessCheck } from './admin/health.ts';
 import { UnavailableBacklog } from './admin/metrics.ts';
+import { CloudMonitoringBacklog, type MonitoringRequest } from './admin/monitoringBacklog.ts';
 import {
   firestoreReadiness,
   warehouseReadiness,
@@ -232,11 +233,14 @@ export class Runtime {
           budgetMs: config.replayBudgetMs,
           jobTtlDays: defaults.replayJobTtlDays,
         },
-        backlog: new UnavailableBacklog(
-          config.pubsubEmulatorHost
-            ? 'the Pub/Sub emulator does not report subscription backlog'
-            : 'backlog is reported by Cloud Monitoring (pubsub.googleapis.com/subscription/num_undelivered_messages), which this API does not query',
-        ),
+        backlog: config.pubsubEmulatorHost
+          ? new UnavailableBacklog('the Pub/Sub emulator does not report subscription backlog')
+          : new CloudMonitoringBacklog({
+              projectId: config.projectId,
+              subscription: processingSubscription,
+              request: monitoringRequest,
+              now,
+            }),
         metrics: {
           hours: defaults.metricsHours,
           latencySampleSize: defaults.latencySampleSize,
@@ -392,3 +396,20 @@ export class Runtime {
 function now(): Date {
   return new Date();
 }
+
+let monitoringAuth: Promise<import('google-auth-library').GoogleAuth> | undefined;
+
+/** Cloud Monitoring, with the function's own identity; loaded only when asked for. */
+const monitoringRequest: MonitoringRequest = async (url) => {
+  monitoringAuth ??= import('google-auth-library').then(
+    ({ GoogleAuth }) =>
+      new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/monitoring.read'] }),
+  );
+  const client = await (await monitoringAuth).getClient();
+  const response = await client.request({
+    url,
+    timeout: defaults.readinessTimeoutMs,
+    validateStatus: () => true,
+  });
+  return { status: response.status, data: response.data };
+};

@@ -1,18 +1,21 @@
+import { processingSubscription } from '../../../infra/spec.ts';
 import { eventStatuses, hourBucket, type EventStatus } from '../process/eventStatus.ts';
 import type { EventQueries } from './eventQueries.ts';
 
 /** Where the backlog of the processing subscription comes from, when anything reports it. */
+export type Backlog = { messages: number | null; reason?: string; sampledAt?: string };
+
 export interface BacklogSource {
-  backlog(): Promise<{ messages: number | null; reason?: string }>;
+  backlog(): Promise<Backlog>;
 }
 
-/** The Pub/Sub emulator keeps no backlog metric; Cloud Monitoring is not queried. */
+/** The Pub/Sub emulator keeps no backlog metric. */
 export class UnavailableBacklog implements BacklogSource {
   readonly #reason: string;
   constructor(reason: string) {
     this.#reason = reason;
   }
-  backlog(): Promise<{ messages: number | null; reason?: string }> {
+  backlog(): Promise<Backlog> {
     return Promise.resolve({ messages: null, reason: this.#reason });
   }
 }
@@ -85,8 +88,9 @@ export async function metricsSummary(
       sample: `up to ${settings.latencySampleSize} events processed in the last ${settings.hours} hours, newest hours first`,
     },
     backlog: {
-      subscription: 'events-process',
+      subscription: processingSubscription,
       messages: backlogValue.messages,
+      ...(backlogValue.sampledAt ? { sampledAt: backlogValue.sampledAt } : {}),
       ...(backlogValue.reason ? { reason: backlogValue.reason } : {}),
     },
   };
