@@ -52,7 +52,7 @@ describe('the backlog from Cloud Monitoring', () => {
     ['a refusal', () => Promise.resolve({ status: 403, data: {} }), /answered 403/],
     ['a network error', () => Promise.reject(new Error('ECONNRESET')), /ECONNRESET/],
   ])('says why the backlog is unknown on %s', async (_, request, reason) => {
-    const backlog = await backlogFrom(request as MonitoringRequest).backlog();
+    const backlog = await backlogFrom(request).backlog();
     expect(backlog.messages).toBeNull();
     expect(backlog.reason).toMatch(reason);
   });

@@ -44,7 +44,7 @@ export class CloudMonitoringBacklog implements BacklogSource {
       'interval.startTime': start.toISOString(),
       'interval.endTime': end.toISOString(),
     });
-    const url = `${rootUrl}/v3/projects/${encodeURIComponent(projectId)}/timeSeries?${query}`;
+    const url = `${rootUrl}/v3/projects/${encodeURIComponent(projectId)}/timeSeries?${query.toString()}`;
     let response: { status: number; data: unknown };
     try {
       response = await request(url);
