@@ -19,7 +19,7 @@ export type BenchResult = {
     eventsPerSecond: number;
     p50Ms: number;
     p99Ms: number;
-    warehouse: { eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
+    warehouse: { events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
   };
   sustained: {
     targetPerSecond: number;
@@ -87,7 +87,7 @@ export function renderMarkdown(result: BenchResult): string {
             '',
             result.endToEnd.warehouse.p50Ms,
             result.endToEnd.warehouse.p99Ms,
-            '',
+            `${result.endToEnd.warehouse.events} events, loader runs back to back`,
           ]),
         ]
       : []),

@@ -28,6 +28,8 @@ import { LocalStack, projectRoot } from '../lib/localStack.ts';
 import { costPerMillionEvents, monthlyCost, type OpsPerEvent } from './costModel.ts';
 import { renderChart, renderMarkdown, type BenchResult, type HttpScenario } from './report.ts';
 import { percentile, round } from './stats.ts';
+import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
+import { TimedWarehouse } from './timedWarehouse.ts';
 
 const connections = 50;
 const singleSeconds = 8;
@@ -36,6 +38,7 @@ const batchRequests = 60;
 const endToEndEvents = 10_000;
 const sustainedRate = 300;
 const sustainedSeconds = 30;
+const warehouseEvents = 2_000;
 
 const sampleEvent = {
   eventType: 'page.viewed',
@@ -201,7 +204,7 @@ async function runBenchmark(): Promise<BenchResult> {
     firestore,
     endToEndKey.keyId,
     endToEndEvents,
-    180_000,
+    600_000,
   );
   const processCpuPerEvent = (processCpuSeconds(processPid) - processCpuBefore) / endToEndEvents;
 
@@ -220,11 +223,11 @@ async function runBenchmark(): Promise<BenchResult> {
     firestore,
     sustainedKey.keyId,
     sustainedEvents,
-    120_000,
+    600_000,
   );
 
   log('Operations per event, counted through the store and publisher interfaces…');
-  const ops = await countOperations(pubsubEmulator.host, firestoreEmulator.host);
+  const { ops, warehouse } = await countOperations(pubsubEmulator.host, firestoreEmulator.host);
 
   const memoryGib = Math.max(
     ...functions
@@ -267,7 +270,7 @@ async function runBenchmark(): Promise<BenchResult> {
       rawPublishPerSecond: round(rawPublishPerSecond, 0),
       ratioToRawPublish: round(batch.eventsPerSecond / rawPublishPerSecond),
     },
-    endToEnd: { events: endToEndEvents, ...e2eLatencies, warehouse: null },
+    endToEnd: { events: endToEndEvents, ...e2eLatencies, warehouse },
     sustained: {
       targetPerSecond: sustainedRate,
       seconds: sustainedSeconds,
@@ -404,10 +407,14 @@ async function waitForProcessed(
 async function countOperations(
   pubsubHost: string,
   firestoreHost: string,
-): Promise<BenchResult['opsPerEvent']> {
+): Promise<{
+  ops: BenchResult['opsPerEvent'];
+  warehouse: NonNullable<BenchResult['endToEnd']['warehouse']>;
+}> {
   let publisher!: CountingPublisher;
   let events!: ReturnType<typeof counting<FirestoreEventStatusStore>>;
   let idempotency!: ReturnType<typeof counting<FirestoreIdempotencyStore>>;
+  let warehouse!: TimedWarehouse;
   const invocations = new Map<string, number>();
   const pipeline = await startTestPipeline({
     label: 'bench-ops',
@@ -416,7 +423,8 @@ async function countOperations(
       publisher = new CountingPublisher(base.publisher);
       events = counting(new FirestoreEventStatusStore(base.firestore));
       idempotency = counting(new FirestoreIdempotencyStore(base.firestore));
-      return { publisher, events: events.proxy };
+      warehouse = new TimedWarehouse(base.warehouse);
+      return { publisher, events: events.proxy, warehouse };
     },
     ingestOverrides: (deps) => ({ ...deps, idempotency: idempotency.proxy }),
     wrapEntry: (name, entry) => {
@@ -475,6 +483,18 @@ async function countOperations(
     await send(n, true);
     const keyedWrites = (events.counts.get('put') ?? 0) + (idempotency.counts.get('claim') ?? 0);
     const keyedReads = events.counts.get('get') ?? 0;
+
+    // The warehouse: drain what the runs above left, then load a fresh set with loader runs back to back.
+    const loader = pipeline.runtime.loaderDeps();
+    await runLoader(loader);
+    warehouse.reset();
+    const sent = send(warehouseEvents, false);
+    const loadDeadline = Date.now() + 180_000;
+    while (warehouse.rows < warehouseEvents) {
+      if (Date.now() > loadDeadline) throw new Error('warehouse run did not load every event');
+      await runLoader(loader);
+    }
+    await sent;
     const ops: OpsPerEvent = {
       firestoreReads: round(reads / n, 3),
       firestoreWrites: round(writes / n, 3),
@@ -482,16 +502,24 @@ async function countOperations(
       pubsubPublishes: round(publishes / n, 3),
       pubsubDeliveries: round(deliveries / n, 3),
       functionInvocations: round(invocationCount / n, 3),
-      warehouseBytes: 0,
+      warehouseBytes: round(warehouse.bytes / warehouse.rows, 0),
     };
     return {
-      ...ops,
-      withIdempotencyKey: {
-        firestoreWrites: round(keyedWrites / n, 3),
-        firestoreReads: round(keyedReads / n, 3),
+      ops: {
+        ...ops,
+        withIdempotencyKey: {
+          firestoreWrites: round(keyedWrites / n, 3),
+          firestoreReads: round(keyedReads / n, 3),
+        },
+        warehouseWriteCalls: round(warehouse.calls / warehouse.rows, 4),
+        rowsPerWarehouseCall: round(warehouse.rows / warehouse.calls, 0),
       },
-      warehouseWriteCalls: null,
-      rowsPerWarehouseCall: null,
+      warehouse: {
+        events: warehouse.rows,
+        eventsPerSecond: round(warehouse.rows / (warehouse.spanMs() / 1000), 0),
+        p50Ms: percentile(warehouse.latencies, 50) ?? 0,
+        p99Ms: percentile(warehouse.latencies, 99) ?? 0,
+      },
     };
   } finally {
     await pipeline.close();
