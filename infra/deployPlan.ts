@@ -254,7 +254,11 @@ export function buildDeployPlan(target: DeployTarget): DeployStep[] {
     steps.push({
       kind: 'provision',
       resource: { type: 'firestore-index', name: index.name },
-      desired: { collectionGroup: index.collectionGroup, fields: index.fields },
+      desired: {
+        collectionGroup: index.collectionGroup,
+        queryScope: index.queryScope,
+        fields: index.fields,
+      },
     });
   }
   steps.push({
@@ -415,6 +419,8 @@ function subscriptionSummary(
 export type CompositeIndex = {
   name: string;
   collectionGroup: string;
+  /** COLLECTION, or COLLECTION_GROUP for queries across every parent (deliveries). */
+  queryScope: 'COLLECTION' | 'COLLECTION_GROUP';
   fields: { fieldPath: string; order: 'ASCENDING' | 'DESCENDING' }[];
 };
 
@@ -422,6 +428,7 @@ export type CompositeIndex = {
 export function firestoreCompositeIndexes(
   indexes: {
     collectionGroup: string;
+    queryScope?: string;
     fields: { fieldPath: string; order: string }[];
   }[] = firestoreIndexes.indexes,
 ): CompositeIndex[] {
@@ -433,9 +440,14 @@ export function firestoreCompositeIndexes(
     const described = fields.map(
       (f) => `${f.fieldPath} ${f.order === 'ASCENDING' ? 'asc' : 'desc'}`,
     );
+    const queryScope =
+      index.queryScope === 'COLLECTION_GROUP'
+        ? ('COLLECTION_GROUP' as const)
+        : ('COLLECTION' as const);
     return {
-      name: `${index.collectionGroup}(${described.join(', ')})`,
+      name: `${index.collectionGroup}(${described.join(', ')})${queryScope === 'COLLECTION_GROUP' ? ' across parents' : ''}`,
       collectionGroup: index.collectionGroup,
+      queryScope,
       fields,
     };
   });

@@ -89,11 +89,15 @@ describe('Firestore composite indexes', () => {
       },
     };
     const provision = firestoreIndexProvisioners(admin, 'p')['firestore-index']!;
-    const [index] = firestoreCompositeIndexes();
+    const index = firestoreCompositeIndexes().find((i) => i.collectionGroup === 'events');
     const step = {
       kind: 'provision' as const,
       resource: { type: 'firestore-index' as const, name: index!.name },
-      desired: { collectionGroup: index!.collectionGroup, fields: index!.fields },
+      desired: {
+        collectionGroup: index!.collectionGroup,
+        queryScope: index!.queryScope,
+        fields: index!.fields,
+      },
     };
     expect(await provision(step)).toBe('created');
     expect(await provision(step)).toBe('unchanged');
@@ -105,8 +109,24 @@ describe('Firestore composite indexes', () => {
     ]);
   });
 
+  it('keep the scope of a collection-group index, so it is created as one', () => {
+    const deliveries = firestoreCompositeIndexes().find((i) => i.collectionGroup === 'deliveries');
+    expect(deliveries?.queryScope).toBe('COLLECTION_GROUP');
+    expect(
+      indexMatches(
+        { queryScope: 'COLLECTION_GROUP', fields: deliveries!.fields },
+        deliveries!.fields,
+        'COLLECTION_GROUP',
+      ),
+    ).toBe(true);
+    expect(
+      indexMatches({ fields: deliveries!.fields }, deliveries!.fields, 'COLLECTION_GROUP'),
+    ).toBe(false);
+  });
+
   it('come from firestore.indexes.json, named by their fields', () => {
     expect(firestoreCompositeIndexes().map((i) => i.name)).toEqual([
+      'deliveries(endpointId asc, failedAt asc) across parents',
       'events(status asc, failedAt desc)',
       'events(eventType asc, status asc, failedAt desc)',
     ]);

@@ -172,7 +172,7 @@ export type FirestoreIndexAdmin = {
   listIndexes(request: { parent: string }): Promise<[ExistingIndex[], ...unknown[]]>;
   createIndex(request: {
     parent: string;
-    index: { queryScope: 'COLLECTION'; fields: CompositeIndex['fields'] };
+    index: { queryScope: CompositeIndex['queryScope']; fields: CompositeIndex['fields'] };
   }): Promise<unknown>;
 };
 
@@ -188,13 +188,18 @@ export function firestoreIndexProvisioners(
 ): Provisioners {
   return {
     'firestore-index': async (step) => {
-      const desired = step.desired as Pick<CompositeIndex, 'collectionGroup' | 'fields'>;
+      const desired = step.desired as Pick<
+        CompositeIndex,
+        'collectionGroup' | 'queryScope' | 'fields'
+      >;
       const parent = `projects/${project}/databases/(default)/collectionGroups/${desired.collectionGroup}`;
       const [existing] = await admin.listIndexes({ parent });
-      if (existing.some((index) => indexMatches(index, desired.fields))) return 'unchanged';
+      if (existing.some((index) => indexMatches(index, desired.fields, desired.queryScope))) {
+        return 'unchanged';
+      }
       await admin.createIndex({
         parent,
-        index: { queryScope: 'COLLECTION', fields: desired.fields },
+        index: { queryScope: desired.queryScope, fields: desired.fields },
       });
       return 'created';
     },
@@ -202,8 +207,12 @@ export function firestoreIndexProvisioners(
 }
 
 /** Whether an existing index has these fields in this order (the implicit `__name__` aside). */
-export function indexMatches(existing: ExistingIndex, fields: CompositeIndex['fields']): boolean {
-  if ((existing.queryScope ?? 'COLLECTION') !== 'COLLECTION') return false;
+export function indexMatches(
+  existing: ExistingIndex,
+  fields: CompositeIndex['fields'],
+  queryScope: CompositeIndex['queryScope'] = 'COLLECTION',
+): boolean {
+  if ((existing.queryScope ?? 'COLLECTION') !== queryScope) return false;
   const current = (existing.fields ?? [])
     .filter((f) => f.fieldPath !== '__name__')
     .map((f) => `${f.fieldPath}:${f.order}`);
