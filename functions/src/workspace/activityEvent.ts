@@ -129,10 +129,8 @@ export function parametersOf(parameters: readonly ActivityParameter[]): Record<s
  * A name-based UUID (RFC 9562 version 8, SHA-256): the same activity always gets the
  * same id, and ids stay evenly spread, as Firestore wants of document ids.
  */
-export function derivedEventId(sourceId: string, activityKey: string, index: number): string {
-  const hash = createHash('sha256')
-    .update(`workspace\n${sourceId}\n${activityKey}\n${index}`)
-    .digest();
+export function derivedEventId(sourceId: string, key: string, index: number): string {
+  const hash = createHash('sha256').update(`workspace\n${sourceId}\n${key}\n${index}`).digest();
   hash[6] = (hash[6]! & 0x0f) | 0x80;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

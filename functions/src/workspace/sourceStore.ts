@@ -255,7 +255,7 @@ function fromSnapshot(snapshot: DocumentSnapshot): WorkspaceSource {
       start: date(gap.start) ?? new Date(0),
       end: date(gap.end) ?? new Date(0),
       at: date(gap.at) ?? new Date(0),
-      reason: String(gap.reason ?? ''),
+      reason: typeof gap.reason === 'string' ? gap.reason : '',
     })),
     startAt: date(data.startAt) ?? new Date(0),
     createdAt: date(data.createdAt) ?? new Date(0),
