@@ -107,6 +107,9 @@ export async function fetchWorkspaceLogs(
     }
     const completed = next.window === null;
     if (completed) windowsCompleted += 1;
+    // A window that reached now − lag is the last one this fetch needs; only a window
+    // cut short by its maximum length leaves more to catch up on.
+    const caughtUp = completed && plan.window.end.getTime() >= now.getTime() - lag * 1000;
     await deps.sources.recordProgress(source.id, {
       eventsFetched: fresh,
       lastPolledAt: now,
@@ -123,6 +126,7 @@ export async function fetchWorkspaceLogs(
           }
         : {}),
     });
+    if (caughtUp) return fetched(false);
   }
 
   function fetched(continued: boolean): FetchOutcome {
