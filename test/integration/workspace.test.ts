@@ -125,7 +125,7 @@ describe('Google Workspace sources', () => {
 
   /** Waits until the application's window is complete and nothing more arrives. */
   async function settled(id: string, application: string, expectedEvents: number): Promise<Json> {
-    const state = await eventually(
+    await eventually(
       async () => {
         const current = await source(id);
         const cursor = (current.cursors as Record<string, Json>)[application];
@@ -139,11 +139,66 @@ describe('Google Workspace sources', () => {
     });
     // Anything published twice would arrive on the tap within this time.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    return state;
+    return eventually(async () => {
+      const current = await source(id);
+      return Number(current.eventsFetched) >= expectedEvents ? current : undefined;
+    });
   }
 
   const eventsOf = (sourceId: string) => published.filter((event) => event.producer === sourceId);
   const ids = (events: PublishedEvent[]) => events.map((event) => event.eventId);
+
+  it("forwards a source's events to its callback URL as signed webhooks", async () => {
+    google.addActivities('groups', [
+      activity('groups', minutesAgo(15), 'fwd-1', 'add_user_to_group'),
+    ]);
+    const created = await createSource({
+      applications: ['groups'],
+      lagSeconds: { groups: 0 },
+      callbackUrl: receiver.url('/workspace-hook'),
+    });
+    const id = String(created.id);
+    expect(created.webhookSecret).toMatch(/^whsec_/);
+    expect(created.webhookEndpointId).toMatch(/^ep_/);
+    const endpoint = await call(
+      'GET',
+      `/v1/webhook-endpoints/${String(created.webhookEndpointId)}`,
+    );
+    expect(endpoint.body).toMatchObject({
+      eventTypes: ['workspace.*'],
+      producers: [id],
+      sourceId: id,
+    });
+    // Let the fan-out's endpoint cache see the new endpoint.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await call('POST', `/v1/sources/${id}/poll`);
+    await eventually(async () => (eventsOf(id).length > 0 ? true : undefined), {
+      what: 'the fetched event',
+    });
+    const delivery = await eventually(async () => receiver.received('/workspace-hook')[0], {
+      timeoutMs: 30_000,
+      what: 'the forwarded event',
+    });
+    const verified = verifyWebhook({
+      body: delivery.body,
+      headers: delivery.headers,
+      secret: String(created.webhookSecret),
+    });
+    expect(verified).toEqual({ ok: true });
+    expect(JSON.parse(delivery.body)).toMatchObject({
+      type: 'workspace.groups.add_user_to_group',
+      data: { eventType: 'workspace.groups.add_user_to_group', source: 'workspace' },
+    });
+    // Other sources' events do not reach it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(receiver.received('/workspace-hook')).toHaveLength(1);
+
+    expect((await call('DELETE', `/v1/sources/${id}`)).status).toBe(204);
+    expect(
+      (await call('GET', `/v1/webhook-endpoints/${String(created.webhookEndpointId)}`)).status,
+    ).toBe(404);
+    expect((await call('GET', `/v1/sources/${id}`)).status).toBe(404);
+  });
 
   it('fetches a window of several pages completely before it moves the cursor', async () => {
     const base = minutesAgo(90).getTime();
@@ -360,55 +415,6 @@ describe('Google Workspace sources', () => {
     expect(Date.parse(String((await source(due)).nextPollAt))).toBeGreaterThan(
       Date.now() + 3000_000,
     );
-  });
-
-  it("forwards a source's events to its callback URL as signed webhooks", async () => {
-    google.addActivities('groups', [
-      activity('groups', minutesAgo(15), 'fwd-1', 'add_user_to_group'),
-    ]);
-    const created = await createSource({
-      applications: ['groups'],
-      lagSeconds: { groups: 0 },
-      callbackUrl: receiver.url('/workspace-hook'),
-    });
-    const id = String(created.id);
-    expect(created.webhookSecret).toMatch(/^whsec_/);
-    expect(created.webhookEndpointId).toMatch(/^ep_/);
-    const endpoint = await call(
-      'GET',
-      `/v1/webhook-endpoints/${String(created.webhookEndpointId)}`,
-    );
-    expect(endpoint.body).toMatchObject({
-      eventTypes: ['workspace.*'],
-      producers: [id],
-      sourceId: id,
-    });
-    // Let the fan-out's endpoint cache see the new endpoint.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    await call('POST', `/v1/sources/${id}/poll`);
-    const delivery = await eventually(async () => receiver.received('/workspace-hook')[0], {
-      timeoutMs: 30_000,
-      what: 'the forwarded event',
-    });
-    const verified = verifyWebhook({
-      body: delivery.body,
-      headers: delivery.headers,
-      secret: String(created.webhookSecret),
-    });
-    expect(verified).toEqual({ ok: true });
-    expect(JSON.parse(delivery.body)).toMatchObject({
-      type: 'workspace.groups.add_user_to_group',
-      data: { eventType: 'workspace.groups.add_user_to_group', source: 'workspace' },
-    });
-    // Other sources' events do not reach it.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(receiver.received('/workspace-hook')).toHaveLength(1);
-
-    expect((await call('DELETE', `/v1/sources/${id}`)).status).toBe(204);
-    expect(
-      (await call('GET', `/v1/webhook-endpoints/${String(created.webhookEndpointId)}`)).status,
-    ).toBe(404);
-    expect((await call('GET', `/v1/sources/${id}`)).status).toBe(404);
   });
 
   it('never shows or logs credentials or access tokens', async () => {

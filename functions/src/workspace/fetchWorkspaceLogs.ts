@@ -107,9 +107,11 @@ export async function fetchWorkspaceLogs(
     }
     const completed = next.window === null;
     if (completed) windowsCompleted += 1;
-    // A window that reached now − lag is the last one this fetch needs; only a window
-    // cut short by its maximum length leaves more to catch up on.
-    const caughtUp = completed && plan.window.end.getTime() >= now.getTime() - lag * 1000;
+    // A window that reached now − lag (when it was planned) is the last one this fetch
+    // needs; only a window cut short by its maximum length leaves more to catch up on.
+    const capped =
+      plan.window.end.getTime() >= cursor.cursor.getTime() + deps.settings.maxWindowSeconds * 1000;
+    const caughtUp = completed && !capped;
     await deps.sources.recordProgress(source.id, {
       eventsFetched: fresh,
       lastPolledAt: now,
