@@ -10,6 +10,8 @@ import { activity, ReportsApiServer } from '../support/reportsApiServer.ts';
 import { TestReceiver } from '../support/receiver.ts';
 
 type Json = Record<string, unknown>;
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+
 type PublishedEvent = { eventId: string; eventType: string; producer: string; payload: Json };
 
 /**
@@ -101,7 +103,6 @@ describe('Google Workspace sources', () => {
   }
 
   const oauth = () => ({ type: 'oauth', clientId: 'client-1', clientSecret, refreshToken });
-  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
   async function createSource(overrides: Json = {}): Promise<Json> {
     const created = await call('POST', '/v1/sources', {
@@ -259,11 +260,9 @@ describe('Google Workspace sources', () => {
     await eventually(async () => (google.requestsFor('admin').length >= 3 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const events = eventsOf(id);
-    expect(events.map((e) => e.payload.uniqueQualifier).sort()).toEqual([
-      'late-a',
-      'late-b',
-      'late-c',
-    ]);
+    expect(
+      events.map((e) => String(e.payload.uniqueQualifier)).sort((a, b) => a.localeCompare(b)),
+    ).toEqual(['late-a', 'late-b', 'late-c']);
     expect(events.find((e) => e.payload.uniqueQualifier === 'late-c')?.eventType).toBe(
       'workspace.admin.add_group_member',
     );
@@ -404,7 +403,10 @@ describe('Google Workspace sources', () => {
       const found = fetchRequests.filter((f) => f.reason === 'schedule' && f.sourceId === due);
       return found.length >= 2 ? found : undefined;
     });
-    expect(scheduled.map((f) => f.application).sort()).toEqual(['admin', 'login']);
+    expect(scheduled.map((f) => f.application).sort((a, b) => a.localeCompare(b))).toEqual([
+      'admin',
+      'login',
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(
       fetchRequests.filter(

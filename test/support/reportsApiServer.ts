@@ -173,8 +173,8 @@ export class ReportsApiServer {
     const start = Date.parse(request.startTime);
     const end = Date.parse(request.endTime);
     const matching = (this.#activities.get(request.application) ?? [])
-      .filter((activity) => {
-        const time = Date.parse(activity.id?.time ?? '');
+      .filter((item) => {
+        const time = Date.parse(item.id?.time ?? '');
         return time >= start && time < end;
       })
       // Newest first, as the API answers.
