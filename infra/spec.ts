@@ -277,7 +277,8 @@ export const functions: readonly FunctionSpec[] = [
     secrets: ['ADMIN_TOKEN', 'ENCRYPTION_KEY'],
     serviceAccount: 'api',
     warehouse: 'read',
-    publishes: [topics.events.name, topics.deliveries.name],
+    // workspace-fetch: an operator's "poll this source now".
+    publishes: [topics.events.name, topics.deliveries.name, topics.workspaceFetch.name],
     pulls: [],
   },
   {
