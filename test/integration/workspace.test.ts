@@ -367,6 +367,9 @@ describe('Google Workspace sources', () => {
       return current.status === 'backing_off' ? current : undefined;
     });
     expect(backingOff.lastError).toMatchObject({ code: 'workspace_quota' });
+    const early = await call('POST', `/v1/sources/${id}/poll`);
+    expect(early.status).toBe(409);
+    expect((early.body.error as Json).code).toBe('backing_off');
     // The backoff is at least a minute: the API is not asked again before.
     expect(Date.parse(String(backingOff.nextPollAt))).toBeGreaterThanOrEqual(polledAt + 55_000);
     const exhausted = await eventually(

@@ -119,9 +119,9 @@ export async function fetchWorkspaceLogs(
         ? {
             lastSuccessAt: now,
             lastError: null,
-            status: 'active',
-            statusReason: null,
             consecutiveFailures: 0,
+            // Only a backoff ends here; a pause set meanwhile is the operator's to lift.
+            ...(source.status === 'backing_off' ? { status: 'active', statusReason: null } : {}),
             ...(source.gaps.some((g) => g.application === request.application)
               ? { clearGapsOf: request.application }
               : {}),

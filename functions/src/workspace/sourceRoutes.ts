@@ -214,6 +214,17 @@ export const sourceRoutes: Route<ApiDeps>[] = [
             : 'The source has invalid credentials; update them first.',
         );
       }
+      const now = workspace.now();
+      if (source.status === 'backing_off' && source.nextPollAt > now) {
+        const seconds = Math.ceil((source.nextPollAt.getTime() - now.getTime()) / 1000);
+        // Polling now would spend the quota the backoff is waiting for.
+        throw new HttpError(
+          409,
+          'backing_off',
+          `The source backs off after ${source.lastError?.code ?? 'errors'} until ${source.nextPollAt.toISOString()}.`,
+          { headers: { 'Retry-After': String(seconds) } },
+        );
+      }
       await requestFetches(source, 'manual', workspace);
       log.info({ sourceId: source.id }, 'workspace poll requested');
       res.status(202).json({ sourceId: source.id, applications: source.applications });
