@@ -286,6 +286,19 @@ describe('fetchWorkspaceLogs', () => {
     expect(f.reports.requests).toHaveLength(1);
   });
 
+  it('seals credentials again with the current key after a rotation', async () => {
+    const f = fixture([activityAt(50, 'a')]);
+    const sealedBefore = f.sources.sources.get(f.id)!.credentialsCiphertext;
+    f.deps.secrets = new SecretBox({ id: 'k2', key: Buffer.alloc(32, 9) }, [
+      { id: 'k1', key: Buffer.alloc(32, 3) },
+    ]);
+    await fetchWorkspaceLogs(f.message(), f.deps);
+    const sealedAfter = f.sources.sources.get(f.id)!.credentialsCiphertext;
+    expect(sealedBefore.split('.')[1]).toBe('k1');
+    expect(sealedAfter.split('.')[1]).toBe('k2');
+    expect(f.publisher.on('events')).toHaveLength(1);
+  });
+
   it('records a request the API refuses for good, and acknowledges', async () => {
     const f = fixture([activityAt(50, 'a')]);
     f.reports.failure = new ReportsApiError('request', 400, 'Reports API 400 invalid');

@@ -7,8 +7,8 @@ import { decodeFetchRequest, encodeFetchRequest, type FetchRequest } from './fet
 import { afterPage, backoffSeconds, initialCursor, nextWindow } from './fetchWindow.ts';
 import type { ActivityPage } from './reportsClient.ts';
 import { ReportsApiError } from './reportsError.ts';
-import { lagFor, type WorkspaceSource } from './source.ts';
-import { openCredentials } from './sourceCredentials.ts';
+import { lagFor, type WorkspaceCredentials, type WorkspaceSource } from './source.ts';
+import { openCredentials, sealCredentials } from './sourceCredentials.ts';
 import type { WorkspaceDeps } from './workspaceDeps.ts';
 
 export type FetchOutcome =
@@ -56,6 +56,7 @@ export async function fetchWorkspaceLogs(
   }
   const credentials = openCredentials(deps.secrets, source.id, source.credentialsCiphertext);
   const log = deps.logger.child({ sourceId: source.id, application: request.application });
+  await resealIfStale(source, credentials, deps);
   const started = deps.clock();
   const lag = lagFor(source, request.application);
   let pages = 0;
@@ -135,6 +136,23 @@ export async function fetchWorkspaceLogs(
     log.info({ pages, published, windowsCompleted, continued }, 'workspace fetch done');
     return { kind: 'fetched', pages, published, windowsCompleted, continued };
   }
+}
+
+/** After a key rotation, credentials sealed with the previous key are sealed again with the current one. */
+async function resealIfStale(
+  source: WorkspaceSource,
+  credentials: WorkspaceCredentials,
+  deps: WorkspaceDeps,
+): Promise<void> {
+  const box = deps.secrets;
+  if (!box?.isStale(source.credentialsCiphertext)) return;
+  const sealed = sealCredentials(box, source.id, credentials);
+  // Only if nobody replaced the credentials meanwhile.
+  await deps.sources.update(source.id, (current) =>
+    current.credentialsCiphertext === source.credentialsCiphertext
+      ? { ...current, credentialsCiphertext: sealed }
+      : current,
+  );
 }
 
 function skipReason(
