@@ -142,6 +142,8 @@ export const defaults = {
   /** Backoff of a source after quota or server errors: doubles from the first value. */
   workspaceBackoffBaseSeconds: 60,
   workspaceBackoffMaxSeconds: 3600,
+  /** The Reports API keeps activities about six months: nothing older is asked for. */
+  workspaceRetentionDays: 180,
   /** How long an activity is remembered as published: far longer than any overlap. */
   workspaceSeenTtlDays: 7,
   /** Applications polled when a source names none. */

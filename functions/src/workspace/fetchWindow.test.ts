@@ -26,6 +26,14 @@ describe('nextWindow', () => {
     expect(plan).toMatchObject({ kind: 'fetch', window: { start: t('00:00:00') } });
   });
 
+  it('counts from the start when the cursor is older than it', () => {
+    const cursor = initialCursor('login', new Date('2026-01-01T00:00:00Z'));
+    expect(nextWindow(cursor, t('12:00:00'), 300, settings)).toEqual({
+      kind: 'fetch',
+      window: { start: t('00:00:00'), end: t('06:00:00') },
+    });
+  });
+
   it('waits while now minus the lag has not passed the cursor', () => {
     const cursor = initialCursor('drive', t('10:00:00'));
     expect(nextWindow(cursor, t('12:00:00'), 4 * 3600, settings)).toEqual({

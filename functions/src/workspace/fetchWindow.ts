@@ -44,7 +44,9 @@ export function nextWindow(
     cursor.cursor.getTime() - settings.overlapSeconds * 1000,
     settings.startAt.getTime(),
   );
-  const end = Math.min(latestEnd, cursor.cursor.getTime() + settings.maxWindowSeconds * 1000);
+  // A cursor older than the start (a source paused past the API's retention) counts from it.
+  const base = Math.max(cursor.cursor.getTime(), settings.startAt.getTime());
+  const end = Math.min(latestEnd, base + settings.maxWindowSeconds * 1000);
   return { kind: 'fetch', window: { start: new Date(start), end: new Date(end) } };
 }
 

@@ -1,4 +1,5 @@
 import { topics } from '../../../infra/spec.ts';
+import { defaults } from '../lib/defaults.ts';
 import { PipelineError } from '../lib/errors.ts';
 import { encodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { PushedMessage } from '../process/pubsubMessage.ts';
@@ -10,6 +11,9 @@ import { ReportsApiError } from './reportsError.ts';
 import { lagFor, type WorkspaceCredentials, type WorkspaceSource } from './source.ts';
 import { openCredentials, sealCredentials } from './sourceCredentials.ts';
 import type { WorkspaceDeps } from './workspaceDeps.ts';
+
+/** A day short of the API's retention, so a window's start is always still kept. */
+const retentionDays = defaults.workspaceRetentionDays - 1;
 
 export type FetchOutcome =
   | {
@@ -64,10 +68,14 @@ export async function fetchWorkspaceLogs(
   let windowsCompleted = 0;
 
   for (;;) {
-    const stored = await deps.sources.getCursor(source.id, request.application);
-    const cursor = stored?.cursor ?? initialCursor(request.application, source.startAt);
     const now = deps.now();
-    const plan = nextWindow(cursor, now, lag, { ...deps.settings, startAt: source.startAt });
+    // An application added long after the source was created starts within retention.
+    const startAt = new Date(
+      Math.max(source.startAt.getTime(), now.getTime() - retentionDays * 86_400_000),
+    );
+    const stored = await deps.sources.getCursor(source.id, request.application);
+    const cursor = stored?.cursor ?? initialCursor(request.application, startAt);
+    const plan = nextWindow(cursor, now, lag, { ...deps.settings, startAt });
     if (plan.kind === 'wait') {
       await deps.sources.recordProgress(source.id, { lastPolledAt: now });
       return pages === 0 ? { kind: 'up_to_date' } : fetched(false);

@@ -23,8 +23,7 @@ import { sealCredentials } from './sourceCredentials.ts';
 
 const base = '/v1/sources';
 const tag = 'Workspace sources';
-/** The Reports API keeps activities about six months. */
-const maxLookbackDays = 180;
+const maxLookbackDays = defaults.workspaceRetentionDays;
 
 /** Managing Google Workspace sources: create, list, get, update, delete, poll now. */
 export const sourceRoutes: Route<ApiDeps>[] = [
