@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceListSchema, sourceSchema } from '../../functions/src/workspace/sourceSchemas.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 type ErrorBody = { error: { code: string; message: string; fields?: { field: string }[] } };
@@ -50,7 +51,9 @@ describe('the sources API', () => {
     sourceId = String(body.id);
     expect(sourceId).toMatch(/^src_/);
 
+    expect(sourceSchema.safeParse(body).error).toBeUndefined();
     const list = (await (await call('GET', '/v1/sources')).json()) as { sources: { id: string }[] };
+    expect(sourceListSchema.safeParse(list).error).toBeUndefined();
     expect(list.sources.map((s) => s.id)).toContain(sourceId);
     expect(JSON.stringify(list)).not.toContain('secret-value');
 

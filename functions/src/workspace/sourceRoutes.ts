@@ -20,6 +20,12 @@ import {
   type WorkspaceSource,
 } from './source.ts';
 import { sealCredentials } from './sourceCredentials.ts';
+import {
+  pollAcceptedSchema,
+  sourceListSchema,
+  sourceSchema,
+  sourceWithSecretSchema,
+} from './sourceSchemas.ts';
 
 const base = '/v1/sources';
 const tag = 'Workspace sources';
@@ -34,6 +40,10 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     tag,
     summary: 'Create a Google Workspace source (credentials are stored encrypted, never shown)',
     body: createSourceSchema,
+    responses: {
+      201: { description: 'Created.', schema: sourceWithSecretSchema },
+      400: { description: 'A field is wrong; `fields` names it.' },
+    },
     handle: async ({ req, res, log }, deps) => {
       const input = parseSourceBody(req, createSourceSchema);
       const { workspace, webhooks } = deps;
@@ -101,6 +111,7 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     role: 'admin',
     tag,
     summary: 'List the sources with their status and cursors (never the credentials)',
+    responses: { 200: { description: 'The sources.', schema: sourceListSchema } },
     handle: async ({ res }, { workspace }) => {
       const sources = await workspace.sources.list();
       const cursors = await Promise.all(sources.map((s) => workspace.sources.listCursors(s.id)));
@@ -115,6 +126,10 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     role: 'admin',
     tag,
     summary: 'One source: status, last poll, cursor per application, events fetched, gaps',
+    responses: {
+      200: { description: 'The source.', schema: sourceSchema },
+      404: { description: 'No such source.' },
+    },
     handle: async ({ res, params }, { workspace }) => {
       const source = await findSource(workspace.sources, params.sourceId);
       res.status(200).json(presentSource(source, await workspace.sources.listCursors(source.id)));
@@ -127,6 +142,11 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     tag,
     summary: 'Change a source; new credentials make a stopped source active again',
     body: updateSourceSchema,
+    responses: {
+      200: { description: 'Updated.', schema: sourceWithSecretSchema },
+      400: { description: 'A field is wrong; `fields` names it.' },
+      404: { description: 'No such source.' },
+    },
     handle: async ({ req, res, params, log }, deps) => {
       const { workspace, webhooks } = deps;
       const id = knownSourceId(params.sourceId);
@@ -188,6 +208,7 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     role: 'admin',
     tag,
     summary: 'Delete a source, its cursors and its forwarding endpoint',
+    responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such source.' } },
     handle: async ({ res, params, log }, { workspace, webhooks }) => {
       const deleted = await workspace.sources.delete(knownSourceId(params.sourceId));
       if (!deleted) throw sourceNotFound();
@@ -202,6 +223,11 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     role: 'admin',
     tag,
     summary: 'Poll a source now, outside its schedule (202: the fetches are queued)',
+    responses: {
+      202: { description: 'The fetches are queued.', schema: pollAcceptedSchema },
+      404: { description: 'No such source.' },
+      409: { description: 'Paused, credentials invalid, or backing off (see Retry-After).' },
+    },
     handle: async ({ res, params, log }, { workspace }) => {
       const source = await findSource(workspace.sources, params.sourceId);
       if (source.status === 'credentials_invalid' || source.status === 'paused') {
