@@ -282,7 +282,7 @@ describe('fetchWorkspaceLogs', () => {
     const source = f.sources.sources.get(f.id)!;
     expect(source.status).toBe('backing_off');
     expect(source.nextPollAt).toEqual(new Date(now.getTime() + 60_000));
-    await expect(fetchWorkspaceLogs(f.message(), f.deps)).rejects.toThrow('backs off');
+    await expect(fetchWorkspaceLogs(f.message(), f.deps)).rejects.toThrow('Backing off until');
     expect(f.reports.requests).toHaveLength(1);
   });
 

@@ -46,13 +46,13 @@ export async function fetchWorkspaceLogs(
   }
   const request = decoded.request;
   const source = await deps.sources.get(request.sourceId);
-  const skip = skipReason(source, request, deps.now());
+  const skip = skipReason(source, request);
   if (skip || !source) return { kind: 'skipped', reason: skip ?? 'source_deleted' };
   if (source.status === 'backing_off' && source.nextPollAt > deps.now()) {
     // A redelivery inside the backoff: the API is not asked again before its time.
     throw new PipelineError(
       'backing_off',
-      `Source backs off until ${source.nextPollAt.toISOString()}.`,
+      `Backing off until ${source.nextPollAt.toISOString()}.`,
       {
         retriable: true,
       },
@@ -166,7 +166,6 @@ async function resealIfStale(
 function skipReason(
   source: WorkspaceSource | undefined,
   request: FetchRequest,
-  _now: Date,
 ): string | undefined {
   if (!source) return 'source_deleted';
   if (!source.applications.includes(request.application as never)) return 'application_not_polled';
