@@ -53,7 +53,11 @@ describe('pipeline spec', () => {
 describe('schedules', () => {
   it('publish on a valid cron to a declared topic that one push subscription delivers to a function', () => {
     const functionNames = new Set(functions.map((f) => f.name));
-    expect(schedules.map((s) => s.name).sort()).toEqual(['load-warehouse', 'recompute-metrics']);
+    expect(schedules.map((s) => s.name).sort()).toEqual([
+      'load-warehouse',
+      'poll-workspace',
+      'recompute-metrics',
+    ]);
     for (const schedule of schedules) {
       const job = new Cron(schedule.cron, { timezone: schedule.timeZone, paused: true });
       expect(job.nextRun()).toBeInstanceOf(Date);

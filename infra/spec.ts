@@ -27,7 +27,10 @@ export type FunctionName =
   | 'deliverWebhook'
   | 'recordExhaustedDelivery'
   | 'loadWarehouse'
-  | 'recomputeMetrics';
+  | 'recomputeMetrics'
+  | 'pollWorkspace'
+  | 'fetchWorkspaceLogs'
+  | 'recordExhaustedFetch';
 
 export type FunctionSpec = {
   name: FunctionName;
@@ -100,6 +103,18 @@ export const topics = {
     name: 'metrics-recompute',
     purpose: 'recomputes the daily metrics documents (nightly by schedule, or on demand)',
   },
+  workspacePoll: {
+    name: 'workspace-poll',
+    purpose: 'a Google Workspace polling tick (every minute by schedule)',
+  },
+  workspaceFetch: {
+    name: 'workspace-fetch',
+    purpose: 'one message per due Workspace source and application: fetch its audit log',
+  },
+  workspaceFetchDeadLetter: {
+    name: 'workspace-fetch-dead-letter',
+    purpose: 'Workspace fetches that failed every attempt (the window is marked as a gap)',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** How many times Pub/Sub pushes an event before it goes to the dead-letter topic. */
@@ -110,6 +125,12 @@ export const maxProcessingAttempts = 5;
  * cloud backoff (10 s doubling up to 600 s) the last attempt comes about 2 h 20 min after the first.
  */
 export const maxWebhookDeliveryAttempts = 20;
+
+/**
+ * How many times Pub/Sub pushes a Workspace fetch before it is exhausted. The cursor is
+ * durable, so an exhausted fetch loses nothing: the next tick resumes the same window.
+ */
+export const maxWorkspaceFetchAttempts = 5;
 
 /**
  * Redelivery backoff by where the pipeline runs. The cloud waits longer between
@@ -199,6 +220,36 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       messageRetentionSeconds: 24 * 3600,
       retry,
     },
+    {
+      // A tick is worth nothing once the next one is due.
+      name: 'workspace-poll-run',
+      topic: topics.workspacePoll.name,
+      pushTo: 'pollWorkspace',
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: 600,
+      retry,
+    },
+    {
+      name: 'workspace-fetch-run',
+      topic: topics.workspaceFetch.name,
+      pushTo: 'fetchWorkspaceLogs',
+      // Longer than the function's timeout: a fetch pages through a whole window.
+      ackDeadlineSeconds: 300,
+      messageRetentionSeconds: 24 * 3600,
+      retry,
+      deadLetter: {
+        topic: topics.workspaceFetchDeadLetter.name,
+        maxDeliveryAttempts: maxWorkspaceFetchAttempts,
+      },
+    },
+    {
+      name: 'workspace-fetch-dead-letter-record',
+      topic: topics.workspaceFetchDeadLetter.name,
+      pushTo: 'recordExhaustedFetch',
+      ackDeadlineSeconds: 60,
+      messageRetentionSeconds: sevenDays,
+      retry,
+    },
   ];
 }
 
@@ -229,7 +280,8 @@ export const functions: readonly FunctionSpec[] = [
     secrets: ['ADMIN_TOKEN', 'ENCRYPTION_KEY'],
     serviceAccount: 'api',
     warehouse: 'read',
-    publishes: [topics.events.name, topics.deliveries.name],
+    // workspace-fetch: an operator's "poll this source now".
+    publishes: [topics.events.name, topics.deliveries.name, topics.workspaceFetch.name],
     pulls: [],
   },
   {
@@ -320,6 +372,50 @@ export const functions: readonly FunctionSpec[] = [
     pulls: [],
     warehouse: 'read',
   },
+  {
+    name: 'pollWorkspace',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 1,
+    concurrency: 1,
+    secrets: [],
+    serviceAccount: 'processor',
+    publishes: [topics.workspaceFetch.name],
+    pulls: [],
+  },
+  {
+    // Decrypts the source's credentials; publishes the activities as events, and a
+    // continuation when a window is too long for one run.
+    name: 'fetchWorkspaceLogs',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '512Mi',
+    timeoutSeconds: 300,
+    minInstances: 0,
+    maxInstances: 20,
+    concurrency: 4,
+    secrets: ['ENCRYPTION_KEY'],
+    serviceAccount: 'processor',
+    publishes: [topics.events.name, topics.workspaceFetch.name],
+    pulls: [],
+  },
+  {
+    name: 'recordExhaustedFetch',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '256Mi',
+    timeoutSeconds: 60,
+    minInstances: 0,
+    maxInstances: 2,
+    concurrency: 20,
+    secrets: [],
+    serviceAccount: 'processor',
+    publishes: [],
+    pulls: [],
+  },
 ];
 
 /**
@@ -356,6 +452,15 @@ export const schedules: readonly ScheduleSpec[] = [
     cron: '30 0 * * *',
     timeZone: 'Etc/UTC',
     topic: topics.metricsRecompute.name,
+    data: {},
+  },
+  {
+    // Each tick publishes a fetch for the sources whose interval has passed.
+    name: 'poll-workspace',
+    description: 'Polls the Google Workspace audit logs of the sources that are due.',
+    cron: '* * * * *',
+    timeZone: 'Etc/UTC',
+    topic: topics.workspacePoll.name,
     data: {},
   },
 ];
@@ -469,4 +574,10 @@ export const collections = {
   replayJobs: { name: 'replay_jobs', ttlField: 'expireAt' },
   /** One record per CSV upload, with its counts and first errors. */
   uploadBatches: { name: 'upload_batches', ttlField: 'expireAt' },
+  /** Google Workspace sources: sealed credentials, applications, status. */
+  workspaceSources: { name: 'workspace_sources' },
+  /** `workspace_sources/{sourceId}/cursors/{application}`: the window being fetched. */
+  workspaceCursors: { name: 'cursors', parent: 'workspace_sources' },
+  /** Activities already published, by source and unique qualifier (overlap dedupe). */
+  workspaceSeen: { name: 'workspace_seen', ttlField: 'expireAt' },
 } as const;

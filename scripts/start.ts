@@ -16,6 +16,9 @@ try {
       ? { functionsBasePort: Number(env.TRIBUTARY_FUNCTIONS_PORT) }
       : {}),
     ...(env.TRIBUTARY_STATE_DIR ? { stateDir: env.TRIBUTARY_STATE_DIR } : {}),
+    // Only when given: otherwise the functions use Google's endpoints.
+    ...(env.WORKSPACE_API_ROOT_URL ? { workspaceApiRootUrl: env.WORKSPACE_API_ROOT_URL } : {}),
+    ...(env.WORKSPACE_TOKEN_URL ? { workspaceTokenUrl: env.WORKSPACE_TOKEN_URL } : {}),
   });
 } catch (error) {
   console.error(error instanceof EmulatorError ? error.message : error);

@@ -10,6 +10,11 @@ import {
   createRecordExhaustedDeliveryHandler,
 } from './webhooks/handlers.ts';
 import { createLoadWarehouseHandler } from './warehouse/handler.ts';
+import {
+  createFetchWorkspaceLogsHandler,
+  createPollWorkspaceHandler,
+  createRecordExhaustedFetchHandler,
+} from './workspace/handlers.ts';
 
 export type EntryPoint =
   | { signature: 'http'; handler: HttpFunction }
@@ -43,6 +48,18 @@ export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> 
     recomputeMetrics: {
       signature: 'cloudevent',
       handler: createRecomputeMetricsHandler(runtime.recomputeDeps),
+    },
+    pollWorkspace: {
+      signature: 'cloudevent',
+      handler: createPollWorkspaceHandler(runtime.workspaceDeps),
+    },
+    fetchWorkspaceLogs: {
+      signature: 'cloudevent',
+      handler: createFetchWorkspaceLogsHandler(runtime.workspaceDeps),
+    },
+    recordExhaustedFetch: {
+      signature: 'cloudevent',
+      handler: createRecordExhaustedFetchHandler(runtime.workspaceDeps),
     },
   };
 }

@@ -43,6 +43,14 @@ import type { LoadWarehouseDeps } from './warehouse/handler.ts';
 import { PubSubPullSource } from './warehouse/pullSource.ts';
 import { FirestoreRejectionStore } from './warehouse/rejectionStore.ts';
 import type { Warehouse } from './warehouse/warehouse.ts';
+import type { WorkspaceAdminDeps } from './workspace/adminDeps.ts';
+import { GoogleActivityReports, type ActivityReports } from './workspace/reportsClient.ts';
+import {
+  FirestoreSeenActivities,
+  FirestoreSourceStore,
+  type SourceStore,
+} from './workspace/sourceStore.ts';
+import type { WorkspaceDeps } from './workspace/workspaceDeps.ts';
 
 /** Replaceable parts, for tests and benchmarks that count or break them. */
 export type RuntimeOverrides = {
@@ -54,6 +62,7 @@ export type RuntimeOverrides = {
   webhookSender?: WebhookSender;
   warehouse?: Warehouse;
   metricsDocs?: MetricsDocStore;
+  workspaceReports?: ActivityReports;
   /** The calendar of the metrics (which day is today). */
   now?: () => Date;
 };
@@ -80,6 +89,7 @@ export class Runtime {
   #loader: LoadWarehouseDeps | undefined;
   #recompute: RecomputeDeps | undefined;
   #metricsReader: MetricsReader | undefined;
+  #workspace: WorkspaceDeps | undefined;
 
   constructor(config: Config, overrides: RuntimeOverrides = {}) {
     this.config = config;
@@ -216,6 +226,7 @@ export class Runtime {
       readiness: this.readinessChecks(),
       readinessTimeoutMs: defaults.readinessTimeoutMs,
       webhooks: this.webhookAdminDeps(),
+      workspace: this.workspaceAdminDeps(),
       metrics: this.metricsReader(),
       ops: {
         apiKeys: new FirestoreApiKeyRegistry(this.firestore),
@@ -314,6 +325,47 @@ export class Runtime {
     resolve: systemResolve,
     now: () => new Date(),
   });
+
+  get workspaceSources(): SourceStore {
+    return new FirestoreSourceStore(this.firestore);
+  }
+
+  workspaceAdminDeps = (): WorkspaceAdminDeps => ({
+    sources: this.workspaceSources,
+    secrets: this.secretBox,
+    publisher: this.publisher,
+    now: () => new Date(),
+  });
+
+  /** The Workspace subscribers: poll tick, fetch, exhausted fetch. */
+  workspaceDeps = (): WorkspaceDeps => {
+    const config = this.config;
+    this.#workspace ??= {
+      sources: this.workspaceSources,
+      seen: new FirestoreSeenActivities(this.firestore),
+      reports:
+        this.#overrides.workspaceReports ??
+        new GoogleActivityReports({
+          rootUrl: config.workspaceApiRootUrl,
+          tokenUrl: config.workspaceTokenUrl,
+        }),
+      publisher: this.subscriberPublisher,
+      secrets: this.secretBox,
+      now: () => new Date(),
+      clock: () => Date.now(),
+      logger: this.logger,
+      settings: {
+        overlapSeconds: defaults.workspaceOverlapSeconds,
+        maxWindowSeconds: defaults.workspaceMaxWindowSeconds,
+        pageSize: defaults.workspacePageSize,
+        fetchBudgetMs: defaults.workspaceFetchBudgetMs,
+        backoffBaseSeconds: defaults.workspaceBackoffBaseSeconds,
+        backoffMaxSeconds: defaults.workspaceBackoffMaxSeconds,
+        seenTtlDays: defaults.workspaceSeenTtlDays,
+      },
+    };
+    return this.#workspace;
+  };
 
   deliveryDeps = (): DeliveryDeps => {
     const config = this.config;

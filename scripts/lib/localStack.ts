@@ -52,6 +52,9 @@ export type StackOptions = {
   functionsBasePort?: number;
   retryProfile?: 'local' | 'test';
   logLevel?: string;
+  /** A local Reports API and token endpoint for Workspace sources; Google's when not given. */
+  workspaceApiRootUrl?: string;
+  workspaceTokenUrl?: string;
   log?: (line: string) => void;
 };
 
@@ -142,6 +145,10 @@ export class LocalStack {
         LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
         METADATA_SERVER_DETECTION: 'none',
         WAREHOUSE_DUCKDB_PATH: localWarehousePath(stateDir),
+        ...(options.workspaceApiRootUrl
+          ? { WORKSPACE_API_ROOT_URL: options.workspaceApiRootUrl }
+          : {}),
+        ...(options.workspaceTokenUrl ? { WORKSPACE_TOKEN_URL: options.workspaceTokenUrl } : {}),
       };
       const functionUrls = Object.fromEntries(
         functions.map((fn) => [fn.name, `http://127.0.0.1:${ports[fn.name]}`]),

@@ -13,6 +13,8 @@ import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
+import type { WorkspaceAdminDeps } from '../workspace/adminDeps.ts';
+import { sourceRoutes } from '../workspace/sourceRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
 import { adminRoutes } from './adminRoutes.ts';
 import { apiKeyRoutes } from './apiKeyRoutes.ts';
@@ -28,6 +30,7 @@ export type ApiDeps = {
   logger: Logger;
   projectId: string;
   webhooks: WebhookAdminDeps;
+  workspace: WorkspaceAdminDeps;
   metrics: MetricsReader;
   /** For `apiKey` routes (CSV uploads). */
   authenticator: ApiKeyAuthenticator;
@@ -86,6 +89,7 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...eventRoutes,
   ...endpointRoutes,
   ...deliveryRoutes,
+  ...sourceRoutes,
   ...metricsRoutes,
   ...adminRoutes,
   ...apiKeyRoutes,
@@ -100,7 +104,7 @@ export function apiOpenApiDocument(): Record<string, unknown> {
     title: 'Tributary operators API',
     version: '1',
     description:
-      "Operators' API: event status, failed events and replay, metrics, API keys, CSV uploads, health and the web console.",
+      "Operators' API: event status, failed events and replay, webhook endpoints, Google Workspace sources, metrics, API keys, CSV uploads, health and the web console.",
     routes: apiRoutes,
   });
   return apiDocument;

@@ -30,9 +30,29 @@ describe('loadConfig', () => {
     ['ENCRYPTION_PREVIOUS_KEYS', 'no-separator'],
     ['WEBHOOK_ALLOW_LOOPBACK', 'yes'],
     ['WEBHOOK_TIMEOUT_MS', '0'],
+    ['WORKSPACE_API_ROOT_URL', 'not a url'],
+    ['WORKSPACE_TOKEN_URL', 'ftp://example.com/token'],
   ])('names the bad variable %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
+describe('Workspace endpoints', () => {
+  it("default to Google's, and take a local server with the root ending in a slash", () => {
+    expect(loadConfig({})).toMatchObject({
+      workspaceApiRootUrl: 'https://admin.googleapis.com/',
+      workspaceTokenUrl: 'https://oauth2.googleapis.com/token',
+    });
+    expect(
+      loadConfig({
+        WORKSPACE_API_ROOT_URL: 'http://127.0.0.1:9000',
+        WORKSPACE_TOKEN_URL: 'http://127.0.0.1:9000/token',
+      }),
+    ).toMatchObject({
+      workspaceApiRootUrl: 'http://127.0.0.1:9000/',
+      workspaceTokenUrl: 'http://127.0.0.1:9000/token',
+    });
   });
 });
 

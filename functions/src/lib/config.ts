@@ -71,6 +71,10 @@ const configSchema = z.object({
   UPLOADS_PER_MINUTE_PER_IP: positiveInt(defaults.uploadsPerMinutePerIp),
   REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(defaults.replayPageSize),
   REPLAY_BUDGET_MS: positiveInt(defaults.replayBudgetMs),
+  /** Root of the Admin SDK Reports API; a local server in tests and local development. */
+  WORKSPACE_API_ROOT_URL: z.url({ protocol: /^https?$/ }).default(defaults.workspaceApiRootUrl),
+  /** OAuth 2.0 token endpoint used to obtain access tokens for Workspace sources. */
+  WORKSPACE_TOKEN_URL: z.url({ protocol: /^https?$/ }).default(defaults.workspaceTokenUrl),
 });
 
 export type Config = Readonly<{
@@ -111,6 +115,8 @@ export type Config = Readonly<{
   uploadsPerMinutePerIp: number;
   replayPageSize: number;
   replayBudgetMs: number;
+  workspaceApiRootUrl: string;
+  workspaceTokenUrl: string;
 }>;
 
 export class ConfigError extends Error {
@@ -174,5 +180,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadsPerMinutePerIp: e.UPLOADS_PER_MINUTE_PER_IP,
     replayPageSize: e.REPLAY_PAGE_SIZE,
     replayBudgetMs: e.REPLAY_BUDGET_MS,
+    // googleapis joins paths to the root as is: it must end with a slash.
+    workspaceApiRootUrl: e.WORKSPACE_API_ROOT_URL.endsWith('/')
+      ? e.WORKSPACE_API_ROOT_URL
+      : `${e.WORKSPACE_API_ROOT_URL}/`,
+    workspaceTokenUrl: e.WORKSPACE_TOKEN_URL,
   });
 }

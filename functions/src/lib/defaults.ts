@@ -122,6 +122,70 @@ export const defaults = {
   latencySampleSize: 500,
   maxEventTypes: 50,
 
+  /** Google Workspace: the Reports API and the OAuth token endpoint (tests and the local
+   * stack point them at a local server). */
+  workspaceApiRootUrl: 'https://admin.googleapis.com/',
+  workspaceTokenUrl: 'https://oauth2.googleapis.com/token',
+  /** Seconds between two polls of a source, when it does not say, and the bounds it may set. */
+  workspaceFetchIntervalSeconds: 300,
+  workspaceMinFetchIntervalSeconds: 60,
+  workspaceMaxFetchIntervalSeconds: 86_400,
+  /** Each window starts this long before the cursor, so an activity recorded late, just
+   * behind the cursor, is still fetched (and deduplicated if it was seen). */
+  workspaceOverlapSeconds: 900,
+  /** A window is at most this long, so a long pause is caught up in steps. */
+  workspaceMaxWindowSeconds: 6 * 3600,
+  /** The Reports API's largest page. */
+  workspacePageSize: 1000,
+  /** One fetch works this long, then hands the rest of its window to a continuation. */
+  workspaceFetchBudgetMs: 120_000,
+  /** Backoff of a source after quota or server errors: doubles from the first value. */
+  workspaceBackoffBaseSeconds: 60,
+  workspaceBackoffMaxSeconds: 3600,
+  /** The Reports API keeps activities about six months: nothing older is asked for. */
+  workspaceRetentionDays: 180,
+  /** How long an activity is remembered as published: far longer than any overlap. */
+  workspaceSeenTtlDays: 7,
+  /** Applications polled when a source names none. */
+  workspaceDefaultApplications: [
+    'admin',
+    'login',
+    'token',
+    'saml',
+    'drive',
+    'groups',
+    'user_accounts',
+  ],
+  /**
+   * How long after it happens an activity appears in the Reports API, per application:
+   * Google's "Data retention and lag times" table (support.google.com/a/answer/7061566).
+   * A window ends this long before now, so a window is complete when it is fetched; a
+   * source may set its own value per application.
+   */
+  workspaceLagSeconds: {
+    access_transparency: 300,
+    admin: 300,
+    calendar: 2 * 3600,
+    chat: 300,
+    chrome: 300,
+    context_aware_access: 300,
+    data_studio: 3600,
+    drive: 4 * 3600,
+    gcp: 300,
+    groups: 2 * 3600,
+    groups_enterprise: 2 * 3600,
+    jamboard: 3600,
+    keep: 3600,
+    login: 900,
+    meet: 900,
+    mobile: 3600,
+    rules: 3600,
+    saml: 600,
+    token: 600,
+    user_accounts: 600,
+    vault: 3600,
+  },
+
   /** Each readiness check must answer within this time. */
   readinessTimeoutMs: 3000,
   /** On SIGTERM a served function finishes requests in flight for at most this long. */

@@ -80,7 +80,7 @@ async function publishProcessed(
 ): Promise<{ code: string; message: string } | undefined> {
   let endpointIds: string[];
   try {
-    endpointIds = await deps.webhooks.matching(envelope.eventType);
+    endpointIds = await deps.webhooks.matching(envelope.eventType, envelope.producer);
   } catch (error) {
     return { code: 'webhook_lookup_failed', message: describe(error) };
   }

@@ -15,6 +15,10 @@ export type WebhookEndpoint = {
   description: string | null;
   /** Exact event types and prefixes (`workspace.*`). */
   eventTypes: string[];
+  /** When set, only events of these producers (a Workspace source forwards its own events). */
+  producers?: string[];
+  /** The Workspace source that created and maintains this endpoint. */
+  sourceId?: string;
   enabled: boolean;
   disabledReason: 'manual' | 'endpoint_gone' | 'consecutive_failures' | null;
   disabledAt: Date | null;
@@ -32,7 +36,7 @@ export type WebhookEndpoint = {
 };
 
 /** What the fan-out needs of an endpoint. */
-export type EndpointRoute = { id: string; eventTypes: string[] };
+export type EndpointRoute = { id: string; eventTypes: string[]; producers?: string[] };
 
 const idPattern = /^ep_[A-Za-z0-9_-]{22}$/;
 
@@ -150,6 +154,8 @@ export function presentEndpoint(endpoint: WebhookEndpoint): Record<string, unkno
     url: endpoint.url,
     description: endpoint.description,
     eventTypes: endpoint.eventTypes,
+    ...(endpoint.producers ? { producers: endpoint.producers } : {}),
+    ...(endpoint.sourceId ? { sourceId: endpoint.sourceId } : {}),
     enabled: endpoint.enabled,
     disabledReason: endpoint.disabledReason,
     disabledAt: iso(endpoint.disabledAt),

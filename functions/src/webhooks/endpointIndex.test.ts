@@ -34,6 +34,19 @@ describe('CachedWebhookRouter', () => {
     expect(await router.matching('checkout.completed')).toEqual([]);
   });
 
+  it('gives an endpoint limited to producers only their events', async () => {
+    const { router } = fixture([
+      ...routes,
+      { id: 'ep_src', eventTypes: ['workspace.*'], producers: ['src_1'] },
+    ]);
+    expect(await router.matching('workspace.login.login_success', 'src_1')).toEqual([
+      'ep_b',
+      'ep_src',
+    ]);
+    expect(await router.matching('workspace.login.login_success', 'src_2')).toEqual(['ep_b']);
+    expect(await router.matching('workspace.login.login_success')).toEqual(['ep_b']);
+  });
+
   it('reads once per time-to-live, however many events and however concurrent', async () => {
     const { router, loads, advance } = fixture(routes);
     await Promise.all(Array.from({ length: 50 }, () => router.matching('page.viewed')));

@@ -1,9 +1,9 @@
 import type { EndpointRoute } from './endpoint.ts';
 import { wantsEventType } from './matchesEventType.ts';
 
-/** Which endpoints want an event type: what `processEvent` asks before fanning out. */
+/** Which endpoints want an event: what `processEvent` asks before fanning out. */
 export interface WebhookRouter {
-  matching(eventType: string): Promise<string[]>;
+  matching(eventType: string, producer?: string): Promise<string[]>;
 }
 
 /**
@@ -27,9 +27,15 @@ export class CachedWebhookRouter implements WebhookRouter {
     this.#clock = options.clock ?? Date.now;
   }
 
-  async matching(eventType: string): Promise<string[]> {
+  async matching(eventType: string, producer?: string): Promise<string[]> {
     const routes = await this.#current();
-    return routes.filter((route) => wantsEventType(route.eventTypes, eventType)).map((r) => r.id);
+    return routes
+      .filter(
+        (route) =>
+          wantsEventType(route.eventTypes, eventType) &&
+          (!route.producers || (producer !== undefined && route.producers.includes(producer))),
+      )
+      .map((r) => r.id);
   }
 
   async #current(): Promise<EndpointRoute[]> {

@@ -49,11 +49,15 @@ export class FirestoreEndpointStore implements EndpointStore {
   }
 
   async listRoutes(): Promise<EndpointRoute[]> {
-    const snapshot = await this.#collection().select('eventTypes').get();
-    return snapshot.docs.map((doc) => ({
-      id: doc.id,
-      eventTypes: (doc.get('eventTypes') as string[] | undefined) ?? [],
-    }));
+    const snapshot = await this.#collection().select('eventTypes', 'producers').get();
+    return snapshot.docs.map((doc) => {
+      const producers = doc.get('producers') as string[] | null | undefined;
+      return {
+        id: doc.id,
+        eventTypes: (doc.get('eventTypes') as string[] | undefined) ?? [],
+        ...(producers ? { producers } : {}),
+      };
+    });
   }
 
   async update(
@@ -113,8 +117,9 @@ export class FirestoreEndpointStore implements EndpointStore {
 }
 
 function toDocument(endpoint: WebhookEndpoint): Record<string, unknown> {
-  const { id: _id, ...fields } = endpoint;
-  return fields;
+  const { id: _id, producers, sourceId, ...fields } = endpoint;
+  // Absent rather than undefined: Firestore refuses undefined values.
+  return { ...fields, ...(producers ? { producers } : {}), ...(sourceId ? { sourceId } : {}) };
 }
 
 function fromSnapshot(snapshot: DocumentSnapshot): WebhookEndpoint {
@@ -125,6 +130,8 @@ function fromSnapshot(snapshot: DocumentSnapshot): WebhookEndpoint {
     url: String(data.url ?? ''),
     description: (data.description as string | null | undefined) ?? null,
     eventTypes: (data.eventTypes as string[] | undefined) ?? [],
+    ...(Array.isArray(data.producers) ? { producers: data.producers as string[] } : {}),
+    ...(typeof data.sourceId === 'string' ? { sourceId: data.sourceId } : {}),
     enabled: data.enabled === true,
     disabledReason: (data.disabledReason as WebhookEndpoint['disabledReason'] | undefined) ?? null,
     disabledAt: date(data.disabledAt),

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { defaults } from '../lib/defaults.ts';
+
+/** Applications of the Reports API `activities.list` that a source may poll. */
+export const workspaceApplications = [
+  'access_transparency',
+  'admin',
+  'calendar',
+  'chat',
+  'chrome',
+  'context_aware_access',
+  'data_studio',
+  'drive',
+  'gcp',
+  'groups',
+  'groups_enterprise',
+  'jamboard',
+  'keep',
+  'login',
+  'meet',
+  'mobile',
+  'rules',
+  'saml',
+  'token',
+  'user_accounts',
+  'vault',
+] as const satisfies readonly (keyof typeof defaults.workspaceLagSeconds)[];
+
+export type WorkspaceApplication = (typeof workspaceApplications)[number];
+
+export type SourceStatus = 'active' | 'backing_off' | 'credentials_invalid' | 'paused';
+
+/** Credentials as the operator sends them; stored only sealed. */
+export type WorkspaceCredentials =
+  | { type: 'oauth'; clientId: string; clientSecret: string; refreshToken: string }
+  | {
+      type: 'service_account';
+      clientEmail: string;
+      privateKey: string;
+      /** The admin user the service account impersonates (domain-wide delegation). */
+      subject: string;
+    };
+
+export type SourceError = { code: string; message: string; at: Date };
+
+/** A window that could not be completed: its fetch was exhausted. */
+export type SourceGap = { application: string; start: Date; end: Date; at: Date; reason: string };
+
+/** A Google Workspace tenant whose audit logs Tributary polls. */
+export type WorkspaceSource = {
+  id: string;
+  sourceType: 'google_workspace';
+  name: string | null;
+  applications: WorkspaceApplication[];
+  /** Per-application lag overrides, in seconds. */
+  lagSeconds: Partial<Record<WorkspaceApplication, number>>;
+  logFetchIntervalSeconds: number;
+  callbackUrl: string | null;
+  /** The webhook endpoint that forwards this source's events to `callbackUrl`. */
+  webhookEndpointId: string | null;
+  credentialsType: WorkspaceCredentials['type'];
+  /** The credentials, sealed with the encryption key (never in clear). */
+  credentialsCiphertext: string;
+  status: SourceStatus;
+  statusReason: string | null;
+  /** When the next tick may poll it: the interval after a poll, later when backing off. */
+  nextPollAt: Date;
+  lastPolledAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastError: SourceError | null;
+  consecutiveFailures: number;
+  eventsFetched: number;
+  gaps: SourceGap[];
+  /** Activities older than this are not fetched. */
+  startAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+const idPattern = /^src_[A-Za-z0-9_-]{22}$/;
+
+export function newSourceId(): string {
+  return `src_${randomBytes(16).toString('base64url')}`;
+}
+
+export function isSourceId(value: string): boolean {
+  return idPattern.test(value);
+}
+
+const email = z.email({ message: 'must be an email address' });
+
+const oauthCredentialsSchema = z.strictObject({
+  type: z.literal('oauth'),
+  clientId: z.string().min(1).max(500),
+  clientSecret: z.string().min(1).max(500),
+  refreshToken: z.string().min(1).max(2000),
+});
+
+/** A service-account key as Google issues it (JSON), of which two fields are used. */
+const serviceAccountKeySchema = z.looseObject({
+  client_email: email,
+  private_key: z
+    .string()
+    .max(10_000)
+    .refine((key) => key.includes('PRIVATE KEY-----'), 'must be a PEM private key'),
+});
+
+const serviceAccountCredentialsSchema = z.strictObject({
+  type: z.literal('service_account'),
+  serviceAccountKey: z.union([
+    serviceAccountKeySchema,
+    z.string().transform((text, context) => {
+      try {
+        const parsed = serviceAccountKeySchema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+      } catch {
+        // reported below
+      }
+      context.addIssue({
+        code: 'custom',
+        message: 'must be the service account key JSON (client_email, private_key)',
+      });
+      return z.NEVER;
+    }),
+  ]),
+  /** The admin user to impersonate. */
+  subject: email,
+});
+
+export const credentialsSchema = z.discriminatedUnion('type', [
+  oauthCredentialsSchema,
+  serviceAccountCredentialsSchema,
+]);
+
+export function toCredentials(input: z.infer<typeof credentialsSchema>): WorkspaceCredentials {
+  if (input.type === 'oauth') return input;
+  return {
+    type: 'service_account',
+    clientEmail: input.serviceAccountKey.client_email,
+    privateKey: input.serviceAccountKey.private_key,
+    subject: input.subject,
+  };
+}
+
+const applicationsField = z
+  .array(z.enum(workspaceApplications))
+  .min(1, 'name at least one application')
+  .max(workspaceApplications.length);
+
+const lagField = z.partialRecord(
+  z.enum(workspaceApplications),
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(48 * 3600),
+);
+
+const intervalField = z
+  .number()
+  .int()
+  .min(defaults.workspaceMinFetchIntervalSeconds)
+  .max(defaults.workspaceMaxFetchIntervalSeconds);
+
+export const createSourceSchema = z.strictObject({
+  sourceType: z.literal('google_workspace'),
+  name: z.string().min(1).max(200).optional(),
+  credentials: credentialsSchema,
+  applications: applicationsField.optional(),
+  lagSeconds: lagField.optional(),
+  /** Seconds between polls. */
+  logFetchInterval: intervalField.optional(),
+  callbackUrl: z.string().max(2048).nullable().optional(),
+  /** Fetch activities from this time on (at most 180 days back, the API's retention). */
+  startTime: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+});
+
+export type CreateSourceInput = z.infer<typeof createSourceSchema>;
+
+export const updateSourceSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200).nullable().optional(),
+    credentials: credentialsSchema.optional(),
+    applications: applicationsField.optional(),
+    lagSeconds: lagField.optional(),
+    logFetchInterval: intervalField.optional(),
+    callbackUrl: z.string().max(2048).nullable().optional(),
+    /** `paused` stops polling; `active` resumes it. */
+    status: z.enum(['active', 'paused']).optional(),
+  })
+  .refine((value) => Object.keys(value).length > 0, 'name at least one field to change');
+
+export type UpdateSourceInput = z.infer<typeof updateSourceSchema>;
+
+/** A source as operators see it: never its credentials, only that they are set. */
+export function presentSource(
+  source: WorkspaceSource,
+  cursors: readonly CursorView[] = [],
+): Record<string, unknown> {
+  return {
+    id: source.id,
+    sourceType: source.sourceType,
+    name: source.name,
+    applications: source.applications,
+    lagSeconds: Object.fromEntries(
+      source.applications.map((application) => [application, lagFor(source, application)]),
+    ),
+    logFetchInterval: source.logFetchIntervalSeconds,
+    callbackUrl: source.callbackUrl,
+    webhookEndpointId: source.webhookEndpointId,
+    credentials: { type: source.credentialsType, set: source.credentialsCiphertext.length > 0 },
+    status: source.status,
+    statusReason: source.statusReason,
+    nextPollAt: iso(source.nextPollAt),
+    lastPolledAt: iso(source.lastPolledAt),
+    lastSuccessAt: iso(source.lastSuccessAt),
+    lastError: source.lastError ? { ...source.lastError, at: iso(source.lastError.at) } : null,
+    eventsFetched: source.eventsFetched,
+    gap: source.gaps.length > 0,
+    gaps: source.gaps.map((gap) => ({
+      application: gap.application,
+      start: iso(gap.start),
+      end: iso(gap.end),
+      at: iso(gap.at),
+      reason: gap.reason,
+    })),
+    cursors: Object.fromEntries(
+      cursors.map((cursor) => [
+        cursor.application,
+        {
+          cursor: iso(cursor.cursor),
+          window: cursor.window
+            ? { start: iso(cursor.window.start), end: iso(cursor.window.end) }
+            : null,
+          pagesInWindow: cursor.pagesInWindow,
+          lastCompletedAt: iso(cursor.lastCompletedAt),
+          eventsFetched: cursor.eventsFetched,
+        },
+      ]),
+    ),
+    startAt: iso(source.startAt),
+    createdAt: iso(source.createdAt),
+    updatedAt: iso(source.updatedAt),
+  };
+}
+
+/** What operators see of an application's progress. */
+export type CursorView = {
+  application: string;
+  cursor: Date;
+  window: { start: Date; end: Date } | null;
+  pagesInWindow: number;
+  lastCompletedAt: Date | null;
+  eventsFetched: number;
+};
+
+export function lagFor(source: Pick<WorkspaceSource, 'lagSeconds'>, application: string): number {
+  return (
+    source.lagSeconds[application as WorkspaceApplication] ??
+    defaults.workspaceLagSeconds[application as WorkspaceApplication] ??
+    defaults.workspaceOverlapSeconds
+  );
+}
+
+function iso(date: Date | null): string | null {
+  return date?.toISOString() ?? null;
+}
+
+/** The AAD of a source's sealed credentials: a ciphertext copied to another source does not open. */
+export function credentialsContext(sourceId: string): string {
+  return `workspace_sources/${sourceId}/credentials`;
+}
