@@ -32,37 +32,17 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     role: 'admin',
     handle: async ({ req, res, log }, { webhooks }) => {
       const input = parseBody(req, createEndpointSchema);
-      const secrets = requireSecretBox(webhooks);
       await checkUrl(input.url, webhooks);
-      if ((await webhooks.endpoints.listRoutes()).length >= defaults.webhookMaxEndpoints) {
-        throw new HttpError(
-          409,
-          'too_many_endpoints',
-          `At most ${defaults.webhookMaxEndpoints} endpoints.`,
-        );
-      }
-      const now = webhooks.now();
-      const id = newEndpointId();
-      const secret = generateSigningSecret();
-      const endpoint: WebhookEndpoint = {
-        id,
+      const { endpoint, secret } = await registerEndpoint(webhooks, {
         url: input.url,
         description: input.description ?? null,
-        eventTypes: [...new Set(input.eventTypes)],
+        eventTypes: input.eventTypes,
         enabled: input.enabled ?? true,
-        disabledReason: input.enabled === false ? 'manual' : null,
-        disabledAt: input.enabled === false ? now : null,
-        secrets: [sealed(secrets, id, secret, now)],
-        consecutiveFailures: 0,
-        failedAttempts: 0,
-        lastFailureAt: null,
-        lastFailure: null,
-        recoveredAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      await webhooks.endpoints.create(endpoint);
-      log.info({ endpointId: id, eventTypes: endpoint.eventTypes }, 'webhook endpoint created');
+      });
+      log.info(
+        { endpointId: endpoint.id, eventTypes: endpoint.eventTypes },
+        'webhook endpoint created',
+      );
       // The secret is shown this once; only its ciphertext is stored.
       res.status(201).json({ ...presentEndpoint(endpoint), secret });
     },
@@ -137,6 +117,46 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     },
   },
 ];
+
+/**
+ * Stores a new endpoint with a fresh signing secret, sealed; the secret is returned
+ * this once for the caller to show. Used by the endpoint routes and by Workspace
+ * sources, whose callback URL is an endpoint of their own.
+ */
+export async function registerEndpoint(
+  webhooks: WebhookAdminDeps,
+  fields: Pick<WebhookEndpoint, 'url' | 'description' | 'eventTypes' | 'enabled'> &
+    Pick<WebhookEndpoint, 'producers' | 'sourceId'>,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const box = requireSecretBox(webhooks);
+  if ((await webhooks.endpoints.listRoutes()).length >= defaults.webhookMaxEndpoints) {
+    throw new HttpError(
+      409,
+      'too_many_endpoints',
+      `At most ${defaults.webhookMaxEndpoints} endpoints.`,
+    );
+  }
+  const now = webhooks.now();
+  const id = newEndpointId();
+  const secret = generateSigningSecret();
+  const endpoint: WebhookEndpoint = {
+    id,
+    ...fields,
+    eventTypes: [...new Set(fields.eventTypes)],
+    disabledReason: fields.enabled ? null : 'manual',
+    disabledAt: fields.enabled ? null : now,
+    secrets: [sealed(box, id, secret, now)],
+    consecutiveFailures: 0,
+    failedAttempts: 0,
+    lastFailureAt: null,
+    lastFailure: null,
+    recoveredAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await webhooks.endpoints.create(endpoint);
+  return { endpoint, secret };
+}
 
 function sealed(
   box: NonNullable<WebhookAdminDeps['secrets']>,

@@ -5,9 +5,7 @@ import { defaults } from '../lib/defaults.ts';
 import { HttpError, requireJsonContentType, type FieldError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
-import { secretContext } from '../webhooks/deliverWebhook.ts';
-import { newEndpointId, type WebhookEndpoint } from '../webhooks/endpoint.ts';
-import { generateSigningSecret } from '../webhooks/signWebhook.ts';
+import { registerEndpoint } from '../webhooks/endpointRoutes.ts';
 import { resolveDestination } from '../webhooks/urlSafety.ts';
 import { requestFetches } from './pollWorkspace.ts';
 import {
@@ -304,44 +302,15 @@ async function createForwarding(
   url: string,
   webhooks: WebhookAdminDeps,
 ): Promise<{ endpointId: string; secret: string }> {
-  const box = requireSecretBox(webhooks.secrets);
-  if ((await webhooks.endpoints.listRoutes()).length >= defaults.webhookMaxEndpoints) {
-    throw new HttpError(
-      409,
-      'too_many_endpoints',
-      `At most ${defaults.webhookMaxEndpoints} endpoints.`,
-    );
-  }
-  const now = webhooks.now();
-  const endpointId = newEndpointId();
-  const secret = generateSigningSecret();
-  const endpoint: WebhookEndpoint = {
-    id: endpointId,
+  const { endpoint, secret } = await registerEndpoint(webhooks, {
     url,
     description: `Google Workspace source ${source.id}`,
     eventTypes: ['workspace.*'],
     producers: [source.id],
     sourceId: source.id,
     enabled: true,
-    disabledReason: null,
-    disabledAt: null,
-    secrets: [
-      {
-        ciphertext: box.encrypt(secret, secretContext(endpointId)),
-        createdAt: now,
-        expiresAt: null,
-      },
-    ],
-    consecutiveFailures: 0,
-    failedAttempts: 0,
-    lastFailureAt: null,
-    lastFailure: null,
-    recoveredAt: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  await webhooks.endpoints.create(endpoint);
-  return { endpointId, secret };
+  });
+  return { endpointId: endpoint.id, secret };
 }
 
 /** Points the source's endpoint at the new URL, creates it, or removes it (null). */
