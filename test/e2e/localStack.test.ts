@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { Webhook } from 'standardwebhooks';
-import { eventually, postJson, uniqueProjectId } from '../support/pipeline.ts';
+import { startNpmStart } from '../support/npmStart.ts';
+import { eventually, postJson } from '../support/pipeline.ts';
 import { TestReceiver } from '../support/receiver.ts';
 
 /** `npm start` as a user runs it (reusing the test run's emulators), driven over HTTP. */
@@ -14,40 +14,14 @@ describe('the local stack, end to end', () => {
   let stack: ChildProcess;
   let stateDir: string;
   let info: LocalStackInfo;
-  let output = '';
+  let output: () => string;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-'));
-    stack = spawn(process.execPath, [join(projectRoot, 'scripts', 'start.ts')], {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        GOOGLE_CLOUD_PROJECT: uniqueProjectId('e2e'),
-        PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
-        FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
-        TRIBUTARY_FUNCTIONS_PORT: '0',
-        TRIBUTARY_STATE_DIR: stateDir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    info = await eventually(
-      async () => {
-        if (stack.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-        try {
-          return JSON.parse(await readFile(join(stateDir, 'local.json'), 'utf8')) as LocalStackInfo;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: 90_000, what: 'the local stack to be ready' },
-    );
-    // The banner is printed once start-up has finished, just after local.json is written.
-    await eventually(async () => (output.includes('Ctrl-C stops everything') ? true : undefined), {
-      timeoutMs: 10_000,
-      what: 'the start-up banner',
-    });
+    const started = await startNpmStart('e2e');
+    stack = started.process;
+    stateDir = started.stateDir;
+    info = started.info;
+    output = started.output;
   });
 
   afterAll(async () => {
@@ -65,8 +39,8 @@ describe('the local stack, end to end', () => {
   }
 
   it('prints the URLs and the local API key, and writes them to local.json', () => {
-    expect(output).toContain(info.ingestUrl);
-    expect(output).toContain(info.apiKey);
+    expect(output()).toContain(info.ingestUrl);
+    expect(output()).toContain(info.apiKey);
     expect(Object.keys(info).sort()).toEqual(
       [
         'adminToken',

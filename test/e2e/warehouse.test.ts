@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
-import { eventually, postJson, uniqueProjectId } from '../support/pipeline.ts';
+import { startNpmStart } from '../support/npmStart.ts';
+import { eventually, postJson } from '../support/pipeline.ts';
 
 /**
  * The warehouse on `npm start`: the stack's scheduler starts the loader, which writes
@@ -16,36 +16,13 @@ describe('the local warehouse, end to end', () => {
   let stack: ChildProcess;
   let stateDir: string;
   let info: LocalStackInfo;
-  let output = '';
   const today = new Date().toISOString().slice(0, 10);
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-warehouse-'));
-    stack = spawn(process.execPath, [join(projectRoot, 'scripts', 'start.ts')], {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        GOOGLE_CLOUD_PROJECT: uniqueProjectId('e2e-warehouse'),
-        PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
-        FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
-        TRIBUTARY_FUNCTIONS_PORT: '0',
-        TRIBUTARY_STATE_DIR: stateDir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    info = await eventually(
-      async () => {
-        if (stack.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-        try {
-          return JSON.parse(await readFile(join(stateDir, 'local.json'), 'utf8')) as LocalStackInfo;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: 60_000, what: 'the local stack to be ready' },
-    );
+    const started = await startNpmStart('e2e-warehouse');
+    stack = started.process;
+    stateDir = started.stateDir;
+    info = started.info;
   });
 
   afterAll(async () => {
