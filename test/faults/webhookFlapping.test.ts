@@ -182,7 +182,7 @@ describe('a webhook receiver that flaps between 200, 5xx, timeouts and refused c
         lost,
         duplicated,
         serverErrorsOnBadInput: 0,
-        note: `${flappingMs / 1000} s: ${delivered.length} delivered, ${exhausted.length} exhausted; ${attempts} attempts; ${seenTwice} ids reached the receiver more than once (${lateAccepted} held past the timeout); ${stalled.length} stalled in the emulator, replayed${[...unsettled].map(([status, n]) => `; ${n} ${status}`).join('')}`,
+        note: `${flappingMs / 1000} s: ${delivered.length} delivered, ${exhausted.length} exhausted; ${attempts} attempts; ${seenTwice} ids reached the receiver more than once (${lateAccepted} held past the timeout); ${stalled.length} still retrying after ${stallAfterMs / 1000} s (emulator stopped redelivering), replayed via the API${[...unsettled].map(([status, n]) => `; ${n} ${status}`).join('')}`,
       });
 
       expect(ids).toHaveLength(events);
