@@ -68,11 +68,23 @@ export async function startStack(options: {
     firestore,
     logs,
     close: async () => {
+      // The emulators outlive this stack: without its subscriptions they stop pushing
+      // what is left (stalled retries, schedules) at ports nobody listens on anymore.
+      await deleteSubscriptions(pubsub);
       await stack.stop();
       await Promise.all([pubsub.close(), firestore.terminate()]);
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+async function deleteSubscriptions(pubsub: PubSub): Promise<void> {
+  try {
+    const [subscriptions] = await pubsub.getSubscriptions();
+    await Promise.allSettled(subscriptions.map((subscription) => subscription.delete()));
+  } catch {
+    // An emulator that is down has nothing left to push.
+  }
 }
 
 export type SendResult = { status: number; eventId?: string; retryAfter?: number };
