@@ -56,6 +56,10 @@ export type StackOptions = {
   workspaceApiRootUrl?: string;
   workspaceTokenUrl?: string;
   log?: (line: string) => void;
+  /** Whether webhook endpoints may point at loopback addresses (default: yes, for local receivers). */
+  webhookAllowLoopback?: boolean;
+  /** Settings for the function processes, over the inherited environment. */
+  env?: Record<string, string>;
 };
 
 export async function readFirebasePorts(): Promise<Ports> {
@@ -134,6 +138,7 @@ export class LocalStack {
 
       const env: NodeJS.ProcessEnv = {
         ...process.env,
+        ...options.env,
         GOOGLE_CLOUD_PROJECT: projectId,
         PUBSUB_EMULATOR_HOST: pubsub.host,
         FIRESTORE_EMULATOR_HOST: firestore.host,
@@ -141,7 +146,7 @@ export class LocalStack {
         ADMIN_TOKEN: secrets.adminToken,
         ENCRYPTION_KEY: secrets.encryptionKey,
         // Receivers on this machine are what local development needs.
-        WEBHOOK_ALLOW_LOOPBACK: 'true',
+        WEBHOOK_ALLOW_LOOPBACK: String(options.webhookAllowLoopback ?? true),
         LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
         METADATA_SERVER_DETECTION: 'none',
         WAREHOUSE_DUCKDB_PATH: localWarehousePath(stateDir),

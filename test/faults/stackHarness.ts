@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
@@ -23,9 +25,12 @@ export async function startStack(options: {
   pubsubEmulatorHost: string;
   firestoreEmulatorHost: string;
   logLevel?: 'debug' | 'info';
+  webhookAllowLoopback?: boolean;
+  env?: Record<string, string>;
 }): Promise<StackHarness> {
   const stateDir = await mkdtemp(join(tmpdir(), `tributary-${options.label}-`));
   const logs: string[] = [];
+  const suiteLog = inject('faultCapture').logFile;
   const projectId = uniqueProjectId(options.label);
   const stack = await LocalStack.start({
     projectId,
@@ -36,8 +41,20 @@ export async function startStack(options: {
     retryProfile: 'test',
     // At debug level the scan for secrets covers every line the code can write.
     logLevel: options.logLevel ?? 'debug',
-    log: (text) => logs.push(text),
+    log: (text) => {
+      logs.push(text);
+      // Every line of every stack in the suite, scanned for secrets once the suite ends.
+      appendFileSync(suiteLog, text);
+    },
+    ...(options.webhookAllowLoopback === undefined
+      ? {}
+      : { webhookAllowLoopback: options.webhookAllowLoopback }),
+    ...(options.env ? { env: options.env } : {}),
   });
+  const kept = JSON.parse(await readFile(join(stateDir, 'secrets.json'), 'utf8')) as {
+    encryptionKey: string;
+  };
+  watchSecret(stack.info.apiKey, stack.info.adminToken, kept.encryptionKey);
   const config = loadConfig({
     GOOGLE_CLOUD_PROJECT: projectId,
     PUBSUB_EMULATOR_HOST: options.pubsubEmulatorHost,
@@ -51,11 +68,23 @@ export async function startStack(options: {
     firestore,
     logs,
     close: async () => {
+      // The emulators outlive this stack: without its subscriptions they stop pushing
+      // what is left (stalled retries, schedules) at ports nobody listens on anymore.
+      await deleteSubscriptions(pubsub);
       await stack.stop();
       await Promise.all([pubsub.close(), firestore.terminate()]);
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+async function deleteSubscriptions(pubsub: PubSub): Promise<void> {
+  try {
+    const [subscriptions] = await pubsub.getSubscriptions();
+    await Promise.allSettled(subscriptions.map((subscription) => subscription.delete()));
+  } catch {
+    // An emulator that is down has nothing left to push.
+  }
 }
 
 export type SendResult = { status: number; eventId?: string; retryAfter?: number };
@@ -116,6 +145,15 @@ export async function waitUntilProcessed(
     if (done === eventIds.length || Date.now() > deadline) return statuses;
     await sleep(1000);
   }
+}
+
+/**
+ * Adds values to the suite's list of secrets: at the end every captured log line of
+ * every stack is scanned for each of them.
+ */
+export function watchSecret(...secrets: string[]): void {
+  const file = inject('faultCapture').secretsFile;
+  for (const secret of secrets) appendFileSync(file, `${JSON.stringify(secret)}\n`);
 }
 
 /** Secrets that must never appear in a log line. */

@@ -42,6 +42,10 @@ describe('matchRoute', () => {
     ['an unknown path', '/v1/other', 404],
     ['an empty parameter', '/v1/things//x', 404],
     ['a bad escape', '/v1/things/%E0%A4%A', 400],
+    ['an encoded slash', '/v1/things/..%2F..%2Fetc%2Fpasswd', 404],
+    ['an encoded dot-dot', '/v1/things/%2E%2E', 404],
+    ['a reserved id', '/v1/things/__name__', 404],
+    ['a parameter longer than any id', `/v1/things/${'a'.repeat(1501)}`, 404],
   ])('answers %s with %i', (_, path, status) => {
     expect(thrown(() => matchRoute(routes, request('GET', path)))?.status).toBe(status);
   });

@@ -68,6 +68,23 @@ export function matchRoute<Deps>(routes: readonly Route<Deps>[], req: Request): 
   throw notFound(path);
 }
 
+/** Longest path parameter: an id of ours is far shorter, a Firestore document id at most this. */
+const maxParameterBytes = 1500;
+
+/**
+ * Path parameters name stored resources by id. A value that no id can have (a slash,
+ * `.` or `..`, a reserved `__name__`, too long) names nothing: 404, before any read.
+ */
+export function isPossibleId(value: string): boolean {
+  return (
+    !value.includes('/') &&
+    value !== '.' &&
+    value !== '..' &&
+    !/^__.*__$/.test(value) &&
+    Buffer.byteLength(value) <= maxParameterBytes
+  );
+}
+
 function matchPath(pattern: string[], segments: string[]): Record<string, string> | undefined {
   if (pattern.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
@@ -75,8 +92,9 @@ function matchPath(pattern: string[], segments: string[]): Record<string, string
     const segment = segments[index] ?? '';
     if (part.startsWith(':')) {
       if (segment === '') return undefined;
+      let value: string;
       try {
-        params[part.slice(1)] = decodeURIComponent(segment);
+        value = decodeURIComponent(segment);
       } catch {
         throw new HttpError(
           400,
@@ -84,6 +102,8 @@ function matchPath(pattern: string[], segments: string[]): Record<string, string
           `Path segment ${index} is not valid URL encoding.`,
         );
       }
+      if (!isPossibleId(value)) return undefined;
+      params[part.slice(1)] = value;
     } else if (part !== segment) {
       return undefined;
     }

@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { httpRouteTable, type RouteEntry } from '../../functions/src/routeTable.ts';
+import { projectRoot } from '../../scripts/lib/localStack.ts';
+import { recordFault } from './faultLedger.ts';
+import { hostileRequest, type Credential, type HostileRequest } from './hostileRequests.ts';
+import { startStack, type StackHarness } from './stackHarness.ts';
+
+const runs = 1500;
+
+/** What would tell an attacker how the code is built: stack frames and file paths. */
+const internals = [
+  /^\s+at \S+/m,
+  /\bat (?:async )?\S+ \(/,
+  /node_modules/,
+  /file:\/\//,
+  /\.ts:\d+/,
+  new RegExp(projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+];
+
+type Problem = { request: string; status: number; problem: string; excerpt: string };
+
+describe('hostile input on every HTTP route', () => {
+  let harness: StackHarness;
+
+  beforeAll(async () => {
+    harness = await startStack({
+      label: 'hostile',
+      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
+      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+      logLevel: 'info',
+      env: {
+        // Reach the validators, not only the limiters (a 429 would pass the test too).
+        RATE_LIMIT_PER_SECOND: '100000',
+        RATE_LIMIT_BURST: '100000',
+        UPLOADS_PER_MINUTE_PER_KEY: '100000',
+        UPLOADS_PER_MINUTE_PER_IP: '100000',
+      },
+    });
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  /** The Authorization header a request carries; empty for none. */
+  function authorization(route: RouteEntry, credential: Credential): string {
+    const { apiKey, adminToken } = harness.stack.info;
+    const right = route.role === 'admin' ? adminToken : apiKey;
+    const other = route.role === 'admin' ? apiKey : adminToken;
+    const headers: Record<Credential, string> = {
+      none: '',
+      right: `Bearer ${right}`,
+      other: `Bearer ${other}`,
+      garbage: 'Bearer not-a-credential',
+      basic: `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`,
+      huge: `Bearer ${'A'.repeat(12_000)}`,
+    };
+    return headers[credential];
+  }
+
+  async function send(request: HostileRequest): Promise<{ status: number; text: string }> {
+    const base = harness.stack.info.functionUrls[request.route.function];
+    const auth = authorization(request.route, request.credential);
+    const response = await fetch(`${base}${request.path}${request.query}`, {
+      method: request.method,
+      headers: { ...request.headers, ...(auth ? { authorization: auth } : {}) },
+      ...(request.body ? { body: request.body } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(30_000),
+    });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it(`answers ${runs} hostile requests across the route table without a 5xx, a crash or a stack trace`, async () => {
+    const { stack } = harness;
+    const pids = {
+      ingest: stack.functionProcess('ingest')?.pid,
+      api: stack.functionProcess('api')?.pid,
+    };
+    const problems: Problem[] = [];
+    const statuses = new Map<string, number>();
+    const routesHit = new Set<string>();
+    let serverErrors = 0;
+    let refusedWithoutCredential = 0;
+
+    await fc.assert(
+      fc.asyncProperty(hostileRequest(httpRouteTable), async (request) => {
+        const label = `${request.credential} ${request.method} ${request.route.function}${request.path}${request.query} [${request.bodyKind}]`;
+        let answer: { status: number; text: string };
+        try {
+          answer = await send(request);
+        } catch (error) {
+          problems.push({
+            request: label,
+            status: 0,
+            problem: 'no answer',
+            excerpt: String(error),
+          });
+          return;
+        }
+        routesHit.add(`${request.route.function} ${request.route.method} ${request.route.path}`);
+        statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
+        if (answer.status >= 500) {
+          serverErrors += 1;
+          problems.push({
+            request: label,
+            status: answer.status,
+            problem: '5xx',
+            excerpt: answer.text.slice(0, 300),
+          });
+        }
+        const leak = internals.find((pattern) => pattern.test(answer.text));
+        if (leak)
+          problems.push({
+            request: label,
+            status: answer.status,
+            problem: `internals ${leak}`,
+            excerpt: answer.text.slice(0, 300),
+          });
+        if (
+          request.route.role !== 'public' &&
+          request.credential !== 'right' &&
+          request.method === request.route.method &&
+          answer.status === 401
+        )
+          refusedWithoutCredential += 1;
+        // Refused one way or another (401, or 4xx before the route is reached), never served.
+        if (
+          request.route.role !== 'public' &&
+          request.credential !== 'right' &&
+          answer.status < 400
+        )
+          problems.push({
+            request: label,
+            status: answer.status,
+            problem: 'served without its credential',
+            excerpt: answer.text.slice(0, 300),
+          });
+      }),
+      { numRuns: runs, endOnFailure: true },
+    );
+
+    // Still up, and still the same processes: nothing crashed and was restarted.
+    const health = await fetch(`${stack.info.apiUrl}/health`);
+    const ingestAlive = await fetch(`${stack.info.ingestUrl}/openapi.json`);
+    const restarted = harness.logs.filter((line) => line.includes('restarting')).length;
+    const samePids =
+      stack.functionProcess('ingest')?.pid === pids.ingest &&
+      stack.functionProcess('api')?.pid === pids.api;
+
+    recordFault(inject('faultLedger'), {
+      scenario: 'hostile input on every route',
+      faultsInjected: runs,
+      eventsSent: 0,
+      lost: 0,
+      duplicated: 0,
+      serverErrorsOnBadInput: serverErrors,
+      note: `${routesHit.size}/${httpRouteTable.length} routes; ${refusedWithoutCredential} refused without credential; ${problems.length} problems; statuses ${[
+        ...statuses,
+      ]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
+    });
+
+    expect(problems.slice(0, 10)).toEqual([]);
+    expect(serverErrors).toBe(0);
+    expect(health.status).toBe(200);
+    expect(ingestAlive.status).toBe(200);
+    expect(restarted).toBe(0);
+    expect(samePids).toBe(true);
+    // Every route was reached, and the generator got past the credential checks.
+    expect(routesHit.size).toBe(httpRouteTable.length);
+    expect(refusedWithoutCredential).toBeGreaterThan(50);
+    expect([...statuses.keys()].filter((s) => s.startsWith('2')).length).toBeGreaterThan(0);
+    expect(statuses.get('400') ?? 0).toBeGreaterThan(100);
+  });
+});
