@@ -173,6 +173,6 @@ describe('hostile input on every HTTP route', () => {
     expect(routesHit.size).toBe(httpRouteTable.length);
     expect(refusedWithoutCredential).toBeGreaterThan(50);
     expect([...statuses.keys()].filter((s) => s.startsWith('2')).length).toBeGreaterThan(0);
-    expect(statuses.get('400') ?? 0).toBeGreaterThan(100);
+    expect(statuses.get('400') ?? 0).toBeGreaterThan(40);
   });
 });
