@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { constantTimeEqual } from '../../functions/src/admin/adminAuth.ts';
+import { collections } from '../../infra/spec.ts';
 import { httpRouteTable, type RouteEntry } from '../../functions/src/routeTable.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { recordFault } from './faultLedger.ts';
-import { startStack, type StackHarness } from './stackHarness.ts';
+import { startStack, watchSecret, type StackHarness } from './stackHarness.ts';
 
 /** Webhook URLs that lead into our own network or to the metadata server. */
 const ssrfTargets = [
@@ -131,6 +133,58 @@ describe('security checks against the local stack', () => {
     });
     expect(accepted).toEqual([]);
     expect(endpoints).toEqual([]);
+  });
+
+  it('refuses the same targets as a Workspace source callback URL, and stores credentials sealed', async () => {
+    const admin = {
+      authorization: `Bearer ${harness.stack.info.adminToken}`,
+      'content-type': 'application/json',
+    };
+    const credentials = {
+      type: 'oauth',
+      clientId: 'security-client',
+      clientSecret: `cs-${randomUUID()}`,
+      refreshToken: `rt-${randomUUID()}`,
+    };
+    watchSecret(credentials.clientSecret, credentials.refreshToken);
+    const accepted: string[] = [];
+    for (const callbackUrl of ssrfTargets) {
+      const response = await fetch(`${harness.stack.info.apiUrl}/v1/sources`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ sourceType: 'google_workspace', credentials, callbackUrl }),
+      });
+      const body = (await response.json()) as { error?: { fields?: { field: string }[] } };
+      const refused = body.error?.fields?.some((f) => f.field === 'callbackUrl') ?? false;
+      if (response.status !== 400 || !refused) accepted.push(`${callbackUrl} (${response.status})`);
+    }
+    const created = await fetch(`${harness.stack.info.apiUrl}/v1/sources`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ sourceType: 'google_workspace', credentials }),
+    });
+    const source = (await created.json()) as { id: string };
+    const raw = JSON.stringify(
+      (
+        await harness.firestore.collection(collections.workspaceSources.name).doc(source.id).get()
+      ).data(),
+    );
+    const inClear = [credentials.clientSecret, credentials.refreshToken].filter((secret) =>
+      raw.includes(secret),
+    );
+    recordFault(inject('faultLedger'), {
+      scenario: 'security: Workspace callback URLs, credentials at rest',
+      faultsInjected: ssrfTargets.length,
+      eventsSent: 0,
+      lost: 0,
+      duplicated: 0,
+      serverErrorsOnBadInput: 0,
+      note: `${ssrfTargets.length - accepted.length}/${ssrfTargets.length} callback URLs refused; raw source document: ${inClear.length} credential values in clear`,
+    });
+    expect(accepted).toEqual([]);
+    expect(created.status).toBe(201);
+    expect(raw.length).toBeGreaterThan(0);
+    expect(inClear).toEqual([]);
   });
 
   it('compares the admin token in constant time', async () => {
