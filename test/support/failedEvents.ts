@@ -32,16 +32,22 @@ export async function seedFailedEvent(
     status: 'FAILED' | 'DEAD_LETTER';
     failedAt?: Date;
     envelope?: Partial<EventEnvelope>;
+    /** Failed processing attempts before the status (one by default). */
+    attempts?: number;
   },
 ): Promise<EventRecord> {
   const envelope = testEnvelope(options.envelope);
   const context = { now: options.failedAt ?? new Date(), ttlDays: 30 };
-  let record = failedRecord(
-    undefined,
-    envelope,
-    { code: 'publish_failed', message: 'events-processed is down' },
-    context,
-  );
+  let record: EventRecord | undefined;
+  for (let attempt = 0; attempt < (options.attempts ?? 1); attempt += 1) {
+    record = failedRecord(
+      record,
+      envelope,
+      { code: 'publish_failed', message: 'events-processed is down' },
+      context,
+    );
+  }
+  if (!record) throw new Error('seed at least one attempt');
   if (options.status === 'DEAD_LETTER') {
     record = deadLetterRecord(
       envelope.eventId,
