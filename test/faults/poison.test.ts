@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import { recordFault } from './faultLedger.ts';
 import { statusesOf, startStack, waitUntilProcessed, type StackHarness } from './stackHarness.ts';
+import { percentile } from '../../scripts/bench/stats.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 
 /** Messages that can never be processed, mixed into healthy traffic. */
@@ -72,6 +73,16 @@ describe('poison messages in healthy traffic', () => {
       ),
     );
     const lost = healthyIds.filter((id) => healthy.get(id) !== 'PROCESSED').length;
+    // How long healthy events took beside the poison (202 → PROCESSED), reported, not asserted.
+    const latencies: number[] = [];
+    for (let i = 0; i < healthyIds.length; i += 300) {
+      const refs = healthyIds.slice(i, i + 300).map((id) => firestore.collection('events').doc(id));
+      for (const snapshot of await firestore.getAll(...refs)) {
+        const received = snapshot.get('receivedAt') as { toMillis(): number } | undefined;
+        const processed = snapshot.get('processedAt') as { toMillis(): number } | undefined;
+        if (received && processed) latencies.push(processed.toMillis() - received.toMillis());
+      }
+    }
     recordFault(inject('faultLedger'), {
       scenario: 'poison messages mixed in',
       faultsInjected: poisonIds.length,
@@ -79,9 +90,10 @@ describe('poison messages in healthy traffic', () => {
       lost,
       duplicated: 0,
       serverErrorsOnBadInput: 0,
-      note: `${[...poisoned.values()].filter((s) => s === 'DEAD_LETTER').length}/${poisonIds.length} poison messages DEAD_LETTER after 1 attempt`,
+      note: `${[...poisoned.values()].filter((s) => s === 'DEAD_LETTER').length}/${poisonIds.length} poison messages DEAD_LETTER after 1 attempt; healthy events 202 → PROCESSED p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
     });
     expect(lost).toBe(0);
+    expect(latencies).toHaveLength(healthyIds.length);
     expect(poisonIds.map((id) => poisoned.get(id))).toEqual(poisonIds.map(() => 'DEAD_LETTER'));
     expect(attempts).toEqual(poisonIds.map(() => 1));
   });
