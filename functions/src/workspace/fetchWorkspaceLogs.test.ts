@@ -11,7 +11,7 @@ import { fetchWorkspaceLogs } from './fetchWorkspaceLogs.ts';
 import { pollWorkspace } from './pollWorkspace.ts';
 import type { ActivityPageRequest, ActivityReports } from './reportsClient.ts';
 import { ReportsApiError } from './reportsError.ts';
-import type { WorkspaceSource } from './source.ts';
+import { newSource, type WorkspaceSource } from './source.ts';
 import { sealCredentials } from './sourceCredentials.ts';
 import type { SeenActivities, SourceProgress, SourceStore, StoredCursor } from './sourceStore.ts';
 import type { WorkspaceDeps } from './workspaceDeps.ts';
@@ -147,33 +147,25 @@ function fixture(activities: Activity[], overrides: Partial<WorkspaceSource> = {
   const sources = new MemorySources();
   const id = 'src_AAAAAAAAAAAAAAAAAAAAAA';
   sources.sources.set(id, {
-    id,
-    sourceType: 'google_workspace',
-    name: null,
-    applications: ['login'],
-    lagSeconds: { login: 0 },
-    logFetchIntervalSeconds: 300,
-    callbackUrl: null,
-    webhookEndpointId: null,
-    credentialsType: 'oauth',
-    credentialsCiphertext: sealCredentials(box, id, {
-      type: 'oauth',
-      clientId: 'c',
-      clientSecret: 's',
-      refreshToken: 'r',
-    }),
-    status: 'active',
-    statusReason: null,
-    nextPollAt: now,
-    lastPolledAt: null,
-    lastSuccessAt: null,
-    lastError: null,
-    consecutiveFailures: 0,
-    eventsFetched: 0,
-    gaps: [],
-    startAt: new Date(now.getTime() - 3600_000),
-    createdAt: now,
-    updatedAt: now,
+    ...newSource(
+      {
+        id,
+        name: null,
+        applications: ['login'],
+        lagSeconds: { login: 0 },
+        logFetchIntervalSeconds: 300,
+        callbackUrl: null,
+        credentialsType: 'oauth',
+        credentialsCiphertext: sealCredentials(box, id, {
+          type: 'oauth',
+          clientId: 'c',
+          clientSecret: 's',
+          refreshToken: 'r',
+        }),
+        startAt: new Date(now.getTime() - 3600_000),
+      },
+      now,
+    ),
     ...overrides,
   });
   const reports = new ScriptedReports(activities);

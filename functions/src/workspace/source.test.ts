@@ -3,6 +3,7 @@ import { defaults } from '../lib/defaults.ts';
 import {
   createSourceSchema,
   lagFor,
+  newSource,
   presentSource,
   updateSourceSchema,
   workspaceApplications,
@@ -14,28 +15,20 @@ const oauth = { type: 'oauth', clientId: 'id', clientSecret: 'secret', refreshTo
 function source(overrides: Partial<WorkspaceSource> = {}): WorkspaceSource {
   const at = new Date('2026-11-01T00:00:00Z');
   return {
-    id: 'src_AAAAAAAAAAAAAAAAAAAAAA',
-    sourceType: 'google_workspace',
-    name: null,
-    applications: ['login', 'drive'],
-    lagSeconds: { drive: 60 },
-    logFetchIntervalSeconds: 300,
-    callbackUrl: null,
-    webhookEndpointId: null,
-    credentialsType: 'oauth',
-    credentialsCiphertext: 'v1.k1.sealed',
-    status: 'active',
-    statusReason: null,
-    nextPollAt: at,
-    lastPolledAt: null,
-    lastSuccessAt: null,
-    lastError: null,
-    consecutiveFailures: 0,
-    eventsFetched: 0,
-    gaps: [],
-    startAt: at,
-    createdAt: at,
-    updatedAt: at,
+    ...newSource(
+      {
+        id: 'src_AAAAAAAAAAAAAAAAAAAAAA',
+        name: null,
+        applications: ['login', 'drive'],
+        lagSeconds: { drive: 60 },
+        logFetchIntervalSeconds: 300,
+        callbackUrl: null,
+        credentialsType: 'oauth',
+        credentialsCiphertext: 'v1.k1.sealed',
+        startAt: at,
+      },
+      at,
+    ),
     ...overrides,
   };
 }

@@ -78,6 +78,40 @@ export type WorkspaceSource = {
   updatedAt: Date;
 };
 
+/** What the operator chooses for a source; the rest is the polling state it starts with. */
+export type SourceSettings = Pick<
+  WorkspaceSource,
+  | 'id'
+  | 'name'
+  | 'applications'
+  | 'lagSeconds'
+  | 'logFetchIntervalSeconds'
+  | 'callbackUrl'
+  | 'credentialsType'
+  | 'credentialsCiphertext'
+  | 'startAt'
+>;
+
+/** A source as created: active, due at once, nothing fetched yet. */
+export function newSource(settings: SourceSettings, now: Date): WorkspaceSource {
+  return {
+    ...settings,
+    sourceType: 'google_workspace',
+    webhookEndpointId: null,
+    status: 'active',
+    statusReason: null,
+    nextPollAt: now,
+    lastPolledAt: null,
+    lastSuccessAt: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    eventsFetched: 0,
+    gaps: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 const idPattern = /^src_[A-Za-z0-9_-]{22}$/;
 
 export function newSourceId(): string {

@@ -11,6 +11,7 @@ import { requestFetches } from './pollWorkspace.ts';
 import {
   createSourceSchema,
   isSourceId,
+  newSource,
   newSourceId,
   presentSource,
   toCredentials,
@@ -51,32 +52,22 @@ export const sourceRoutes: Route<ApiDeps>[] = [
       checkStartTime(startAt, now);
       if (input.callbackUrl) await checkCallbackUrl(input.callbackUrl, webhooks);
       const id = newSourceId();
-      const source: WorkspaceSource = {
-        id,
-        sourceType: 'google_workspace',
-        name: input.name ?? null,
-        applications: [
-          ...new Set(input.applications ?? defaults.workspaceDefaultApplications),
-        ] as WorkspaceSource['applications'],
-        lagSeconds: input.lagSeconds ?? {},
-        logFetchIntervalSeconds: input.logFetchInterval ?? defaults.workspaceFetchIntervalSeconds,
-        callbackUrl: input.callbackUrl ?? null,
-        webhookEndpointId: null,
-        credentialsType: input.credentials.type,
-        credentialsCiphertext: sealCredentials(box, id, toCredentials(input.credentials)),
-        status: 'active',
-        statusReason: null,
-        nextPollAt: now,
-        lastPolledAt: null,
-        lastSuccessAt: null,
-        lastError: null,
-        consecutiveFailures: 0,
-        eventsFetched: 0,
-        gaps: [],
-        startAt,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const source = newSource(
+        {
+          id,
+          name: input.name ?? null,
+          applications: [
+            ...new Set(input.applications ?? defaults.workspaceDefaultApplications),
+          ] as WorkspaceSource['applications'],
+          lagSeconds: input.lagSeconds ?? {},
+          logFetchIntervalSeconds: input.logFetchInterval ?? defaults.workspaceFetchIntervalSeconds,
+          callbackUrl: input.callbackUrl ?? null,
+          credentialsType: input.credentials.type,
+          credentialsCiphertext: sealCredentials(box, id, toCredentials(input.credentials)),
+          startAt,
+        },
+        now,
+      );
       let webhookSecret: string | undefined;
       if (source.callbackUrl) {
         const created = await createForwarding(source, source.callbackUrl, webhooks);
