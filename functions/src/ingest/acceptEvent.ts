@@ -30,7 +30,7 @@ export type AcceptOutcome =
  * a repeat with the same event publishes the same event id again, which the processor
  * deduplicates, so an event whose first publish failed or timed out is never lost.
  */
-export async function acceptEvent(
+export function acceptEvent(
   input: EventInput,
   producer: { keyId: string; source: string },
   idempotencyKey: string | undefined,
@@ -38,29 +38,35 @@ export async function acceptEvent(
 ): Promise<AcceptOutcome> {
   const receivedAt = deps.now().toISOString();
   const eventId = (deps.newEventId ?? randomUUID)();
+  if (idempotencyKey === undefined)
+    return publish(input, producer, { eventId, receivedAt }, false, deps);
+  return acceptWithIdempotencyKey(input, producer, idempotencyKey, { eventId, receivedAt }, deps);
+}
 
-  if (idempotencyKey !== undefined) {
-    const bodyHash = fingerprint(canonicalJson(input));
-    const expireAt = new Date(deps.now().getTime() + deps.idempotencyTtlHours * 3_600_000);
-    let claim;
-    try {
-      claim = await deps.idempotency.claim(scopedIdempotencyKey(producer.keyId, idempotencyKey), {
-        eventId,
-        bodyHash,
-        receivedAt,
-        expireAt,
-      });
-    } catch (error) {
-      return { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` };
-    }
-    if (claim.kind === 'exists') {
-      if (claim.record.bodyHash !== bodyHash)
-        return { kind: 'conflict', eventId: claim.record.eventId };
-      const original = { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt };
-      return publish(input, producer, original, true, deps);
-    }
+async function acceptWithIdempotencyKey(
+  input: EventInput,
+  producer: { keyId: string; source: string },
+  idempotencyKey: string,
+  identity: { eventId: string; receivedAt: string },
+  deps: AcceptDeps,
+): Promise<AcceptOutcome> {
+  const bodyHash = fingerprint(canonicalJson(input));
+  const expireAt = new Date(deps.now().getTime() + deps.idempotencyTtlHours * 3_600_000);
+  let claim;
+  try {
+    claim = await deps.idempotency.claim(scopedIdempotencyKey(producer.keyId, idempotencyKey), {
+      ...identity,
+      bodyHash,
+      expireAt,
+    });
+  } catch (error) {
+    return { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` };
   }
-  return publish(input, producer, { eventId, receivedAt }, false, deps);
+  if (claim.kind === 'claimed') return publish(input, producer, identity, false, deps);
+  if (claim.record.bodyHash !== bodyHash)
+    return { kind: 'conflict', eventId: claim.record.eventId };
+  const original = { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt };
+  return publish(input, producer, original, true, deps);
 }
 
 async function publish(

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
 
@@ -24,7 +24,7 @@ export function generateApiKey(): string {
 
 /** Keys are high-entropy random strings, so a fast hash is enough to store them safely. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return digest('sha256', key, 'hex');
 }
 
 export function keyIdOf(hash: string): string {
@@ -110,8 +110,12 @@ export class ApiKeyAuthenticator {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The active key for this bearer token, or undefined when unknown or revoked. */
-  async authenticate(token: string): Promise<ApiKey | undefined> {
+  /**
+   * The active key for this bearer token, or undefined when unknown or revoked. A cached
+   * answer comes back synchronously: every ingest request asks, and a promise per
+   * request is measurable there.
+   */
+  authenticate(token: string): ApiKey | undefined | Promise<ApiKey | undefined> {
     const hash = hashApiKey(token);
     const cached = this.#cache.get(hash);
     if (cached && cached.expiresAt > this.#now()) return activeOnly(cached.key);
@@ -120,7 +124,7 @@ export class ApiKeyAuthenticator {
       pending = this.#load(hash);
       this.#pending.set(hash, pending);
     }
-    return activeOnly(await pending);
+    return pending.then(activeOnly);
   }
 
   async #load(hash: string): Promise<ApiKey | undefined> {

@@ -61,10 +61,8 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
       429: { description: "Over the key's rate limit; wait Retry-After seconds." },
       503: { description: 'Not queued; retry after Retry-After with the same key.' },
     },
-    handle: async ({ req, res, apiKey, log }, deps) => {
-      const key = admit(req, apiKey!, deps);
-      await ingestOne(req, res, key, req.rawBody?.length ?? 0, deps, log);
-    },
+    handle: ({ req, res, apiKey, log }, deps) =>
+      ingestOne(req, res, admit(req, apiKey!, deps), req.rawBody?.length ?? 0, deps, log),
   },
   {
     method: 'POST',
@@ -78,10 +76,8 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
       400: { description: 'No item was valid.', schema: batchResultSchema },
       503: { description: 'Some items were not queued: retry.', schema: batchResultSchema },
     },
-    handle: async ({ req, res, apiKey, log }, deps) => {
-      const key = admit(req, apiKey!, deps);
-      await ingestBatch(req, res, key, req.rawBody?.length ?? 0, deps, log);
-    },
+    handle: ({ req, res, apiKey, log }, deps) =>
+      ingestBatch(req, res, admit(req, apiKey!, deps), req.rawBody?.length ?? 0, deps, log),
   },
   {
     method: 'GET',
@@ -115,10 +111,12 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     try {
       const { route, params } = matchRoute(ingestRoutes, req);
-      const apiKey =
+      // Awaited only when the key was not cached: the hot path creates no promise here.
+      let apiKey =
         route.role === 'apiKey'
-          ? await authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
+          ? authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
           : undefined;
+      if (apiKey instanceof Promise) apiKey = await apiKey;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       if (error instanceof HttpError) {

@@ -27,12 +27,29 @@ export class PubSubPublisher implements Publisher {
     this.#batchWindowMs = options.batchWindowMs;
   }
 
-  async publish(topicName: string, message: OutgoingMessage): Promise<string> {
-    try {
-      return await withTimeout(this.#topic(topicName).publishMessage(message), this.#timeoutMs);
-    } catch (error) {
-      throw new PublishError(topicName, error);
-    }
+  /**
+   * One promise per message, settled by the client's callback or by our deadline:
+   * this is the hot path of ingest, where every extra promise costs (the functions
+   * framework tracks each one through a domain).
+   */
+  publish(topicName: string, message: OutgoingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new PublishError(topicName, new Error(`no acknowledgement within ${this.#timeoutMs} ms`)),
+        );
+      }, this.#timeoutMs);
+      try {
+        this.#topic(topicName).publishMessage(message, (error, messageId) => {
+          clearTimeout(timer);
+          if (error) reject(new PublishError(topicName, error));
+          else resolve(messageId ?? '');
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        reject(new PublishError(topicName, error));
+      }
+    });
   }
 
   /** Sends whatever the batcher still holds; call before the process exits. */
@@ -55,20 +72,5 @@ export class PubSubPublisher implements Publisher {
       this.#topics.set(name, topic);
     }
     return topic;
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
