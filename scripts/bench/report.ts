@@ -14,9 +14,11 @@ export type BenchResult = {
   floor: HttpScenario;
   ingestSingle: HttpScenario & { ratioToFloor: number };
   ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
+  pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
   endToEnd: {
     events: number;
     eventsPerSecond: number;
+    ratioToPushCeiling: number;
     p50Ms: number;
     p99Ms: number;
     warehouse: { events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
@@ -28,6 +30,7 @@ export type BenchResult = {
     p50Ms: number;
     p99Ms: number;
   };
+  sustainedWithinCapacity: BenchResult['sustained'];
   opsPerEvent: OpsPerEvent & {
     withIdempotencyKey: { firestoreWrites: number; firestoreReads: number };
     warehouseWriteCalls: number | null;
@@ -72,12 +75,20 @@ export function renderMarkdown(result: BenchResult): string {
       `${result.ingestBatch.ratioToRawPublish}× raw client publish (${result.ingestBatch.rawPublishPerSecond}/s)`,
     ]),
     row([
+      'emulator push to a bare endpoint (ceiling)',
+      result.pushCeiling.messagesPerSecond,
+      '',
+      '',
+      '',
+      `at most ${result.pushCeiling.maxConcurrentPushes} pushes in flight per subscription`,
+    ]),
+    row([
       'end to end, 202 → PROCESSED',
       result.endToEnd.eventsPerSecond,
       '',
       result.endToEnd.p50Ms,
       result.endToEnd.p99Ms,
-      `${result.endToEnd.events} events`,
+      `${result.endToEnd.events} events; ${result.endToEnd.ratioToPushCeiling}× the push ceiling`,
     ]),
     ...(result.endToEnd.warehouse
       ? [
@@ -98,6 +109,14 @@ export function renderMarkdown(result: BenchResult): string {
       result.sustained.p50Ms,
       result.sustained.p99Ms,
       `${result.sustained.events} events, 202 → PROCESSED`,
+    ]),
+    row([
+      `sustained ${result.sustainedWithinCapacity.targetPerSecond}/s for ${result.sustainedWithinCapacity.seconds} s`,
+      result.sustainedWithinCapacity.targetPerSecond,
+      '',
+      result.sustainedWithinCapacity.p50Ms,
+      result.sustainedWithinCapacity.p99Ms,
+      `${result.sustainedWithinCapacity.events} events, half the end-to-end rate`,
     ]),
     '',
     '## Operations per event',
@@ -198,6 +217,12 @@ export function renderChart(result: BenchResult): string {
       rate: result.sustained.targetPerSecond,
       p50: result.sustained.p50Ms,
       p99: result.sustained.p99Ms,
+    },
+    {
+      name: `sustained ${result.sustainedWithinCapacity.targetPerSecond}/s`,
+      rate: result.sustainedWithinCapacity.targetPerSecond,
+      p50: result.sustainedWithinCapacity.p50Ms,
+      p99: result.sustainedWithinCapacity.p99Ms,
     },
   ];
   const rowHeight = 34;

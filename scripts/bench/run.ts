@@ -4,6 +4,7 @@
  * bench/results/latest.{json,md} and bench/results/chart.svg.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -34,7 +35,9 @@ import { TimedWarehouse } from './timedWarehouse.ts';
 const connections = 50;
 const singleSeconds = 8;
 const batchSize = 500;
-const batchRequests = 60;
+const batchSeconds = 8;
+const rawPublishMessages = 30_000;
+const pushCeilingMessages = 2_000;
 const endToEndEvents = 10_000;
 const sustainedRate = 300;
 const sustainedSeconds = 30;
@@ -172,16 +175,23 @@ async function runBenchmark(): Promise<BenchResult> {
   const batchBody = JSON.stringify({
     events: Array.from({ length: batchSize }, () => sampleEvent),
   });
-  const batchRun = await load({
-    url: `${ingestUrl}/batch`,
-    method: 'POST',
-    body: batchBody,
-    headers: headersFor(singleKey.key),
-    connections: 4,
-    amount: batchRequests,
-  });
+  const batchLoad = (duration: number) =>
+    load({
+      url: `${ingestUrl}/batch`,
+      method: 'POST',
+      body: batchBody,
+      headers: headersFor(singleKey.key),
+      connections: 4,
+      duration,
+    });
+  await batchLoad(2);
+  const batchRun = await batchLoad(batchSeconds);
   const batch = { ...batchRun, eventsPerSecond: round(batchRun.requestsPerSecond * batchSize, 0) };
-  const rawPublishPerSecond = await rawPublishRate(pubsub, batchRequests * batchSize);
+  await rawPublishRate(pubsub, rawPublishMessages / 6);
+  const rawPublishPerSecond = await rawPublishRate(pubsub, rawPublishMessages);
+
+  log('The emulator pushing to a bare endpoint: the ceiling of local delivery…');
+  const ceiling = await pushCeiling(pubsub, projectId);
 
   log(`End to end: ${endToEndEvents} events through the whole pipeline…`);
   await applyPubSubSpec(pubsub, {
@@ -223,6 +233,27 @@ async function runBenchmark(): Promise<BenchResult> {
     firestore,
     sustainedKey.keyId,
     sustainedEvents,
+    600_000,
+  );
+
+  // The same load at half the end-to-end rate just measured: the latency of a stack that keeps up.
+  const keepingUpRate = Math.max(10, Math.round(e2eLatencies.eventsPerSecond / 20) * 10);
+  log(`Sustained within capacity: ${keepingUpRate} events a second for ${sustainedSeconds} s…`);
+  const keepingUpKey = await createApiKey(keys, { name: 'bench-keeping-up' });
+  const keepingUpRun = await load({
+    url: ingestUrl,
+    method: 'POST',
+    body: singleBody,
+    headers: headersFor(keepingUpKey.key),
+    connections: 10,
+    duration: sustainedSeconds,
+    overallRate: keepingUpRate,
+  });
+  const keepingUpEvents = Math.round(keepingUpRun.requestsPerSecond * sustainedSeconds);
+  const keepingUpLatencies = await waitForProcessed(
+    firestore,
+    keepingUpKey.keyId,
+    keepingUpEvents,
     600_000,
   );
 
@@ -270,13 +301,26 @@ async function runBenchmark(): Promise<BenchResult> {
       rawPublishPerSecond: round(rawPublishPerSecond, 0),
       ratioToRawPublish: round(batch.eventsPerSecond / rawPublishPerSecond),
     },
-    endToEnd: { events: endToEndEvents, ...e2eLatencies, warehouse },
+    pushCeiling: ceiling,
+    endToEnd: {
+      events: endToEndEvents,
+      ...e2eLatencies,
+      ratioToPushCeiling: round(e2eLatencies.eventsPerSecond / ceiling.messagesPerSecond),
+      warehouse,
+    },
     sustained: {
       targetPerSecond: sustainedRate,
       seconds: sustainedSeconds,
       events: sustainedEvents,
       p50Ms: sustainedLatencies.p50Ms,
       p99Ms: sustainedLatencies.p99Ms,
+    },
+    sustainedWithinCapacity: {
+      targetPerSecond: keepingUpRate,
+      seconds: sustainedSeconds,
+      events: keepingUpEvents,
+      p50Ms: keepingUpLatencies.p50Ms,
+      p99Ms: keepingUpLatencies.p99Ms,
     },
     opsPerEvent: ops,
     cpuSecondsPerEvent: Object.fromEntries(
@@ -325,11 +369,14 @@ function headersFor(key: string): Record<string, string> {
 }
 
 async function load(options: LoadOptions): Promise<HttpScenario> {
+  // Timed here: autocannon's own duration is counted in whole ticks.
+  const started = performance.now();
   const result = await autocannon({ ...options, timeout: 30 });
+  const seconds = (performance.now() - started) / 1000;
   const requests = result.requests.total;
   return {
-    requestsPerSecond: round(requests / result.duration, 0),
-    eventsPerSecond: round(requests / result.duration, 0),
+    requestsPerSecond: round(requests / seconds, 0),
+    eventsPerSecond: round(requests / seconds, 0),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
@@ -370,6 +417,67 @@ async function rawPublishRate(pubsub: PubSub, count: number): Promise<number> {
   const started = performance.now();
   await Promise.all(messages.map((message) => topic.publishMessage(message)));
   return count / ((performance.now() - started) / 1000);
+}
+
+/**
+ * How fast the Pub/Sub emulator pushes to an endpoint that answers at once, and how many
+ * pushes it keeps in flight: the ceiling of any push-triggered function on this machine.
+ */
+async function pushCeiling(
+  pubsub: PubSub,
+  projectId: string,
+): Promise<{ messagesPerSecond: number; maxConcurrentPushes: number }> {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let delivered = 0;
+  let allDelivered!: () => void;
+  const done = new Promise<void>((resolve) => (allDelivered = resolve));
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    req.resume();
+    req.on('end', () => {
+      inFlight -= 1;
+      res.writeHead(204).end();
+      delivered += 1;
+      if (delivered === pushCeilingMessages) allDelivered();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const name = 'bench-push-ceiling';
+  const [topic] = await pubsub.createTopic(name);
+  const [subscription] = await topic.createSubscription(name, {
+    pushConfig: { pushEndpoint: `http://127.0.0.1:${port}/projects/${projectId}/topics/${name}` },
+    ackDeadlineSeconds: 60,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: pushCeilingMessages }, (_, i) =>
+        topic.publishMessage({ data: Buffer.from(`{"n":${i}}`) }),
+      ),
+    );
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`only ${delivered} of ${pushCeilingMessages} pushes in 120 s`)),
+        120_000,
+      );
+    });
+    await Promise.race([done, timedOut]);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      messagesPerSecond: round(pushCeilingMessages / seconds, 0),
+      maxConcurrentPushes: maxInFlight,
+    };
+  } finally {
+    clearTimeout(timer);
+    await subscription.delete();
+    await topic.delete();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 /** Waits until every event of a producer is PROCESSED, then reads their latencies from the status documents. */

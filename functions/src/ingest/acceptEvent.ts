@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
 import { encodeEnvelope } from '../lib/eventEnvelope.ts';
-import type { Publisher } from '../lib/publisher.ts';
+import { publishAll, type Publisher } from '../lib/publisher.ts';
 import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
 import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
 
@@ -67,6 +67,36 @@ async function acceptWithIdempotencyKey(
     return { kind: 'conflict', eventId: claim.record.eventId };
   const original = { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt };
   return publish(input, producer, original, true, deps);
+}
+
+/**
+ * Many events without idempotency keys (a batch request's): one publish call for all
+ * and one outcome per event, in order. Each event stands alone: one that Pub/Sub did
+ * not acknowledge is `unavailable` while the others are accepted.
+ */
+export async function acceptEvents(
+  inputs: EventInput[],
+  producer: { keyId: string; source: string },
+  deps: AcceptDeps,
+): Promise<AcceptOutcome[]> {
+  const receivedAt = deps.now().toISOString();
+  const newEventId = deps.newEventId ?? randomUUID;
+  const identities = inputs.map(() => ({ eventId: newEventId(), receivedAt }));
+  const messages = inputs.map((input, index) =>
+    encodeEnvelope(
+      toEnvelope(input, {
+        ...identities[index]!,
+        producer: producer.keyId,
+        source: producer.source,
+      }),
+    ),
+  );
+  const settlements = await publishAll(deps.publisher, topics.events.name, messages);
+  return settlements.map((settlement, index) =>
+    settlement.ok
+      ? { kind: 'accepted', ...identities[index]! }
+      : { kind: 'unavailable', reason: describe(settlement.error) },
+  );
 }
 
 async function publish(

@@ -5,10 +5,15 @@ import { traceFields } from '../lib/logger.ts';
 import { HttpError, internalError, requireJsonContentType, sendHttpError } from '../lib/http.ts';
 import { openApiDocument } from '../lib/openapi.ts';
 import { matchRoute, type Principal, type Route } from '../lib/router.ts';
-import { acceptEvent, type AcceptDeps, type AcceptOutcome } from './acceptEvent.ts';
+import { acceptEvent, acceptEvents, type AcceptDeps, type AcceptOutcome } from './acceptEvent.ts';
 import type { ApiKeyAuthenticator } from './apiKeys.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
-import { batchItemSchema, eventInputSchema, validateEventInput } from './eventInput.ts';
+import {
+  batchItemSchema,
+  eventInputSchema,
+  validateEventInput,
+  type EventInput,
+} from './eventInput.ts';
 import type { TokenBucketRateLimiter } from './rateLimiter.ts';
 
 export type IngestDeps = AcceptDeps & {
@@ -227,16 +232,37 @@ async function ingestBatch(
     });
   }
   const producer = producerOf(apiKey);
-  const results = await Promise.all(
-    items.map(async (item, index): Promise<BatchResult> => {
-      const validated = validateEventInput(item, batchItemSchema, maxEventBytes);
-      if (!validated.ok) return { index, status: 'rejected', errors: validated.errors };
-      const { idempotencyKey, ...input } = validated.value;
-      const outcome = await acceptEvent(input, producer, idempotencyKey, deps);
-      if (outcome.kind === 'unavailable') return { index, status: 'unavailable' };
-      return { index, status: outcome.kind, eventId: outcome.eventId };
-    }),
-  );
+  const results: BatchResult[] = Array.from({ length: items.length });
+  const keyless: { index: number; input: EventInput }[] = [];
+  const keyed: Promise<void>[] = [];
+  items.forEach((item: unknown, index) => {
+    const validated = validateEventInput(item, batchItemSchema, maxEventBytes);
+    if (!validated.ok) {
+      results[index] = { index, status: 'rejected', errors: validated.errors };
+      return;
+    }
+    const { idempotencyKey, ...input } = validated.value;
+    if (idempotencyKey === undefined) keyless.push({ index, input });
+    else {
+      keyed.push(
+        acceptEvent(input, producer, idempotencyKey, deps).then((outcome) => {
+          results[index] = batchResult(index, outcome);
+        }),
+      );
+    }
+  });
+  // Events without a key share one publish call; those with one claim their key first.
+  const [keylessOutcomes] = await Promise.all([
+    acceptEvents(
+      keyless.map(({ input }) => input),
+      producer,
+      deps,
+    ),
+    Promise.all(keyed),
+  ]);
+  keyless.forEach(({ index }, position) => {
+    results[index] = batchResult(index, keylessOutcomes[position]!);
+  });
   const count = (status: BatchResult['status']) =>
     results.filter((r) => r.status === status).length;
   const summary = {
@@ -250,6 +276,11 @@ async function ingestBatch(
   if (summary.unavailable > 0) res.setHeader('Retry-After', String(deps.limits.retryAfterSeconds));
   const status = summary.unavailable > 0 ? 503 : summary.accepted === 0 ? 400 : 202;
   res.status(status).json({ ...summary, results });
+}
+
+function batchResult(index: number, outcome: AcceptOutcome): BatchResult {
+  if (outcome.kind === 'unavailable') return { index, status: 'unavailable' };
+  return { index, status: outcome.kind, eventId: outcome.eventId };
 }
 
 function readIdempotencyKey(req: Request): string | undefined {

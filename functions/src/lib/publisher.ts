@@ -4,9 +4,31 @@ import { PublishError } from './errors.ts';
 
 export type OutgoingMessage = { data: Buffer; attributes: Record<string, string> };
 
+/** How one message of a `publishAll` ended. */
+export type PublishSettlement = { ok: true; messageId: string } | { ok: false; error: unknown };
+
 /** The one way our code publishes. Resolves only once Pub/Sub acknowledged. */
 export interface Publisher {
   publish(topic: string, message: OutgoingMessage): Promise<string>;
+  /** Many messages to one topic, each settling on its own, with one promise for all. */
+  publishAll?(topic: string, messages: OutgoingMessage[]): Promise<PublishSettlement[]>;
+}
+
+/** Publishes many messages to one topic; never rejects: each message says how it ended. */
+export function publishAll(
+  publisher: Publisher,
+  topic: string,
+  messages: OutgoingMessage[],
+): Promise<PublishSettlement[]> {
+  if (publisher.publishAll) return publisher.publishAll(topic, messages);
+  return Promise.all(
+    messages.map((message) =>
+      publisher.publish(topic, message).then(
+        (messageId): PublishSettlement => ({ ok: true, messageId }),
+        (error: unknown): PublishSettlement => ({ ok: false, error }),
+      ),
+    ),
+  );
 }
 
 export class PubSubPublisher implements Publisher {
@@ -49,6 +71,48 @@ export class PubSubPublisher implements Publisher {
         clearTimeout(timer);
         reject(new PublishError(topicName, error));
       }
+    });
+  }
+
+  /**
+   * A batch request's events: the client batches them as it would separate calls, and
+   * the caller waits on one promise instead of one per message.
+   */
+  publishAll(topicName: string, messages: OutgoingMessage[]): Promise<PublishSettlement[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const settlements: (PublishSettlement | undefined)[] = Array.from({
+        length: messages.length,
+      });
+      let pending = messages.length;
+      const settle = (index: number, settlement: PublishSettlement) => {
+        if (settlements[index]) return;
+        settlements[index] = settlement;
+        pending -= 1;
+        if (pending > 0) return;
+        clearTimeout(timer);
+        resolve(settlements as PublishSettlement[]);
+      };
+      const timer = setTimeout(() => {
+        const error = new Error(`no acknowledgement within ${this.#timeoutMs} ms`);
+        for (let index = 0; index < messages.length; index += 1)
+          settle(index, { ok: false, error: new PublishError(topicName, error) });
+      }, this.#timeoutMs);
+      const topic = this.#topic(topicName);
+      messages.forEach((message, index) => {
+        try {
+          topic.publishMessage(message, (error, messageId) =>
+            settle(
+              index,
+              error
+                ? { ok: false, error: new PublishError(topicName, error) }
+                : { ok: true, messageId: messageId ?? '' },
+            ),
+          );
+        } catch (error) {
+          settle(index, { ok: false, error: new PublishError(topicName, error) });
+        }
+      });
     });
   }
 
