@@ -62,6 +62,28 @@ describe('a Pub/Sub outage while producers keep sending', () => {
         key,
       );
 
+    const batchEvents = (from: number) =>
+      Array.from({ length: 50 }, (_, n) => ({
+        eventType: 'order.placed',
+        payload: { n: from + n },
+      }));
+    const sendBatch = async (events: Record<string, unknown>[]) => {
+      const response = await fetch(`${stack.info.ingestUrl}/v1/events/batch`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.info.apiKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ events }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const body = (await response.json()) as {
+        accepted: number;
+        results: { status: string; eventId?: string }[];
+      };
+      return { status: response.status, body };
+    };
+
     const before = await Promise.all(Array.from({ length: 200 }, (_, n) => send(randomUUID(), n)));
     expect(before.every((r) => r.status === 202)).toBe(true);
     const beforeIds = before.map((r) => r.eventId!);
@@ -79,6 +101,11 @@ describe('a Pub/Sub outage while producers keep sending', () => {
     }
     expect(during.filter((r) => r.status === 202)).toEqual([]);
     expect(during.every((r) => r.status === 503 && (r.retryAfter ?? 0) >= 1)).toBe(true);
+    // A batch without idempotency keys shares one publish call: every item is refused, none taken.
+    const refusedBatch = await sendBatch(batchEvents(2000));
+    expect(refusedBatch.status).toBe(503);
+    expect(refusedBatch.body.accepted).toBe(0);
+    expect(refusedBatch.body.results.every((r) => r.status === 'unavailable')).toBe(true);
 
     emulator = await startEmulator('pubsub', port);
     await applyPubSubSpec(harness.pubsub, {
@@ -103,7 +130,17 @@ describe('a Pub/Sub outage while producers keep sending', () => {
       retriedIds.push(result.eventId!);
     }
 
-    const allIds = [...beforeIds, ...retriedIds];
+    // The refused batch, sent again once Pub/Sub is back, goes in whole.
+    let resentBatch = await sendBatch(batchEvents(2000));
+    for (let attempt = 0; attempt < 30 && resentBatch.status !== 202; attempt += 1) {
+      await sleep(1000);
+      resentBatch = await sendBatch(batchEvents(2000));
+    }
+    expect(resentBatch.status).toBe(202);
+    const batchIds = resentBatch.body.results.map((r) => r.eventId!);
+    expect(batchIds).toHaveLength(50);
+
+    const allIds = [...beforeIds, ...retriedIds, ...batchIds];
     const statuses = await waitUntilProcessed(harness.firestore, allIds, 180_000);
     const lost = allIds.filter((id) => statuses.get(id) !== 'PROCESSED').length;
     const duplicated = allIds.length - new Set(allIds).size;
@@ -114,7 +151,7 @@ describe('a Pub/Sub outage while producers keep sending', () => {
       lost,
       duplicated,
       serverErrorsOnBadInput: 0,
-      note: `${during.length} requests answered 503 during the outage, 0 × 202`,
+      note: `${during.length} requests and a batch of 50 answered 503 during the outage, 0 × 202`,
     });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
