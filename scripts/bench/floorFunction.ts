@@ -1,15 +1,41 @@
 /**
- * The floor: a bare functions-framework HTTP function answering 202, served exactly as
- * the local stack serves ours. `node scripts/bench/floorFunction.ts <port>`
+ * The floors, served exactly as the local stack serves our functions:
+ * `node scripts/bench/floorFunction.ts <port> [bare|publish]`.
+ * - bare: a functions-framework HTTP function answering 202 and nothing else;
+ * - publish: the same, after publishing the body to `events` through our publisher with
+ *   ingest's batching (Pub/Sub settings from the environment), and nothing else: no key,
+ *   no validation, no envelope.
  */
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { topics } from '../../infra/spec.ts';
+import { createPubSub } from '../../functions/src/lib/clients.ts';
+import { loadConfig } from '../../functions/src/lib/config.ts';
+import { defaults } from '../../functions/src/lib/defaults.ts';
+import { PubSubPublisher } from '../../functions/src/lib/publisher.ts';
 
-functions.http('floor', (_req, res) => {
-  res.status(202).json({ ok: true });
-});
-const port = Number(process.argv[2]);
+const [portText, mode = 'bare'] = process.argv.slice(2);
+
+if (mode === 'publish') {
+  const publisher = new PubSubPublisher(createPubSub(loadConfig()), {
+    timeoutMs: defaults.publishTimeoutMs,
+    batchWindowMs: defaults.publishBatchMaxMilliseconds,
+  });
+  functions.http('floor', async (req, res) => {
+    await publisher.publish(topics.events.name, {
+      data: req.rawBody ?? Buffer.from('{}'),
+      attributes: {},
+    });
+    res.status(202).json({ ok: true });
+  });
+} else {
+  functions.http('floor', (_req, res) => {
+    res.status(202).json({ ok: true });
+  });
+}
+
+const port = Number(portText);
 getTestServer('floor').listen(port, '127.0.0.1', () => {
-  process.stdout.write(`floor listening on ${port}\n`);
+  process.stdout.write(`floor (${mode}) listening on ${port}\n`);
 });
 process.once('SIGTERM', () => process.exit(0));

@@ -1,4 +1,5 @@
 import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
+import { round } from './stats.ts';
 
 export type HttpScenario = {
   requestsPerSecond: number;
@@ -12,7 +13,9 @@ export type BenchResult = {
   measuredAt: string;
   machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
   floor: HttpScenario;
-  ingestSingle: HttpScenario & { ratioToFloor: number };
+  /** The bare function plus an awaited publish through our publisher: the client's share. */
+  publishFloor: HttpScenario;
+  ingestSingle: HttpScenario & { ratioToFloor: number; ratioToPublishFloor: number };
   ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
   pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
   endToEnd: {
@@ -59,12 +62,20 @@ export function renderMarkdown(result: BenchResult): string {
       '202 and nothing else',
     ]),
     row([
+      'bare framework + publish (floor with the client)',
+      '',
+      result.publishFloor.requestsPerSecond,
+      result.publishFloor.p50Ms,
+      result.publishFloor.p99Ms,
+      `publish the body, then 202: ${round(result.publishFloor.requestsPerSecond / result.floor.requestsPerSecond)}× the floor`,
+    ]),
+    row([
       'POST /v1/events',
       result.ingestSingle.eventsPerSecond,
       result.ingestSingle.requestsPerSecond,
       result.ingestSingle.p50Ms,
       result.ingestSingle.p99Ms,
-      `${result.ingestSingle.ratioToFloor}× the floor`,
+      `${result.ingestSingle.ratioToFloor}× the floor, ${result.ingestSingle.ratioToPublishFloor}× the floor with the client`,
     ]),
     row([
       'POST /v1/events/batch (500)',
@@ -193,6 +204,12 @@ export function renderChart(result: BenchResult): string {
       rate: result.floor.requestsPerSecond,
       p50: result.floor.p50Ms,
       p99: result.floor.p99Ms,
+    },
+    {
+      name: 'floor + publish',
+      rate: result.publishFloor.requestsPerSecond,
+      p50: result.publishFloor.p50Ms,
+      p99: result.publishFloor.p99Ms,
     },
     {
       name: 'ingest single',

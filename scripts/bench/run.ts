@@ -34,6 +34,8 @@ import { TimedWarehouse } from './timedWarehouse.ts';
 
 const connections = 50;
 const singleSeconds = 8;
+const singlePasses = 3;
+const warmupSeconds = 5;
 const batchSize = 500;
 const batchSeconds = 8;
 const rawPublishMessages = 30_000;
@@ -108,67 +110,63 @@ async function runBenchmark(): Promise<BenchResult> {
   const endToEndKey = await createApiKey(keys, { name: 'bench-e2e' });
   const sustainedKey = await createApiKey(keys, { name: 'bench-sustained' });
 
-  const floorPort = await freePort();
-  const floor = spawn(
-    process.execPath,
-    [join(projectRoot, 'scripts/bench/floorFunction.ts'), String(floorPort)],
-    { stdio: 'ignore' },
-  );
-  cleanup.push(() => stopProcess(floor));
-  await waitForHttp(`http://127.0.0.1:${floorPort}/`);
+  const startFloor = async (mode: 'bare' | 'publish') => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [join(projectRoot, 'scripts/bench/floorFunction.ts'), String(port), mode],
+      {
+        stdio: 'ignore',
+        env: {
+          ...process.env,
+          GOOGLE_CLOUD_PROJECT: projectId,
+          PUBSUB_EMULATOR_HOST: pubsubEmulator.host,
+          FIRESTORE_EMULATOR_HOST: firestoreEmulator.host,
+        },
+      },
+    );
+    cleanup.push(() => stopProcess(child));
+    await waitForHttp(`http://127.0.0.1:${port}/`);
+    return `http://127.0.0.1:${port}/`;
+  };
+  const floorUrl = await startFloor('bare');
+  const publishFloorUrl = await startFloor('publish');
 
   // Ingest is measured alone: with no subscription on `events`, the downstream does not compete for the CPU.
   await pubsub.subscription('events-process').delete();
   const ingestUrl = `${stack.info.ingestUrl}/v1/events`;
   const singleBody = JSON.stringify(sampleEvent);
+  const singleLoad = (url: string, key: string, duration: number) =>
+    load({
+      url,
+      method: 'POST',
+      body: singleBody,
+      headers: headersFor(key),
+      connections,
+      duration,
+    });
 
-  log('Single events: floor and ingest, alternately…');
+  log('Single events: the two floors and ingest, in turn…');
   const floorRuns: HttpScenario[] = [];
+  const publishFloorRuns: HttpScenario[] = [];
   const ingestRuns: HttpScenario[] = [];
+  await singleLoad(floorUrl, 'x', warmupSeconds);
+  await singleLoad(publishFloorUrl, 'x', warmupSeconds);
+  await singleLoad(ingestUrl, singleKey.key, warmupSeconds);
   const ingestPid = stack.functionProcess('ingest')?.pid;
   const ingestCpuBefore = processCpuSeconds(ingestPid);
   let ingestRequests = 0;
-  await load({
-    url: `http://127.0.0.1:${floorPort}/`,
-    method: 'POST',
-    body: singleBody,
-    headers: headersFor('x'),
-    connections,
-    duration: 2,
-  });
-  await load({
-    url: ingestUrl,
-    method: 'POST',
-    body: singleBody,
-    headers: headersFor(singleKey.key),
-    connections,
-    duration: 2,
-  });
-  for (let pass = 0; pass < 2; pass += 1) {
-    floorRuns.push(
-      await load({
-        url: `http://127.0.0.1:${floorPort}/`,
-        method: 'POST',
-        body: singleBody,
-        headers: headersFor('x'),
-        connections,
-        duration: singleSeconds,
-      }),
-    );
-    const run = await load({
-      url: ingestUrl,
-      method: 'POST',
-      body: singleBody,
-      headers: headersFor(singleKey.key),
-      connections,
-      duration: singleSeconds,
-    });
+  for (let pass = 0; pass < singlePasses; pass += 1) {
+    floorRuns.push(await singleLoad(floorUrl, 'x', singleSeconds));
+    publishFloorRuns.push(await singleLoad(publishFloorUrl, 'x', singleSeconds));
+    const run = await singleLoad(ingestUrl, singleKey.key, singleSeconds);
     ingestRequests += run.requestsPerSecond * singleSeconds;
     ingestRuns.push(run);
   }
   const ingestCpuPerEvent =
     (processCpuSeconds(ingestPid) - ingestCpuBefore) / Math.max(1, ingestRequests);
   const floorResult = average(floorRuns);
+  const publishFloorResult = average(publishFloorRuns);
   const single = average(ingestRuns);
 
   log('Batches: ingest against the raw Pub/Sub client…');
@@ -184,7 +182,7 @@ async function runBenchmark(): Promise<BenchResult> {
       connections: 4,
       duration,
     });
-  await batchLoad(2);
+  await batchLoad(warmupSeconds);
   const batchRun = await batchLoad(batchSeconds);
   const batch = { ...batchRun, eventsPerSecond: round(batchRun.requestsPerSecond * batchSize, 0) };
   await rawPublishRate(pubsub, rawPublishMessages / 6);
@@ -292,9 +290,11 @@ async function runBenchmark(): Promise<BenchResult> {
       node: process.versions.node,
     },
     floor: floorResult,
+    publishFloor: publishFloorResult,
     ingestSingle: {
       ...single,
       ratioToFloor: round(single.requestsPerSecond / floorResult.requestsPerSecond),
+      ratioToPublishFloor: round(single.requestsPerSecond / publishFloorResult.requestsPerSecond),
     },
     ingestBatch: {
       ...batch,
@@ -387,8 +387,8 @@ function average(runs: HttpScenario[]): HttpScenario {
   const mean = (pick: (r: HttpScenario) => number) =>
     round(runs.reduce((sum, r) => sum + pick(r), 0) / runs.length, 1);
   return {
-    requestsPerSecond: mean((r) => r.requestsPerSecond),
-    eventsPerSecond: mean((r) => r.eventsPerSecond),
+    requestsPerSecond: round(mean((r) => r.requestsPerSecond), 0),
+    eventsPerSecond: round(mean((r) => r.eventsPerSecond), 0),
     p50Ms: mean((r) => r.p50Ms),
     p99Ms: mean((r) => r.p99Ms),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
