@@ -2,6 +2,8 @@ import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
 import { round } from './stats.ts';
 
 export type HttpScenario = {
+  /** Requests completed in the run. */
+  requests: number;
   requestsPerSecond: number;
   eventsPerSecond: number;
   p50Ms: number;
