@@ -17,6 +17,13 @@ import {
   type StackHarness,
 } from './stackHarness.ts';
 
+/** Fifty events without idempotency keys. */
+const batchEvents = (from: number) =>
+  Array.from({ length: 50 }, (_, n) => ({
+    eventType: 'order.placed',
+    payload: { n: from + n },
+  }));
+
 /**
  * Pub/Sub goes away while producers keep sending. The emulator keeps its state in
  * memory only (unlike Pub/Sub), so what was accepted before the outage is processed
@@ -62,11 +69,6 @@ describe('a Pub/Sub outage while producers keep sending', () => {
         key,
       );
 
-    const batchEvents = (from: number) =>
-      Array.from({ length: 50 }, (_, n) => ({
-        eventType: 'order.placed',
-        payload: { n: from + n },
-      }));
     const sendBatch = async (events: Record<string, unknown>[]) => {
       const response = await fetch(`${stack.info.ingestUrl}/v1/events/batch`, {
         method: 'POST',

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PubSub } from '@google-cloud/pubsub';
 import { buildDeployPlan, serviceAccountEmail } from '../../infra/deployPlan.ts';
 import { pubsubProvisioners } from '../../infra/provisioner.ts';
-import { createPubSub } from '../../functions/src/lib/clients.ts';
-import { loadConfig } from '../../functions/src/lib/config.ts';
-import { uniqueProjectId } from '../support/pipeline.ts';
+import { emulatorPubSub, uniqueProjectId } from '../support/pipeline.ts';
 
 /** The provisioning part of a real deploy, applied to the emulator instead of a project. */
 describe('provisioning the deploy plan', () => {
@@ -12,12 +10,7 @@ describe('provisioning the deploy plan', () => {
   let pubsub: PubSub;
 
   beforeAll(() => {
-    pubsub = createPubSub(
-      loadConfig({
-        GOOGLE_CLOUD_PROJECT: project,
-        PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
-      }),
-    );
+    pubsub = emulatorPubSub(project);
   });
   afterAll(async () => {
     await pubsub.close();

@@ -29,6 +29,16 @@ export function uniqueProjectId(label: string): string {
   return `test-${label}-${randomBytes(4).toString('hex')}`;
 }
 
+/** A Pub/Sub client on the shared test emulator, for the given project. */
+export function emulatorPubSub(projectId: string): PubSub {
+  return createPubSub(
+    loadConfig({
+      GOOGLE_CLOUD_PROJECT: projectId,
+      PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
+    }),
+  );
+}
+
 export type TestPipeline = {
   projectId: string;
   runtime: Runtime;
