@@ -90,13 +90,22 @@ describe('hostile input on every HTTP route', () => {
         try {
           answer = await send(request);
         } catch (error) {
-          problems.push({
-            request: label,
-            status: 0,
-            problem: 'no answer',
-            excerpt: String(error),
-          });
-          return;
+          // Headers over Node's limit are refused with 431 and the connection closed before
+          // any body is read; a client still uploading a large body cannot see that answer.
+          // The same request without its body must then get the 431.
+          const refusedHeaders = request.body
+            ? await send({ ...request, body: undefined }).catch(() => undefined)
+            : undefined;
+          if (refusedHeaders?.status !== 431) {
+            problems.push({
+              request: label,
+              status: 0,
+              problem: 'no answer',
+              excerpt: String(error),
+            });
+            return;
+          }
+          answer = refusedHeaders;
         }
         routesHit.add(`${request.route.function} ${request.route.method} ${request.route.path}`);
         statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
