@@ -144,7 +144,22 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** A port that was free a moment ago, chosen by the kernel. */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: the OS may offer a just-closed port again before its new owner binds it. */
+const handedOut = new Set<number>();
+
+/** A port free on 127.0.0.1 now, and never one this process has handed out before. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = await ephemeralPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('No free port found on 127.0.0.1.');
+}
+
+function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
