@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import { recordFault } from './faultLedger.ts';
-import { statusesOf, startStack, waitUntilProcessed, type StackHarness } from './stackHarness.ts';
+import {
+  sendBatch,
+  statusesOf,
+  startStack,
+  waitUntilProcessed,
+  type StackHarness,
+} from './stackHarness.ts';
 import { percentile } from '../../scripts/bench/stats.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 
@@ -40,16 +46,9 @@ describe('poison messages in healthy traffic', () => {
         eventType: 'page.viewed',
         payload: { round, i },
       }));
-      const response = await fetch(`${stack.info.ingestUrl}/v1/events/batch`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${stack.info.apiKey}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ events }),
-      });
-      const body = (await response.json()) as { results: { eventId: string }[] };
-      healthyIds.push(...body.results.map((r) => r.eventId));
+      const { status, body } = await sendBatch(stack.info.ingestUrl, stack.info.apiKey, events);
+      expect(status).toBe(202);
+      healthyIds.push(...body.results.map((r) => r.eventId!));
       const poisonId = randomUUID();
       const data = poisons(poisonId)[round % 4]!;
       await topic.publishMessage({ data, attributes: { eventId: poisonId } });

@@ -10,6 +10,7 @@ import {
 import { recordFault } from './faultLedger.ts';
 import {
   leakedSecrets,
+  sendBatch,
   sendEvent,
   startStack,
   waitUntilProcessed,
@@ -69,22 +70,8 @@ describe('a Pub/Sub outage while producers keep sending', () => {
         key,
       );
 
-    const sendBatch = async (events: Record<string, unknown>[]) => {
-      const response = await fetch(`${stack.info.ingestUrl}/v1/events/batch`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${stack.info.apiKey}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ events }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const body = (await response.json()) as {
-        accepted: number;
-        results: { status: string; eventId?: string }[];
-      };
-      return { status: response.status, body };
-    };
+    const batch = (events: Record<string, unknown>[]) =>
+      sendBatch(stack.info.ingestUrl, stack.info.apiKey, events);
 
     const before = await Promise.all(Array.from({ length: 200 }, (_, n) => send(randomUUID(), n)));
     expect(before.every((r) => r.status === 202)).toBe(true);
@@ -104,7 +91,7 @@ describe('a Pub/Sub outage while producers keep sending', () => {
     expect(during.filter((r) => r.status === 202)).toEqual([]);
     expect(during.every((r) => r.status === 503 && (r.retryAfter ?? 0) >= 1)).toBe(true);
     // A batch without idempotency keys shares one publish call: every item is refused, none taken.
-    const refusedBatch = await sendBatch(batchEvents(2000));
+    const refusedBatch = await batch(batchEvents(2000));
     expect(refusedBatch.status).toBe(503);
     expect(refusedBatch.body.accepted).toBe(0);
     expect(refusedBatch.body.results.every((r) => r.status === 'unavailable')).toBe(true);
@@ -133,10 +120,10 @@ describe('a Pub/Sub outage while producers keep sending', () => {
     }
 
     // The refused batch, sent again once Pub/Sub is back, goes in whole.
-    let resentBatch = await sendBatch(batchEvents(2000));
+    let resentBatch = await batch(batchEvents(2000));
     for (let attempt = 0; attempt < 30 && resentBatch.status !== 202; attempt += 1) {
       await sleep(1000);
-      resentBatch = await sendBatch(batchEvents(2000));
+      resentBatch = await batch(batchEvents(2000));
     }
     expect(resentBatch.status).toBe(202);
     const batchIds = resentBatch.body.results.map((r) => r.eventId!);

@@ -118,6 +118,26 @@ export async function sendEvent(
   }
 }
 
+export type BatchAnswer = {
+  status: number;
+  body: { accepted: number; results: { status: string; eventId?: string }[] };
+};
+
+/** `POST /v1/events/batch` as a producer sends it; the answer's status and per-item results. */
+export async function sendBatch(
+  ingestUrl: string,
+  apiKey: string,
+  events: Record<string, unknown>[],
+): Promise<BatchAnswer> {
+  const response = await fetch(`${ingestUrl}/v1/events/batch`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ events }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: response.status, body: (await response.json()) as BatchAnswer['body'] };
+}
+
 /** Status counts of a set of event ids, read in chunks. */
 export async function statusesOf(
   firestore: Firestore,
