@@ -56,21 +56,12 @@ export class PubSubPublisher implements Publisher {
    */
   publish(topicName: string, message: OutgoingMessage): Promise<string> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new PublishError(topicName, new Error(`no acknowledgement within ${this.#timeoutMs} ms`)),
-        );
-      }, this.#timeoutMs);
-      try {
-        this.#topic(topicName).publishMessage(message, (error, messageId) => {
-          clearTimeout(timer);
-          if (error) reject(new PublishError(topicName, error));
-          else resolve(messageId ?? '');
-        });
-      } catch (error) {
+      const timer = setTimeout(() => reject(this.#noAcknowledgement(topicName)), this.#timeoutMs);
+      this.#send(topicName, message, (settlement) => {
         clearTimeout(timer);
-        reject(new PublishError(topicName, error));
-      }
+        if (settlement.ok) resolve(settlement.messageId);
+        else reject(settlement.error);
+      });
     });
   }
 
@@ -94,31 +85,45 @@ export class PubSubPublisher implements Publisher {
         resolve(settlements as PublishSettlement[]);
       };
       const timer = setTimeout(() => {
-        const error = new Error(`no acknowledgement within ${this.#timeoutMs} ms`);
+        const error = this.#noAcknowledgement(topicName);
         for (let index = 0; index < messages.length; index += 1)
-          settle(index, { ok: false, error: new PublishError(topicName, error) });
+          settle(index, { ok: false, error });
       }, this.#timeoutMs);
-      const topic = this.#topic(topicName);
-      messages.forEach((message, index) => {
-        try {
-          topic.publishMessage(message, (error, messageId) =>
-            settle(
-              index,
-              error
-                ? { ok: false, error: new PublishError(topicName, error) }
-                : { ok: true, messageId: messageId ?? '' },
-            ),
-          );
-        } catch (error) {
-          settle(index, { ok: false, error: new PublishError(topicName, error) });
-        }
-      });
+      messages.forEach((message, index) =>
+        this.#send(topicName, message, (settlement) => settle(index, settlement)),
+      );
     });
   }
 
   /** Sends whatever the batcher still holds; call before the process exits. */
   async flush(): Promise<void> {
     await Promise.all([...this.#topics.values()].map((topic) => topic.flush()));
+  }
+
+  /** Hands one message to the client's batcher; `settle` hears how it ended. */
+  #send(
+    topicName: string,
+    message: OutgoingMessage,
+    settle: (settlement: PublishSettlement) => void,
+  ): void {
+    try {
+      this.#topic(topicName).publishMessage(message, (error, messageId) =>
+        settle(
+          error
+            ? { ok: false, error: new PublishError(topicName, error) }
+            : { ok: true, messageId: messageId ?? '' },
+        ),
+      );
+    } catch (error) {
+      settle({ ok: false, error: new PublishError(topicName, error) });
+    }
+  }
+
+  #noAcknowledgement(topicName: string): PublishError {
+    return new PublishError(
+      topicName,
+      new Error(`no acknowledgement within ${this.#timeoutMs} ms`),
+    );
   }
 
   #topic(name: string): Topic {
