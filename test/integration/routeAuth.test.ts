@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRouteTable, type RouteEntry } from '../../functions/src/routeTable.ts';
+import type { Role } from '../../functions/src/lib/router.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 /** A request for a route, with placeholder parameters and a harmless JSON body. */
@@ -59,6 +60,55 @@ describe('the route table', () => {
       const response = await call(pipeline, route, right);
       expect(response.status).not.toBe(401);
       expect(response.status).toBeLessThan(500);
+    },
+  );
+
+  /** Each function's guarded prefixes: the first two segments of its non-public routes. */
+  const guardedPrefixes = [
+    ...new Map(
+      secured.map((r) => {
+        const prefix = r.path.split('/').slice(0, 3).join('/');
+        return [`${r.function} ${prefix}`, { function: r.function, prefix, role: r.role }];
+      }),
+    ).values(),
+  ];
+  const credentialFor = (role: Role) =>
+    role === 'admin' ? `Bearer ${pipeline.adminToken}` : `Bearer ${pipeline.apiKey}`;
+  const probes = (prefix: string) => [
+    { method: 'GET', path: `${prefix}/no-such-route/at-all`, known: 404 },
+    { method: 'DELETE', path: `${prefix}/x/y/z`, known: 404 },
+    { method: 'PATCH', path: prefix, known: 404 },
+  ];
+
+  it.each(guardedPrefixes.map((g) => [`${g.function} ${g.prefix}`, g] as const))(
+    'under %s an unknown path answers 401 before 404 or 405, so routes cannot be mapped',
+    async (_, guarded) => {
+      for (const probe of probes(guarded.prefix)) {
+        const url = `${pipeline.urls[guarded.function]}${probe.path}`;
+        const anonymous = await fetch(url, { method: probe.method });
+        const wrong = await fetch(url, {
+          method: probe.method,
+          headers: { authorization: 'Bearer not-a-credential' },
+        });
+        const right = await fetch(url, {
+          method: probe.method,
+          headers: { authorization: credentialFor(guarded.role) },
+        });
+        expect({
+          probe: `${probe.method} ${probe.path}`,
+          anonymous: anonymous.status,
+          wrong: wrong.status,
+          right: right.status === 405 ? 404 : right.status,
+        }).toEqual({
+          probe: `${probe.method} ${probe.path}`,
+          anonymous: 401,
+          wrong: 401,
+          right: probe.known,
+        });
+        expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe(
+          'unauthenticated',
+        );
+      }
     },
   );
 

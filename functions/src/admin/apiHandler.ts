@@ -7,7 +7,7 @@ import type { MetricsReader } from '../metrics/metricsReader.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { openApiDocument } from '../lib/openapi.ts';
-import { matchRoute, type Principal, type Role, type Route } from '../lib/router.ts';
+import { lookupRoute, type Principal, type Role, type Route } from '../lib/router.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
 import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
@@ -119,8 +119,11 @@ export function createApiHandler(
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     try {
-      const { route, params } = matchRoute(routes, req);
-      const apiKey = await authorize(req, route.role, deps);
+      const lookup = lookupRoute(routes, req);
+      // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
+      const apiKey = await authorize(req, lookup.found ? lookup.route.role : lookup.guard, deps);
+      if (!lookup.found) throw lookup.error;
+      const { route, params } = lookup;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       if (error instanceof HttpError) {

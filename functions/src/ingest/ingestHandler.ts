@@ -4,7 +4,7 @@ import type { Logger } from '../lib/logger.ts';
 import { traceFields } from '../lib/logger.ts';
 import { HttpError, internalError, requireJsonContentType, sendHttpError } from '../lib/http.ts';
 import { openApiDocument } from '../lib/openapi.ts';
-import { matchRoute, type Principal, type Route } from '../lib/router.ts';
+import { lookupRoute, type Principal, type Route } from '../lib/router.ts';
 import { acceptEvent, acceptEvents, type AcceptDeps, type AcceptOutcome } from './acceptEvent.ts';
 import type { ApiKeyAuthenticator } from './apiKeys.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
@@ -115,13 +115,16 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     try {
-      const { route, params } = matchRoute(ingestRoutes, req);
+      const lookup = lookupRoute(ingestRoutes, req);
+      // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       // Awaited only when the key was not cached: the hot path creates no promise here.
       let apiKey =
-        route.role === 'apiKey'
+        (lookup.found ? lookup.route.role : lookup.guard) === 'apiKey'
           ? authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
           : undefined;
       if (apiKey instanceof Promise) apiKey = await apiKey;
+      if (!lookup.found) throw lookup.error;
+      const { route, params } = lookup;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       if (error instanceof HttpError) {

@@ -1,7 +1,7 @@
 import type { Request } from '@google-cloud/functions-framework';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from './http.ts';
-import { matchRoute, type Route } from './router.ts';
+import { guardOf, lookupRoute, matchRoute, type Route } from './router.ts';
 
 const noop = () => undefined;
 const routes: Route<unknown>[] = [
@@ -48,5 +48,40 @@ describe('matchRoute', () => {
     ['a parameter longer than any id', `/v1/things/${'a'.repeat(1501)}`, 404],
   ])('answers %s with %i', (_, path, status) => {
     expect(thrown(() => matchRoute(routes, request('GET', path)))?.status).toBe(status);
+  });
+});
+
+describe('lookupRoute', () => {
+  const guarded: Route<unknown>[] = [
+    ...routes,
+    { method: 'POST', path: '/v1/uploads', role: 'apiKey', handle: noop },
+    { method: 'GET', path: '/v1/mixed/a', role: 'admin', handle: noop },
+    { method: 'GET', path: '/v1/mixed/b', role: 'public', handle: noop },
+    { method: 'GET', path: '/health', role: 'public', handle: noop },
+  ];
+
+  it.each([
+    ['an unknown path under an admin prefix', 'GET', '/v1/things/1/unknown', 'admin', 404],
+    ['the bare admin prefix with another method', 'PUT', '/v1/things', 'admin', 405],
+    ['a bad escape under an admin prefix', 'GET', '/v1/things/%E0%A4%A', 'admin', 400],
+    ['an unknown path under a key prefix', 'GET', '/v1/uploads/x/y', 'apiKey', 404],
+    ['a prefix whose routes have different roles', 'GET', '/v1/mixed/c', 'public', 404],
+    ['a prefix no route has', 'GET', '/v1/other/x', 'public', 404],
+    ['a path of one segment', 'GET', '/nothing', 'public', 404],
+  ])('guards %s with %s before answering %i', (_, method, path, guard, status) => {
+    const lookup = lookupRoute(guarded, request(method, path));
+    expect(lookup.found).toBe(false);
+    if (lookup.found) return;
+    expect({ guard: lookup.guard, status: lookup.error.status }).toEqual({ guard, status });
+  });
+
+  it('finds a route with its parameters', () => {
+    const lookup = lookupRoute(guarded, request('DELETE', '/v1/things/7'));
+    expect(lookup).toMatchObject({ found: true, params: { id: '7' } });
+  });
+
+  it('guards a prefix by the role of its routes only', () => {
+    expect(guardOf(guarded, '/v1/things')).toBe('admin');
+    expect(guardOf(guarded, '/v1/thingsx/1')).toBe('public');
   });
 });

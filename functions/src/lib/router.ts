@@ -55,17 +55,72 @@ export type RouteMatch<Deps> = { route: Route<Deps>; params: Record<string, stri
 
 /** The route for a request, or 404 (no such path) / 405 (path exists, other method). */
 export function matchRoute<Deps>(routes: readonly Route<Deps>[], req: Request): RouteMatch<Deps> {
+  const lookup = lookupRoute(routes, req);
+  if (!lookup.found) throw lookup.error;
+  return lookup;
+}
+
+/**
+ * A request's route, or the error to answer and the role that guards its path. The
+ * caller checks the guard's credential before answering the error, so that probing
+ * `/v1/admin/...` without the admin token answers 401 for every path, known or not,
+ * and the route table cannot be mapped without credentials.
+ */
+export type RouteLookup<Deps> =
+  (RouteMatch<Deps> & { found: true }) | { found: false; error: HttpError; guard: Role };
+
+export function lookupRoute<Deps>(routes: readonly Route<Deps>[], req: Request): RouteLookup<Deps> {
   const path = routePath(req);
   const segments = path.split('/');
   const allowed: Method[] = [];
-  for (const route of routes) {
-    const params = matchPath(route.path.split('/'), segments);
-    if (!params) continue;
-    if (route.method === req.method) return { route, params };
-    allowed.push(route.method);
+  try {
+    for (const route of routes) {
+      const params = matchPath(route.path.split('/'), segments);
+      if (!params) continue;
+      if (route.method === req.method) return { found: true, route, params };
+      allowed.push(route.method);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) return { found: false, error, guard: guardOf(routes, path) };
+    throw error;
   }
-  if (allowed.length > 0) throw methodNotAllowed(allowed);
-  throw notFound(path);
+  const error = allowed.length > 0 ? methodNotAllowed(allowed) : notFound(path);
+  return { found: false, error, guard: guardOf(routes, path) };
+}
+
+const guardsByTable = new WeakMap<readonly Route<unknown>[], Map<string, Role>>();
+
+/**
+ * The role of a path no route answers: the role shared by every route under the same
+ * first two segments (`/v1/admin`, `/v1/uploads`), or `public` where the routes there
+ * differ or there are none.
+ */
+export function guardOf<Deps>(routes: readonly Route<Deps>[], path: string): Role {
+  let guards = guardsByTable.get(routes as readonly Route<unknown>[]);
+  if (!guards) {
+    guards = new Map();
+    const rolesByPrefix = new Map<string, Set<Role>>();
+    for (const route of routes) {
+      const prefix = guardedPrefix(route.path);
+      if (prefix === undefined || prefix.includes(':')) continue;
+      const seen = rolesByPrefix.get(prefix) ?? new Set<Role>();
+      seen.add(route.role);
+      rolesByPrefix.set(prefix, seen);
+    }
+    for (const [prefix, seen] of rolesByPrefix) {
+      const [only] = seen;
+      if (seen.size === 1 && only !== undefined && only !== 'public') guards.set(prefix, only);
+    }
+    guardsByTable.set(routes as readonly Route<unknown>[], guards);
+  }
+  const prefix = guardedPrefix(path);
+  return (prefix !== undefined && guards.get(prefix)) || 'public';
+}
+
+function guardedPrefix(path: string): string | undefined {
+  const [empty, first, second] = path.split('/');
+  if (empty !== '' || !first || !second) return undefined;
+  return `/${first}/${second}`;
 }
 
 /** Longest path parameter: an id of ours is far shorter, a Firestore document id at most this. */
