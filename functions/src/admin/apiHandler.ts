@@ -1,7 +1,7 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { ApiKeyAuthenticator } from '../ingest/apiKeys.ts';
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
-import { HttpError, internalError, sendHttpError } from '../lib/http.ts';
+import { HttpError, internalError, requireUtf8JsonBody, sendHttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MetricsReader } from '../metrics/metricsReader.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
@@ -123,6 +123,7 @@ export function createApiHandler(
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       const apiKey = await authorize(req, lookup.found ? lookup.route.role : lookup.guard, deps);
       if (!lookup.found) throw lookup.error;
+      requireUtf8JsonBody(req);
       const { route, params } = lookup;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {

@@ -2,7 +2,13 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import { traceFields } from '../lib/logger.ts';
-import { HttpError, internalError, requireJsonContentType, sendHttpError } from '../lib/http.ts';
+import {
+  HttpError,
+  internalError,
+  requireJsonContentType,
+  requireUtf8JsonBody,
+  sendHttpError,
+} from '../lib/http.ts';
 import { openApiDocument } from '../lib/openapi.ts';
 import { lookupRoute, type Principal, type Route } from '../lib/router.ts';
 import { acceptEvent, acceptEvents, type AcceptDeps, type AcceptOutcome } from './acceptEvent.ts';
@@ -124,6 +130,7 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
           : undefined;
       if (apiKey instanceof Promise) apiKey = await apiKey;
       if (!lookup.found) throw lookup.error;
+      requireUtf8JsonBody(req);
       const { route, params } = lookup;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {

@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import type { Request, Response } from '@google-cloud/functions-framework';
+import { firstInvalidUtf8Offset } from './utf8.ts';
 
 export type FieldError = { field: string; message: string };
 
@@ -65,10 +67,52 @@ export function bearerToken(req: Request): string | undefined {
 }
 
 export function requireJsonContentType(req: Request): void {
-  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
+  if (!isJsonMediaType(mediaTypeOf(req))) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json.');
   }
+}
+
+/**
+ * A JSON body is UTF-8, as RFC 8259 exchanges it: 415 for another declared charset, and
+ * 400 `invalid_encoding` with the offset of the first bad byte for bytes that are not
+ * UTF-8. The framework's parser would have turned them into U+FFFD, altering what was
+ * sent, so every handler checks the raw bytes before a route reads the body.
+ */
+export function requireUtf8JsonBody(req: Request): void {
+  if (!req.rawBody || req.rawBody.length === 0 || !isJsonMediaType(mediaTypeOf(req))) return;
+  const charset = declaredCharset(req.headers['content-type'] ?? '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new HttpError(415, 'unsupported_charset', 'Send JSON as UTF-8 (charset=utf-8).', {
+      fields: [{ field: 'Content-Type', message: `charset ${charset} is not accepted; use utf-8` }],
+    });
+  }
+  requireUtf8(req.rawBody, 'body');
+}
+
+function mediaTypeOf(req: Request): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/** 400 `invalid_encoding` naming the field and the offset of the first byte that is not UTF-8. */
+export function requireUtf8(bytes: Buffer | undefined, field: string): void {
+  if (!bytes || bytes.length === 0 || isUtf8(bytes)) return;
+  const offset = firstInvalidUtf8Offset(bytes);
+  throw new HttpError(400, 'invalid_encoding', 'The body is not valid UTF-8.', {
+    fields: [{ field, message: `is not valid UTF-8: invalid byte sequence at byte ${offset}` }],
+  });
+}
+
+function declaredCharset(contentType: string): string | undefined {
+  for (const parameter of contentType.split(';').slice(1)) {
+    const [name, value] = parameter.split('=');
+    if (name?.trim().toLowerCase() === 'charset')
+      return (value ?? '').trim().replace(/^"|"$/g, '').toLowerCase();
+  }
+  return undefined;
 }
 
 /** The request path without the query string, with no trailing slash. */
