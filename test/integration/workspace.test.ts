@@ -201,6 +201,65 @@ describe('Google Workspace sources', () => {
     expect((await call('GET', `/v1/sources/${id}`)).status).toBe(404);
   });
 
+  it('takes a source in the shape other Workspace integrations send, and polls and forwards with it', async () => {
+    google.addActivities('chat', [activity('chat', minutesAgo(10), 'shape-1', 'message_posted')]);
+    // The body such integrations send (no credentials type, Google's field names), with
+    // an application and a start time of this test's own.
+    const created = await call('POST', '/v1/sources', {
+      applications: ['chat'],
+      lagSeconds: { chat: 0 },
+      startTime: minutesAgo(60).toISOString(),
+      sourceType: 'google_workspace',
+      credentials: {
+        client_id: 'client-1',
+        client_secret: clientSecret,
+        refresh_token: refreshToken,
+      },
+      callbackUrl: receiver.url('/shape-hook'),
+      logFetchInterval: 30,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      credentials: { type: 'oauth', set: true },
+      logFetchInterval: 30,
+      effectiveFetchIntervalSeconds: 60,
+      callbackUrl: receiver.url('/shape-hook'),
+    });
+    const id = String(created.body.id);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect((await call('POST', `/v1/sources/${id}/poll`)).status).toBe(202);
+    const delivery = await eventually(async () => receiver.received('/shape-hook')[0], {
+      timeoutMs: 30_000,
+      what: 'the forwarded chat event',
+    });
+    expect(
+      verifyWebhook({
+        body: delivery.body,
+        headers: delivery.headers,
+        secret: String(created.body.webhookSecret),
+      }),
+    ).toEqual({ ok: true });
+    expect(JSON.parse(delivery.body)).toMatchObject({
+      type: 'workspace.chat.message_posted',
+    });
+
+    // A partial update in the same shape: only what is sent changes.
+    const updated = await call('PUT', `/v1/sources/${id}`, {
+      callbackUrl: receiver.url('/shape-hook-2'),
+      logFetchInterval: 60,
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({
+      callbackUrl: receiver.url('/shape-hook-2'),
+      logFetchInterval: 60,
+      credentials: { type: 'oauth', set: true },
+      status: 'active',
+    });
+    expect((await source(id)).webhookEndpointId).toBe(created.body.webhookEndpointId);
+    expect(JSON.stringify(responses)).not.toContain(clientSecret);
+    expect((await call('DELETE', `/v1/sources/${id}`)).status).toBe(204);
+  });
+
   it('fetches a window of several pages completely before it moves the cursor', async () => {
     const base = minutesAgo(90).getTime();
     google.addActivities(

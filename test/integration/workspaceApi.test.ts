@@ -132,7 +132,9 @@ describe('the sources API', () => {
     ['an unknown application', { ...valid, applications: ['mail'] }, 'applications.0'],
     ['no applications', { ...valid, applications: [] }, 'applications'],
     ['applications not a list', { ...valid, applications: 'login' }, 'applications'],
-    ['too short an interval', { ...valid, logFetchInterval: 10 }, 'logFetchInterval'],
+    ['no interval at all', { ...valid, logFetchInterval: 0 }, 'logFetchInterval'],
+    ['a negative interval', { ...valid, logFetchInterval: -30 }, 'logFetchInterval'],
+    ['an interval as text', { ...valid, logFetchInterval: '30' }, 'logFetchInterval'],
     ['too long an interval', { ...valid, logFetchInterval: 10_000_000 }, 'logFetchInterval'],
     ['an interval not whole', { ...valid, logFetchInterval: 90.5 }, 'logFetchInterval'],
     ['a negative lag', { ...valid, lagSeconds: { login: -5 } }, 'lagSeconds.login'],
@@ -156,6 +158,83 @@ describe('the sources API', () => {
     ['a body that is not an object', [], '(root)'],
   ];
 
+  const shapeCases: [string, string, unknown][] = [
+    [
+      'OAuth fields under both names',
+      'credentials.clientId',
+      { client_id: 'a', clientId: 'a', client_secret: 'b', refresh_token: 'c' },
+    ],
+    [
+      'OAuth and service account fields together',
+      'credentials.type',
+      { client_id: 'a', client_secret: 'b', refresh_token: 'c', serviceAccountKey: '{}' },
+    ],
+    ['no field that says the type', 'credentials.type', { token: 'abc' }],
+    [
+      'a raw service account key',
+      'credentials.type',
+      { client_email: 'svc@p.iam.gserviceaccount.com', private_key: 'k' },
+    ],
+    [
+      'an OAuth credential without its refresh token',
+      'credentials.refresh_token',
+      { client_id: 'a', client_secret: 'b' },
+    ],
+    [
+      'an empty client id',
+      'credentials.client_id',
+      { client_id: '', client_secret: 'b', refresh_token: 'c' },
+    ],
+    ['credentials that are a string', 'credentials', 'client-1:secret'],
+  ];
+
+  it.each(shapeCases)(
+    'POST refuses credentials with %s, naming %s as sent',
+    async (_, field, credentials) => {
+      const response = await call('POST', '/v1/sources', {
+        sourceType: 'google_workspace',
+        credentials,
+      });
+      expect(response.status).toBe(400);
+      const error = ((await response.json()) as ErrorBody).error;
+      expect(error.fields?.map((f) => f.field)).toContain(field);
+    },
+  );
+
+  it('accepts OAuth credentials without a type, under either name, and a full body as an update', async () => {
+    const snake = { client_id: 'id', client_secret: 'secret-value', refresh_token: 'rt' };
+    for (const credentials of [
+      snake,
+      { clientId: 'id', clientSecret: 'secret-value', refreshToken: 'rt' },
+    ]) {
+      const body = {
+        sourceType: 'google_workspace',
+        credentials,
+        callbackUrl: null,
+        logFetchInterval: 30,
+      };
+      const created = await call('POST', '/v1/sources', body);
+      expect(created.status).toBe(201);
+      const source = (await created.json()) as Record<string, unknown>;
+      expect(source).toMatchObject({
+        credentials: { type: 'oauth', set: true },
+        logFetchInterval: 30,
+        effectiveFetchIntervalSeconds: 60,
+      });
+      const replaced = await call('PUT', `/v1/sources/${String(source.id)}`, {
+        ...body,
+        logFetchInterval: 90,
+      });
+      expect(replaced.status).toBe(200);
+      expect(await replaced.json()).toMatchObject({
+        logFetchInterval: 90,
+        effectiveFetchIntervalSeconds: 120,
+        credentials: { type: 'oauth', set: true },
+      });
+      expect((await call('DELETE', `/v1/sources/${String(source.id)}`)).status).toBe(204);
+    }
+  });
+
   it.each(createCases)('POST refuses %s with 400 naming %s', async (_, body, field) => {
     const response = await call('POST', '/v1/sources', body);
     expect(response.status).toBe(400);
@@ -167,11 +246,18 @@ describe('the sources API', () => {
 
   const updateCases: [string, unknown, string][] = [
     ['an empty change', {}, '(root)'],
-    ['an unknown field', { sourceType: 'google_workspace' }, 'sourceType'],
+    ['another sourceType', { sourceType: 'okta' }, 'sourceType'],
+    ['an unknown field', { pollEvery: 5 }, 'pollEvery'],
+    ['a start time, fixed at creation', { startTime: '2026-01-01T00:00:00Z' }, 'startTime'],
     ['an unknown status', { status: 'credentials_invalid' }, 'status'],
     ['bad credentials', { credentials: { type: 'oauth' } }, 'credentials.clientId'],
     ['an unknown application', { applications: ['mail'] }, 'applications.0'],
-    ['too short an interval', { logFetchInterval: 1 }, 'logFetchInterval'],
+    ['no interval at all', { logFetchInterval: 0 }, 'logFetchInterval'],
+    [
+      'credentials whose type cannot be told',
+      { credentials: { client_id: 'a', client_secret: 'b', refresh_token: 'c', subject: 'x@y.z' } },
+      'credentials.type',
+    ],
     ['a private callback URL', { callbackUrl: 'http://192.168.1.1/' }, 'callbackUrl'],
   ];
 

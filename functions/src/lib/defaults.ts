@@ -126,10 +126,11 @@ export const defaults = {
    * stack point them at a local server). */
   workspaceApiRootUrl: 'https://admin.googleapis.com/',
   workspaceTokenUrl: 'https://oauth2.googleapis.com/token',
-  /** Seconds between two polls of a source, when it does not say, and the bounds it may set. */
+  /** Seconds between two polls of a source, when it does not say, and the most it may set. */
   workspaceFetchIntervalSeconds: 300,
-  workspaceMinFetchIntervalSeconds: 60,
   workspaceMaxFetchIntervalSeconds: 86_400,
+  /** The poll schedule ticks once a minute (the finest Cloud Scheduler runs). */
+  workspacePollTickSeconds: 60,
   /** Each window starts this long before the cursor, so an activity recorded late, just
    * behind the cursor, is still fetched (and deduplicated if it was seen). */
   workspaceOverlapSeconds: 900,

@@ -88,7 +88,7 @@ describe('source input', () => {
     ],
     [{ sourceType: 'google_workspace', credentials: oauth, applications: [] }, 'applications'],
     [
-      { sourceType: 'google_workspace', credentials: oauth, logFetchInterval: 5 },
+      { sourceType: 'google_workspace', credentials: oauth, logFetchInterval: 0 },
       'logFetchInterval',
     ],
     [

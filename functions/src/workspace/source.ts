@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defaults } from '../lib/defaults.ts';
+import { credentialsSchema, type WorkspaceCredentials } from './credentialsInput.ts';
 
 /** Applications of the Reports API `activities.list` that a source may poll. */
 export const workspaceApplications = [
@@ -31,16 +32,7 @@ export type WorkspaceApplication = (typeof workspaceApplications)[number];
 
 export type SourceStatus = 'active' | 'backing_off' | 'credentials_invalid' | 'paused';
 
-/** Credentials as the operator sends them; stored only sealed. */
-export type WorkspaceCredentials =
-  | { type: 'oauth'; clientId: string; clientSecret: string; refreshToken: string }
-  | {
-      type: 'service_account';
-      clientEmail: string;
-      privateKey: string;
-      /** The admin user the service account impersonates (domain-wide delegation). */
-      subject: string;
-    };
+export type { WorkspaceCredentials } from './credentialsInput.ts';
 
 export type SourceError = { code: string; message: string; at: Date };
 
@@ -122,61 +114,6 @@ export function isSourceId(value: string): boolean {
   return idPattern.test(value);
 }
 
-const email = z.email({ message: 'must be an email address' });
-
-const oauthCredentialsSchema = z.strictObject({
-  type: z.literal('oauth'),
-  clientId: z.string().min(1).max(500),
-  clientSecret: z.string().min(1).max(500),
-  refreshToken: z.string().min(1).max(2000),
-});
-
-/** A service-account key as Google issues it (JSON), of which two fields are used. */
-const serviceAccountKeySchema = z.looseObject({
-  client_email: email,
-  private_key: z
-    .string()
-    .max(10_000)
-    .refine((key) => key.includes('PRIVATE KEY-----'), 'must be a PEM private key'),
-});
-
-const serviceAccountCredentialsSchema = z.strictObject({
-  type: z.literal('service_account'),
-  serviceAccountKey: z.union([
-    serviceAccountKeySchema,
-    z.string().transform((text, context) => {
-      try {
-        const parsed = serviceAccountKeySchema.safeParse(JSON.parse(text));
-        if (parsed.success) return parsed.data;
-      } catch {
-        // reported below
-      }
-      context.addIssue({
-        code: 'custom',
-        message: 'must be the service account key JSON (client_email, private_key)',
-      });
-      return z.NEVER;
-    }),
-  ]),
-  /** The admin user to impersonate. */
-  subject: email,
-});
-
-export const credentialsSchema = z.discriminatedUnion('type', [
-  oauthCredentialsSchema,
-  serviceAccountCredentialsSchema,
-]);
-
-export function toCredentials(input: z.infer<typeof credentialsSchema>): WorkspaceCredentials {
-  if (input.type === 'oauth') return input;
-  return {
-    type: 'service_account',
-    clientEmail: input.serviceAccountKey.client_email,
-    privateKey: input.serviceAccountKey.private_key,
-    subject: input.subject,
-  };
-}
-
 const applicationsField = z
   .array(z.enum(workspaceApplications))
   .min(1, 'name at least one application')
@@ -191,11 +128,11 @@ const lagField = z.partialRecord(
     .max(48 * 3600),
 );
 
-const intervalField = z
-  .number()
-  .int()
-  .min(defaults.workspaceMinFetchIntervalSeconds)
-  .max(defaults.workspaceMaxFetchIntervalSeconds);
+/**
+ * Seconds between polls, kept as sent. The poll tick comes once a minute, so an interval
+ * under a minute is served by every tick (`effectiveFetchIntervalSeconds` says so).
+ */
+const intervalField = z.number().int().min(1).max(defaults.workspaceMaxFetchIntervalSeconds);
 
 export const createSourceSchema = z.strictObject({
   sourceType: z.literal('google_workspace'),
@@ -214,6 +151,8 @@ export type CreateSourceInput = z.infer<typeof createSourceSchema>;
 
 export const updateSourceSchema = z
   .strictObject({
+    /** Accepted so that a full body, as sent to create, is also a full update. */
+    sourceType: z.literal('google_workspace').optional(),
     name: z.string().min(1).max(200).nullable().optional(),
     credentials: credentialsSchema.optional(),
     applications: applicationsField.optional(),
@@ -241,6 +180,7 @@ export function presentSource(
       source.applications.map((application) => [application, lagFor(source, application)]),
     ),
     logFetchInterval: source.logFetchIntervalSeconds,
+    effectiveFetchIntervalSeconds: effectiveFetchInterval(source.logFetchIntervalSeconds),
     callbackUrl: source.callbackUrl,
     webhookEndpointId: source.webhookEndpointId,
     credentials: { type: source.credentialsType, set: source.credentialsCiphertext.length > 0 },
@@ -295,6 +235,12 @@ export function lagFor(source: Pick<WorkspaceSource, 'lagSeconds'>, application:
     defaults.workspaceLagSeconds[application as WorkspaceApplication] ??
     defaults.workspaceOverlapSeconds
   );
+}
+
+/** How often a source is really polled: its interval rounded up to whole poll ticks. */
+export function effectiveFetchInterval(intervalSeconds: number): number {
+  const tick = defaults.workspacePollTickSeconds;
+  return Math.max(1, Math.ceil(intervalSeconds / tick)) * tick;
 }
 
 function iso(date: Date | null): string | null {

@@ -14,10 +14,10 @@ import {
   newSource,
   newSourceId,
   presentSource,
-  toCredentials,
   updateSourceSchema,
   type WorkspaceSource,
 } from './source.ts';
+import { toCredentials } from './credentialsInput.ts';
 import { sealCredentials } from './sourceCredentials.ts';
 import {
   pollAcceptedSchema,

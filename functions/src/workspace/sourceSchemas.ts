@@ -13,7 +13,11 @@ export const sourceSchema = z.object({
   lagSeconds: z
     .record(z.string(), z.number().int())
     .describe('Per application, defaults filled in.'),
-  logFetchInterval: z.number().int(),
+  logFetchInterval: z.number().int().describe('Seconds between polls, as set.'),
+  effectiveFetchIntervalSeconds: z
+    .number()
+    .int()
+    .describe('How often the source is polled: the interval rounded up to whole minutes.'),
   callbackUrl: z.string().nullable(),
   webhookEndpointId: z.string().nullable(),
   credentials: z
