@@ -17,7 +17,7 @@ type UploadAnswer = {
 
 function upload(
   pipeline: TestPipeline,
-  csv: string,
+  csv: string | Buffer,
   options: { key: string; ip: string; field?: string },
 ): Promise<Response> {
   const form = new FormData();
@@ -118,6 +118,91 @@ describe('CSV uploads', () => {
     ]);
   });
 
+  /** The events a key's upload published, as the processor receives them. */
+  async function publishedBy(keyId: string, count: number): Promise<Record<string, unknown>[]> {
+    const processed = await eventually(
+      async () => {
+        const snapshot = await pipeline.firestore
+          .collection(collections.events.name)
+          .where('producer', '==', keyId)
+          .get();
+        const docs = snapshot.docs.map((d) => d.data());
+        return docs.length === count && docs.every((d) => d.status === 'PROCESSED')
+          ? docs
+          : undefined;
+      },
+      { what: `${count} rows of ${keyId} to be PROCESSED` },
+    );
+    return processed;
+  }
+
+  it('keeps every good row when rows are malformed, each bad row an error with its row number', async () => {
+    const { key, keyId } = await newKey('malformed-rows');
+    const csv = [
+      'eventType,payload.cell,userId',
+      'row.two,=HYPERLINK("http://x","y"),u-1',
+      'row.three,plain,u-2',
+      '"row.four"junk,1,u-3',
+      'row.five,"=SUM(A1:A2)",u-4',
+      'row.six,"never closed,u-5',
+      'row.seven,after,u-6',
+      '',
+    ].join('\r\n');
+    const response = await upload(pipeline, csv, { key, ip: '203.0.113.21' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as UploadAnswer;
+    expect(body).toMatchObject({ status: 'completed', rows: 6, insertedCount: 3, failedCount: 3 });
+    expect(body.errors.map(({ row, field }) => ({ row, field }))).toEqual([
+      { row: 2, field: '(row)' },
+      { row: 4, field: '(row)' },
+      { row: 6, field: '(row)' },
+    ]);
+    expect(body.errors[0]?.message).toMatch(/quote inside unquoted column 2/);
+    expect(body.errors[2]?.message).toMatch(/never closed/);
+    const types = (await publishedBy(keyId, 3)).map((d) => d.eventType as string).sort();
+    expect(types).toEqual(['row.five', 'row.seven', 'row.three']);
+  });
+
+  it('reads what spreadsheet programs export: BOM, CRLF, quoted newlines, ; separators, empty rows', async () => {
+    const { key, keyId } = await newKey('spreadsheet');
+    // As a European-locale spreadsheet saves "CSV UTF-8": BOM, ';', CRLF, trailing ';;' rows.
+    const csv =
+      '\ufeffeventType;userId;payload.note;payload.amount\r\n' +
+      'order.placed;u-1;"two\r\nlines";12,50\r\n' +
+      'order.placed;u-2;"with ""quotes"" and ; inside";3\r\n' +
+      'order.placed;u-3;=1+1;4\r\n' +
+      ';;;\r\n;;;\r\n\r\n';
+    const response = await upload(pipeline, csv, { key, ip: '203.0.113.22' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'completed',
+      rows: 3,
+      insertedCount: 3,
+      failedCount: 0,
+    });
+    await publishedBy(keyId, 3);
+  });
+
+  it('makes a row that is not UTF-8 an error naming the row, and takes the others', async () => {
+    const { key, keyId } = await newKey('latin1-row');
+    const csv = Buffer.concat([
+      Buffer.from('eventType,payload.city\npage.viewed,Paris\npage.viewed,Montr'),
+      Buffer.from([0xe9]),
+      Buffer.from('al\npage.viewed,K\u00f6ln\n'),
+    ]);
+    const response = await upload(pipeline, csv, { key, ip: '203.0.113.23' });
+    const body = (await response.json()) as UploadAnswer;
+    expect(body).toMatchObject({ status: 'completed', rows: 3, insertedCount: 2, failedCount: 1 });
+    expect(body.errors).toEqual([
+      {
+        row: 3,
+        field: '(row)',
+        message: 'is not valid UTF-8 (byte 18 of the row); save the file as CSV UTF-8',
+      },
+    ]);
+    await publishedBy(keyId, 2);
+  });
+
   it('answers 429 with Retry-After past the per-key limit, and past the per-address limit', async () => {
     const { key } = await newKey('eager');
     const csv = 'eventType\npage.viewed\n';
@@ -164,15 +249,33 @@ describe('CSV uploads', () => {
     ],
     ['an empty file', '', 400, 'invalid_upload', /cannot be read/],
     [
-      'an unclosed quote',
-      'eventType,siteId\npage.viewed,"open\n',
+      'a UTF-16 file',
+      Buffer.concat([
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('eventType\npage.viewed\n', 'utf16le'),
+      ]),
       400,
       'invalid_csv',
-      /not valid CSV/,
+      /UTF-16/,
     ],
-  ])('refuses %s naming the limit or fault', async (_, csv, status, code, message) => {
+    [
+      'a file that is not text',
+      Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0x0a, 1, 2]),
+      400,
+      'invalid_csv',
+      /not text/,
+    ],
+    [
+      'a header in another encoding',
+      Buffer.from('eventType,payload.café\npage.viewed,1\n', 'latin1'),
+      400,
+      'invalid_csv',
+      /header is not UTF-8/,
+    ],
+  ])('refuses %s naming the limit or fault', async (name, csv, status, code, message) => {
     const { key } = await newKey(`limits-${code}`);
-    const response = await upload(pipeline, csv, { key, ip: `198.51.100.${status}${code.length}` });
+    const ip = `198.51.100.${status}${code.length}${name.length}`;
+    const response = await upload(pipeline, csv, { key, ip });
     expect(response.status).toBe(status);
     const body = (await response.json()) as UploadAnswer;
     expect(body.error?.code).toBe(code);

@@ -1,8 +1,8 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
 import { acceptEvent, type AcceptDeps } from '../ingest/acceptEvent.ts';
 import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
 import type { FieldError } from '../lib/http.ts';
+import { CsvRecordReader, UnreadableCsvError, type CsvRecord } from './csvRecords.ts';
 import { parseHeader, rowToRawEvent, type Header } from './csvRows.ts';
 
 export type RowError = { row: number; field: string; message: string };
@@ -49,7 +49,8 @@ export class TooLargeError extends Error {
  * the loop waits for an acknowledgement before it pulls the next row, so the parser,
  * and through it the request, is paused while Pub/Sub catches up. Memory stays bounded
  * whatever the file's size. Row numbers are as a spreadsheet shows them: the header is
- * row 1, the first event row 2.
+ * row 1, the first event row 2. A malformed row is an error of its own (`CsvRecordReader`
+ * reads on after it); only a file that cannot be read at all stops the upload.
  */
 export async function ingestCsv(
   input: Readable,
@@ -82,14 +83,9 @@ export async function ingestCsv(
       else callback(null, chunk);
     },
   });
-  const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    max_record_size: limits.maxEventBytes,
-  });
+  const reader = new CsvRecordReader({ maxRecordBytes: limits.maxEventBytes });
   // Errors of any stage end the iteration below with that error.
-  const rows = pipeline(input, counter, parser, () => {}) as unknown as AsyncIterable<string[]>;
+  const records = pipeline(input, counter, reader, () => {}) as unknown as AsyncIterable<CsvRecord>;
 
   const inFlight = new Set<Promise<void>>();
   let unavailableStreak = 0;
@@ -98,9 +94,13 @@ export async function ingestCsv(
   const producerOf = { keyId: producer.keyId, source: 'csv' };
 
   try {
-    for await (const cells of rows) {
+    for await (const record of records) {
       if (!header) {
-        const parsed = parseHeader(cells);
+        if (record.cells === undefined) {
+          stop = { code: 'invalid_header', fields: [{ field: 'header', message: record.error }] };
+          break;
+        }
+        const parsed = parseHeader(record.cells);
         if (!parsed.ok) {
           stop = { code: 'invalid_header', fields: parsed.errors };
           break;
@@ -108,15 +108,21 @@ export async function ingestCsv(
         header = parsed.header;
         continue;
       }
+      // Spreadsheets end files with empty rows: they hold no event.
+      if (record.cells?.every((cell) => cell === '')) continue;
       if (counts.rows >= limits.maxRows) {
         stop = {
           code: 'too_many_rows',
-          message: `A file holds at most ${limits.maxRows} rows; the rows after row ${limits.maxRows + 1} were not read.`,
+          message: `A file holds at most ${limits.maxRows} rows; the rows from row ${record.row} on were not read.`,
         };
         break;
       }
       counts.rows += 1;
-      const row = counts.rows + 1;
+      const { row, cells } = record;
+      if (cells === undefined) {
+        fail(row, [{ field: '(row)', message: record.error }]);
+        continue;
+      }
       const mapped = rowToRawEvent(header, cells);
       if (!mapped.ok) {
         fail(row, mapped.errors);
@@ -150,7 +156,7 @@ export async function ingestCsv(
       if (counts.rows % limits.progressEvery === 0) await onProgress(counts);
     }
   } catch (error) {
-    stop = stopFor(error, counts.rows + 1);
+    stop = stopFor(error);
   }
   await Promise.all(inFlight);
   if (!header && !stop)
@@ -158,13 +164,8 @@ export async function ingestCsv(
   return { ...counts, stop };
 }
 
-function stopFor(error: unknown, lastRow: number): CsvStop {
+function stopFor(error: unknown): CsvStop {
   if (error instanceof TooLargeError) return { code: 'payload_too_large', message: error.message };
-  if (error instanceof CsvError) {
-    return {
-      code: 'invalid_csv',
-      message: `The file is not valid CSV after row ${lastRow}: ${error.message}`,
-    };
-  }
+  if (error instanceof UnreadableCsvError) return { code: 'invalid_csv', message: error.message };
   throw error;
 }
