@@ -4,6 +4,7 @@ import { httpRouteTable, type RouteEntry } from '../../functions/src/routeTable.
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { recordFault } from './faultLedger.ts';
 import { hostileRequest, type Credential, type HostileRequest } from './hostileRequests.ts';
+import { csvUploadCase, type CsvUploadCase } from './hostileCsv.ts';
 import { startStack, type StackHarness } from './stackHarness.ts';
 
 const runs = 1500;
@@ -133,6 +134,18 @@ describe('hostile input on every HTTP route', () => {
           answer.status === 401
         )
           refusedWithoutCredential += 1;
+        // A JSON body that is not UTF-8 is refused, never taken with its bytes replaced.
+        if (
+          request.bodyKind === 'invalid utf-8' &&
+          /json/i.test(request.headers['content-type'] ?? '') &&
+          answer.status < 300
+        )
+          problems.push({
+            request: label,
+            status: answer.status,
+            problem: 'accepted a body that is not UTF-8',
+            excerpt: answer.text.slice(0, 300),
+          });
         // Refused one way or another (401, or 4xx before the route is reached), never served.
         if (
           request.route.role !== 'public' &&
@@ -184,4 +197,105 @@ describe('hostile input on every HTTP route', () => {
     expect([...statuses.keys()].filter((s) => s.startsWith('2')).length).toBeGreaterThan(0);
     expect(statuses.get('400') ?? 0).toBeGreaterThan(40);
   });
+
+  it('takes every good row of CSV files with malformed and non-UTF-8 rows, and reports each bad one', async () => {
+    const { apiUrl, adminToken } = harness.stack.info;
+    const files = fc.sample(csvUploadCase, { numRuns: csvRuns, seed: 20261202 });
+    const uploads: { keyId: string; goodRows: number }[] = [];
+    const problems: string[] = [];
+    let badRows = 0;
+    for (const [index, file] of files.entries()) {
+      const created = await fetch(`${apiUrl}/v1/admin/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `hostile-csv-${index}` }),
+      });
+      const { key, keyId } = (await created.json()) as { key: string; keyId: string };
+      const answer = await uploadCsv(apiUrl, key, file);
+      badRows += file.badRows.length;
+      const expected = {
+        status: 'completed',
+        insertedCount: file.goodRows,
+        failedCount: file.badRows.length,
+        rows: file.badRows.map((bad) => bad.row),
+      };
+      const actual = {
+        status: answer.status,
+        insertedCount: answer.insertedCount,
+        failedCount: answer.failedCount,
+        rows: [...new Set(answer.errors.map((error) => error.row))],
+      };
+      if (JSON.stringify(actual) !== JSON.stringify(expected))
+        problems.push(`file ${index}: ${JSON.stringify({ expected, actual, file: file.badRows })}`);
+      uploads.push({ keyId, goodRows: file.goodRows });
+    }
+    const processed = await processedPerKey(uploads);
+    const sent = uploads.reduce((sum, upload) => sum + upload.goodRows, 0);
+    const lost = uploads.reduce(
+      (sum, upload, i) => sum + Math.max(0, upload.goodRows - processed[i]!),
+      0,
+    );
+    const duplicated = uploads.reduce(
+      (sum, upload, i) => sum + Math.max(0, processed[i]! - upload.goodRows),
+      0,
+    );
+    recordFault(inject('faultLedger'), {
+      scenario: 'CSV files with malformed and non-UTF-8 rows',
+      faultsInjected: badRows,
+      eventsSent: sent,
+      lost,
+      duplicated,
+      serverErrorsOnBadInput: 0,
+      note: `${files.length} files; ${badRows} bad rows, each to be reported with its row; ${problems.length} files answered otherwise`,
+    });
+    expect(problems).toEqual([]);
+    expect(badRows).toBeGreaterThan(csvRuns / 2);
+    expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
+  });
+
+  /** PROCESSED events per upload's key, once every upload's count is reached (at most 2 min). */
+  async function processedPerKey(
+    uploads: { keyId: string; goodRows: number }[],
+  ): Promise<number[]> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const counts = await Promise.all(
+        uploads.map(async ({ keyId }) => {
+          const snapshot = await harness.firestore
+            .collection('events')
+            .where('producer', '==', keyId)
+            .where('status', '==', 'PROCESSED')
+            .count()
+            .get();
+          return snapshot.data().count;
+        }),
+      );
+      if (counts.every((count, i) => count >= uploads[i]!.goodRows) || Date.now() > deadline) {
+        // Anything published twice would be processed within this time.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return counts;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 });
+
+const csvRuns = 40;
+
+type UploadAnswer = {
+  status: string;
+  insertedCount: number;
+  failedCount: number;
+  errors: { row: number }[];
+};
+
+async function uploadCsv(apiUrl: string, key: string, file: CsvUploadCase): Promise<UploadAnswer> {
+  const form = new FormData();
+  form.append('file', new Blob([file.bytes], { type: 'text/csv' }), 'export.csv');
+  const response = await fetch(`${apiUrl}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
+  return (await response.json()) as UploadAnswer;
+}

@@ -137,6 +137,16 @@ describe('CsvRecordReader', () => {
     }
   });
 
+  it('costs only its own row when a quote opened on it closes on a later row', async () => {
+    const all = await records('a,b\n"open,1\nx,"=1"\ny,2\n', 5);
+    expect(all.map((r) => r.cells ?? r.error)).toEqual([
+      ['a', 'b'],
+      expect.stringMatching(/not closed on its line/),
+      ['x', '=1'],
+      ['y', '2'],
+    ]);
+  });
+
   it('ends a quote that runs past the record limit and reads on from the next line', async () => {
     const input = `a,b\n"open,1\n${'x,y\n'.repeat(80)}`;
     const all = await records(input, 13);

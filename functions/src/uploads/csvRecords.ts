@@ -179,6 +179,7 @@ function scanRecord(buffer: Buffer, offset: number, separator: number, atEnd: bo
       if (after === cr || after === lf) return ended(buffer, fields, position, atEnd);
       return malformed(
         buffer,
+        offset,
         position,
         atEnd,
         `has text after the closing quote of column ${fields.length}; a field with a quote must be quoted whole, with each quote doubled`,
@@ -191,6 +192,7 @@ function scanRecord(buffer: Buffer, offset: number, separator: number, atEnd: bo
       if (byte === quote) {
         return malformed(
           buffer,
+          offset,
           end,
           atEnd,
           `has a quote inside unquoted column ${fields.length + 1}; a field with a quote must be quoted whole, with each quote doubled`,
@@ -217,8 +219,26 @@ function ended(buffer: Buffer, fields: Field[], position: number, atEnd: boolean
   return { kind: 'record', fields, end: position, next };
 }
 
-/** A malformed record runs to the end of its line. */
-function malformed(buffer: Buffer, from: number, atEnd: boolean, reason: string): Scanned {
+/**
+ * A malformed record runs to the end of its line. When a quote opened on an earlier line
+ * got it there, the lines in between are rows of their own that the quote ran over: the
+ * error is the first line's, and reading resumes on the next.
+ */
+function malformed(
+  buffer: Buffer,
+  offset: number,
+  from: number,
+  atEnd: boolean,
+  reason: string,
+): Scanned {
+  const firstLineEnd = nextLineBreak(buffer, offset);
+  if (firstLineEnd !== -1 && firstLineEnd < from) {
+    return {
+      kind: 'malformed',
+      reason: 'has a quote that is not closed on its line, and no valid field ends where it closes',
+      next: lineAfter(buffer, offset),
+    };
+  }
   const lineEnd = nextLineBreak(buffer, from);
   if (lineEnd === -1)
     return atEnd ? { kind: 'malformed', reason, next: buffer.length } : { kind: 'incomplete' };
