@@ -1,23 +1,28 @@
 /**
- * `npm run sql -- "<query>" [--json]`: runs SQL against the local warehouse (the
+ * `npm run sql -- "<query>" [--json | --csv]`: runs SQL against the local warehouse (the
  * DuckDB file of `npm start`), read-only, while the stack runs or not. The table is
- * `tributary.events`, as in BigQuery.
+ * `tributary.events`, as in BigQuery. `--csv` writes a file for spreadsheets, with
+ * formula-looking cells neutralised.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventsTable } from '../infra/spec.ts';
+import { spreadsheetCsvLine } from '../functions/src/lib/spreadsheetText.ts';
 import { openReadOnlyWarehouse } from '../functions/src/warehouse/duckDbWarehouse.ts';
 import { localWarehousePath, projectRoot } from './lib/localStack.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: 'boolean', default: false } },
+  options: {
+    json: { type: 'boolean', default: false },
+    csv: { type: 'boolean', default: false },
+  },
 });
 const sql = positionals.join(' ').trim();
 if (!sql) {
   console.error(
-    'usage: npm run sql -- "SELECT event_type, COUNT(DISTINCT event_id) FROM tributary.events GROUP BY 1" [--json]',
+    'usage: npm run sql -- "SELECT event_type, COUNT(DISTINCT event_id) FROM tributary.events GROUP BY 1" [--json | --csv]',
   );
   process.exit(2);
 }
@@ -38,6 +43,10 @@ try {
   const rows = await warehouse.query(sql, {});
   if (values.json) {
     for (const row of rows) console.log(JSON.stringify(row));
+  } else if (values.csv) {
+    const columns = rows[0] ? Object.keys(rows[0]) : [];
+    console.log(spreadsheetCsvLine(columns));
+    for (const row of rows) console.log(spreadsheetCsvLine(columns.map((column) => row[column])));
   } else {
     console.log(formatTable(rows));
   }

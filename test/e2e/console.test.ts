@@ -17,6 +17,8 @@ const artifacts = join(projectRoot, 'test', 'artifacts');
 // Never called: the console only lists the endpoint.
 const webhookUrl = 'http://127.0.0.1:9/orders';
 
+const formulaName = '=HYPERLINK("http://x","y")';
+
 /** The web console in Debian's headless Chromium, driven by playwright-core (no browser download). */
 describe('the web console', () => {
   let pipeline: TestPipeline;
@@ -44,6 +46,17 @@ describe('the web console', () => {
       { authorization: `Bearer ${pipeline.adminToken}` },
     );
     if (endpoint.status !== 201) throw new Error(`webhook endpoint: ${endpoint.status}`);
+    // A name a spreadsheet would run as a formula; nothing polls it here.
+    const source = await postJson(
+      `${pipeline.urls.api}/v1/sources`,
+      {
+        sourceType: 'google_workspace',
+        name: formulaName,
+        credentials: { client_id: 'id', client_secret: 'secret', refresh_token: 'rt' },
+      },
+      { authorization: `Bearer ${pipeline.adminToken}` },
+    );
+    if (source.status !== 201) throw new Error(`source: ${source.status}`);
     deadId = (
       await seedFailedEvent(pipeline, {
         status: 'DEAD_LETTER',
@@ -106,8 +119,8 @@ describe('the web console', () => {
     await row.waitFor();
     expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('DEAD_LETTER');
     await expect.poll(() => page.locator('#throughput rect').count()).toBe(24);
-    // No source is registered here; the webhook endpoint created above is listed.
-    await expect.poll(() => page.locator('#sources').textContent()).toContain('None yet.');
+    // The source's formula-looking name is shown as text; the webhook endpoint is listed.
+    await expect.poll(() => page.locator('#sources').textContent()).toContain(`'${formulaName}`);
     await expect.poll(() => page.locator('#webhooks').textContent()).toContain(webhookUrl);
     // The token lives in this tab's session storage only.
     expect(await page.evaluate(() => sessionStorage.getItem('tributary.adminToken'))).toBe(

@@ -123,6 +123,37 @@ describe('the local warehouse, end to end', () => {
     });
   }, 60_000);
 
+  it('keeps a formula cell of a CSV upload as text, and neutralises it in a CSV export', async () => {
+    const formula = '=HYPERLINK("http://x","y")';
+    const form = new FormData();
+    const csv = `eventType,userId,siteId\r\nsheet.imported,"${formula.replaceAll('"', '""')}",sheet-site\r\n`;
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'sheet.csv');
+    const uploaded = await fetch(`${info.apiUrl}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.apiKey}` },
+      body: form,
+    });
+    expect(await uploaded.json()).toMatchObject({ insertedCount: 1, failedCount: 0 });
+    expect((await run('job.ts', ['load-warehouse'])).code).toBe(0);
+    const query = "SELECT user_id, site_id FROM tributary.events WHERE site_id = 'sheet-site'";
+    const stored = await eventually(
+      async () => {
+        const result = await run('sql.ts', [query, '--json']);
+        return result.code === 0 && result.output.includes('sheet-site') ? result : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'the uploaded row in the warehouse' },
+    );
+    expect(JSON.parse(stored.output.trim().split('\n').pop()!)).toEqual({
+      user_id: formula,
+      site_id: 'sheet-site',
+    });
+    const exported = await run('sql.ts', [query, '--csv']);
+    expect(exported.output.trim().split('\n')).toEqual([
+      'user_id,site_id',
+      `"'=HYPERLINK(""http://x"",""y"")",sheet-site`,
+    ]);
+  }, 60_000);
+
   it('refuses a bad job and bad SQL with a message', async () => {
     const job = await run('job.ts', ['no-such-job']);
     expect(job.code).toBe(2);

@@ -42,9 +42,16 @@ function el(tag, props = {}, ...children) {
   }
   for (const child of children.flat()) {
     if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : String(child));
+    node.append(child instanceof Node ? child : shownAsText(child));
   }
   return node;
+}
+
+// A value a spreadsheet would run as a formula (OWASP "CSV injection") is shown with a
+// leading ', so that copying it into a sheet keeps it text. The API keeps it as sent.
+function shownAsText(value) {
+  const text = String(value);
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
 const badge = (status) => el('span', { class: `badge ${status}`, 'data-status': status }, status);

@@ -1,0 +1,31 @@
+/**
+ * Text that a spreadsheet would run as a formula when it opens a file: a cell starting
+ * with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP, "CSV injection").
+ */
+const formulaStart = /^[=+\-@\t\r]/;
+
+export function looksLikeFormula(text: string): boolean {
+  return formulaStart.test(text);
+}
+
+/**
+ * Text as a spreadsheet must show it: a formula-looking value gets a leading `'`, which
+ * spreadsheets read as "this cell is text". Only for what is shown or exported; what is
+ * stored stays exactly as it was sent.
+ */
+export function neutraliseFormula(text: string): string {
+  return looksLikeFormula(text) ? `'${text}` : text;
+}
+
+/** One CSV line for a spreadsheet: every cell neutralised, quoted where it must be. */
+export function spreadsheetCsvLine(cells: readonly unknown[]): string {
+  return cells
+    .map((value) => {
+      const text =
+        value === null || value === undefined
+          ? ''
+          : neutraliseFormula(typeof value === 'object' ? JSON.stringify(value) : String(value));
+      return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+    })
+    .join(',');
+}
