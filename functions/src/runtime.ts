@@ -1,7 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { processingSubscription, warehouseLoaderSubscription } from '../../infra/spec.ts';
-import type { ApiDeps } from './admin/apiHandler.ts';
+import type { ApiDeps } from './admin/apiDeps.ts';
 import { FirestoreApiKeyRegistry } from './admin/apiKeyRegistry.ts';
 import { FirestoreReplayJobStore } from './admin/bulkReplay.ts';
 import { FirestoreEventQueries } from './admin/eventQueries.ts';

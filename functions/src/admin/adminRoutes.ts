@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HttpError } from '../lib/http.ts';
 import { parseJsonBody, parseQuery } from '../lib/requestInput.ts';
 import type { Route } from '../lib/router.ts';
-import type { ApiDeps } from './apiHandler.ts';
+import type { ApiDeps } from './apiDeps.ts';
 import {
   frozenFilter,
   newReplayJob,

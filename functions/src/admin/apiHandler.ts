@@ -1,45 +1,23 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import type { ApiKeyAuthenticator } from '../ingest/apiKeys.ts';
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
 import { HttpError, internalError, requireUtf8JsonBody, sendHttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { MetricsReader } from '../metrics/metricsReader.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { openApiDocument } from '../lib/openapi.ts';
 import { lookupRoute, type Principal, type Role, type Route } from '../lib/router.ts';
-import type { EventStatusStore } from '../process/eventStatusStore.ts';
-import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
-import type { WorkspaceAdminDeps } from '../workspace/adminDeps.ts';
 import { sourceRoutes } from '../workspace/sourceRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
 import { adminRoutes } from './adminRoutes.ts';
 import { apiKeyRoutes } from './apiKeyRoutes.ts';
 import { consoleRoutes } from './consoleRoutes.ts';
 import { eventRoutes } from './eventRoutes.ts';
-import { checkReadiness, type ReadinessCheck } from './health.ts';
-import type { OpsDeps } from './opsDeps.ts';
+import type { ApiDeps } from './apiDeps.ts';
+import { checkReadiness } from './health.ts';
 import { readinessSchema } from './schemas.ts';
-
-export type ApiDeps = {
-  adminToken: string | undefined;
-  events: EventStatusStore;
-  logger: Logger;
-  projectId: string;
-  webhooks: WebhookAdminDeps;
-  workspace: WorkspaceAdminDeps;
-  metrics: MetricsReader;
-  /** For `apiKey` routes (CSV uploads). */
-  authenticator: ApiKeyAuthenticator;
-  retryAfterSeconds: number;
-  /** Named dependency checks of `GET /health/ready`; add one per dependency. */
-  readiness: readonly ReadinessCheck[];
-  readinessTimeoutMs: number;
-  ops: OpsDeps;
-};
 
 const healthRoutes: Route<ApiDeps>[] = [
   {

@@ -3,7 +3,7 @@ import { createApiKey } from '../ingest/apiKeys.ts';
 import { HttpError } from '../lib/http.ts';
 import { parseJsonBody } from '../lib/requestInput.ts';
 import type { Route } from '../lib/router.ts';
-import type { ApiDeps } from './apiHandler.ts';
+import type { ApiDeps } from './apiDeps.ts';
 import type { ApiKeySummary } from './apiKeyRegistry.ts';
 import { apiKeySummarySchema, createdApiKeySchema } from './schemas.ts';
 

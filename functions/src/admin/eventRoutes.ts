@@ -2,7 +2,7 @@ import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import type { EventRecord } from '../process/eventStatus.ts';
 import { presentDelivery } from '../webhooks/deliveryRoutes.ts';
-import type { ApiDeps } from './apiHandler.ts';
+import type { ApiDeps } from './apiDeps.ts';
 
 /** One event's status and its webhook delivery log, for operators. */
 export const eventRoutes: Route<ApiDeps>[] = [

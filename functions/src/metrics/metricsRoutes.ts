@@ -1,4 +1,4 @@
-import type { ApiDeps } from '../admin/apiHandler.ts';
+import type { ApiDeps } from '../admin/apiDeps.ts';
 import { HttpError } from '../lib/http.ts';
 import type { FieldError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';

@@ -1,4 +1,4 @@
-import type { ApiDeps } from '../admin/apiHandler.ts';
+import type { ApiDeps } from '../admin/apiDeps.ts';
 import { defaults } from '../lib/defaults.ts';
 import { processedEventSchema } from '../lib/eventEnvelope.ts';
 import { HttpError } from '../lib/http.ts';

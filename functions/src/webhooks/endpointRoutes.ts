@@ -1,6 +1,6 @@
 import type { Request } from '@google-cloud/functions-framework';
 import type { z } from 'zod';
-import type { ApiDeps } from '../admin/apiHandler.ts';
+import type { ApiDeps } from '../admin/apiDeps.ts';
 import { fieldErrors } from '../ingest/eventInput.ts';
 import { defaults } from '../lib/defaults.ts';
 import { HttpError, requireJsonContentType } from '../lib/http.ts';

@@ -1,6 +1,6 @@
 import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiHandler.ts';
+import type { ApiDeps } from '../admin/apiDeps.ts';
 import { defaults } from '../lib/defaults.ts';
 import { HttpError, requireJsonContentType, type FieldError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
