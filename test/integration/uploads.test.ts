@@ -53,6 +53,23 @@ describe('CSV uploads', () => {
     await pipeline.close();
   });
 
+  /** The status records of a key's uploaded rows, once each of them is PROCESSED. */
+  async function publishedBy(keyId: string, count: number): Promise<Record<string, unknown>[]> {
+    return eventually(
+      async () => {
+        const snapshot = await pipeline.firestore
+          .collection(collections.events.name)
+          .where('producer', '==', keyId)
+          .get();
+        const docs = snapshot.docs.map((d) => d.data());
+        return docs.length === count && docs.every((d) => d.status === 'PROCESSED')
+          ? docs
+          : undefined;
+      },
+      { what: `${count} rows of ${keyId} to be PROCESSED` },
+    );
+  }
+
   it('inserts the good rows, reports each bad row, and the good rows reach PROCESSED', async () => {
     const { key, keyId } = await newKey('csv-producer');
     const csv = [
@@ -99,17 +116,7 @@ describe('CSV uploads', () => {
     });
     expect(await record.json()).toMatchObject({ status: 'completed', insertedCount: 3 });
 
-    const processed = await eventually(
-      async () => {
-        const snapshot = await pipeline.firestore
-          .collection(collections.events.name)
-          .where('producer', '==', keyId)
-          .get();
-        const docs = snapshot.docs.map((d) => d.data());
-        return docs.length === 3 && docs.every((d) => d.status === 'PROCESSED') ? docs : undefined;
-      },
-      { what: 'the three good rows to be PROCESSED' },
-    );
+    const processed = await publishedBy(keyId, 3);
     expect(processed.every((d) => d.source === 'csv')).toBe(true);
     expect(processed.map((d) => d.eventType as string).sort()).toEqual([
       'order.placed',
@@ -117,24 +124,6 @@ describe('CSV uploads', () => {
       'page.viewed',
     ]);
   });
-
-  /** The events a key's upload published, as the processor receives them. */
-  async function publishedBy(keyId: string, count: number): Promise<Record<string, unknown>[]> {
-    const processed = await eventually(
-      async () => {
-        const snapshot = await pipeline.firestore
-          .collection(collections.events.name)
-          .where('producer', '==', keyId)
-          .get();
-        const docs = snapshot.docs.map((d) => d.data());
-        return docs.length === count && docs.every((d) => d.status === 'PROCESSED')
-          ? docs
-          : undefined;
-      },
-      { what: `${count} rows of ${keyId} to be PROCESSED` },
-    );
-    return processed;
-  }
 
   it('keeps every good row when rows are malformed, each bad row an error with its row number', async () => {
     const { key, keyId } = await newKey('malformed-rows');
