@@ -72,16 +72,22 @@ async function acceptWithIdempotencyKey(
 /**
  * Many events without idempotency keys (a batch request's): one publish call for all
  * and one outcome per event, in order. Each event stands alone: one that Pub/Sub did
- * not acknowledge is `unavailable` while the others are accepted.
+ * not acknowledge is `unavailable` while the others are accepted. An event given its
+ * id in `eventIds` (derived from the sender's own message id) keeps it, so sending it
+ * again is the same event, which the processor takes once.
  */
 export async function acceptEvents(
   inputs: EventInput[],
   producer: { keyId: string; source: string },
   deps: AcceptDeps,
+  eventIds?: readonly (string | undefined)[],
 ): Promise<AcceptOutcome[]> {
   const receivedAt = deps.now().toISOString();
   const newEventId = deps.newEventId ?? randomUUID;
-  const identities = inputs.map(() => ({ eventId: newEventId(), receivedAt }));
+  const identities = inputs.map((_, index) => ({
+    eventId: eventIds?.[index] ?? newEventId(),
+    receivedAt,
+  }));
   const messages = inputs.map((input, index) =>
     encodeEnvelope(
       toEnvelope(input, {

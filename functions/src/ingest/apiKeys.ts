@@ -8,6 +8,8 @@ export type ApiKey = {
   name: string;
   /** Overrides the configured per-key rate limit, in requests per second. */
   rateLimitPerSecond: number | null;
+  /** The site the key's events belong to, when the key is for one site. */
+  siteId?: string;
   revoked: boolean;
 };
 
@@ -47,6 +49,7 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
       name: String(data.name),
       rateLimitPerSecond:
         typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
+      ...(typeof data.siteId === 'string' && data.siteId !== '' ? { siteId: data.siteId } : {}),
       revoked: data.revokedAt !== null && data.revokedAt !== undefined,
     };
   }
@@ -60,6 +63,7 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
         name: key.name,
         prefix: key.prefix,
         rateLimitPerSecond: key.rateLimitPerSecond,
+        ...(key.siteId ? { siteId: key.siteId } : {}),
         createdAt: key.createdAt,
         revokedAt: key.revoked ? key.createdAt : null,
       });
@@ -69,7 +73,7 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
 /** Stores a new key and returns it; the only moment the plain key exists. */
 export async function createApiKey(
   store: ApiKeyStore,
-  options: { name: string; rateLimitPerSecond?: number; key?: string },
+  options: { name: string; rateLimitPerSecond?: number; siteId?: string; key?: string },
   now = new Date(),
 ): Promise<{ key: string; keyId: string }> {
   const key = options.key ?? generateApiKey();
@@ -79,6 +83,7 @@ export async function createApiKey(
     keyId,
     name: options.name,
     rateLimitPerSecond: options.rateLimitPerSecond ?? null,
+    ...(options.siteId ? { siteId: options.siteId } : {}),
     revoked: false,
     createdAt: now,
     prefix: key.slice(0, keyPrefix.length + 4),

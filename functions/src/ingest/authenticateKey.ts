@@ -11,11 +11,14 @@ export function authenticateApiKey(
   authenticator: ApiKeyAuthenticator,
   retryAfterSeconds: number,
 ): ApiKey | Promise<ApiKey> {
-  const token = bearerToken(req);
+  const token = bearerToken(req) ?? basicUserName(req);
   if (!token) {
-    throw new HttpError(401, 'unauthenticated', 'Send an API key as Authorization: Bearer <key>.', {
-      headers: { 'WWW-Authenticate': 'Bearer' },
-    });
+    throw new HttpError(
+      401,
+      'unauthenticated',
+      'Send an API key as Authorization: Bearer <key>, or as the user name of Basic authentication.',
+      { headers: { 'WWW-Authenticate': challenge } },
+    );
   }
   const found = authenticator.authenticate(token);
   if (found instanceof Promise) {
@@ -26,10 +29,25 @@ export function authenticateApiKey(
   return requireKey(found);
 }
 
+const challenge = 'Bearer, Basic realm="tributary"';
+
+/**
+ * `Authorization: Basic base64(key:)` → the key: analytics SDKs send their write key
+ * as the user name with an empty password.
+ */
+export function basicUserName(req: Request): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  const userName = separator === -1 ? decoded : decoded.slice(0, separator);
+  return userName === '' ? undefined : userName;
+}
+
 function requireKey(key: ApiKey | undefined): ApiKey {
   if (!key) {
     throw new HttpError(401, 'unauthenticated', 'The API key is unknown or revoked.', {
-      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", Basic realm="tributary"' },
     });
   }
   return key;

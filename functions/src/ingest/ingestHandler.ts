@@ -21,6 +21,7 @@ import {
   type EventInput,
 } from './eventInput.ts';
 import type { TokenBucketRateLimiter } from './rateLimiter.ts';
+import { isTrackingRequest, sendTrackingError, trackingRoutes } from './tracking/trackingRoutes.ts';
 
 export type IngestDeps = AcceptDeps & {
   authenticator: ApiKeyAuthenticator;
@@ -90,6 +91,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     handle: ({ req, res, apiKey, log }, deps) =>
       ingestBatch(req, res, admit(req, apiKey!, deps), req.rawBody?.length ?? 0, deps, log),
   },
+  ...trackingRoutes<IngestDeps>(admit),
   {
     method: 'GET',
     path: '/openapi.json',
@@ -135,7 +137,8 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       if (error instanceof HttpError) {
-        sendHttpError(res, error);
+        if (isTrackingRequest(req)) sendTrackingError(res, error);
+        else sendHttpError(res, error);
         return;
       }
       log.error({ err: error }, 'ingest failed');

@@ -1,0 +1,316 @@
+import { createHash } from 'node:crypto';
+import type { FieldError } from '../../lib/http.ts';
+import type { EventInput } from '../eventInput.ts';
+
+/** The calls of the tracking API spoken by the Segment and RudderStack SDKs. */
+export const trackingCallTypes = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
+
+export type TrackingCallType = (typeof trackingCallTypes)[number];
+
+/** What the mapping needs besides the message: nothing here does I/O. */
+export type TrackingContext = {
+  /** The call type of a single-call route (`/v1/track`…); absent for batch items. */
+  routeType?: TrackingCallType;
+  /** The site configured on the API key, which wins over the page URL's host. */
+  keySiteId?: string;
+  /** When the request arrived: the reference of the clock-skew correction. */
+  receivedAt: Date;
+  /** A batch's own `sentAt`, used when an item carries none. */
+  batchSentAt?: unknown;
+};
+
+export type MappedMessage = {
+  event: EventInput;
+  /** The idempotency key of the message, when it has one. */
+  messageId: string | undefined;
+};
+
+export type MappingResult = ({ ok: true } & MappedMessage) | { ok: false; errors: FieldError[] };
+
+const fixedEventTypes: Record<Exclude<TrackingCallType, 'track'>, string> = {
+  page: 'page.viewed',
+  screen: 'screen.viewed',
+  identify: 'identify.called',
+  group: 'group.called',
+  alias: 'alias.called',
+};
+
+const maxEventTypeLength = 100;
+const maxUserIdLength = 200;
+const maxSiteIdLength = 200;
+const maxPathLength = 2048;
+const maxMessageIdLength = 255;
+const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** `"Order Completed"` → `order_completed`: lowercase, each run of other characters one `_`. */
+export function normalizeEventName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+}
+
+/**
+ * The event id of a message: the same key and messageId always give the same id, so a
+ * message sent again (an SDK retrying a batch) is the same event, which the processor
+ * takes once. A name-based UUID (version 8) from SHA-256, uniformly spread like the
+ * random ids, so Firestore sees no hot spot.
+ */
+export function trackingEventId(keyId: string, messageId: string): string {
+  const bytes = createHash('sha256')
+    .update('tracking\n')
+    .update(keyId)
+    .update('\n')
+    .update(messageId)
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * One tracking-API message as a Tributary event, or the fields at fault. The message is
+ * kept whole as the payload; the mapped fields are read from it, never written into it.
+ * The one exception is a `writeKey` field: it is the sender's credential, not event
+ * data, and a credential is never stored.
+ */
+export function trackingMessageToEvent(message: unknown, context: TrackingContext): MappingResult {
+  if (!isObject(message)) return fail('(root)', 'must be a JSON object (one message)');
+  const errors: FieldError[] = [];
+  const type = callType(message, context.routeType, errors);
+  const messageId = optionalString(message, 'messageId', maxMessageIdLength, errors);
+  const eventType = type === undefined ? undefined : eventTypeOf(type, message, errors);
+  if (type !== undefined) requireCallFields(type, message, errors);
+  const userId = userIdOf(message, errors);
+  const properties = optionalObject(message, 'properties', errors);
+  const contextField = optionalObject(message, 'context', errors);
+  const page = contextField ? optionalObject(contextField, 'page', errors, 'context.') : undefined;
+  const path = pathOf(page, properties, errors);
+  const siteId = context.keySiteId ?? siteOf(page, properties, errors);
+  const occurredAt = occurredAtOf(message, context, errors);
+  if (errors.length > 0 || eventType === undefined) return { ok: false, errors };
+  const { writeKey: _credential, ...payload } = message;
+  return {
+    ok: true,
+    messageId,
+    event: {
+      eventType,
+      payload: 'writeKey' in message ? payload : message,
+      ...(occurredAt ? { occurredAt } : {}),
+      ...(siteId ? { siteId } : {}),
+      ...(userId ? { userId } : {}),
+      ...(path ? { path } : {}),
+    },
+  };
+}
+
+function callType(
+  message: Record<string, unknown>,
+  routeType: TrackingCallType | undefined,
+  errors: FieldError[],
+): TrackingCallType | undefined {
+  const type = message.type;
+  if (routeType !== undefined) {
+    if (type !== undefined && type !== routeType) {
+      errors.push({ field: 'type', message: `must be "${routeType}" on this route, or absent` });
+    }
+    return routeType;
+  }
+  if (type === undefined) {
+    errors.push({ field: 'type', message: `required: one of ${trackingCallTypes.join(', ')}` });
+    return undefined;
+  }
+  if (typeof type !== 'string' || !(trackingCallTypes as readonly string[]).includes(type)) {
+    errors.push({ field: 'type', message: `must be one of ${trackingCallTypes.join(', ')}` });
+    return undefined;
+  }
+  return type as TrackingCallType;
+}
+
+function eventTypeOf(
+  type: TrackingCallType,
+  message: Record<string, unknown>,
+  errors: FieldError[],
+): string | undefined {
+  if (type !== 'track') return fixedEventTypes[type];
+  const name = message.event;
+  if (name === undefined || name === null || name === '') {
+    errors.push({ field: 'event', message: 'required: the name of the tracked event' });
+    return undefined;
+  }
+  if (typeof name !== 'string') {
+    errors.push({ field: 'event', message: 'must be a string' });
+    return undefined;
+  }
+  const eventType = `track.${normalizeEventName(name)}`;
+  if (eventType.length > maxEventTypeLength) {
+    errors.push({
+      field: 'event',
+      message: `makes the event type ${eventType.length} characters long; at most ${maxEventTypeLength}`,
+    });
+    return undefined;
+  }
+  return eventType;
+}
+
+/** What the tracking API itself requires of each call. */
+function requireCallFields(
+  type: TrackingCallType,
+  message: Record<string, unknown>,
+  errors: FieldError[],
+): void {
+  if (type === 'group') requireId(message, 'groupId', errors);
+  if (type === 'alias') requireId(message, 'previousId', errors);
+}
+
+function requireId(message: Record<string, unknown>, field: string, errors: FieldError[]): void {
+  const value = message[field];
+  if (value === undefined || value === null || value === '')
+    errors.push({ field, message: 'required' });
+  else if (typeof value !== 'string' && typeof value !== 'number')
+    errors.push({ field, message: 'must be a string' });
+}
+
+/** `userId`, or `anonymousId` when there is none; numbers are ids too, as the SDKs allow. */
+function userIdOf(message: Record<string, unknown>, errors: FieldError[]): string | undefined {
+  for (const field of ['userId', 'anonymousId'] as const) {
+    const value = message[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      errors.push({ field, message: 'must be a string' });
+      return undefined;
+    }
+    const id = String(value);
+    if (id.length > maxUserIdLength) {
+      errors.push({ field, message: `must be at most ${maxUserIdLength} characters` });
+      return undefined;
+    }
+    return id;
+  }
+  errors.push({ field: 'userId', message: 'required: userId or anonymousId' });
+  return undefined;
+}
+
+function pathOf(
+  page: Record<string, unknown> | undefined,
+  properties: Record<string, unknown> | undefined,
+  errors: FieldError[],
+): string | undefined {
+  const [field, value] =
+    page?.path !== undefined
+      ? ['context.page.path', page.path]
+      : ['properties.path', properties?.path];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    errors.push({ field, message: 'must be a string' });
+    return undefined;
+  }
+  if (!value.startsWith('/') || value.length > maxPathLength) {
+    errors.push({ field, message: `must start with / and be at most ${maxPathLength} characters` });
+    return undefined;
+  }
+  return value;
+}
+
+/** The host of the page's URL: `context.page.url`, or a page call's `properties.url`. */
+function siteOf(
+  page: Record<string, unknown> | undefined,
+  properties: Record<string, unknown> | undefined,
+  errors: FieldError[],
+): string | undefined {
+  const [field, value] =
+    page?.url !== undefined ? ['context.page.url', page.url] : ['properties.url', properties?.url];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    errors.push({ field, message: 'must be a string' });
+    return undefined;
+  }
+  let host: string;
+  try {
+    host = new URL(value).host;
+  } catch {
+    errors.push({ field, message: 'must be an absolute URL' });
+    return undefined;
+  }
+  if (host === '' || host.length > maxSiteIdLength) {
+    errors.push({ field, message: `must have a host of 1 to ${maxSiteIdLength} characters` });
+    return undefined;
+  }
+  return host;
+}
+
+/**
+ * When the event happened: `timestamp` (else `originalTimestamp`), corrected for the
+ * sender's clock skew as the tracking API does, `receivedAt - sentAt + timestamp`,
+ * when the message or its batch says when it was sent.
+ */
+function occurredAtOf(
+  message: Record<string, unknown>,
+  context: TrackingContext,
+  errors: FieldError[],
+): string | undefined {
+  const timestamp =
+    message.timestamp !== undefined
+      ? dateField(message.timestamp, 'timestamp', errors)
+      : dateField(message.originalTimestamp, 'originalTimestamp', errors);
+  const sentAt =
+    message.sentAt !== undefined
+      ? dateField(message.sentAt, 'sentAt', errors)
+      : dateField(context.batchSentAt, 'sentAt', errors);
+  if (timestamp === undefined) return undefined;
+  const corrected =
+    sentAt === undefined ? timestamp : context.receivedAt.getTime() - sentAt + timestamp;
+  const date = new Date(corrected);
+  if (Number.isNaN(date.getTime())) {
+    errors.push({ field: 'timestamp', message: 'is out of range' });
+    return undefined;
+  }
+  return date.toISOString();
+}
+
+function dateField(value: unknown, field: string, errors: FieldError[]): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const millis = typeof value === 'string' && isoDateTime.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(millis)) {
+    errors.push({ field, message: 'must be an ISO 8601 date-time with a time zone' });
+    return undefined;
+  }
+  return millis;
+}
+
+function optionalString(
+  message: Record<string, unknown>,
+  field: string,
+  maxLength: number,
+  errors: FieldError[],
+): string | undefined {
+  const value = message[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    errors.push({ field, message: `must be a string of 1 to ${maxLength} characters` });
+    return undefined;
+  }
+  return value;
+}
+
+function optionalObject(
+  parent: Record<string, unknown>,
+  field: string,
+  errors: FieldError[],
+  prefix = '',
+): Record<string, unknown> | undefined {
+  const value = parent[field];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) {
+    errors.push({ field: `${prefix}${field}`, message: 'must be an object' });
+    return undefined;
+  }
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function fail(field: string, message: string): MappingResult {
+  return { ok: false, errors: [{ field, message }] };
+}

@@ -1,0 +1,300 @@
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { z } from 'zod';
+import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Principal, Route } from '../../lib/router.ts';
+import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
+import type { ApiKey } from '../apiKeys.ts';
+import { eventInputSchema, validateEventInput, type EventInput } from '../eventInput.ts';
+import {
+  trackingCallTypes,
+  trackingEventId,
+  trackingMessageToEvent,
+  type TrackingCallType,
+  type TrackingContext,
+} from './trackingMessageToEvent.ts';
+
+/** The tracking API's own limits (not tunables: the SDKs are built around them). */
+export const trackingLimits = {
+  /** One call, and each message of a batch. */
+  maxMessageBytes: 32 * 1024,
+  /** One `POST /v1/batch` body. */
+  maxBatchBytes: 500 * 1024,
+} as const;
+
+/** Events from these routes carry this source, beside `api` for `/v1/events`. */
+export const trackingSource = 'tracking';
+
+type TrackingDeps = AcceptDeps & {
+  logger: Logger;
+  limits: { maxEventBytes: number; retryAfterSeconds: number };
+};
+
+/** The rate limit and media-type checks the ingest function applies to every producer call. */
+export type Admit<Deps> = (req: Request, apiKey: Principal, deps: Deps) => Principal;
+
+const messageSchema = z
+  .object({
+    type: z.enum(trackingCallTypes).optional(),
+    messageId: z.string().min(1).max(255).optional(),
+    userId: z.string().optional(),
+    anonymousId: z.string().optional(),
+    event: z.string().optional().describe('track: the event name'),
+    name: z.string().optional(),
+    properties: z.record(z.string(), z.unknown()).optional(),
+    traits: z.record(z.string(), z.unknown()).optional(),
+    context: z.record(z.string(), z.unknown()).optional(),
+    groupId: z.string().optional(),
+    previousId: z.string().optional(),
+    timestamp: z.string().optional(),
+    originalTimestamp: z.string().optional(),
+    sentAt: z.string().optional(),
+  })
+  .loose();
+
+const batchSchema = z.object({
+  batch: z.array(messageSchema.extend({ type: z.enum(trackingCallTypes) })).min(1),
+  sentAt: z.string().optional(),
+});
+
+const successSchema = z.object({ success: z.literal(true) });
+const batchSuccessSchema = successSchema.extend({
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  errors: z
+    .array(
+      z.object({
+        index: z.number().int(),
+        messageId: z.string().optional(),
+        fields: z.array(z.object({ field: z.string(), message: z.string() })),
+      }),
+    )
+    .optional(),
+});
+const trackingErrorSchema = z.object({
+  success: z.literal(false),
+  message: z.string(),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+const authNote =
+  'The API key is the write key: HTTP Basic with the key as user name and an empty password, as the analytics SDKs send it, or Authorization: Bearer.';
+
+const errorResponses = {
+  400: {
+    description: `Not a valid message, or over ${trackingLimits.maxMessageBytes} bytes a call / ${trackingLimits.maxBatchBytes} a batch.`,
+    schema: trackingErrorSchema,
+  },
+  429: {
+    description: "Over the key's rate limit; wait Retry-After seconds.",
+    schema: trackingErrorSchema,
+  },
+  503: { description: 'Not queued; send the same messages again.', schema: trackingErrorSchema },
+};
+
+/** The tracking API's routes on the `ingest` function: `/v1/batch` and one per call type. */
+export function trackingRoutes<Deps extends TrackingDeps>(admit: Admit<Deps>): Route<Deps>[] {
+  const batch: Route<Deps> = {
+    method: 'POST',
+    path: '/v1/batch',
+    role: 'apiKey',
+    tag: 'Tracking API',
+    summary: 'Send a batch of analytics SDK calls (Segment / RudderStack)',
+    description: `${authNote} A message sent again with the same messageId is the same event.`,
+    body: batchSchema,
+    responses: {
+      200: {
+        description: 'Every valid message queued; any invalid one listed.',
+        schema: batchSuccessSchema,
+      },
+      ...errorResponses,
+    },
+    handle: ({ req, res, apiKey, log }, deps) =>
+      ingestTrackingBatch(req, res, admit(req, apiKey!, deps), deps, log),
+  };
+  const singles = trackingCallTypes.map((type): Route<Deps> => ({
+    method: 'POST',
+    path: `/v1/${type}`,
+    role: 'apiKey',
+    tag: 'Tracking API',
+    summary: `Send one ${type} call`,
+    description: authNote,
+    body: messageSchema,
+    responses: {
+      200: { description: 'Queued.', schema: successSchema },
+      ...errorResponses,
+    },
+    handle: ({ req, res, apiKey, log }, deps) =>
+      ingestTrackingCall(type, req, res, admit(req, apiKey!, deps), deps, log),
+  }));
+  return [batch, ...singles];
+}
+
+const trackingPaths = new Set(['/v1/batch', ...trackingCallTypes.map((type) => `/v1/${type}`)]);
+
+/** Whether a request is for the tracking API, whose errors carry its own shape. */
+export function isTrackingRequest(req: Request): boolean {
+  return trackingPaths.has(routePath(req));
+}
+
+/**
+ * An error in the tracking API's shape (`success: false` and a message), with our
+ * `error` object beside it, so both kinds of client read it.
+ */
+export function sendTrackingError(res: Response, error: HttpError): void {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.status(error.status).json({ success: false, message: error.message, ...error.toBody() });
+}
+
+async function ingestTrackingCall(
+  type: TrackingCallType,
+  req: Request,
+  res: Response,
+  apiKey: Principal,
+  deps: TrackingDeps,
+  log: Logger,
+): Promise<void> {
+  const bytes = req.rawBody?.length ?? 0;
+  if (bytes > trackingLimits.maxMessageBytes) {
+    throw tooLarge(
+      `A call is at most ${trackingLimits.maxMessageBytes} bytes; this one is ${bytes}.`,
+    );
+  }
+  const mapped = mapMessage(req.body, contextFor(apiKey, deps, type), deps);
+  if (!mapped.ok) {
+    throw new HttpError(400, 'invalid_message', `The ${type} call is invalid.`, {
+      fields: mapped.errors,
+    });
+  }
+  const [outcome] = await acceptEvents([mapped.event], producerOf(apiKey), deps, [mapped.eventId]);
+  if (outcome?.kind === 'unavailable') {
+    log.warn({ keyId: apiKey.keyId, reason: outcome.reason }, 'tracking call not queued');
+    throw unavailable(deps);
+  }
+  log.debug({ keyId: apiKey.keyId, eventType: mapped.event.eventType }, 'tracking call ingested');
+  res.status(200).json({ success: true });
+}
+
+type ItemError = { index: number; messageId?: string; fields: FieldError[] };
+
+async function ingestTrackingBatch(
+  req: Request,
+  res: Response,
+  apiKey: Principal,
+  deps: TrackingDeps,
+  log: Logger,
+): Promise<void> {
+  const bytes = req.rawBody?.length ?? 0;
+  if (bytes > trackingLimits.maxBatchBytes) {
+    throw tooLarge(
+      `A batch is at most ${trackingLimits.maxBatchBytes} bytes; this one is ${bytes}.`,
+    );
+  }
+  const body = req.body as { batch?: unknown; sentAt?: unknown } | null;
+  const items = body?.batch;
+  if (!Array.isArray(items) || items.length === 0) {
+    throw new HttpError(400, 'invalid_batch', 'The body must be {"batch": [message, …]}.', {
+      fields: [{ field: 'batch', message: 'must be a non-empty array of messages' }],
+    });
+  }
+  const context = { ...contextFor(apiKey, deps), batchSentAt: body?.sentAt };
+  const events: EventInput[] = [];
+  const eventIds: (string | undefined)[] = [];
+  const errors: ItemError[] = [];
+  items.forEach((item: unknown, index) => {
+    const size = Buffer.byteLength(JSON.stringify(item) ?? '');
+    const mapped =
+      size > trackingLimits.maxMessageBytes
+        ? failed('(root)', `message is ${size} bytes; at most ${trackingLimits.maxMessageBytes}`)
+        : mapMessage(item, context, deps);
+    if (mapped.ok) {
+      events.push(mapped.event);
+      eventIds.push(mapped.eventId);
+      return;
+    }
+    const messageId = (item as { messageId?: unknown } | null)?.messageId;
+    errors.push({
+      index,
+      ...(typeof messageId === 'string' ? { messageId } : {}),
+      fields: mapped.errors,
+    });
+  });
+  if (events.length === 0) {
+    throw new HttpError(400, 'invalid_batch', 'No message of the batch is valid.', {
+      fields: errors
+        .slice(0, 20)
+        .flatMap(({ index, fields }) =>
+          fields.map((f) => ({ field: `batch.${index}.${f.field}`, message: f.message })),
+        ),
+    });
+  }
+  const outcomes = await acceptEvents(events, producerOf(apiKey), deps, eventIds);
+  const unavailableCount = outcomes.filter((outcome) => outcome.kind === 'unavailable').length;
+  const summary = { accepted: events.length - unavailableCount, rejected: errors.length };
+  log.info(
+    { keyId: apiKey.keyId, ...summary, unavailable: unavailableCount },
+    'tracking batch ingested',
+  );
+  // Every message keeps its id on a resend, so the SDK may send the whole batch again.
+  if (unavailableCount > 0) throw unavailable(deps);
+  res.status(200).json({ success: true, ...summary, ...(errors.length > 0 ? { errors } : {}) });
+}
+
+type Mapped =
+  | { ok: true; event: EventInput; eventId: string | undefined }
+  | { ok: false; errors: FieldError[] };
+
+function mapMessage(
+  message: unknown,
+  context: TrackingContext & { keyId: string },
+  deps: TrackingDeps,
+): Mapped {
+  const mapped = trackingMessageToEvent(message, context);
+  if (!mapped.ok) return mapped;
+  const validated = validateEventInput(mapped.event, eventInputSchema, deps.limits.maxEventBytes);
+  if (!validated.ok) return { ok: false, errors: validated.errors };
+  return {
+    ok: true,
+    event: validated.value,
+    eventId:
+      mapped.messageId === undefined ? undefined : trackingEventId(context.keyId, mapped.messageId),
+  };
+}
+
+function contextFor(
+  apiKey: Principal,
+  deps: TrackingDeps,
+  routeType?: TrackingCallType,
+): TrackingContext & { keyId: string } {
+  // The authenticated key is our ApiKey, which may name the site its events belong to.
+  const siteId = (apiKey as Partial<ApiKey>).siteId;
+  return {
+    keyId: apiKey.keyId,
+    receivedAt: deps.now(),
+    ...(routeType ? { routeType } : {}),
+    ...(siteId ? { keySiteId: siteId } : {}),
+  };
+}
+
+function producerOf(apiKey: Principal): { keyId: string; source: string } {
+  return { keyId: apiKey.keyId, source: trackingSource };
+}
+
+function failed(field: string, message: string): Mapped {
+  return { ok: false, errors: [{ field, message }] };
+}
+
+/** The tracking API answers an oversized call or batch with 400, which SDKs do not retry. */
+function tooLarge(message: string): HttpError {
+  return new HttpError(400, 'payload_too_large', message);
+}
+
+function unavailable(deps: TrackingDeps): HttpError {
+  return new HttpError(503, 'unavailable', 'Not queued; send the same messages again.', {
+    headers: { 'Retry-After': String(deps.limits.retryAfterSeconds) },
+  });
+}
