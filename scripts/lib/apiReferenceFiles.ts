@@ -1,0 +1,11 @@
+import { apiOpenApiDocument } from '../../functions/src/admin/apiHandler.ts';
+import { ingestOpenApiDocument } from '../../functions/src/ingest/ingestHandler.ts';
+import { renderApiReference } from './apiReference.ts';
+
+/** The reference as the code stands: producers' API first, then the operators'. */
+export function currentApiReference(): string {
+  return renderApiReference([
+    { base: '$INGEST_URL', document: ingestOpenApiDocument() },
+    { base: '$API_URL', document: apiOpenApiDocument() },
+  ]);
+}
