@@ -6,7 +6,7 @@ import {
 } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
 import type { Attempt, DeliveryRecord } from './delivery.ts';
-import { date } from './endpointStore.ts';
+import { timestampDate as date } from '../lib/documentCollection.ts';
 
 export type DeliveryVersion = { readonly updateTime: Timestamp };
 export type StoredDelivery = { record: DeliveryRecord; version: DeliveryVersion };

@@ -1,10 +1,6 @@
-import {
-  FieldValue,
-  Timestamp,
-  type DocumentSnapshot,
-  type Firestore,
-} from '@google-cloud/firestore';
+import { FieldValue, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
+import { DocumentCollection, timestampDate as date } from '../lib/documentCollection.ts';
 import type { EndpointChange } from './delivery.ts';
 import type { EndpointRoute, StoredSecret, WebhookEndpoint } from './endpoint.ts';
 
@@ -28,28 +24,29 @@ export interface EndpointStore {
 const NOT_FOUND = 5;
 
 export class FirestoreEndpointStore implements EndpointStore {
-  readonly #firestore: Firestore;
+  readonly #documents: DocumentCollection<WebhookEndpoint>;
 
   constructor(firestore: Firestore) {
-    this.#firestore = firestore;
+    this.#documents = new DocumentCollection(firestore, collections.webhookEndpoints.name, {
+      toDocument,
+      fromSnapshot,
+    });
   }
 
-  async create(endpoint: WebhookEndpoint): Promise<void> {
-    await this.#doc(endpoint.id).create(toDocument(endpoint));
+  create(endpoint: WebhookEndpoint): Promise<void> {
+    return this.#documents.create(endpoint);
   }
 
-  async get(id: string): Promise<WebhookEndpoint | undefined> {
-    const snapshot = await this.#doc(id).get();
-    return snapshot.exists ? fromSnapshot(snapshot) : undefined;
+  get(id: string): Promise<WebhookEndpoint | undefined> {
+    return this.#documents.get(id);
   }
 
-  async list(): Promise<WebhookEndpoint[]> {
-    const snapshot = await this.#collection().orderBy('createdAt').get();
-    return snapshot.docs.map(fromSnapshot);
+  list(): Promise<WebhookEndpoint[]> {
+    return this.#documents.list();
   }
 
   async listRoutes(): Promise<EndpointRoute[]> {
-    const snapshot = await this.#collection().select('eventTypes', 'producers').get();
+    const snapshot = await this.#documents.collection().select('eventTypes', 'producers').get();
     return snapshot.docs.map((doc) => {
       const producers = doc.get('producers') as string[] | null | undefined;
       return {
@@ -60,28 +57,15 @@ export class FirestoreEndpointStore implements EndpointStore {
     });
   }
 
-  async update(
+  update(
     id: string,
     change: (current: WebhookEndpoint) => WebhookEndpoint,
   ): Promise<WebhookEndpoint | undefined> {
-    const doc = this.#doc(id);
-    return this.#firestore.runTransaction(async (transaction) => {
-      const snapshot = await transaction.get(doc);
-      if (!snapshot.exists) return undefined;
-      const next = change(fromSnapshot(snapshot));
-      transaction.set(doc, toDocument(next));
-      return next;
-    });
+    return this.#documents.update(id, change);
   }
 
   async delete(id: string): Promise<boolean> {
-    const doc = this.#doc(id);
-    return this.#firestore.runTransaction(async (transaction) => {
-      const snapshot = await transaction.get(doc);
-      if (!snapshot.exists) return false;
-      transaction.delete(doc);
-      return true;
-    });
+    return (await this.#documents.delete(id)) !== undefined;
   }
 
   async recordOutcome(id: string, change: EndpointChange, now: Date): Promise<void> {
@@ -100,19 +84,11 @@ export class FirestoreEndpointStore implements EndpointStore {
               : {}),
           };
     try {
-      await this.#doc(id).update(fields);
+      await this.#documents.doc(id).update(fields);
     } catch (error) {
       // Deleted meanwhile: nothing left to keep statistics for.
       if ((error as { code?: unknown }).code !== NOT_FOUND) throw error;
     }
-  }
-
-  #collection() {
-    return this.#firestore.collection(collections.webhookEndpoints.name);
-  }
-
-  #doc(id: string) {
-    return this.#collection().doc(id);
   }
 }
 
@@ -156,8 +132,4 @@ function fromSnapshot(snapshot: DocumentSnapshot): WebhookEndpoint {
     createdAt: date(data.createdAt) ?? new Date(0),
     updatedAt: date(data.updatedAt) ?? new Date(0),
   };
-}
-
-export function date(value: unknown): Date | null {
-  return value instanceof Timestamp ? value.toDate() : null;
 }

@@ -5,6 +5,7 @@ import {
   type Firestore,
 } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
+import { DocumentCollection, timestampDate as date } from '../lib/documentCollection.ts';
 import { scopedIdempotencyKey } from '../ingest/idempotency.ts';
 import type { FetchCursor } from './fetchWindow.ts';
 import type { SourceError, SourceGap, WorkspaceSource } from './source.ts';
@@ -61,49 +62,41 @@ const FAILED_PRECONDITION = 9;
 
 export class FirestoreSourceStore implements SourceStore {
   readonly #firestore: Firestore;
+  readonly #documents: DocumentCollection<WorkspaceSource>;
 
   constructor(firestore: Firestore) {
     this.#firestore = firestore;
+    this.#documents = new DocumentCollection(firestore, collections.workspaceSources.name, {
+      toDocument,
+      fromSnapshot,
+    });
   }
 
-  async create(source: WorkspaceSource): Promise<void> {
-    await this.#doc(source.id).create(toDocument(source));
+  create(source: WorkspaceSource): Promise<void> {
+    return this.#documents.create(source);
   }
 
-  async get(id: string): Promise<WorkspaceSource | undefined> {
-    const snapshot = await this.#doc(id).get();
-    return snapshot.exists ? fromSnapshot(snapshot) : undefined;
+  get(id: string): Promise<WorkspaceSource | undefined> {
+    return this.#documents.get(id);
   }
 
-  async list(): Promise<WorkspaceSource[]> {
-    const snapshot = await this.#collection().orderBy('createdAt').get();
-    return snapshot.docs.map(fromSnapshot);
+  list(): Promise<WorkspaceSource[]> {
+    return this.#documents.list();
   }
 
-  async update(
+  update(
     id: string,
     change: (current: WorkspaceSource) => WorkspaceSource,
   ): Promise<WorkspaceSource | undefined> {
-    const doc = this.#doc(id);
-    return this.#firestore.runTransaction(async (transaction) => {
-      const snapshot = await transaction.get(doc);
-      if (!snapshot.exists) return undefined;
-      const next = change(fromSnapshot(snapshot));
-      transaction.set(doc, toDocument(next));
-      return next;
-    });
+    return this.#documents.update(id, change);
   }
 
   async delete(id: string): Promise<WorkspaceSource | undefined> {
-    const doc = this.#doc(id);
-    const deleted = await this.#firestore.runTransaction(async (transaction) => {
-      const snapshot = await transaction.get(doc);
-      if (!snapshot.exists) return undefined;
-      transaction.delete(doc);
-      return fromSnapshot(snapshot);
-    });
-    if (deleted)
-      await this.#firestore.recursiveDelete(doc.collection(collections.workspaceCursors.name));
+    const deleted = await this.#documents.delete(id);
+    if (deleted) {
+      const cursors = this.#documents.doc(id).collection(collections.workspaceCursors.name);
+      await this.#firestore.recursiveDelete(cursors);
+    }
     return deleted;
   }
 
@@ -174,12 +167,8 @@ export class FirestoreSourceStore implements SourceStore {
     }
   }
 
-  #collection() {
-    return this.#firestore.collection(collections.workspaceSources.name);
-  }
-
   #doc(id: string) {
-    return this.#collection().doc(id);
+    return this.#documents.doc(id);
   }
 
   #cursorDoc(sourceId: string, application: string) {
@@ -277,8 +266,4 @@ function cursorFromSnapshot(snapshot: DocumentSnapshot): FetchCursor {
     eventsFetched: Number(data.eventsFetched ?? 0),
     lastCompletedAt: date(data.lastCompletedAt),
   };
-}
-
-function date(value: unknown): Date | null {
-  return value instanceof Timestamp ? value.toDate() : null;
 }
