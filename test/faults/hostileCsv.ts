@@ -9,7 +9,8 @@ export type CsvUploadCase = {
   badRows: { row: number; kind: string }[];
 };
 
-type Row = { kind: 'good' | 'empty' | string; bytes: (separator: string) => Buffer };
+/** `good`, `empty`, or what is wrong with the row. */
+type Row = { kind: string; bytes: (separator: string) => Buffer };
 
 const quoted = (cell: string) => `"${cell.replaceAll('"', '""')}"`;
 

@@ -16,6 +16,13 @@ function call(pipeline: TestPipeline, route: RouteEntry, authorization?: string)
   });
 }
 
+/** Paths no route answers under a guarded prefix, and what each answers with the credential. */
+const probes = (prefix: string) => [
+  { method: 'GET', path: `${prefix}/no-such-route/at-all`, known: 404 },
+  { method: 'DELETE', path: `${prefix}/x/y/z`, known: 404 },
+  { method: 'PATCH', path: prefix, known: 404 },
+];
+
 describe('the route table', () => {
   let pipeline: TestPipeline;
 
@@ -74,11 +81,6 @@ describe('the route table', () => {
   ];
   const credentialFor = (role: Role) =>
     role === 'admin' ? `Bearer ${pipeline.adminToken}` : `Bearer ${pipeline.apiKey}`;
-  const probes = (prefix: string) => [
-    { method: 'GET', path: `${prefix}/no-such-route/at-all`, known: 404 },
-    { method: 'DELETE', path: `${prefix}/x/y/z`, known: 404 },
-    { method: 'PATCH', path: prefix, known: 404 },
-  ];
 
   it.each(guardedPrefixes.map((g) => [`${g.function} ${g.prefix}`, g] as const))(
     'under %s an unknown path answers 401 before 404 or 405, so routes cannot be mapped',

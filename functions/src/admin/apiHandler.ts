@@ -1,7 +1,6 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
 import { HttpError, internalError, requireUtf8JsonBody, sendHttpError } from '../lib/http.ts';
-import type { Logger } from '../lib/logger.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { openApiDocument } from '../lib/openapi.ts';

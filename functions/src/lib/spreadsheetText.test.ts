@@ -20,6 +20,9 @@ describe('neutraliseFormula', () => {
 
 describe('spreadsheetCsvLine', () => {
   it('neutralises, quotes and serialises each cell', () => {
+    expect(spreadsheetCsvLine([7n, true, new Date('2026-01-02T03:04:05Z'), { n: 3n }])).toBe(
+      '7,true,2026-01-02T03:04:05.000Z,"{""n"":""3""}"',
+    );
     expect(spreadsheetCsvLine(['=1+1', 'a,b', 'say "hi"', null, 12, { a: 1 }])).toBe(
       `'=1+1,"a,b","say ""hi""",,12,"{""a"":1}"`,
     );

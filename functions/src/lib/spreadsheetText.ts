@@ -21,11 +21,20 @@ export function neutraliseFormula(text: string): string {
 export function spreadsheetCsvLine(cells: readonly unknown[]): string {
   return cells
     .map((value) => {
-      const text =
-        value === null || value === undefined
-          ? ''
-          : neutraliseFormula(typeof value === 'object' ? JSON.stringify(value) : String(value));
+      const text = neutraliseFormula(cellText(value));
       return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
     })
     .join(',');
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  return (
+    JSON.stringify(value, (_, inner: unknown) =>
+      typeof inner === 'bigint' ? inner.toString() : inner,
+    ) ?? ''
+  );
 }

@@ -231,8 +231,8 @@ function malformed(
   atEnd: boolean,
   reason: string,
 ): Scanned {
-  const firstLineEnd = nextLineBreak(buffer, offset);
-  if (firstLineEnd !== -1 && firstLineEnd < from) {
+  const recordLineEnd = nextLineBreak(buffer, offset);
+  if (recordLineEnd !== -1 && recordLineEnd < from) {
     return {
       kind: 'malformed',
       reason: 'has a quote that is not closed on its line, and no valid field ends where it closes',
