@@ -1,9 +1,9 @@
 import type { TableSpec } from '../../../infra/spec.ts';
 
 /**
- * The metrics queries, written once per warehouse dialect (see bigQuerySql.ts and
- * duckDbSql.ts). Parameters: `from` and `to` (YYYY-MM-DD, both included, UTC days of
- * `occurred_at`), `viewType`, `topPaths`, and `siteId` for one site.
+ * The metrics queries, written once; a dialect says how its warehouse names a table, a
+ * parameter and an event's UTC day. Parameters: `from` and `to` (YYYY-MM-DD, both
+ * included, UTC days of `occurred_at`), `viewType`, `topPaths`, and `siteId` for one site.
  *
  * Every count is of DISTINCT event_id: a redelivered event may be stored twice.
  */
@@ -18,3 +18,53 @@ export type MetricsSql = {
 };
 
 export type MetricsSqlFactory = (table: TableSpec) => MetricsSql;
+
+export type SqlDialect = {
+  table: (table: TableSpec) => string;
+  /** A named query parameter. */
+  param: (name: string) => string;
+  /** `occurred_at` from the first day through the last, both included. */
+  inRange: (from: string, to: string) => string;
+  /** `occurred_at`'s UTC day as YYYY-MM-DD. */
+  day: string;
+};
+
+export function metricsSql(dialect: SqlDialect): MetricsSqlFactory {
+  const p = dialect.param;
+  return (table) => {
+    const events = dialect.table(table);
+    const inRange = dialect.inRange(p('from'), p('to'));
+    return {
+      dailyEventCounts: `
+      SELECT ${dialect.day} AS day, event_type, COUNT(DISTINCT event_id) AS events
+      FROM ${events}
+      WHERE ${inRange}
+      GROUP BY day, event_type
+      ORDER BY day, event_type`,
+      siteStats: ({ oneSite }) => `
+      WITH views AS (
+        SELECT DISTINCT event_id, ${dialect.day} AS day, site_id, user_id, path
+        FROM ${events}
+        WHERE ${inRange}
+          AND event_type = ${p('viewType')} AND site_id IS NOT NULL${oneSite ? ` AND site_id = ${p('siteId')}` : ''}
+      ),
+      totals AS (
+        SELECT day, site_id, COUNT(DISTINCT event_id) AS total_views,
+               COUNT(DISTINCT user_id) AS unique_users
+        FROM views
+        GROUP BY day, site_id
+      ),
+      paths AS (
+        SELECT day, site_id, path, COUNT(DISTINCT event_id) AS path_views
+        FROM views
+        WHERE path IS NOT NULL
+        GROUP BY day, site_id, path
+        QUALIFY ROW_NUMBER() OVER (
+          PARTITION BY day, site_id ORDER BY COUNT(DISTINCT event_id) DESC, path) <= ${p('topPaths')}
+      )
+      SELECT t.day, t.site_id, t.total_views, t.unique_users, p.path, p.path_views
+      FROM totals t LEFT JOIN paths p ON p.day = t.day AND p.site_id = t.site_id
+      ORDER BY t.day, t.site_id, p.path_views DESC, p.path`,
+    };
+  };
+}
