@@ -12,7 +12,7 @@ import {
   type WarehouseRow,
   type WriteResult,
 } from './warehouse.ts';
-import { rowProblem } from './warehouseRow.ts';
+import { checkRows } from './warehouseRow.ts';
 
 type WriterClientOptions = ConstructorParameters<typeof managedwriter.WriterClient>[0];
 
@@ -79,13 +79,8 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   async write(rows: readonly WarehouseRow[]): Promise<WriteResult> {
-    const rejected: RowRejection[] = [];
-    let pending: number[] = [];
-    for (const [index, row] of rows.entries()) {
-      const problem = rowProblem(row, this.#options.table);
-      if (problem) rejected.push({ index, reason: problem });
-      else pending.push(index);
-    }
+    const { fitting, rejected } = checkRows(rows, this.#options.table);
+    let pending = fitting;
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= maxResendRounds) {
         throw new WarehouseUnavailableError(

@@ -12,12 +12,11 @@ import { duckDbAddColumnStatements, duckDbCreateStatements } from './tableSchema
 import {
   WarehouseUnavailableError,
   type QueryParams,
-  type RowRejection,
   type Warehouse,
   type WarehouseRow,
   type WriteResult,
 } from './warehouse.ts';
-import { rowProblem } from './warehouseRow.ts';
+import { checkRows } from './warehouseRow.ts';
 
 export type DuckDbOptions = {
   path: string;
@@ -51,13 +50,8 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async write(rows: readonly WarehouseRow[]): Promise<WriteResult> {
-    const rejected: RowRejection[] = [];
-    const valid: WarehouseRow[] = [];
-    for (const [index, row] of rows.entries()) {
-      const problem = rowProblem(row, this.#options.table);
-      if (problem) rejected.push({ index, reason: problem });
-      else valid.push(row);
-    }
+    const { fitting, rejected } = checkRows(rows, this.#options.table);
+    const valid = fitting.map((index) => rows[index]!);
     if (valid.length === 0) return { rejected };
     await this.#withConnection(async (connection, shared) => {
       await connection.run('BEGIN TRANSACTION');

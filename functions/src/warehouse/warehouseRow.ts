@@ -1,6 +1,6 @@
 import type { ColumnSpec, TableSpec } from '../../../infra/spec.ts';
 import { processedEventSchema, type ProcessedEvent } from '../lib/eventEnvelope.ts';
-import type { WarehouseRow } from './warehouse.ts';
+import type { RowRejection, WarehouseRow } from './warehouse.ts';
 
 export type DecodedRow =
   { ok: true; row: WarehouseRow } | { ok: false; eventId: string | undefined; reason: string };
@@ -103,4 +103,19 @@ function valueProblem(value: unknown, column: ColumnSpec): string | undefined {
     default:
       return `has an unsupported type ${String(column.type)}`;
   }
+}
+
+/** A batch split into the rows that fit the table (by index) and the refusals of the rest. */
+export function checkRows(
+  rows: readonly WarehouseRow[],
+  table: TableSpec,
+): { fitting: number[]; rejected: RowRejection[] } {
+  const fitting: number[] = [];
+  const rejected: RowRejection[] = [];
+  for (const [index, row] of rows.entries()) {
+    const problem = rowProblem(row, table);
+    if (problem) rejected.push({ index, reason: problem });
+    else fitting.push(index);
+  }
+  return { fitting, rejected };
 }
