@@ -258,22 +258,10 @@ async function openDetail(event, eventId) {
   event.preventDefault();
   const detail = await api(`/v1/events/${encodeURIComponent(eventId)}`);
   $('detail-id').textContent = eventId;
-  const shown = [
-    'eventId',
-    'status',
-    'eventType',
-    'source',
-    'producer',
-    'attempts',
-    'replays',
-    'receivedAt',
-    'occurredAt',
-    'processedAt',
-    'failedAt',
-    'deadLetteredAt',
-    'queuedAt',
-    'processingLatencyMs',
-  ];
+  // The facts are the answer's plain values, in the order the API gives them.
+  const shown = Object.keys(detail).filter(
+    (key) => key !== 'lastError' && (detail[key] === null || typeof detail[key] !== 'object'),
+  );
   $('detail-facts').replaceChildren(
     ...shown.flatMap((key) => [
       el('dt', {}, key),
