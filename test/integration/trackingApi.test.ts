@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApiKey,
@@ -165,14 +166,47 @@ describe('the tracking API (Segment / RudderStack) over HTTP', () => {
       expect(body.error.code).toBe('invalid_json');
     });
 
-    it.each(['/v1/batch', '/v1/page'])('415 for %s sent as text', async (path) => {
-      const response = await fetch(`${base}${path}`, {
+    it.each(['/v1/batch', '/v1/page'])(
+      '400 for %s with a body that is not JSON under another media type',
+      async (path) => {
+        const response = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'text/plain' },
+          body: 'hello',
+        });
+        expect(response.status).toBe(400);
+        const error = await trackingError(response);
+        expect(error.error).toMatchObject({ code: 'invalid_json', fields: [{ field: 'body' }] });
+      },
+    );
+
+    it('400 naming the body for bytes that are not UTF-8 under another media type', async () => {
+      const response = await fetch(`${base}/v1/track`, {
         method: 'POST',
-        headers: { ...auth, 'content-type': 'text/plain' },
-        body: 'hello',
+        headers: { ...auth, 'content-type': 'application/octet-stream' },
+        body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]),
       });
-      expect(response.status).toBe(415);
-      await trackingError(response);
+      expect(response.status).toBe(400);
+      expect((await trackingError(response)).error).toMatchObject({
+        code: 'invalid_encoding',
+        fields: [{ field: 'body' }],
+      });
+    });
+
+    it('takes JSON whatever media type it is declared as, gzipped as RudderStack sends it', async () => {
+      const sent = message({ type: 'track', event: 'Form Encoded' });
+      const response = await fetch(`${base}/v1/batch`, {
+        method: 'POST',
+        headers: {
+          ...auth,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-encoding': 'gzip',
+        },
+        body: gzipSync(JSON.stringify({ batch: [sent], sentAt: new Date().toISOString() })),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ success: true, accepted: 1, rejected: 0 });
+      await processed(sent.messageId);
     });
 
     it.each([

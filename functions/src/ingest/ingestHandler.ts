@@ -91,7 +91,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     handle: ({ req, res, apiKey, log }, deps) =>
       ingestBatch(req, res, admit(req, apiKey!, deps), req.rawBody?.length ?? 0, deps, log),
   },
-  ...trackingRoutes<IngestDeps>(admit),
+  ...trackingRoutes<IngestDeps>(enforceRateLimit),
   {
     method: 'GET',
     path: '/openapi.json',

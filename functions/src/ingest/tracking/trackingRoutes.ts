@@ -1,6 +1,6 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
+import { HttpError, requireUtf8, routePath, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Principal, Route } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
@@ -30,8 +30,8 @@ type TrackingDeps = AcceptDeps & {
   limits: { maxEventBytes: number; retryAfterSeconds: number };
 };
 
-/** The rate limit and media-type checks the ingest function applies to every producer call. */
-export type Admit<Deps> = (req: Request, apiKey: Principal, deps: Deps) => Principal;
+/** The per-key rate limit the ingest function applies to every producer call. */
+export type EnforceRateLimit<Deps> = (apiKey: Principal, deps: Deps) => void;
 
 const messageSchema = z
   .object({
@@ -97,7 +97,13 @@ const errorResponses = {
 };
 
 /** The tracking API's routes on the `ingest` function: `/v1/batch` and one per call type. */
-export function trackingRoutes<Deps extends TrackingDeps>(admit: Admit<Deps>): Route<Deps>[] {
+export function trackingRoutes<Deps extends TrackingDeps>(
+  enforceRateLimit: EnforceRateLimit<Deps>,
+): Route<Deps>[] {
+  const admit = (apiKey: Principal | undefined, deps: Deps): Principal => {
+    enforceRateLimit(apiKey!, deps);
+    return apiKey!;
+  };
   const batch: Route<Deps> = {
     method: 'POST',
     path: '/v1/batch',
@@ -114,7 +120,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(admit: Admit<Deps>): R
       ...errorResponses,
     },
     handle: ({ req, res, apiKey, log }, deps) =>
-      ingestTrackingBatch(req, res, admit(req, apiKey!, deps), deps, log),
+      ingestTrackingBatch(req, res, admit(apiKey, deps), deps, log),
   };
   const singles = trackingCallTypes.map((type): Route<Deps> => ({
     method: 'POST',
@@ -129,7 +135,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(admit: Admit<Deps>): R
       ...errorResponses,
     },
     handle: ({ req, res, apiKey, log }, deps) =>
-      ingestTrackingCall(type, req, res, admit(req, apiKey!, deps), deps, log),
+      ingestTrackingCall(type, req, res, admit(apiKey, deps), deps, log),
   }));
   return [batch, ...singles];
 }
@@ -164,7 +170,7 @@ async function ingestTrackingCall(
       `A call is at most ${trackingLimits.maxMessageBytes} bytes; this one is ${bytes}.`,
     );
   }
-  const mapped = mapMessage(req.body, contextFor(apiKey, deps, type), deps);
+  const mapped = mapMessage(trackingBody(req), contextFor(apiKey, deps, type), deps);
   if (!mapped.ok) {
     throw new HttpError(400, 'invalid_message', `The ${type} call is invalid.`, {
       fields: mapped.errors,
@@ -194,7 +200,7 @@ async function ingestTrackingBatch(
       `A batch is at most ${trackingLimits.maxBatchBytes} bytes; this one is ${bytes}.`,
     );
   }
-  const body = req.body as { batch?: unknown; sentAt?: unknown } | null;
+  const body = trackingBody(req) as { batch?: unknown; sentAt?: unknown } | null;
   const items = body?.batch;
   if (!Array.isArray(items) || items.length === 0) {
     throw new HttpError(400, 'invalid_batch', 'The body must be {"batch": [message, …]}.', {
@@ -205,8 +211,10 @@ async function ingestTrackingBatch(
   const events: EventInput[] = [];
   const eventIds: (string | undefined)[] = [];
   const errors: ItemError[] = [];
+  let oversized = 0;
   items.forEach((item: unknown, index) => {
     const size = Buffer.byteLength(JSON.stringify(item) ?? '');
+    if (size > trackingLimits.maxMessageBytes) oversized += 1;
     const mapped =
       size > trackingLimits.maxMessageBytes
         ? failed('(root)', `message is ${size} bytes; at most ${trackingLimits.maxMessageBytes}`)
@@ -224,7 +232,11 @@ async function ingestTrackingBatch(
     });
   });
   if (events.length === 0) {
-    throw new HttpError(400, 'invalid_batch', 'No message of the batch is valid.', {
+    const [code, text] =
+      oversized === items.length
+        ? ['payload_too_large', `Every message is over ${trackingLimits.maxMessageBytes} bytes.`]
+        : ['invalid_batch', 'No message of the batch is valid.'];
+    throw new HttpError(400, code, text, {
       fields: errors
         .slice(0, 20)
         .flatMap(({ index, fields }) =>
@@ -242,6 +254,32 @@ async function ingestTrackingBatch(
   // Every message keeps its id on a resend, so the SDK may send the whole batch again.
   if (unavailableCount > 0) throw unavailable(deps);
   res.status(200).json({ success: true, ...summary, ...(errors.length > 0 ? { errors } : {}) });
+}
+
+const jsonMediaType = /^application\/(?:[a-z0-9.+-]+\+)?json$/;
+
+/**
+ * The request's JSON, whatever media type it declares: RudderStack's SDK sends its
+ * gzipped JSON as `application/x-www-form-urlencoded`, and tracking endpoints take
+ * the body as JSON regardless, so the raw bytes are parsed here.
+ */
+function notJson(): HttpError {
+  return new HttpError(400, 'invalid_json', 'The body is not valid JSON.', {
+    fields: [{ field: 'body', message: 'must be a JSON document' }],
+  });
+}
+
+function trackingBody(req: Request): unknown {
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (jsonMediaType.test(mediaType)) return req.body;
+  const raw = req.rawBody;
+  if (!raw || raw.length === 0) throw notJson();
+  requireUtf8(raw, 'body');
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw notJson();
+  }
 }
 
 type Mapped =

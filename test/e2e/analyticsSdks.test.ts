@@ -1,0 +1,462 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import RudderAnalytics from '@rudderstack/rudder-sdk-node';
+import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey, keyIdOf } from '../../functions/src/ingest/apiKeys.ts';
+import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
+import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
+import { projectRoot } from '../../scripts/lib/localStack.ts';
+import { startNpmStart } from '../support/npmStart.ts';
+import { eventually } from '../support/pipeline.ts';
+
+type EventStatus = {
+  eventId: string;
+  status: string;
+  eventType: string;
+  source: string;
+  attempts: number;
+};
+type SiteStats = {
+  totalViews: number;
+  uniqueUsers: number;
+  topPaths: { path: string; views: number }[];
+};
+
+/** A loopback proxy in front of ingest that hands the first batch on, then answers 503 as if it failed. */
+async function startFlakyProxy(
+  target: string,
+): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer((req, res) => {
+    void forward(req).then(
+      (answer) => {
+        requests += 1;
+        if (requests === 1) {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ success: false, message: 'lost on the way back' }));
+          return;
+        }
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(answer.body);
+      },
+      () => {
+        res.writeHead(502);
+        res.end();
+      },
+    );
+  });
+  async function forward(req: IncomingMessage): Promise<{ status: number; body: string }> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string' && !['host', 'content-length', 'connection'].includes(name))
+        headers[name] = value;
+    }
+    const response = await fetch(`${target}${req.url ?? '/'}`, {
+      method: req.method ?? 'POST',
+      headers,
+      body: Buffer.concat(chunks),
+    });
+    return { status: response.status, body: await response.text() };
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A Segment call as a promise: resolves when delivered, rejects with the delivery error. */
+function delivered(send: (callback: (error?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => send((error) => (error ? reject(error) : resolve())));
+}
+/** The analytics SDKs from the registry, pointed at `npm start`'s ingest URL with its API key as write key. */
+describe('analytics SDKs against the local stack', () => {
+  let stack: ChildProcess;
+  let stateDir: string;
+  let info: LocalStackInfo;
+  let keyId: string;
+
+  beforeAll(async () => {
+    const started = await startNpmStart('e2e-sdks');
+    stack = started.process;
+    stateDir = started.stateDir;
+    info = started.info;
+    keyId = keyIdOf(hashApiKey(info.apiKey));
+  });
+
+  afterAll(async () => {
+    if (stack.exitCode === null) {
+      const exited = new Promise((resolve) => stack.once('exit', resolve));
+      stack.kill('SIGINT');
+      await exited;
+    }
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const admin = () => ({ authorization: `Bearer ${info.adminToken}` });
+
+  function segment(options: { host?: string; writeKey?: string } = {}): SegmentAnalytics {
+    return new SegmentAnalytics({
+      writeKey: options.writeKey ?? info.apiKey,
+      host: options.host ?? info.ingestUrl,
+      flushAt: 100,
+      flushInterval: 200,
+      maxRetries: 3,
+    });
+  }
+
+  type HttpFailure = { response?: { status: number; data: unknown } };
+
+  /** Without an errorHandler the SDK leaves a failed flush as an unhandled rejection. */
+  function rudder(options: { host?: string; writeKey?: string } = {}): {
+    client: RudderAnalytics;
+    failures: HttpFailure[];
+  } {
+    const failures: HttpFailure[] = [];
+    const client = new RudderAnalytics(options.writeKey ?? info.apiKey, {
+      dataPlaneUrl: options.host ?? info.ingestUrl,
+      flushAt: 100,
+      flushInterval: 200,
+      retryCount: 3,
+      logLevel: 'error',
+      errorHandler: (error: HttpFailure) => failures.push(error),
+    });
+    return { client, failures };
+  }
+
+  async function statuses(messageIds: string[]): Promise<Map<string, EventStatus>> {
+    const found = new Map<string, EventStatus>();
+    await eventually(
+      async () => {
+        const missing = messageIds.filter((id) => found.get(id)?.status !== 'PROCESSED');
+        for (let i = 0; i < missing.length; i += 50) {
+          await Promise.all(
+            missing.slice(i, i + 50).map(async (messageId) => {
+              const response = await fetch(
+                `${info.apiUrl}/v1/events/${trackingEventId(keyId, messageId)}`,
+                {
+                  headers: admin(),
+                },
+              );
+              if (response.status === 200)
+                found.set(messageId, (await response.json()) as EventStatus);
+            }),
+          );
+        }
+        return messageIds.every((id) => found.get(id)?.status === 'PROCESSED') ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: `${messageIds.length} events to be PROCESSED` },
+    );
+    return found;
+  }
+
+  function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, [join(projectRoot, 'scripts', script), ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, TRIBUTARY_STATE_DIR: stateDir },
+    });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: text })));
+  }
+
+  /** Loads the warehouse now, waits for the site's events in it, then reads its statistics for today. */
+  async function siteStats(siteId: string, events: number): Promise<SiteStats> {
+    expect((await run('job.ts', ['load-warehouse'])).code).toBe(0);
+    await eventually(
+      async () => {
+        const result = await run('sql.ts', [
+          `SELECT COUNT(DISTINCT event_id) AS n FROM tributary.events WHERE site_id = '${siteId}'`,
+          '--json',
+        ]);
+        if (result.code !== 0) return undefined;
+        const { n } = JSON.parse(result.output.trim().split('\n').pop()!) as { n: string };
+        return Number(n) >= events ? true : undefined;
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 2000,
+        what: `${events} events of ${siteId} in the warehouse`,
+      },
+    );
+    const response = await fetch(`${info.apiUrl}/v1/stats?siteId=${encodeURIComponent(siteId)}`, {
+      headers: admin(),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as SiteStats;
+  }
+
+  it('Segment: track, page and identify calls become events, PROCESSED, and the page views count in site stats', async () => {
+    const analytics = segment();
+    const ids = {
+      track: randomUUID(),
+      page: randomUUID(),
+      page2: randomUUID(),
+      identify: randomUUID(),
+    };
+    await Promise.all([
+      delivered((done) =>
+        analytics.track(
+          {
+            userId: 'seg-1',
+            event: 'Order Completed',
+            properties: { total: 42 },
+            messageId: ids.track,
+          },
+          done,
+        ),
+      ),
+      delivered((done) =>
+        analytics.page(
+          {
+            userId: 'seg-1',
+            name: 'Pricing',
+            properties: { url: 'https://segment.example.com/pricing', path: '/pricing' },
+            messageId: ids.page,
+          },
+          done,
+        ),
+      ),
+      delivered((done) =>
+        analytics.page(
+          {
+            anonymousId: 'anon-seg',
+            name: 'Home',
+            properties: { url: 'https://segment.example.com/', path: '/' },
+            messageId: ids.page2,
+          },
+          done,
+        ),
+      ),
+      delivered((done) =>
+        analytics.identify(
+          { userId: 'seg-1', traits: { plan: 'pro' }, messageId: ids.identify },
+          done,
+        ),
+      ),
+    ]);
+    await analytics.closeAndFlush();
+    const found = await statuses(Object.values(ids));
+    expect(found.get(ids.track)).toMatchObject({
+      eventType: 'track.order_completed',
+      source: 'tracking',
+      attempts: 1,
+    });
+    expect(found.get(ids.page)).toMatchObject({ eventType: 'page.viewed' });
+    expect(found.get(ids.identify)).toMatchObject({ eventType: 'identify.called' });
+    expect(await siteStats('segment.example.com', 2)).toMatchObject({
+      totalViews: 2,
+      uniqueUsers: 2,
+      topPaths: [
+        { path: '/', views: 1 },
+        { path: '/pricing', views: 1 },
+      ],
+    });
+  });
+
+  it('RudderStack: track, page and identify calls (gzip, its default) become events, PROCESSED, and count in site stats', async () => {
+    const { client, failures } = rudder();
+    const ids = { track: randomUUID(), page: randomUUID(), identify: randomUUID() };
+    const page = {
+      userId: 'rs-1',
+      name: 'Docs',
+      context: { page: { url: 'https://rudder.example.com/docs', path: '/docs' } },
+      messageId: ids.page,
+    };
+    const track = {
+      userId: 'rs-1',
+      event: 'Signed Up',
+      properties: { plan: 'free' },
+      messageId: ids.track,
+    };
+    const identify = {
+      userId: 'rs-1',
+      traits: { email: 'a@example.com' },
+      messageId: ids.identify,
+    };
+    client.track(track);
+    client.page(page);
+    client.identify(identify);
+    await client.flush();
+    expect(failures).toEqual([]);
+    const found = await statuses(Object.values(ids));
+    expect(found.get(ids.track)).toMatchObject({
+      eventType: 'track.signed_up',
+      source: 'tracking',
+    });
+    expect(found.get(ids.page)).toMatchObject({ eventType: 'page.viewed' });
+    expect(found.get(ids.identify)).toMatchObject({ eventType: 'identify.called' });
+    expect(await siteStats('rudder.example.com', 1)).toMatchObject({
+      totalViews: 1,
+      uniqueUsers: 1,
+      topPaths: [{ path: '/docs', views: 1 }],
+    });
+  });
+
+  it('Segment: a flush of 300 events lands whole, and the site stats count every page view', async () => {
+    const analytics = segment();
+    const sent: string[] = [];
+    const pages: Promise<void>[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      const messageId = randomUUID();
+      sent.push(messageId);
+      const userId = `flush-${i % 7}`;
+      pages.push(
+        i % 3 === 0
+          ? delivered((done) =>
+              analytics.track({ userId, event: 'Item Viewed', properties: { i }, messageId }, done),
+            )
+          : delivered((done) =>
+              analytics.page(
+                {
+                  userId,
+                  name: 'Catalogue',
+                  properties: { url: `https://flush.example.com/p/${i % 4}`, path: `/p/${i % 4}` },
+                  messageId,
+                },
+                done,
+              ),
+            ),
+      );
+    }
+    await analytics.closeAndFlush({ timeout: 30_000 });
+    await Promise.all(pages);
+    await statuses(sent);
+    const stats = await siteStats('flush.example.com', 200);
+    expect(stats.totalViews).toBe(200);
+    expect(stats.uniqueUsers).toBe(7);
+    expect(stats.topPaths.reduce((sum, p) => sum + p.views, 0)).toBe(200);
+    expect(stats.topPaths.map((p) => p.path).sort()).toEqual(['/p/0', '/p/1', '/p/2', '/p/3']);
+  });
+
+  it.each(['Segment', 'RudderStack'])(
+    '%s: a batch answered 503 after it was taken is sent again by the SDK and lands once',
+    async (sdk) => {
+      const proxy = await startFlakyProxy(info.ingestUrl);
+      const site = `retry-${sdk.toLowerCase()}.example.com`;
+      try {
+        const sent = Array.from({ length: 10 }, () => randomUUID());
+        const page = (messageId: string, i: number) => ({
+          userId: `retry-${i % 2}`,
+          name: 'Retry',
+          properties: { url: `https://${site}/r`, path: '/r' },
+          messageId,
+        });
+        const failures: HttpFailure[] = [];
+        if (sdk === 'Segment') {
+          const analytics = segment({ host: proxy.url });
+          const calls = sent.map((messageId, i) =>
+            delivered((done) => analytics.page(page(messageId, i), done)),
+          );
+          await analytics.closeAndFlush({ timeout: 30_000 });
+          await Promise.all(calls);
+        } else {
+          const rudderClient = rudder({ host: proxy.url });
+          const { client } = rudderClient;
+          // The first call flushes at once; the rest go in one later batch.
+          client.page(page(sent[0]!, 0));
+          sent.slice(1).forEach((messageId, i) => client.page(page(messageId, i + 1)));
+          await client.flush();
+          await client.flush();
+          failures.push(...rudderClient.failures);
+        }
+        expect(failures).toEqual([]);
+        expect(proxy.requests()).toBeGreaterThanOrEqual(2);
+        const found = await statuses(sent);
+        for (const status of found.values()) expect(status.attempts).toBe(1);
+        const stats = await siteStats(site, sent.length);
+        expect(stats).toMatchObject({
+          totalViews: 10,
+          uniqueUsers: 2,
+          topPaths: [{ path: '/r', views: 10 }],
+        });
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
+
+  it('refuses a wrong write key: the SDKs see 401 and take nothing', async () => {
+    const analytics = segment({ writeKey: 'trb_not_a_key' });
+    const messageId = randomUUID();
+    const failure = delivered((done) =>
+      analytics.track({ userId: 'x', event: 'Nope', messageId }, done),
+    );
+    await expect(failure).rejects.toThrow(/401/);
+    await analytics.closeAndFlush();
+
+    const rudderClient = rudder({ writeKey: 'trb_not_a_key' });
+    rudderClient.client.track({ userId: 'x', event: 'Nope' });
+    await rudderClient.client.flush();
+    await eventually(async () => (rudderClient.failures.length > 0 ? true : undefined), {
+      what: 'the SDK to report the refusal',
+    });
+    expect(rudderClient.failures[0]?.response).toMatchObject({
+      status: 401,
+      data: { success: false, error: { code: 'unauthenticated' } },
+    });
+
+    const response = await fetch(`${info.apiUrl}/v1/events/${trackingEventId(keyId, messageId)}`, {
+      headers: admin(),
+    });
+    expect(response.status).toBe(404);
+  });
+
+  it('refuses an oversized call with the tracking API’s 400 and its error body', async () => {
+    const { client, failures } = rudder();
+    const oversized = { userId: 'x', event: 'Huge', properties: { blob: 'x'.repeat(40 * 1024) } };
+    client.track(oversized);
+    await client.flush();
+    await eventually(async () => (failures.length > 0 ? true : undefined), {
+      what: 'the SDK to report the refusal',
+    });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.response).toMatchObject({
+      status: 400,
+      data: {
+        success: false,
+        message: expect.stringMatching(/over 32768 bytes/),
+        error: { code: 'payload_too_large', fields: [{ field: 'batch.0.(root)' }] },
+      },
+    });
+
+    // What it was answered, as the SDK sent it and as a single call.
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${info.apiKey}:`).toString('base64')}`,
+    };
+    const batch = await fetch(`${info.ingestUrl}/v1/batch`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ batch: [{ ...oversized, type: 'track' }] }),
+    });
+    expect(batch.status).toBe(400);
+    expect(await batch.json()).toMatchObject({
+      success: false,
+      error: { code: 'payload_too_large' },
+    });
+    const single = await fetch(`${info.ingestUrl}/v1/track`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(oversized),
+    });
+    expect(single.status).toBe(400);
+    expect(await single.json()).toMatchObject({
+      success: false,
+      message: expect.stringMatching(/at most 32768 bytes/),
+      error: { code: 'payload_too_large' },
+    });
+  });
+});
