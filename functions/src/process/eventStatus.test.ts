@@ -3,10 +3,11 @@ import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import {
   deadLetterRecord,
   decideDeadLetter,
-  decideProcessing,
+  decideSettlement,
   decideReplay,
   failedRecord,
   hourBucket,
+  isUnconfirmedClaim,
   maxHistoryEntries,
   processedRecord,
   queuedRecord,
@@ -36,15 +37,83 @@ function recordWith(status: EventStatus, attempts = 1, replays = 0): EventRecord
   return { ...failed, status, attempts, replays };
 }
 
-describe('decideProcessing', () => {
+describe('decideSettlement', () => {
+  const published = { kind: 'published' } as const;
+  const failed = { kind: 'failed', error: { code: 'publish_failed', message: 'down' } } as const;
+  const claim = processedRecord(undefined, envelope, context);
+  const confirmed = processedRecord(recordWith('FAILED', 1), envelope, context);
   it.each([
-    ['no record yet', undefined, 'process'],
-    ['FAILED', recordWith('FAILED'), 'process'],
-    ['QUEUED (replayed)', recordWith('QUEUED'), 'process'],
-    ['PROCESSED', recordWith('PROCESSED'), 'skip'],
-    ['DEAD_LETTER', recordWith('DEAD_LETTER'), 'skip'],
-  ] as const)('%s → %s', (_, current, kind) => {
-    expect(decideProcessing(current).kind).toBe(kind);
+    // [case, stored record, fan-out, own claim, outcome, status written, attempts written]
+    ['no record, published', undefined, published, false, 'write/ack', 'PROCESSED', 1],
+    ['no record, fan-out failed', undefined, failed, false, 'write/retry', 'FAILED', 1],
+    ['FAILED, published', recordWith('FAILED', 2), published, false, 'write/ack', 'PROCESSED', 3],
+    ['FAILED, fan-out failed', recordWith('FAILED', 2), failed, false, 'write/retry', 'FAILED', 3],
+    [
+      'QUEUED, published',
+      recordWith('QUEUED', 0, 1),
+      published,
+      false,
+      'write/ack',
+      'PROCESSED',
+      1,
+    ],
+    ['own claim, fan-out failed', claim, failed, true, 'write/retry', 'FAILED', 1],
+    ["another delivery's claim, fan-out failed", claim, failed, false, 'write/retry', 'FAILED', 2],
+    ['a claim, published again', claim, published, false, 'already_processed', null, null],
+    [
+      'confirmed PROCESSED, published again',
+      confirmed,
+      published,
+      false,
+      'already_processed',
+      null,
+      null,
+    ],
+    [
+      'confirmed PROCESSED, fan-out failed',
+      confirmed,
+      failed,
+      false,
+      'already_processed',
+      null,
+      null,
+    ],
+    [
+      'DEAD_LETTER, published late',
+      recordWith('DEAD_LETTER', 5),
+      published,
+      false,
+      'write/ack',
+      'PROCESSED',
+      6,
+    ],
+    [
+      'DEAD_LETTER, fan-out failed',
+      recordWith('DEAD_LETTER', 5),
+      failed,
+      false,
+      'dead_lettered',
+      null,
+      null,
+    ],
+  ] as const)('%s → %s', (_, current, fanOut, ownClaim, outcome, status, attempts) => {
+    const decision = decideSettlement(current, fanOut, envelope, context, ownClaim);
+    const seen =
+      decision.kind === 'ack'
+        ? [decision.reason, null, null]
+        : [`write/${decision.afterWrite}`, decision.record.status, decision.record.attempts];
+    expect(seen).toEqual([outcome, status, attempts]);
+  });
+
+  it('a claim is the only PROCESSED record without history', () => {
+    expect(isUnconfirmedClaim(claim)).toBe(true);
+    expect(isUnconfirmedClaim(confirmed)).toBe(false);
+    expect(isUnconfirmedClaim(recordWith('FAILED'))).toBe(false);
+  });
+
+  it('a failed fan-out keeps the body, so the event can still be replayed', () => {
+    const decision = decideSettlement(claim, failed, envelope, context, true);
+    expect(decision.kind === 'write' && JSON.parse(decision.record.envelope!)).toEqual(envelope);
   });
 });
 
@@ -62,10 +131,11 @@ describe('decideDeadLetter', () => {
     ],
     ['FAILED after a replay, older message', recordWith('FAILED', 2, 2), 1, 'superseded_by_replay'],
     ['PROCESSED', recordWith('PROCESSED'), 0, 'already_processed'],
+    ['an unconfirmed claim', processedRecord(undefined, envelope, context), 0, 'republish'],
     ['DEAD_LETTER', recordWith('DEAD_LETTER'), 0, 'already_dead_lettered'],
   ] as const)('%s → %s', (_, current, replay, outcome) => {
     const decision = decideDeadLetter(current, replay);
-    expect(decision.kind === 'record' ? 'record' : decision.reason).toBe(outcome);
+    expect(decision.kind === 'skip' ? decision.reason : decision.kind).toBe(outcome);
   });
 });
 

@@ -1,28 +1,22 @@
-import { topics } from '../../../infra/spec.ts';
-import { describe, PipelineError } from '../lib/errors.ts';
-import { decodeEnvelope, encodeProcessedEvent, type EventEnvelope } from '../lib/eventEnvelope.ts';
+import { PipelineError } from '../lib/errors.ts';
+import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Publisher } from '../lib/publisher.ts';
-import { encodeDeliveryMessage } from '../webhooks/deliveryMessage.ts';
-import type { WebhookRouter } from '../webhooks/endpointIndex.ts';
 import {
   deadLetterRecord,
-  decideProcessing,
-  failedRecord,
+  decideSettlement,
   processedRecord,
+  type FanOutResult,
   type TransitionContext,
 } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
+import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import type { PushedMessage } from './pubsubMessage.ts';
 
-export type ProcessDeps = {
+export type ProcessDeps = FanOutDeps & {
   store: EventStatusStore;
-  publisher: Publisher;
   now: () => Date;
   ttlDays: number;
   logger: Logger;
-  /** Which webhook endpoints want an event type (cached: no read per event). */
-  webhooks: WebhookRouter;
 };
 
 export type ProcessOutcome =
@@ -35,7 +29,12 @@ export const maxConflictRounds = 5;
 
 /**
  * Processes one delivery of an event. Returns when the delivery may be acknowledged;
- * throws a retriable PipelineError when Pub/Sub should deliver it again.
+ * throws a retriable error when Pub/Sub should deliver it again.
+ *
+ * The happy path is one round trip: the claim (a create that succeeds only if the
+ * event has no record yet, written PROCESSED) and the fan-out publish go out together.
+ * Every other case reads the record and settles it with `decideSettlement`; the
+ * failure cases are tabled in docs/DECISIONS.md.
  */
 export async function processEvent(
   message: PushedMessage,
@@ -44,61 +43,58 @@ export async function processEvent(
   const decoded = decodeEnvelope(message.data, message.attributes);
   if (!decoded.ok) return rejectInvalidMessage(message, decoded, deps);
   const { envelope } = decoded;
+  const context = transitionContext(deps);
 
+  const [claim, fanOut] = await Promise.all([
+    claimProcessed(envelope, context, deps.store),
+    publishFanOut(envelope, context.now, deps),
+  ]);
+  if (claim.kind === 'error') throw claim.error;
+  if (claim.kind === 'written' && fanOut.kind === 'published') {
+    return { kind: 'processed', eventId: envelope.eventId };
+  }
+  return settle(envelope, fanOut, context, claim.kind === 'written', deps);
+}
+
+type ClaimResult = { kind: 'written' | 'conflict' } | { kind: 'error'; error: unknown };
+
+/** Never rejects, so the fan-out publish beside it is always awaited to its end. */
+async function claimProcessed(
+  envelope: EventEnvelope,
+  context: TransitionContext,
+  store: EventStatusStore,
+): Promise<ClaimResult> {
+  try {
+    return { kind: await store.put(processedRecord(undefined, envelope, context), undefined) };
+  } catch (error) {
+    return { kind: 'error', error };
+  }
+}
+
+/** The record exists already, or the fan-out failed: read, decide, write conditionally. */
+async function settle(
+  envelope: EventEnvelope,
+  fanOut: FanOutResult,
+  context: TransitionContext,
+  ownClaim: boolean,
+  deps: ProcessDeps,
+): Promise<ProcessOutcome> {
   for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.store.get(envelope.eventId);
-    const decision = decideProcessing(stored?.record);
-    if (decision.kind === 'skip') {
+    const decision = decideSettlement(stored?.record, fanOut, envelope, context, ownClaim);
+    if (decision.kind === 'ack') {
       return { kind: 'skipped', eventId: envelope.eventId, reason: decision.reason };
     }
-    const context = transitionContext(deps);
-    const failure = await publishProcessed(envelope, context.now, deps);
-    if (failure) {
-      const failed = failedRecord(stored?.record, envelope, failure, context);
-      if ((await deps.store.put(failed, stored?.version)) === 'conflict') continue;
-      throw new PipelineError(failure.code, failure.message, { retriable: true });
-    }
-    const processed = processedRecord(stored?.record, envelope, context);
-    if ((await deps.store.put(processed, stored?.version)) === 'written') {
+    if ((await deps.store.put(decision.record, stored?.version)) === 'conflict') continue;
+    // Only a failed fan-out asks for a retry.
+    if (decision.afterWrite === 'ack' || fanOut.kind === 'published') {
       return { kind: 'processed', eventId: envelope.eventId };
     }
+    throw new PipelineError(fanOut.error.code, fanOut.error.message, { retriable: true });
   }
   throw new PipelineError('contention', `Event ${envelope.eventId} kept changing under us.`, {
     retriable: true,
   });
-}
-
-/**
- * Publishes the processed event, and one delivery per matching webhook endpoint, before
- * the PROCESSED write: a redelivery of an event already PROCESSED is skipped before it
- * gets here, so it never fans out twice.
- */
-async function publishProcessed(
-  envelope: EventEnvelope,
-  processedAt: Date,
-  deps: ProcessDeps,
-): Promise<{ code: string; message: string } | undefined> {
-  let endpointIds: string[];
-  try {
-    endpointIds = await deps.webhooks.matching(envelope.eventType, envelope.producer);
-  } catch (error) {
-    return { code: 'webhook_lookup_failed', message: describe(error) };
-  }
-  try {
-    const event = { ...envelope, processedAt: processedAt.toISOString() };
-    await Promise.all([
-      deps.publisher.publish(topics.eventsProcessed.name, encodeProcessedEvent(event)),
-      ...endpointIds.map((endpointId) =>
-        deps.publisher.publish(
-          topics.deliveries.name,
-          encodeDeliveryMessage({ endpointId, event }),
-        ),
-      ),
-    ]);
-    return undefined;
-  } catch (error) {
-    return { code: 'publish_failed', message: describe(error) };
-  }
 }
 
 /** A message that can never be processed goes straight to DEAD_LETTER and is acknowledged. */

@@ -1,12 +1,13 @@
-import { decodeEnvelope } from '../lib/eventEnvelope.ts';
+import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
 import { deadLetterRecord, decideDeadLetter } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
+import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import { maxConflictRounds, transitionContext } from './processEvent.ts';
 import { PipelineError } from '../lib/errors.ts';
 import type { PushedMessage } from './pubsubMessage.ts';
 
-export type DeadLetterDeps = {
+export type DeadLetterDeps = FanOutDeps & {
   store: EventStatusStore;
   now: () => Date;
   ttlDays: number;
@@ -15,6 +16,7 @@ export type DeadLetterDeps = {
 
 export type DeadLetterOutcome =
   | { kind: 'recorded'; eventId: string; attempts: number }
+  | { kind: 'republished'; eventId: string }
   | {
       kind: 'skipped';
       eventId: string;
@@ -40,6 +42,9 @@ export async function recordDeadLetter(
     const stored = await deps.store.get(eventId);
     const decision = decideDeadLetter(stored?.record, replayRound(message.attributes));
     if (decision.kind === 'skip') return { kind: 'skipped', eventId, reason: decision.reason };
+    if (decision.kind === 'republish' && stored && envelope) {
+      return republishClaim(envelope, stored.record.processedAt ?? deps.now(), deps);
+    }
     const record = deadLetterRecord(
       eventId,
       stored?.record,
@@ -62,6 +67,20 @@ export async function recordDeadLetter(
   throw new PipelineError('contention', `Event ${eventId} kept changing under us.`, {
     retriable: true,
   });
+}
+
+/** The claim's fan-out may never have left: publish it again (downstream deduplicates). */
+async function republishClaim(
+  envelope: EventEnvelope,
+  processedAt: Date,
+  deps: DeadLetterDeps,
+): Promise<DeadLetterOutcome> {
+  const fanOut = await publishFanOut(envelope, processedAt, deps);
+  if (fanOut.kind === 'failed') {
+    throw new PipelineError(fanOut.error.code, fanOut.error.message, { retriable: true });
+  }
+  deps.logger.info({ eventId: envelope.eventId }, 'unconfirmed claim published again');
+  return { kind: 'republished', eventId: envelope.eventId };
 }
 
 /** The replay round a message was published in: its `replay` attribute, 0 for the original. */

@@ -1,0 +1,113 @@
+import { PipelineError } from '../../functions/src/lib/errors.ts';
+import type { OutgoingMessage, Publisher } from '../../functions/src/lib/publisher.ts';
+import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
+import type {
+  EventStatusStore,
+  RecordVersion,
+  StoredEvent,
+} from '../../functions/src/process/eventStatusStore.ts';
+import { sleep } from '../../scripts/lib/emulators.ts';
+
+/**
+ * What an injected fault does to one call:
+ * - `pass`: nothing (to reach a later call of the same operation);
+ * - `refuse`: the call fails and nothing reaches the emulator;
+ * - `crashAfter`: the call reaches the emulator, then the handler dies before it hears
+ *   back (after `delayMs`), so the delivery is never acknowledged.
+ */
+export type Fault =
+  { kind: 'pass' } | { kind: 'refuse' } | { kind: 'crashAfter'; delayMs?: number };
+
+/** A crash as Pub/Sub sees it: the push is not acknowledged and comes again. */
+export function injectedCrash(where: string): PipelineError {
+  return new PipelineError('injected_crash', `injected crash: ${where}`, { retriable: true });
+}
+
+/** Faults queued per event id and operation, each used once, in order. */
+class FaultPlan {
+  readonly #queued = new Map<string, Fault[]>();
+
+  add(eventId: string, operation: string, ...faults: Fault[]): void {
+    const key = `${eventId}/${operation}`;
+    this.#queued.set(key, [...(this.#queued.get(key) ?? []), ...faults]);
+  }
+
+  take(eventId: string | undefined, operation: string): Fault | undefined {
+    if (!eventId) return undefined;
+    return this.#queued.get(`${eventId}/${operation}`)?.shift();
+  }
+}
+
+async function withFault<T>(
+  fault: Fault | undefined,
+  where: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  if (fault?.kind === 'refuse') throw injectedCrash(`${where} refused`);
+  const result = await call();
+  if (fault?.kind === 'crashAfter') {
+    await sleep(fault.delayMs ?? 0);
+    throw injectedCrash(`after ${where}`);
+  }
+  return result;
+}
+
+/** Our Publisher, with faults per event id and topic; counts what the emulator acknowledged. */
+export class FaultyPublisher implements Publisher {
+  readonly plan = new FaultPlan();
+  readonly #inner: Publisher;
+  readonly #acknowledged = new Map<string, number>();
+
+  constructor(inner: Publisher) {
+    this.#inner = inner;
+  }
+
+  async publish(topic: string, message: OutgoingMessage): Promise<string> {
+    const eventId = message.attributes.eventId;
+    const id = await withFault(this.plan.take(eventId, topic), `publish to ${topic}`, () =>
+      this.#inner.publish(topic, message),
+    );
+    if (eventId) {
+      const key = `${topic}/${eventId}`;
+      this.#acknowledged.set(key, (this.#acknowledged.get(key) ?? 0) + 1);
+    }
+    return id;
+  }
+
+  /** Publishes of an event to a topic that Pub/Sub acknowledged (a crash after one counts). */
+  acknowledged(topic: string, eventId: string): number {
+    return this.#acknowledged.get(`${topic}/${eventId}`) ?? 0;
+  }
+}
+
+/** Our EventStatusStore, with faults per event id on `get` and `put`; counts the calls. */
+export class FaultyEventStatusStore implements EventStatusStore {
+  readonly plan = new FaultPlan();
+  readonly #inner: EventStatusStore;
+  readonly #calls = new Map<string, number>();
+
+  constructor(inner: EventStatusStore) {
+    this.#inner = inner;
+  }
+
+  get(eventId: string): Promise<StoredEvent | undefined> {
+    this.#count(eventId, 'get');
+    return withFault(this.plan.take(eventId, 'get'), 'get', () => this.#inner.get(eventId));
+  }
+
+  put(next: EventRecord, expected: RecordVersion | undefined): Promise<'written' | 'conflict'> {
+    this.#count(next.eventId, 'put');
+    return withFault(this.plan.take(next.eventId, 'put'), 'put', () =>
+      this.#inner.put(next, expected),
+    );
+  }
+
+  calls(eventId: string, operation: 'get' | 'put'): number {
+    return this.#calls.get(`${eventId}/${operation}`) ?? 0;
+  }
+
+  #count(eventId: string, operation: string): void {
+    const key = `${eventId}/${operation}`;
+    this.#calls.set(key, (this.#calls.get(key) ?? 0) + 1);
+  }
+}
