@@ -1,16 +1,19 @@
-import type { Request } from '@google-cloud/functions-framework';
-import { z } from 'zod';
 import type { ApiDeps } from '../admin/apiDeps.ts';
 import { defaults } from '../lib/defaults.ts';
-import { HttpError, requireJsonContentType, type FieldError } from '../lib/http.ts';
+import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
-import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
-import { registerEndpoint } from '../webhooks/endpointRoutes.ts';
-import { resolveDestination } from '../webhooks/urlSafety.ts';
 import { requestFetches } from './pollWorkspace.ts';
+import { checkCallbackUrl, createForwarding, maintainForwarding } from './sourceForwarding.ts';
+import {
+  checkStartTime,
+  findSource,
+  knownSourceId,
+  parseSourceBody,
+  requireSecretBox,
+  sourceNotFound,
+} from './sourceRequests.ts';
 import {
   createSourceSchema,
-  isSourceId,
   newSource,
   newSourceId,
   presentSource,
@@ -28,7 +31,6 @@ import {
 
 const base = '/v1/sources';
 const tag = 'Workspace sources';
-const maxLookbackDays = defaults.workspaceRetentionDays;
 
 /** Managing Google Workspace sources: create, list, get, update, delete, poll now. */
 export const sourceRoutes: Route<ApiDeps>[] = [
@@ -245,113 +247,3 @@ export const sourceRoutes: Route<ApiDeps>[] = [
     },
   },
 ];
-
-/** Validates a JSON body; every problem names its field (an unknown field by its name). */
-function parseSourceBody<T>(req: Request, schema: z.ZodType<T>): T {
-  requireJsonContentType(req);
-  const parsed = schema.safeParse(req.body);
-  if (parsed.success) return parsed.data;
-  throw invalid(
-    parsed.error.issues.slice(0, 20).flatMap((issue): FieldError[] => {
-      const path = issue.path.map(String).join('.');
-      if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => ({
-          field: path ? `${path}.${key}` : key,
-          message: 'unknown field',
-        }));
-      }
-      return [{ field: path || '(root)', message: issue.message }];
-    }),
-  );
-}
-
-function invalid(fields: FieldError[]): HttpError {
-  return new HttpError(400, 'invalid_request', 'The request is invalid.', { fields });
-}
-
-function checkStartTime(startAt: Date, now: Date): void {
-  if (startAt > now) throw invalid([{ field: 'startTime', message: 'must not be in the future' }]);
-  if (now.getTime() - startAt.getTime() > maxLookbackDays * 86_400_000) {
-    throw invalid([
-      { field: 'startTime', message: `must be within the last ${maxLookbackDays} days` },
-    ]);
-  }
-}
-
-/** The same policy as any webhook URL: https in production, no private addresses. */
-async function checkCallbackUrl(url: string, webhooks: WebhookAdminDeps): Promise<void> {
-  const destination = await resolveDestination(url, webhooks.urlPolicy, webhooks.resolve);
-  if (!destination.ok) throw invalid([{ field: 'callbackUrl', message: destination.message }]);
-}
-
-/**
- * A source forwards its events through a webhook endpoint of its own: every
- * `workspace.*` event whose producer is this source, signed and retried as any webhook.
- */
-async function createForwarding(
-  source: WorkspaceSource,
-  url: string,
-  webhooks: WebhookAdminDeps,
-): Promise<{ endpointId: string; secret: string }> {
-  const { endpoint, secret } = await registerEndpoint(webhooks, {
-    url,
-    description: `Google Workspace source ${source.id}`,
-    eventTypes: ['workspace.*'],
-    producers: [source.id],
-    sourceId: source.id,
-    enabled: true,
-  });
-  return { endpointId: endpoint.id, secret };
-}
-
-/** Points the source's endpoint at the new URL, creates it, or removes it (null). */
-async function maintainForwarding(
-  source: WorkspaceSource,
-  url: string | null,
-  webhooks: WebhookAdminDeps,
-): Promise<{ endpointId: string | null; secret?: string }> {
-  if (url === null) {
-    if (source.webhookEndpointId) await webhooks.endpoints.delete(source.webhookEndpointId);
-    return { endpointId: null };
-  }
-  if (source.webhookEndpointId) {
-    const updated = await webhooks.endpoints.update(source.webhookEndpointId, (endpoint) => ({
-      ...endpoint,
-      url,
-      updatedAt: webhooks.now(),
-    }));
-    if (updated) return { endpointId: updated.id };
-  }
-  return createForwarding(source, url, webhooks);
-}
-
-function requireSecretBox<T>(box: T | undefined): T {
-  if (!box) {
-    throw new HttpError(
-      503,
-      'not_configured',
-      'Workspace credentials need ENCRYPTION_KEY to be configured.',
-    );
-  }
-  return box;
-}
-
-function knownSourceId(id: string | undefined): string {
-  if (!id || !isSourceId(id)) throw sourceNotFound();
-  return id;
-}
-
-async function findSource(
-  sources: WorkspaceAdminDepsSources,
-  id: string | undefined,
-): Promise<WorkspaceSource> {
-  const source = await sources.get(knownSourceId(id));
-  if (!source) throw sourceNotFound();
-  return source;
-}
-
-type WorkspaceAdminDepsSources = ApiDeps['workspace']['sources'];
-
-function sourceNotFound(): HttpError {
-  return new HttpError(404, 'not_found', 'No such source.');
-}

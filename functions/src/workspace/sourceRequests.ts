@@ -1,0 +1,72 @@
+import type { Request } from '@google-cloud/functions-framework';
+import type { z } from 'zod';
+import type { ApiDeps } from '../admin/apiDeps.ts';
+import { defaults } from '../lib/defaults.ts';
+import { HttpError, requireJsonContentType, type FieldError } from '../lib/http.ts';
+import { isSourceId, type WorkspaceSource } from './source.ts';
+
+/** What the source routes share in reading a request: the body, the id, the source. */
+
+/** Validates a JSON body; every problem names its field (an unknown field by its name). */
+export function parseSourceBody<T>(req: Request, schema: z.ZodType<T>): T {
+  requireJsonContentType(req);
+  const parsed = schema.safeParse(req.body);
+  if (parsed.success) return parsed.data;
+  throw invalid(
+    parsed.error.issues.slice(0, 20).flatMap((issue): FieldError[] => {
+      const path = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({
+          field: path ? `${path}.${key}` : key,
+          message: 'unknown field',
+        }));
+      }
+      return [{ field: path || '(root)', message: issue.message }];
+    }),
+  );
+}
+
+export function invalid(fields: FieldError[]): HttpError {
+  return new HttpError(400, 'invalid_request', 'The request is invalid.', { fields });
+}
+
+export function checkStartTime(startAt: Date, now: Date): void {
+  const maxLookbackDays = defaults.workspaceRetentionDays;
+  if (startAt > now) throw invalid([{ field: 'startTime', message: 'must not be in the future' }]);
+  if (now.getTime() - startAt.getTime() > maxLookbackDays * 86_400_000) {
+    throw invalid([
+      { field: 'startTime', message: `must be within the last ${maxLookbackDays} days` },
+    ]);
+  }
+}
+
+export function requireSecretBox<T>(box: T | undefined): T {
+  if (!box) {
+    throw new HttpError(
+      503,
+      'not_configured',
+      'Workspace credentials need ENCRYPTION_KEY to be configured.',
+    );
+  }
+  return box;
+}
+
+export function knownSourceId(id: string | undefined): string {
+  if (!id || !isSourceId(id)) throw sourceNotFound();
+  return id;
+}
+
+export async function findSource(
+  sources: WorkspaceAdminDepsSources,
+  id: string | undefined,
+): Promise<WorkspaceSource> {
+  const source = await sources.get(knownSourceId(id));
+  if (!source) throw sourceNotFound();
+  return source;
+}
+
+type WorkspaceAdminDepsSources = ApiDeps['workspace']['sources'];
+
+export function sourceNotFound(): HttpError {
+  return new HttpError(404, 'not_found', 'No such source.');
+}
