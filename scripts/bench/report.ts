@@ -1,5 +1,6 @@
 import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
 import { round } from './stats.ts';
+import type { TrackingBatchResult } from './trackingBatch.ts';
 
 export type HttpScenario = {
   /** Requests completed in the run. */
@@ -19,6 +20,8 @@ export type BenchResult = {
   publishFloor: HttpScenario;
   ingestSingle: HttpScenario & { ratioToFloor: number; ratioToPublishFloor: number };
   ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
+  /** The tracking API's batch route, beside `/v1/events/batch` in the same passes. */
+  trackingBatch?: TrackingBatchResult;
   pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
   endToEnd: {
     events: number;
@@ -87,6 +90,18 @@ export function renderMarkdown(result: BenchResult): string {
       result.ingestBatch.p99Ms,
       `${result.ingestBatch.ratioToRawPublish}× raw client publish (${result.ingestBatch.rawPublishPerSecond}/s)`,
     ]),
+    ...(result.trackingBatch
+      ? [
+          row([
+            `POST /v1/batch, tracking API (${result.trackingBatch.batchSize})`,
+            result.trackingBatch.eventsPerSecond,
+            '',
+            result.trackingBatch.p50Ms,
+            result.trackingBatch.p99Ms,
+            `${result.trackingBatch.ratioToEventsBatch}× /v1/events/batch in the same passes (${result.trackingBatch.eventsBatchPerSecond}/s)`,
+          ]),
+        ]
+      : []),
     row([
       'emulator push to a bare endpoint (ceiling)',
       result.pushCeiling.messagesPerSecond,

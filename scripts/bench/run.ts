@@ -31,6 +31,7 @@ import { renderChart, renderMarkdown, type BenchResult, type HttpScenario } from
 import { percentile, round } from './stats.ts';
 import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
 import { TimedWarehouse } from './timedWarehouse.ts';
+import { measureTrackingBatch } from './trackingBatch.ts';
 
 const connections = 50;
 const singleSeconds = 8;
@@ -186,6 +187,17 @@ async function runBenchmark(): Promise<BenchResult> {
   await batchLoad(warmupSeconds);
   const batchRun = await batchLoad(batchSeconds);
   const batch = { ...batchRun, eventsPerSecond: round(batchRun.requestsPerSecond * batchSize, 0) };
+  log('Tracking API batches: POST /v1/batch beside /v1/events/batch…');
+  const trackingBatch = await measureTrackingBatch(load, {
+    ingestUrl: stack.info.ingestUrl,
+    apiKey: singleKey.key,
+    eventsBatchBody: batchBody,
+    batchSize,
+    connections: 4,
+    warmupSeconds: 3,
+    seconds: 5,
+    passes: 2,
+  });
   await rawPublishRate(pubsub, rawPublishMessages / 6);
   const rawPublishPerSecond = await rawPublishRate(pubsub, rawPublishMessages);
 
@@ -291,6 +303,7 @@ async function runBenchmark(): Promise<BenchResult> {
       rawPublishPerSecond: round(rawPublishPerSecond, 0),
       ratioToRawPublish: round(batch.eventsPerSecond / rawPublishPerSecond),
     },
+    trackingBatch,
     pushCeiling: ceiling,
     endToEnd: {
       events: endToEndEvents,
@@ -323,6 +336,12 @@ async function runBenchmark(): Promise<BenchResult> {
       target: '≥ 0.6×',
       measured: `${result.ingestBatch.ratioToRawPublish}×`,
       met: result.ingestBatch.ratioToRawPublish >= 0.6,
+    },
+    {
+      name: 'tracking API POST /v1/batch vs POST /v1/events/batch',
+      target: '≥ 0.9×',
+      measured: `${trackingBatch.ratioToEventsBatch}×`,
+      met: trackingBatch.ratioToEventsBatch >= 0.9,
     },
     {
       name: `end-to-end p99 at ${sustainedRate}/s for ${sustainedSeconds} s`,

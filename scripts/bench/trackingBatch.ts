@@ -1,0 +1,116 @@
+/**
+ * The tracking API's batch route beside our own: `POST /v1/batch` with messages as the
+ * analytics SDKs send them, and `POST /v1/events/batch` with the same number of events,
+ * in alternating passes of the same run so both see the same machine.
+ */
+import { randomUUID } from 'node:crypto';
+import type autocannon from 'autocannon';
+import type { HttpScenario } from './report.ts';
+import { round } from './stats.ts';
+
+export type TrackingBatchResult = {
+  batchSize: number;
+  /** Events per second through `POST /v1/batch`. */
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  /** Events per second through `POST /v1/events/batch` in the same passes. */
+  eventsBatchPerSecond: number;
+  ratioToEventsBatch: number;
+};
+
+type Load = (options: autocannon.Options) => Promise<HttpScenario>;
+
+/** Distinct bodies, so the messageIds differ from one request to the next. */
+const distinctBodies = 20;
+
+/** A page call as `@segment/analytics-node` puts it in a batch. */
+function pageMessage(index: number, sentAt: string): Record<string, unknown> {
+  return {
+    type: 'page',
+    messageId: randomUUID(),
+    userId: `u-${index % 50}`,
+    name: 'Pricing',
+    properties: { title: 'Pricing', referrer: 'search', path: '/pricing' },
+    context: {
+      library: { name: '@segment/analytics-node', version: '3.1.0' },
+      page: { url: 'https://bench.example.com/pricing', path: '/pricing' },
+    },
+    integrations: {},
+    timestamp: sentAt,
+    _metadata: { jsRuntime: 'node' },
+  };
+}
+
+function mean(runs: HttpScenario[], pick: (run: HttpScenario) => number): number {
+  return runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+}
+
+export async function measureTrackingBatch(
+  load: Load,
+  options: {
+    ingestUrl: string;
+    apiKey: string;
+    eventsBatchBody: string;
+    batchSize: number;
+    connections: number;
+    warmupSeconds: number;
+    seconds: number;
+    passes: number;
+  },
+): Promise<TrackingBatchResult> {
+  const sentAt = new Date().toISOString();
+  const requests = Array.from({ length: distinctBodies }, () => ({
+    method: 'POST' as const,
+    body: JSON.stringify({
+      batch: Array.from({ length: options.batchSize }, (_, i) => pageMessage(i, sentAt)),
+      sentAt,
+    }),
+  }));
+  const tracking = (duration: number) =>
+    load({
+      url: `${options.ingestUrl}/v1/batch`,
+      requests,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${options.apiKey}:`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      connections: options.connections,
+      duration,
+    });
+  const events = (duration: number) =>
+    load({
+      url: `${options.ingestUrl}/v1/events/batch`,
+      method: 'POST',
+      body: options.eventsBatchBody,
+      headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
+      connections: options.connections,
+      duration,
+    });
+  await tracking(options.warmupSeconds);
+  await events(options.warmupSeconds);
+  const trackingRuns: HttpScenario[] = [];
+  const eventsRuns: HttpScenario[] = [];
+  for (let pass = 0; pass < options.passes; pass += 1) {
+    trackingRuns.push(await tracking(options.seconds));
+    eventsRuns.push(await events(options.seconds));
+  }
+  const trackingPerSecond = mean(trackingRuns, (run) => run.requestsPerSecond) * options.batchSize;
+  const eventsPerSecond = mean(eventsRuns, (run) => run.requestsPerSecond) * options.batchSize;
+  return {
+    batchSize: options.batchSize,
+    eventsPerSecond: round(trackingPerSecond, 0),
+    p50Ms: round(
+      mean(trackingRuns, (run) => run.p50Ms),
+      1,
+    ),
+    p99Ms: round(
+      mean(trackingRuns, (run) => run.p99Ms),
+      1,
+    ),
+    errors: trackingRuns.reduce((sum, run) => sum + run.errors, 0),
+    eventsBatchPerSecond: round(eventsPerSecond, 0),
+    ratioToEventsBatch: round(trackingPerSecond / eventsPerSecond),
+  };
+}
