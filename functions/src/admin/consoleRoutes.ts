@@ -6,10 +6,16 @@ import type { Route } from '../lib/router.ts';
 /** The console's files: hand-written HTML, CSS and JavaScript beside the code, no build step. */
 const assetDir = join(import.meta.dirname, '..', 'console');
 
+const script = 'text/javascript; charset=utf-8';
 const assets = {
   'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  // The script's modules, one concern each: app.js imports the others.
+  'app.js': script,
+  'dom.js': script,
+  'overview.js': script,
+  'events.js': script,
+  'lists.js': script,
 } as const;
 
 type AssetName = keyof typeof assets;
@@ -61,18 +67,20 @@ export const consoleRoutes: Route<unknown>[] = [
   },
   {
     method: 'GET',
-    path: '/console/app.js',
-    role: 'public',
-    tag: 'Console',
-    summary: "The console's script",
-    handle: ({ res }) => serve(res, 'app.js'),
-  },
-  {
-    method: 'GET',
     path: '/console/app.css',
     role: 'public',
     tag: 'Console',
     summary: "The console's stylesheet",
     handle: ({ res }) => serve(res, 'app.css'),
   },
+  ...(Object.keys(assets) as AssetName[])
+    .filter((name) => name.endsWith('.js'))
+    .map((name): Route<unknown> => ({
+      method: 'GET',
+      path: `/console/${name}`,
+      role: 'public',
+      tag: 'Console',
+      summary: `The console's script module ${name}`,
+      handle: ({ res }) => serve(res, name),
+    })),
 ];
