@@ -191,7 +191,6 @@ async function runBenchmark(): Promise<BenchResult> {
   const trackingBatch = await measureTrackingBatch(load, {
     ingestUrl: stack.info.ingestUrl,
     apiKey: singleKey.key,
-    eventsBatchBody: batchBody,
     batchSize,
     connections: 4,
     warmupSeconds: 3,

@@ -237,6 +237,17 @@ describe('the tracking API (Segment / RudderStack) over HTTP', () => {
       expect(error.error.fields?.map((f) => f.field)).toEqual(fields);
     });
 
+    it('400 for a message nested deeper than 32 levels', async () => {
+      const deep = '{"a":'.repeat(40) + '1' + '}'.repeat(40);
+      const response = await postJson(
+        `${base}/v1/track`,
+        `{"event":"x","userId":"u","properties":${deep}}`,
+        auth,
+      );
+      expect(response.status).toBe(400);
+      expect((await trackingError(response)).error.fields?.[0]?.message).toMatch(/deeper than 32/);
+    });
+
     it('400 for a call over 32 KB, in the tracking shape', async () => {
       const response = await postJson(
         `${base}/v1/track`,

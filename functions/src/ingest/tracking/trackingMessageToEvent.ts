@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FieldError } from '../../lib/http.ts';
 import type { EventInput } from '../eventInput.ts';
 
@@ -54,13 +54,7 @@ export function normalizeEventName(name: string): string {
  * random ids, so Firestore sees no hot spot.
  */
 export function trackingEventId(keyId: string, messageId: string): string {
-  const bytes = createHash('sha256')
-    .update('tracking\n')
-    .update(keyId)
-    .update('\n')
-    .update(messageId)
-    .digest()
-    .subarray(0, 16);
+  const bytes = hash('sha256', `tracking\n${keyId}\n${messageId}`, 'buffer').subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

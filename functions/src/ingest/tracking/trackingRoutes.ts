@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { Principal, Route } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
 import type { ApiKey } from '../apiKeys.ts';
-import { eventInputSchema, validateEventInput, type EventInput } from '../eventInput.ts';
+import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
 import {
   trackingCallTypes,
   trackingEventId,
@@ -165,12 +165,11 @@ async function ingestTrackingCall(
   log: Logger,
 ): Promise<void> {
   const bytes = req.rawBody?.length ?? 0;
-  if (bytes > trackingLimits.maxMessageBytes) {
-    throw tooLarge(
-      `A call is at most ${trackingLimits.maxMessageBytes} bytes; this one is ${bytes}.`,
-    );
+  const limit = maxMessageBytes(deps);
+  if (bytes > limit) {
+    throw tooLarge(`A call is at most ${limit} bytes; this one is ${bytes}.`);
   }
-  const mapped = mapMessage(trackingBody(req), contextFor(apiKey, deps, type), deps);
+  const mapped = mapMessage(trackingBody(req), contextFor(apiKey, deps, type));
   if (!mapped.ok) {
     throw new HttpError(400, 'invalid_message', `The ${type} call is invalid.`, {
       fields: mapped.errors,
@@ -207,6 +206,7 @@ async function ingestTrackingBatch(
       fields: [{ field: 'batch', message: 'must be a non-empty array of messages' }],
     });
   }
+  const limit = maxMessageBytes(deps);
   const context = { ...contextFor(apiKey, deps), batchSentAt: body?.sentAt };
   const events: EventInput[] = [];
   const eventIds: (string | undefined)[] = [];
@@ -214,11 +214,11 @@ async function ingestTrackingBatch(
   let oversized = 0;
   items.forEach((item: unknown, index) => {
     const size = Buffer.byteLength(JSON.stringify(item) ?? '');
-    if (size > trackingLimits.maxMessageBytes) oversized += 1;
+    if (size > limit) oversized += 1;
     const mapped =
-      size > trackingLimits.maxMessageBytes
-        ? failed('(root)', `message is ${size} bytes; at most ${trackingLimits.maxMessageBytes}`)
-        : mapMessage(item, context, deps);
+      size > limit
+        ? failed('(root)', `message is ${size} bytes; at most ${limit}`)
+        : mapMessage(item, context);
     if (mapped.ok) {
       events.push(mapped.event);
       eventIds.push(mapped.eventId);
@@ -234,7 +234,7 @@ async function ingestTrackingBatch(
   if (events.length === 0) {
     const [code, text] =
       oversized === items.length
-        ? ['payload_too_large', `Every message is over ${trackingLimits.maxMessageBytes} bytes.`]
+        ? ['payload_too_large', `Every message is over ${limit} bytes.`]
         : ['invalid_batch', 'No message of the batch is valid.'];
     throw new HttpError(400, code, text, {
       fields: errors
@@ -286,18 +286,16 @@ type Mapped =
   | { ok: true; event: EventInput; eventId: string | undefined }
   | { ok: false; errors: FieldError[] };
 
-function mapMessage(
-  message: unknown,
-  context: TrackingContext & { keyId: string },
-  deps: TrackingDeps,
-): Mapped {
+function mapMessage(message: unknown, context: TrackingContext & { keyId: string }): Mapped {
   const mapped = trackingMessageToEvent(message, context);
   if (!mapped.ok) return mapped;
-  const validated = validateEventInput(mapped.event, eventInputSchema, deps.limits.maxEventBytes);
-  if (!validated.ok) return { ok: false, errors: validated.errors };
+  // The mapping builds a valid event by construction (its unit tests hold every shape it
+  // makes against the event schema), so only the nesting depth is left to check.
+  if (exceedsDepth(mapped.event, maxJsonDepth))
+    return failed('(root)', `nested deeper than ${maxJsonDepth} levels`);
   return {
     ok: true,
-    event: validated.value,
+    event: mapped.event,
     eventId:
       mapped.messageId === undefined ? undefined : trackingEventId(context.keyId, mapped.messageId),
   };
@@ -316,6 +314,11 @@ function contextFor(
     ...(routeType ? { routeType } : {}),
     ...(siteId ? { keySiteId: siteId } : {}),
   };
+}
+
+/** A message is at most 32 KB, or less where the deployment caps events lower. */
+function maxMessageBytes(deps: TrackingDeps): number {
+  return Math.min(trackingLimits.maxMessageBytes, deps.limits.maxEventBytes);
 }
 
 function producerOf(apiKey: Principal): { keyId: string; source: string } {
