@@ -1,6 +1,7 @@
 /**
- * `npm run api-key:create -- --name NAME [--rate-limit N]`: creates an API key for a
- * producer and prints it once. Only its hash is stored. Uses GOOGLE_CLOUD_PROJECT and,
+ * `npm run api-key:create -- --name NAME [--rate-limit N] [--site SITE]`: creates an API
+ * key for a producer and prints it once. `--site` names the site its events belong to
+ * (tracking-API calls without one take their page URL's host). Only its hash is stored. Uses GOOGLE_CLOUD_PROJECT and,
  * when set, the emulator hosts; with neither, the running local stack.
  */
 import { parseArgs } from 'node:util';
@@ -10,15 +11,21 @@ import { loadConfig } from '../functions/src/lib/config.ts';
 import { readStackInfo } from './lib/stackInfo.ts';
 
 const { values } = parseArgs({
-  options: { name: { type: 'string' }, 'rate-limit': { type: 'string' } },
+  options: { name: { type: 'string' }, 'rate-limit': { type: 'string' }, site: { type: 'string' } },
 });
 if (!values.name) {
-  console.error('usage: npm run api-key:create -- --name NAME [--rate-limit REQUESTS_PER_SECOND]');
+  console.error(
+    'usage: npm run api-key:create -- --name NAME [--rate-limit REQUESTS_PER_SECOND] [--site SITE]',
+  );
   process.exit(2);
 }
 const rateLimit = values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']);
 if (rateLimit !== undefined && !(rateLimit > 0)) {
   console.error('--rate-limit must be a positive number of requests per second');
+  process.exit(2);
+}
+if (values.site !== undefined && (values.site === '' || values.site.length > 200)) {
+  console.error('--site must be 1 to 200 characters');
   process.exit(2);
 }
 
@@ -32,6 +39,7 @@ const firestore = createFirestore(loadConfig(env));
 const { key, keyId } = await createApiKey(new FirestoreApiKeyStore(firestore), {
   name: values.name,
   ...(rateLimit === undefined ? {} : { rateLimitPerSecond: rateLimit }),
+  ...(values.site === undefined ? {} : { siteId: values.site }),
 });
 await firestore.terminate();
 console.log(
