@@ -23,10 +23,27 @@ export type BenchResult = {
   /** The tracking API's batch route, beside `/v1/events/batch` in the same passes. */
   trackingBatch?: TrackingBatchResult;
   pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
+  /** processEvent alone behind the emulator's pushes, beside one Firestore write. */
+  process: {
+    /** Median wall time of one push in processEvent's handler. */
+    serviceTimeMs: number;
+    serviceTimeP99Ms: number;
+    /** Median of the claim's Firestore write alone, one at a time. */
+    firestoreWriteMs: number;
+    /** Median of one events-processed publish alone, one at a time. */
+    publishMs: number;
+    /** CPU of the stack's processEvent process per event, over the end-to-end run. */
+    cpuMsPerEvent: number;
+    /** CPU per event of processEvent alone in the probe's process. */
+    probeCpuMsPerEvent: number;
+    /** Pushes in flight ÷ service time: what the emulator allows at this service time. */
+    serviceCeilingPerSecond: number;
+  };
   endToEnd: {
     events: number;
     eventsPerSecond: number;
     ratioToPushCeiling: number;
+    ratioToServiceCeiling: number;
     p50Ms: number;
     p99Ms: number;
     warehouse: { events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
@@ -116,7 +133,15 @@ export function renderMarkdown(result: BenchResult): string {
       '',
       result.endToEnd.p50Ms,
       result.endToEnd.p99Ms,
-      `${result.endToEnd.events} events; ${result.endToEnd.ratioToPushCeiling}× the push ceiling`,
+      `${result.endToEnd.events} events; ${result.endToEnd.ratioToPushCeiling}× the push ceiling, ${result.endToEnd.ratioToServiceCeiling}× the ceiling at processEvent's service time`,
+    ]),
+    row([
+      'processEvent, one push',
+      result.process.serviceCeilingPerSecond,
+      '',
+      result.process.serviceTimeMs,
+      result.process.serviceTimeP99Ms,
+      `service time; one Firestore write ${result.process.firestoreWriteMs} ms, one publish ${result.process.publishMs} ms; ${result.process.cpuMsPerEvent} ms CPU per event`,
     ]),
     ...(result.endToEnd.warehouse
       ? [

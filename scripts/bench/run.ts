@@ -31,6 +31,7 @@ import { renderChart, renderMarkdown, type BenchResult, type HttpScenario } from
 import { percentile, round } from './stats.ts';
 import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
 import { TimedWarehouse } from './timedWarehouse.ts';
+import { probeProcessing } from './processProbe.ts';
 import { measureTrackingBatch } from './trackingBatch.ts';
 
 const connections = 50;
@@ -42,7 +43,10 @@ const batchSeconds = 8;
 const rawPublishMessages = 30_000;
 const pushCeilingMessages = 2_000;
 const endToEndEvents = 10_000;
-const sustainedRate = 300;
+const sustainedRate = 200;
+const probeEvents = 3_000;
+/** End-to-end events/s of the design that read before it wrote (three round trips a push). */
+const endToEndBefore = 100;
 const sustainedSeconds = 30;
 const warehouseEvents = 2_000;
 
@@ -259,6 +263,13 @@ async function runBenchmark(): Promise<BenchResult> {
   log('Operations per event, counted through the store and publisher interfaces…');
   const { ops, warehouse } = await countOperations(pubsubEmulator.host, firestoreEmulator.host);
 
+  log('processEvent alone: service time per push, one Firestore write, one publish…');
+  const probe = await probeProcessing(
+    { pubsub: pubsubEmulator.host, firestore: firestoreEmulator.host },
+    probeEvents,
+  );
+  const serviceCeiling = ceiling.maxConcurrentPushes / (probe.serviceTimeMs / 1000);
+
   const memoryGib = Math.max(
     ...functions
       .filter((f) => f.name === 'ingest' || f.name === 'processEvent')
@@ -308,7 +319,17 @@ async function runBenchmark(): Promise<BenchResult> {
       events: endToEndEvents,
       ...e2eLatencies,
       ratioToPushCeiling: round(e2eLatencies.eventsPerSecond / ceiling.messagesPerSecond),
+      ratioToServiceCeiling: round(e2eLatencies.eventsPerSecond / serviceCeiling),
       warehouse,
+    },
+    process: {
+      serviceTimeMs: probe.serviceTimeMs,
+      serviceTimeP99Ms: probe.serviceTimeP99Ms,
+      firestoreWriteMs: probe.firestoreWriteMs,
+      publishMs: probe.publishMs,
+      cpuMsPerEvent: round(processCpuPerEvent * 1000, 3),
+      probeCpuMsPerEvent: probe.cpuMsPerEvent,
+      serviceCeilingPerSecond: round(serviceCeiling, 0),
     },
     sustained,
     sustainedWithinCapacity,
@@ -347,6 +368,24 @@ async function runBenchmark(): Promise<BenchResult> {
       target: '< 2000 ms',
       measured: `${result.sustained.p99Ms} ms`,
       met: result.sustained.p99Ms < 2000,
+    },
+    {
+      name: 'processEvent service time per push vs one Firestore write',
+      target: '≤ 1.5×',
+      measured: `${round(probe.serviceTimeMs / probe.firestoreWriteMs)}× (${probe.serviceTimeMs} ms / ${probe.firestoreWriteMs} ms)`,
+      met: probe.serviceTimeMs <= 1.5 * probe.firestoreWriteMs,
+    },
+    {
+      name: 'end-to-end events/s',
+      target: `≥ ${2.5 * endToEndBefore}/s (2.5× ${endToEndBefore}/s)`,
+      measured: `${e2eLatencies.eventsPerSecond}/s`,
+      met: e2eLatencies.eventsPerSecond >= 2.5 * endToEndBefore,
+    },
+    {
+      name: 'processEvent CPU per event',
+      target: '≤ 2.5 ms',
+      measured: `${result.process.cpuMsPerEvent} ms (alone: ${probe.cpuMsPerEvent} ms)`,
+      met: result.process.cpuMsPerEvent <= 2.5,
     },
     {
       name: 'Firestore writes per event without an Idempotency-Key',

@@ -1,0 +1,192 @@
+/**
+ * processEvent measured alone, in this process, behind the emulator's real pushes: its
+ * service time per push, the CPU it spends per event, and the one Firestore write round
+ * trip it is compared with. `node scripts/bench/processProbe.ts 3000 drain.cpuprofile`
+ * also writes a V8 CPU profile of the drain alone.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { pathToFileURL } from 'node:url';
+import { processingSubscription, topics } from '../../infra/spec.ts';
+import {
+  encodeEnvelope,
+  encodeProcessedEvent,
+  type EventEnvelope,
+} from '../../functions/src/lib/eventEnvelope.ts';
+import { processedRecord } from '../../functions/src/process/eventStatus.ts';
+import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
+import { startTestPipeline } from '../../test/support/pipeline.ts';
+import { freePort, sleep, startEmulator } from '../lib/emulators.ts';
+import { percentile, round } from './stats.ts';
+
+export type ProcessProbe = {
+  events: number;
+  /** Median wall time of one push in processEvent's handler. */
+  serviceTimeMs: number;
+  serviceTimeP99Ms: number;
+  /** Median of one Firestore create (the claim's write) alone, one at a time. */
+  firestoreWriteMs: number;
+  /** Median of one events-processed publish alone, one at a time (subscriber settings). */
+  publishMs: number;
+  /** CPU (user + system) of this process per event while the pushes drained. */
+  cpuMsPerEvent: number;
+  pushesPerSecond: number;
+  maxConcurrentPushes: number;
+};
+
+const writeSamples = 300;
+
+export async function probeProcessing(
+  emulatorHosts: { pubsub: string; firestore: string },
+  events: number,
+  /** Where to write a V8 CPU profile of the drain alone (DevTools' .cpuprofile). */
+  profilePath?: string,
+): Promise<ProcessProbe> {
+  const durations: number[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const pipeline = await startTestPipeline({
+    label: 'bench-process',
+    emulatorHosts,
+    wrapEntry: (name, entry) => {
+      if (name !== 'processEvent' || entry.signature !== 'cloudevent') return entry;
+      return {
+        signature: 'cloudevent',
+        handler: async (event) => {
+          const started = performance.now();
+          inFlight += 1;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          try {
+            await entry.handler(event);
+          } finally {
+            inFlight -= 1;
+            durations.push(performance.now() - started);
+          }
+        },
+      };
+    },
+  });
+  try {
+    // The claim's write alone, one at a time, after a warm-up.
+    const store = new FirestoreEventStatusStore(pipeline.firestore);
+    const claim = () =>
+      store.put(processedRecord(undefined, envelope(), { now: new Date(), ttlDays: 1 }), undefined);
+    for (let i = 0; i < 50; i += 1) await claim();
+    const writes: number[] = [];
+    for (let i = 0; i < writeSamples; i += 1) {
+      const started = performance.now();
+      await claim();
+      writes.push(performance.now() - started);
+    }
+
+    // The fan-out's publish alone, through the publisher processEvent uses.
+    const publisher = pipeline.runtime.subscriberPublisher;
+    const publishOne = () => {
+      const event = { ...envelope(), processedAt: new Date().toISOString() };
+      return publisher.publish(topics.eventsProcessed.name, encodeProcessedEvent(event));
+    };
+    for (let i = 0; i < 50; i += 1) await publishOne();
+    const publishes: number[] = [];
+    for (let i = 0; i < writeSamples; i += 1) {
+      const started = performance.now();
+      await publishOne();
+      publishes.push(performance.now() - started);
+    }
+
+    // Queue the events with the push paused, so the drain below is processEvent alone.
+    const subscription = pipeline.pubsub.subscription(processingSubscription);
+    const [metadata] = await subscription.getMetadata();
+    const pushConfig = metadata.pushConfig ?? {};
+    const topic = pipeline.pubsub.topic(topics.events.name);
+    const warmup = Math.min(200, Math.round(events / 10));
+    await Promise.all(
+      Array.from({ length: warmup }, () => topic.publishMessage(encodeEnvelope(envelope()))),
+    );
+    await waitFor(() => durations.length >= warmup, 60_000, 'the warm-up pushes');
+    await subscription.modifyPushConfig({});
+    await Promise.all(
+      Array.from({ length: events }, () => topic.publishMessage(encodeEnvelope(envelope()))),
+    );
+    durations.length = 0;
+    maxInFlight = 0;
+    const profiler = profilePath ? await startProfiler() : undefined;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await subscription.modifyPushConfig(pushConfig);
+    await waitFor(() => durations.length >= events, 300_000, 'the pushes');
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    if (profiler && profilePath) await profiler.stop(profilePath);
+    return {
+      events,
+      serviceTimeMs: round(percentile(durations, 50) ?? 0),
+      serviceTimeP99Ms: round(percentile(durations, 99) ?? 0),
+      firestoreWriteMs: round(percentile(writes, 50) ?? 0),
+      publishMs: round(percentile(publishes, 50) ?? 0),
+      cpuMsPerEvent: round((cpu.user + cpu.system) / 1000 / events, 3),
+      pushesPerSecond: round(events / seconds, 0),
+      maxConcurrentPushes: maxInFlight,
+    };
+  } finally {
+    await pipeline.close();
+  }
+}
+
+function envelope(): EventEnvelope {
+  const now = new Date().toISOString();
+  return {
+    eventId: randomUUID(),
+    eventType: 'page.viewed',
+    payload: { title: 'Pricing', referrer: 'search' },
+    siteId: 'bench',
+    userId: 'u-1',
+    path: '/pricing',
+    occurredAt: now,
+    receivedAt: now,
+    source: 'api',
+    producer: 'key_probe',
+  };
+}
+
+async function startProfiler(): Promise<{ stop: (path: string) => Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async (path) => {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(path, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+// Run alone (for a CPU profile): its own emulators, then the figures as JSON.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const [pubsub, firestore] = await Promise.all([
+    freePort().then((port) => startEmulator('pubsub', port)),
+    freePort().then((port) => startEmulator('firestore', port)),
+  ]);
+  try {
+    const events = Number(process.argv[2] ?? 3000);
+    const probe = await probeProcessing(
+      { pubsub: pubsub.host, firestore: firestore.host },
+      events,
+      process.argv[3],
+    );
+    process.stdout.write(`${JSON.stringify(probe, null, 2)}\n`);
+  } finally {
+    await Promise.all([pubsub.stop(), firestore.stop()]);
+  }
+}
