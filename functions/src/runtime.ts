@@ -1,25 +1,16 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
-import { processingSubscription, warehouseLoaderSubscription } from '../../infra/spec.ts';
 import type { ApiDeps } from './admin/apiDeps.ts';
-import { FirestoreApiKeyRegistry } from './admin/apiKeyRegistry.ts';
-import { FirestoreReplayJobStore } from './admin/bulkReplay.ts';
-import { FirestoreEventQueries } from './admin/eventQueries.ts';
+import { buildApiDeps } from './admin/buildApiDeps.ts';
 import type { ReadinessCheck } from './admin/health.ts';
-import { UnavailableBacklog } from './admin/metrics.ts';
-import { CloudMonitoringBacklog, type MonitoringRequest } from './admin/monitoringBacklog.ts';
-import {
-  firestoreReadiness,
-  warehouseReadiness,
-  pubsubReadiness,
-} from './admin/readinessChecks.ts';
-import { FirestoreUploadBatchStore } from './uploads/uploadBatches.ts';
+import { readinessChecks } from './admin/readinessChecks.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from './ingest/apiKeys.ts';
 import { FirestoreIdempotencyStore } from './ingest/idempotency.ts';
 import type { IngestDeps } from './ingest/ingestHandler.ts';
 import { TokenBucketRateLimiter } from './ingest/rateLimiter.ts';
 import { createFirestore, createPubSub } from './lib/clients.ts';
 import type { Config } from './lib/config.ts';
+import type { RuntimeOverrides } from './runtimeOverrides.ts';
 import { defaults } from './lib/defaults.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { PubSubPublisher, type Publisher } from './lib/publisher.ts';
@@ -27,45 +18,24 @@ import { FirestoreEventStatusStore, type EventStatusStore } from './process/even
 import type { ProcessDeps } from './process/processEvent.ts';
 import type { DeadLetterDeps } from './process/recordDeadLetter.ts';
 import { SecretBox } from './lib/encryption.ts';
-import type { WebhookAdminDeps } from './webhooks/adminDeps.ts';
 import type { DeliveryDeps } from './webhooks/deliverWebhook.ts';
 import { FirestoreDeliveryStore, type DeliveryStore } from './webhooks/deliveryStore.ts';
 import { CachedWebhookRouter, type WebhookRouter } from './webhooks/endpointIndex.ts';
 import { FirestoreEndpointStore, type EndpointStore } from './webhooks/endpointStore.ts';
-import { HttpWebhookSender, systemResolve, type WebhookSender } from './webhooks/httpSender.ts';
-import type { UrlPolicy } from './webhooks/urlSafety.ts';
+import { buildDeliveryDeps } from './webhooks/buildDeliveryDeps.ts';
 import { MetricsReader } from './metrics/metricsReader.ts';
 import { FirestoreMetricsDocStore, type MetricsDocStore } from './metrics/metricsStore.ts';
 import type { RecomputeDeps } from './metrics/recomputeMetrics.ts';
 import { WarehouseMetrics } from './metrics/warehouseMetrics.ts';
 import { createWarehouse } from './warehouse/createWarehouse.ts';
 import type { LoadWarehouseDeps } from './warehouse/handler.ts';
-import { PubSubPullSource } from './warehouse/pullSource.ts';
-import { FirestoreRejectionStore } from './warehouse/rejectionStore.ts';
+import { buildLoaderDeps } from './warehouse/buildLoaderDeps.ts';
+import type { PubSubPullSource } from './warehouse/pullSource.ts';
 import type { Warehouse } from './warehouse/warehouse.ts';
-import type { WorkspaceAdminDeps } from './workspace/adminDeps.ts';
-import { GoogleActivityReports, type ActivityReports } from './workspace/reportsClient.ts';
-import {
-  FirestoreSeenActivities,
-  FirestoreSourceStore,
-  type SourceStore,
-} from './workspace/sourceStore.ts';
+import { buildWorkspaceDeps } from './workspace/buildWorkspaceDeps.ts';
 import type { WorkspaceDeps } from './workspace/workspaceDeps.ts';
 
-/** Replaceable parts, for tests and benchmarks that count or break them. */
-export type RuntimeOverrides = {
-  publisher?: Publisher;
-  events?: EventStatusStore;
-  logger?: Logger;
-  webhookEndpoints?: EndpointStore;
-  webhookDeliveries?: DeliveryStore;
-  webhookSender?: WebhookSender;
-  warehouse?: Warehouse;
-  metricsDocs?: MetricsDocStore;
-  workspaceReports?: ActivityReports;
-  /** The calendar of the metrics (which day is today). */
-  now?: () => Date;
-};
+export type { RuntimeOverrides } from './runtimeOverrides.ts';
 
 /**
  * The composition root: builds each function's dependencies from the config, once,
@@ -103,44 +73,41 @@ export class Runtime {
   }
 
   get pubsub(): PubSub {
-    return this.#pubSubClient();
+    this.#pubsub ??= createPubSub(this.config);
+    return this.#pubsub;
   }
 
   /** For HTTP functions, where many requests publish at once. */
   get publisher(): Publisher {
     if (this.#overrides.publisher) return this.#overrides.publisher;
-    this.#publisher ??= new PubSubPublisher(this.#pubSubClient(), {
-      timeoutMs: this.config.publishTimeoutMs,
-      batchWindowMs: defaults.publishBatchMaxMilliseconds,
-    });
+    this.#publisher ??= this.#newPublisher(defaults.publishBatchMaxMilliseconds);
     return this.#publisher;
   }
 
   /** For subscribers, whose acknowledgement waits for the publish. */
   get subscriberPublisher(): Publisher {
     if (this.#overrides.publisher) return this.#overrides.publisher;
-    this.#subscriberPublisher ??= new PubSubPublisher(this.#pubSubClient(), {
-      timeoutMs: this.config.publishTimeoutMs,
-      batchWindowMs: defaults.subscriberPublishBatchMaxMilliseconds,
-    });
+    this.#subscriberPublisher ??= this.#newPublisher(
+      defaults.subscriberPublishBatchMaxMilliseconds,
+    );
     return this.#subscriberPublisher;
   }
 
-  #pubSubClient(): PubSub {
-    this.#pubsub ??= createPubSub(this.config);
-    return this.#pubsub;
+  #newPublisher(batchWindowMs: number): PubSubPublisher {
+    return new PubSubPublisher(this.pubsub, {
+      timeoutMs: this.config.publishTimeoutMs,
+      batchWindowMs,
+    });
   }
 
   /** Named checks of `GET /health/ready`: one entry per dependency. */
   readinessChecks(): ReadinessCheck[] {
-    return [
-      pubsubReadiness(this.#pubSubClient(), {
-        emulator: Boolean(this.config.pubsubEmulatorHost),
-        timeoutMs: defaults.readinessTimeoutMs,
-      }),
-      firestoreReadiness(this.firestore),
-      warehouseReadiness(() => this.warehouse),
-    ];
+    return readinessChecks({
+      pubsub: this.pubsub,
+      emulator: Boolean(this.config.pubsubEmulatorHost),
+      firestore: this.firestore,
+      warehouse: () => this.warehouse,
+    });
   }
 
   get events(): EventStatusStore {
@@ -171,10 +138,7 @@ export class Runtime {
       idempotency: new FirestoreIdempotencyStore(this.firestore),
       now: () => new Date(),
       idempotencyTtlHours: config.idempotencyTtlHours,
-      authenticator: new ApiKeyAuthenticator(new FirestoreApiKeyStore(this.firestore), {
-        ttlSeconds: config.apiKeyCacheSeconds,
-        negativeTtlSeconds: defaults.apiKeyNegativeCacheSeconds,
-      }),
+      authenticator: this.#apiKeyAuthenticator(),
       rateLimiter: new TokenBucketRateLimiter(),
       logger: this.logger,
       projectId: config.projectId,
@@ -205,86 +169,26 @@ export class Runtime {
   deadLetterDeps = (): DeadLetterDeps => this.processDeps();
 
   apiDeps = (): ApiDeps => {
-    this.#api ??= this.#buildApiDeps();
+    this.#api ??= buildApiDeps({
+      config: this.config,
+      firestore: this.firestore,
+      publisher: this.publisher,
+      events: this.events,
+      logger: this.logger,
+      authenticator: this.#apiKeyAuthenticator(),
+      readiness: this.readinessChecks(),
+      webhookEndpoints: this.webhookEndpoints,
+      secrets: this.secretBox,
+      metrics: this.metricsReader(),
+    });
     return this.#api;
   };
 
-  #buildApiDeps(): ApiDeps {
-    const config = this.config;
-    const events = this.events;
-    const queries = new FirestoreEventQueries(this.firestore);
-    return {
-      adminToken: config.adminToken,
-      events,
-      logger: this.logger,
-      projectId: config.projectId,
-      authenticator: new ApiKeyAuthenticator(new FirestoreApiKeyStore(this.firestore), {
-        ttlSeconds: config.apiKeyCacheSeconds,
-        negativeTtlSeconds: defaults.apiKeyNegativeCacheSeconds,
-      }),
-      retryAfterSeconds: config.retryAfterSeconds,
-      readiness: this.readinessChecks(),
-      readinessTimeoutMs: defaults.readinessTimeoutMs,
-      webhooks: this.webhookAdminDeps(),
-      workspace: this.workspaceAdminDeps(),
-      metrics: this.metricsReader(),
-      ops: {
-        apiKeys: new FirestoreApiKeyRegistry(this.firestore),
-        queries,
-        replay: {
-          events,
-          publisher: this.publisher,
-          now,
-          ttlDays: config.eventTtlDays,
-          staleQueuedMs: defaults.staleQueuedMs,
-          queries,
-          jobs: new FirestoreReplayJobStore(this.firestore),
-          pageSize: config.replayPageSize,
-          concurrency: defaults.replayConcurrency,
-          budgetMs: config.replayBudgetMs,
-          jobTtlDays: defaults.replayJobTtlDays,
-        },
-        backlog: config.pubsubEmulatorHost
-          ? new UnavailableBacklog('the Pub/Sub emulator does not report subscription backlog')
-          : new CloudMonitoringBacklog({
-              projectId: config.projectId,
-              subscription: processingSubscription,
-              request: monitoringRequest,
-              now,
-            }),
-        metrics: {
-          hours: defaults.metricsHours,
-          latencySampleSize: defaults.latencySampleSize,
-          maxEventTypes: defaults.maxEventTypes,
-        },
-        uploads: {
-          accept: {
-            publisher: this.publisher,
-            idempotency: new FirestoreIdempotencyStore(this.firestore),
-            now,
-            idempotencyTtlHours: config.idempotencyTtlHours,
-          },
-          batches: new FirestoreUploadBatchStore(this.firestore),
-          limits: {
-            maxBytes: config.uploadMaxBytes,
-            maxRows: config.uploadMaxRows,
-            maxEventBytes: config.maxEventBytes,
-            concurrency: defaults.uploadPublishConcurrency,
-            maxReportedErrors: defaults.uploadMaxReportedErrors,
-            abortAfterUnavailable: defaults.uploadAbortAfterUnavailable,
-            progressEvery: defaults.uploadProgressEveryRows,
-          },
-          rate: {
-            perKeyPerMinute: config.uploadsPerMinutePerKey,
-            perIpPerMinute: config.uploadsPerMinutePerIp,
-          },
-          limiter: new TokenBucketRateLimiter(),
-          batchTtlDays: defaults.uploadBatchTtlDays,
-          now,
-        },
-        now,
-      },
-    };
+  #apiKeyAuthenticator(): ApiKeyAuthenticator {
+    return new ApiKeyAuthenticator(new FirestoreApiKeyStore(this.firestore), {
+      ttlSeconds: this.config.apiKeyCacheSeconds,
+      negativeTtlSeconds: defaults.apiKeyNegativeCacheSeconds,
+    });
   }
 
   get webhookEndpoints(): EndpointStore {
@@ -303,88 +207,33 @@ export class Runtime {
     return this.#webhookRouter;
   }
 
-  /** Where webhooks may go: https only in production; loopback only when allowed locally. */
-  get webhookUrlPolicy(): UrlPolicy {
-    return {
-      requireHttps: this.config.environment === 'production',
-      allowLoopback: this.config.webhookAllowLoopback,
-    };
-  }
-
   get secretBox(): SecretBox | undefined {
     const keys = this.config.encryptionKeys;
     return keys ? new SecretBox(keys.current, keys.previous) : undefined;
   }
 
-  webhookAdminDeps = (): WebhookAdminDeps => ({
-    endpoints: this.webhookEndpoints,
-    deliveries: new FirestoreDeliveryStore(this.firestore),
-    secrets: this.secretBox,
-    publisher: this.publisher,
-    urlPolicy: this.webhookUrlPolicy,
-    resolve: systemResolve,
-    now: () => new Date(),
-  });
-
-  get workspaceSources(): SourceStore {
-    return new FirestoreSourceStore(this.firestore);
-  }
-
-  workspaceAdminDeps = (): WorkspaceAdminDeps => ({
-    sources: this.workspaceSources,
-    secrets: this.secretBox,
-    publisher: this.publisher,
-    now: () => new Date(),
-  });
-
   /** The Workspace subscribers: poll tick, fetch, exhausted fetch. */
   workspaceDeps = (): WorkspaceDeps => {
-    const config = this.config;
-    this.#workspace ??= {
-      sources: this.workspaceSources,
-      seen: new FirestoreSeenActivities(this.firestore),
-      reports:
-        this.#overrides.workspaceReports ??
-        new GoogleActivityReports({
-          rootUrl: config.workspaceApiRootUrl,
-          tokenUrl: config.workspaceTokenUrl,
-        }),
+    this.#workspace ??= buildWorkspaceDeps({
+      config: this.config,
+      firestore: this.firestore,
       publisher: this.subscriberPublisher,
       secrets: this.secretBox,
-      now: () => new Date(),
-      clock: () => Date.now(),
       logger: this.logger,
-      settings: {
-        overlapSeconds: defaults.workspaceOverlapSeconds,
-        maxWindowSeconds: defaults.workspaceMaxWindowSeconds,
-        pageSize: defaults.workspacePageSize,
-        fetchBudgetMs: defaults.workspaceFetchBudgetMs,
-        backoffBaseSeconds: defaults.workspaceBackoffBaseSeconds,
-        backoffMaxSeconds: defaults.workspaceBackoffMaxSeconds,
-        seenTtlDays: defaults.workspaceSeenTtlDays,
-      },
-    };
+      reports: this.#overrides.workspaceReports,
+    });
     return this.#workspace;
   };
 
   deliveryDeps = (): DeliveryDeps => {
-    const config = this.config;
-    this.#delivery ??= {
+    this.#delivery ??= buildDeliveryDeps({
+      config: this.config,
       endpoints: this.webhookEndpoints,
       deliveries: this.webhookDeliveries,
       secrets: this.secretBox,
-      sender:
-        this.#overrides.webhookSender ??
-        new HttpWebhookSender({
-          policy: this.webhookUrlPolicy,
-          excerptBytes: defaults.webhookResponseExcerptBytes,
-        }),
-      now: () => new Date(),
-      ttlDays: config.eventTtlDays,
-      timeoutMs: config.webhookTimeoutMs,
-      disableAfterFailures: config.webhookDisableAfterFailures,
+      sender: this.#overrides.webhookSender,
       logger: this.logger,
-    };
+    });
     return this.#delivery;
   };
 
@@ -400,29 +249,18 @@ export class Runtime {
   };
 
   loaderDeps = (): LoadWarehouseDeps => {
-    const config = this.config;
-    this.#pullSource ??= new PubSubPullSource(this.pubsub, {
-      projectId: config.projectId,
-      subscription: warehouseLoaderSubscription,
-      pullTimeoutMs: defaults.warehousePullTimeoutMs,
-    });
-    this.#loader ??= {
-      source: this.#pullSource,
-      publisher: this.publisher,
-      warehouse: this.warehouse,
-      rejections: new FirestoreRejectionStore(this.firestore, { ttlDays: config.eventTtlDays }),
-      logger: this.logger,
-      now: () => new Date(),
-      clock: () => Date.now(),
-      limits: {
-        batchRows: config.warehouseBatchRows,
-        maxRowsPerRun: config.warehouseMaxRowsPerRun,
-        runBudgetMs: config.warehouseRunSeconds * 1000,
-        pullConcurrency: defaults.warehousePullConcurrency,
-        batchWaitMs: defaults.warehouseBatchWaitMs,
-        maxMessagesPerPull: defaults.pullMaxMessages,
-      },
-    };
+    if (!this.#loader) {
+      const { deps, pullSource } = buildLoaderDeps({
+        config: this.config,
+        pubsub: this.pubsub,
+        firestore: this.firestore,
+        publisher: this.publisher,
+        warehouse: this.warehouse,
+        logger: this.logger,
+      });
+      this.#loader = deps;
+      this.#pullSource = pullSource;
+    }
     return this.#loader;
   };
 
@@ -444,24 +282,3 @@ export class Runtime {
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }
 }
-
-function now(): Date {
-  return new Date();
-}
-
-let monitoringAuth: Promise<import('google-auth-library').GoogleAuth> | undefined;
-
-/** Cloud Monitoring, with the function's own identity; loaded only when asked for. */
-const monitoringRequest: MonitoringRequest = async (url) => {
-  monitoringAuth ??= import('google-auth-library').then(
-    ({ GoogleAuth }) =>
-      new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/monitoring.read'] }),
-  );
-  const client = await (await monitoringAuth).getClient();
-  const response = await client.request({
-    url,
-    timeout: defaults.readinessTimeoutMs,
-    validateStatus: () => true,
-  });
-  return { status: response.status, data: response.data };
-};

@@ -2,6 +2,7 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { collections, topics } from '../../../infra/spec.ts';
+import { defaults } from '../lib/defaults.ts';
 import type { ReadinessCheck } from './health.ts';
 
 /**
@@ -46,4 +47,21 @@ export function warehouseReadiness(warehouse: () => Warehouse): ReadinessCheck {
       await warehouse().query('SELECT 1 AS ok', {});
     },
   };
+}
+
+/** One check per dependency of `GET /health/ready`: Pub/Sub, Firestore, the warehouse. */
+export function readinessChecks(parts: {
+  pubsub: PubSub;
+  emulator: boolean;
+  firestore: Firestore;
+  warehouse: () => Warehouse;
+}): ReadinessCheck[] {
+  return [
+    pubsubReadiness(parts.pubsub, {
+      emulator: parts.emulator,
+      timeoutMs: defaults.readinessTimeoutMs,
+    }),
+    firestoreReadiness(parts.firestore),
+    warehouseReadiness(parts.warehouse),
+  ];
 }

@@ -1,0 +1,141 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { processingSubscription } from '../../../infra/spec.ts';
+import { FirestoreIdempotencyStore } from '../ingest/idempotency.ts';
+import { TokenBucketRateLimiter } from '../ingest/rateLimiter.ts';
+import type { Config } from '../lib/config.ts';
+import { defaults } from '../lib/defaults.ts';
+import type { Publisher } from '../lib/publisher.ts';
+import type { SecretBox } from '../lib/encryption.ts';
+import type { EventStatusStore } from '../process/eventStatusStore.ts';
+import { webhookUrlPolicy } from '../webhooks/buildDeliveryDeps.ts';
+import { FirestoreDeliveryStore } from '../webhooks/deliveryStore.ts';
+import type { EndpointStore } from '../webhooks/endpointStore.ts';
+import { systemResolve } from '../webhooks/httpSender.ts';
+import { FirestoreSourceStore } from '../workspace/sourceStore.ts';
+import { FirestoreUploadBatchStore } from '../uploads/uploadBatches.ts';
+import { FirestoreApiKeyRegistry } from './apiKeyRegistry.ts';
+import { FirestoreReplayJobStore } from './bulkReplay.ts';
+import { FirestoreEventQueries } from './eventQueries.ts';
+import { UnavailableBacklog } from './metrics.ts';
+import { CloudMonitoringBacklog, type MonitoringRequest } from './monitoringBacklog.ts';
+import type { ApiDeps } from './apiDeps.ts';
+import type { OpsDeps } from './opsDeps.ts';
+
+/** The `api` function's parts, from the clients and stores the runtime already holds. */
+export function buildApiDeps(
+  parts: Pick<ApiDeps, 'events' | 'logger' | 'authenticator' | 'readiness' | 'metrics'> & {
+    config: Config;
+    firestore: Firestore;
+    publisher: Publisher;
+    webhookEndpoints: EndpointStore;
+    secrets: SecretBox | undefined;
+  },
+): ApiDeps {
+  const { config, firestore, publisher, events, webhookEndpoints, secrets, ...shared } = parts;
+  return {
+    ...shared,
+    webhooks: {
+      endpoints: webhookEndpoints,
+      deliveries: new FirestoreDeliveryStore(firestore),
+      secrets,
+      publisher,
+      urlPolicy: webhookUrlPolicy(config),
+      resolve: systemResolve,
+      now,
+    },
+    workspace: { sources: new FirestoreSourceStore(firestore), secrets, publisher, now },
+    adminToken: config.adminToken,
+    events,
+    projectId: config.projectId,
+    retryAfterSeconds: config.retryAfterSeconds,
+    readinessTimeoutMs: defaults.readinessTimeoutMs,
+    ops: buildOpsDeps(config, firestore, publisher, events),
+  };
+}
+
+/** The operations routes' parts: admin API, replays, uploads. */
+function buildOpsDeps(
+  config: Config,
+  firestore: Firestore,
+  publisher: Publisher,
+  events: EventStatusStore,
+): OpsDeps {
+  const queries = new FirestoreEventQueries(firestore);
+  return {
+    apiKeys: new FirestoreApiKeyRegistry(firestore),
+    queries,
+    replay: {
+      events,
+      publisher,
+      now,
+      ttlDays: config.eventTtlDays,
+      staleQueuedMs: defaults.staleQueuedMs,
+      queries,
+      jobs: new FirestoreReplayJobStore(firestore),
+      pageSize: config.replayPageSize,
+      concurrency: defaults.replayConcurrency,
+      budgetMs: config.replayBudgetMs,
+      jobTtlDays: defaults.replayJobTtlDays,
+    },
+    backlog: config.pubsubEmulatorHost
+      ? new UnavailableBacklog('the Pub/Sub emulator does not report subscription backlog')
+      : new CloudMonitoringBacklog({
+          projectId: config.projectId,
+          subscription: processingSubscription,
+          request: monitoringRequest,
+          now,
+        }),
+    metrics: {
+      hours: defaults.metricsHours,
+      latencySampleSize: defaults.latencySampleSize,
+      maxEventTypes: defaults.maxEventTypes,
+    },
+    uploads: {
+      accept: {
+        publisher,
+        idempotency: new FirestoreIdempotencyStore(firestore),
+        now,
+        idempotencyTtlHours: config.idempotencyTtlHours,
+      },
+      batches: new FirestoreUploadBatchStore(firestore),
+      limits: {
+        maxBytes: config.uploadMaxBytes,
+        maxRows: config.uploadMaxRows,
+        maxEventBytes: config.maxEventBytes,
+        concurrency: defaults.uploadPublishConcurrency,
+        maxReportedErrors: defaults.uploadMaxReportedErrors,
+        abortAfterUnavailable: defaults.uploadAbortAfterUnavailable,
+        progressEvery: defaults.uploadProgressEveryRows,
+      },
+      rate: {
+        perKeyPerMinute: config.uploadsPerMinutePerKey,
+        perIpPerMinute: config.uploadsPerMinutePerIp,
+      },
+      limiter: new TokenBucketRateLimiter(),
+      batchTtlDays: defaults.uploadBatchTtlDays,
+      now,
+    },
+    now,
+  };
+}
+
+function now(): Date {
+  return new Date();
+}
+
+let monitoringAuth: Promise<import('google-auth-library').GoogleAuth> | undefined;
+
+/** Cloud Monitoring, with the function's own identity; loaded only when asked for. */
+const monitoringRequest: MonitoringRequest = async (url) => {
+  monitoringAuth ??= import('google-auth-library').then(
+    ({ GoogleAuth }) =>
+      new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/monitoring.read'] }),
+  );
+  const client = await (await monitoringAuth).getClient();
+  const response = await client.request({
+    url,
+    timeout: defaults.readinessTimeoutMs,
+    validateStatus: () => true,
+  });
+  return { status: response.status, data: response.data };
+};
