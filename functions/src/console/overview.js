@@ -2,6 +2,7 @@
 import { $, api, badge, el, number } from './dom.js';
 
 const statuses = ['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED'];
+const ms = (v) => (v === null ? '—' : `${number(v)} ms`);
 
 export async function loadOverview() {
   const summary = await api('/v1/admin/metrics/summary?hours=24');
@@ -17,7 +18,6 @@ export async function loadOverview() {
   );
   drawThroughput(summary.throughput.hours);
   const latency = summary.latency;
-  const ms = (v) => (v === null ? '—' : `${number(v)} ms`);
   $('latency').replaceChildren(
     el('dt', {}, 'p50'),
     el('dd', {}, ms(latency.p50Ms)),

@@ -3,6 +3,17 @@ import { eventsTable } from '../../../infra/spec.ts';
 import { bigQueryMetricsSql } from './bigQuerySql.ts';
 import { duckDbMetricsSql } from './duckDbSql.ts';
 
+/** A query with its dialect's spellings replaced by placeholders. */
+const shape = (sql: string) =>
+  sql
+    .replaceAll(/[@$](\w+)/g, ':$1')
+    .replace(
+      /FORMAT_TIMESTAMP\('%F', occurred_at, 'UTC'\)|strftime\(occurred_at, '%Y-%m-%d'\)/g,
+      'DAY',
+    )
+    .replace(/`tributary\.events`|"tributary"\."events"/g, 'EVENTS')
+    .replace(/occurred_at >= [\s\S]*?DAY\)?(?=\n|\s+AND event_type|\s+GROUP)/g, 'RANGE');
+
 describe('the metrics SQL of each dialect', () => {
   const bigQuery = bigQueryMetricsSql(eventsTable);
   const duckDb = duckDbMetricsSql(eventsTable);
@@ -28,15 +39,6 @@ describe('the metrics SQL of each dialect', () => {
   });
 
   it('asks both warehouses the same question', () => {
-    const shape = (sql: string) =>
-      sql
-        .replaceAll(/[@$](\w+)/g, ':$1')
-        .replace(
-          /FORMAT_TIMESTAMP\('%F', occurred_at, 'UTC'\)|strftime\(occurred_at, '%Y-%m-%d'\)/g,
-          'DAY',
-        )
-        .replace(/`tributary\.events`|"tributary"\."events"/g, 'EVENTS')
-        .replace(/occurred_at >= [\s\S]*?DAY\)?(?=\n|\s+AND event_type|\s+GROUP)/g, 'RANGE');
     expect(shape(bigQuery.siteStats({ oneSite: true }))).toBe(
       shape(duckDb.siteStats({ oneSite: true })),
     );
