@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import { encodeEnvelope, type EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
 import { WarehouseMetrics } from '../../functions/src/metrics/warehouseMetrics.ts';
-import { processedRecord } from '../../functions/src/process/eventStatus.ts';
+import { deadLetterRecord, processedRecord } from '../../functions/src/process/eventStatus.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
@@ -83,6 +83,12 @@ describe('processEvent with a failure injected at each point, on the emulators',
     await deliver(event);
     const record = await waitForStatus(pipeline, event.eventId, 'PROCESSED');
     expect(record).toMatchObject({ attempts: 1, history: [] });
+    // The claim can land before the publish beside it is acknowledged.
+    await eventually(
+      async () => (publisher.acknowledged(processed, event.eventId) > 0 ? true : undefined),
+      { what: 'the fan-out' },
+    );
+    await sleep(300);
     expect(store.calls(event.eventId, 'put')).toBe(1);
     expect(store.calls(event.eventId, 'get')).toBe(0);
     expect(publisher.acknowledged(processed, event.eventId)).toBe(1);
@@ -171,10 +177,46 @@ describe('processEvent with a failure injected at each point, on the emulators',
     expect(publisher.acknowledged(processed, event.eventId)).toBe(2);
   });
 
+  it('two deliveries of one message: one claim wins, both publish, one attempt recorded', async () => {
+    const event = envelope(repeatedType);
+    repeated.push(event);
+    await Promise.all([deliver(event), deliver(event)]);
+    await eventually(
+      async () => (publisher.acknowledged(processed, event.eventId) === 2 ? true : undefined),
+      { what: 'both fan-outs' },
+    );
+    await sleep(500);
+    expect(store.calls(event.eventId, 'put')).toBe(2);
+    expect(await eventRecord(pipeline, event.eventId)).toMatchObject({
+      status: 'PROCESSED',
+      attempts: 1,
+      history: [],
+    });
+  });
+
+  it('a delivery that finds DEAD_LETTER and publishes records PROCESSED', async () => {
+    const event = envelope();
+    const context = { now: new Date(), ttlDays: 1 };
+    const dead = deadLetterRecord(
+      event.eventId,
+      undefined,
+      event,
+      { error: { code: 'attempts_exhausted', message: 'gave up' }, countsAsAttempt: false },
+      context,
+    );
+    expect(await new FirestoreEventStatusStore(pipeline.firestore).put(dead, undefined)).toBe(
+      'written',
+    );
+    await deliver(event);
+    const record = await waitForStatus(pipeline, event.eventId, 'PROCESSED');
+    expect(record.history.map((h) => h.status)).toEqual(['DEAD_LETTER', 'PROCESSED']);
+    expect(publisher.acknowledged(processed, event.eventId)).toBe(1);
+  });
+
   it('the warehouse counts a repeated events-processed message once', async () => {
-    expect(repeated).toHaveLength(2);
+    expect(repeated).toHaveLength(3);
     const copies = repeated.map((e) => publisher.acknowledged(processed, e.eventId));
-    expect(copies).toEqual([2, 2]);
+    expect(copies).toEqual([2, 2, 2]);
     const loader = pipeline.runtime.loaderDeps();
     const metrics = new WarehouseMetrics(pipeline.runtime.warehouse, { topPaths: 5 });
     const today = new Date().toISOString().slice(0, 10);
