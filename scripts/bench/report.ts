@@ -115,7 +115,7 @@ export function renderMarkdown(result: BenchResult): string {
             '',
             result.trackingBatch.p50Ms,
             result.trackingBatch.p99Ms,
-            `${result.trackingBatch.ratioToEventsBatch}× /v1/events/batch in the same passes (${result.trackingBatch.eventsBatchPerSecond}/s)`,
+            `${result.trackingBatch.ratioToEventsBatch}× /v1/events/batch in the same passes (${result.trackingBatch.eventsBatchPerSecond}/s; passes ${result.trackingBatch.passRatios.join(', ')})`,
           ]),
         ]
       : []),

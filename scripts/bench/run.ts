@@ -198,8 +198,8 @@ async function runBenchmark(): Promise<BenchResult> {
     batchSize,
     connections: 4,
     warmupSeconds: 3,
-    seconds: 5,
-    passes: 2,
+    seconds: 4,
+    passes: 4,
   });
   await rawPublishRate(pubsub, rawPublishMessages / 6);
   const rawPublishPerSecond = await rawPublishRate(pubsub, rawPublishMessages);
