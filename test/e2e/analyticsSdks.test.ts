@@ -4,15 +4,18 @@ import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, keyIdOf } from '../../functions/src/ingest/apiKeys.ts';
 import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { startNpmStart } from '../support/npmStart.ts';
-import { eventually } from '../support/pipeline.ts';
+import { eventually, postJson } from '../support/pipeline.ts';
+import { TestReceiver } from '../support/receiver.ts';
 
 type EventStatus = {
   eventId: string;
@@ -28,10 +31,14 @@ type SiteStats = {
 };
 
 /** A loopback proxy in front of ingest that hands the first batch on, then answers 503 as if it failed. */
-async function startFlakyProxy(
-  target: string,
-): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+async function startFlakyProxy(target: string): Promise<{
+  url: string;
+  /** The messageIds of each request's batch, in the order received. */
+  batches: () => string[][];
+  close: () => Promise<void>;
+}> {
   let requests = 0;
+  const batches: string[][] = [];
   const server: Server = createServer((req, res) => {
     void forward(req).then(
       (answer) => {
@@ -53,6 +60,10 @@ async function startFlakyProxy(
   async function forward(req: IncomingMessage): Promise<{ status: number; body: string }> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const json = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+    const { batch } = JSON.parse(json.toString('utf8')) as { batch: { messageId: string }[] };
+    batches.push(batch.map((message) => message.messageId));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && !['host', 'content-length', 'connection'].includes(name))
@@ -61,14 +72,14 @@ async function startFlakyProxy(
     const response = await fetch(`${target}${req.url ?? '/'}`, {
       method: req.method ?? 'POST',
       headers,
-      body: Buffer.concat(chunks),
+      body,
     });
     return { status: response.status, body: await response.text() };
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests: () => requests,
+    batches: () => batches,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -305,6 +316,80 @@ describe('analytics SDKs against the local stack', () => {
     });
   });
 
+  it('Segment: a track call reaches a webhook subscriber, signed, with the message as payload, and counts in the daily metrics', async () => {
+    const receiver = await TestReceiver.start();
+    try {
+      const created = await postJson(
+        `${info.apiUrl}/v1/webhook-endpoints`,
+        { url: receiver.url('/hook'), eventTypes: ['track.*'] },
+        admin(),
+      );
+      expect(created.status).toBe(201);
+      const { secret } = (await created.json()) as { secret: string };
+      // A new endpoint reaches processEvent within its endpoint cache lifetime: send until one arrives.
+      const analytics = segment();
+      const sent: string[] = [];
+      const request = await eventually(
+        async () => {
+          const messageId = randomUUID();
+          sent.push(messageId);
+          await delivered((done) =>
+            analytics.track(
+              { userId: 'hook-1', event: 'Plan Upgraded', properties: { plan: 'pro' }, messageId },
+              done,
+            ),
+          );
+          return receiver.received('/hook').find((r) => sent.some((id) => r.body.includes(id)));
+        },
+        { timeoutMs: 40_000, intervalMs: 1000, what: 'the webhook to arrive' },
+      );
+      await analytics.closeAndFlush();
+      const verified = new Webhook(secret).verify(request.body, {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      }) as { type: string; data: { payload: Record<string, unknown> } };
+      expect(verified.type).toBe('track.plan_upgraded');
+      expect(verified.data.payload).toMatchObject({
+        type: 'track',
+        event: 'Plan Upgraded',
+        userId: 'hook-1',
+        properties: { plan: 'pro' },
+        context: { library: { name: '@segment/analytics-node' } },
+      });
+      expect(sent).toContain(verified.data.payload.messageId);
+      await statuses(sent);
+      expect((await run('job.ts', ['load-warehouse'])).code).toBe(0);
+      const today = new Date().toISOString().slice(0, 10);
+      const counted = await eventually(
+        async () => {
+          const result = await run('sql.ts', [
+            "SELECT COUNT(DISTINCT event_id) AS n FROM tributary.events WHERE event_type = 'track.plan_upgraded'",
+            '--json',
+          ]);
+          const { n } = JSON.parse(result.output.trim().split('\n').pop()!) as { n: string };
+          return Number(n) === sent.length ? true : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 2000, what: 'the track events in the warehouse' },
+      );
+      expect(counted).toBe(true);
+      const metrics = await fetch(
+        `${info.apiUrl}/v1/metrics?date=${today}&eventType=track.plan_upgraded`,
+        {
+          headers: admin(),
+        },
+      );
+      expect(await metrics.json()).toEqual({
+        count: 1,
+        data: [
+          { date: today, metrics: [{ eventType: 'track.plan_upgraded', count: sent.length }] },
+        ],
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('Segment: a flush of 300 events lands whole, and the site stats count every page view', async () => {
     const analytics = segment();
     const sent: string[] = [];
@@ -373,7 +458,10 @@ describe('analytics SDKs against the local stack', () => {
           failures.push(...rudderClient.failures);
         }
         expect(failures).toEqual([]);
-        expect(proxy.requests()).toBeGreaterThanOrEqual(2);
+        // The SDK sent the batch answered 503 again, with the same messageIds.
+        const [first, ...later] = proxy.batches();
+        expect(first?.length).toBeGreaterThan(0);
+        expect(later.some((ids) => first!.every((id) => ids.includes(id)))).toBe(true);
         const found = await statuses(sent);
         for (const status of found.values()) expect(status.attempts).toBe(1);
         const stats = await siteStats(site, sent.length);
