@@ -33,28 +33,37 @@ type TrackingDeps = AcceptDeps & {
 /** The per-key rate limit the ingest function applies to every producer call. */
 export type EnforceRateLimit<Deps> = (apiKey: Principal, deps: Deps) => void;
 
+const iso = 'ISO 8601 date-time with a time zone';
 const messageSchema = z
   .object({
-    type: z.enum(trackingCallTypes).optional(),
-    messageId: z.string().min(1).max(255).optional(),
-    userId: z.string().optional(),
+    type: z.enum(trackingCallTypes).optional().describe('required in a batch; a route names it'),
+    messageId: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe('the same messageId (per key) is the same event'),
+    userId: z.string().optional().describe('this, or anonymousId, is required'),
     anonymousId: z.string().optional(),
-    event: z.string().optional().describe('track: the event name'),
+    event: z.string().optional().describe('track: the event name, required'),
     name: z.string().optional(),
     properties: z.record(z.string(), z.unknown()).optional(),
     traits: z.record(z.string(), z.unknown()).optional(),
-    context: z.record(z.string(), z.unknown()).optional(),
-    groupId: z.string().optional(),
-    previousId: z.string().optional(),
-    timestamp: z.string().optional(),
-    originalTimestamp: z.string().optional(),
-    sentAt: z.string().optional(),
+    context: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('context.page.url and .path give the site and path'),
+    groupId: z.string().optional().describe('group: required'),
+    previousId: z.string().optional().describe('alias: required'),
+    timestamp: z.string().optional().describe(iso),
+    originalTimestamp: z.string().optional().describe(`${iso}; used without timestamp`),
+    sentAt: z.string().optional().describe(`${iso}; corrects the sender's clock`),
   })
   .loose();
 
 const batchSchema = z.object({
   batch: z.array(messageSchema.extend({ type: z.enum(trackingCallTypes) })).min(1),
-  sentAt: z.string().optional(),
+  sentAt: z.string().optional().describe(`${iso}; for messages without their own`),
 });
 
 const successSchema = z.object({ success: z.literal(true) });
