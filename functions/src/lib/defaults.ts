@@ -35,10 +35,10 @@ export const defaults = {
   retryAfterSeconds: 5,
   /** Publisher batching: concurrent ingest requests share one publish call if they
    * arrive within the window; subscribers, which publish on the way to their
-   * acknowledgement, wait at most the shorter window. */
+   * acknowledgement one message per topic, send each at once (0: no window). */
   publishBatchMaxMessages: 500,
   publishBatchMaxMilliseconds: 5,
-  subscriberPublishBatchMaxMilliseconds: 1,
+  subscriberPublishBatchMaxMilliseconds: 0,
 
   /** Id of the encryption key when ENCRYPTION_KEY_ID is not set. */
   encryptionKeyId: 'k1',

@@ -130,10 +130,14 @@ export class PubSubPublisher implements Publisher {
     let topic = this.#topics.get(name);
     if (!topic) {
       topic = this.#pubsub.topic(name, {
-        batching: {
-          maxMessages: defaults.publishBatchMaxMessages,
-          maxMilliseconds: this.#batchWindowMs,
-        },
+        // No window: a batch of one is full, so the client sends it without a timer.
+        batching:
+          this.#batchWindowMs > 0
+            ? {
+                maxMessages: defaults.publishBatchMaxMessages,
+                maxMilliseconds: this.#batchWindowMs,
+              }
+            : { maxMessages: 1 },
         // The client's own retries stop at our deadline, so a dead emulator or an
         // outage becomes a 503 instead of a hanging request.
         gaxOpts: { timeout: this.#timeoutMs },
