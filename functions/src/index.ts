@@ -3,10 +3,12 @@ import { entryPoints } from './entryPoints.ts';
 import { loadConfig } from './lib/config.ts';
 import { installJsonFrameworkErrors } from './lib/frameworkErrors.ts';
 import { installStreamingUploads } from './lib/streamingUploads.ts';
+import { installTrackingBodies } from './ingest/tracking/trackingBodies.ts';
 import { Runtime } from './runtime.ts';
 
 installJsonFrameworkErrors();
 installStreamingUploads();
+installTrackingBodies();
 
 export const runtime = new Runtime(loadConfig());
 

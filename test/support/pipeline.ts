@@ -18,6 +18,7 @@ import { createFirestore, createPubSub } from '../../functions/src/lib/clients.t
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
 import { installStreamingUploads } from '../../functions/src/lib/streamingUploads.ts';
+import { installTrackingBodies } from '../../functions/src/ingest/tracking/trackingBodies.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
 import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -66,6 +67,7 @@ export async function startTestPipeline(options: {
 }): Promise<TestPipeline> {
   installJsonFrameworkErrors();
   installStreamingUploads();
+  installTrackingBodies();
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
   // Each pipeline has a local warehouse file of its own.

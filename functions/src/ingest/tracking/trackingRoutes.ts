@@ -1,6 +1,6 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { HttpError, requireUtf8, routePath, type FieldError } from '../../lib/http.ts';
+import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Principal, Route } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
@@ -178,7 +178,7 @@ async function ingestTrackingCall(
   if (bytes > limit) {
     throw tooLarge(`A call is at most ${limit} bytes; this one is ${bytes}.`);
   }
-  const mapped = mapMessage(trackingBody(req), contextFor(apiKey, deps, type));
+  const mapped = mapMessage(req.body, contextFor(apiKey, deps, type));
   if (!mapped.ok) {
     throw new HttpError(400, 'invalid_message', `The ${type} call is invalid.`, {
       fields: mapped.errors,
@@ -208,7 +208,7 @@ async function ingestTrackingBatch(
       `A batch is at most ${trackingLimits.maxBatchBytes} bytes; this one is ${bytes}.`,
     );
   }
-  const body = trackingBody(req) as { batch?: unknown; sentAt?: unknown } | null;
+  const body = req.body as { batch?: unknown; sentAt?: unknown } | null;
   const items = body?.batch;
   if (!Array.isArray(items) || items.length === 0) {
     throw new HttpError(400, 'invalid_batch', 'The body must be {"batch": [message, …]}.', {
@@ -263,32 +263,6 @@ async function ingestTrackingBatch(
   // Every message keeps its id on a resend, so the SDK may send the whole batch again.
   if (unavailableCount > 0) throw unavailable(deps);
   res.status(200).json({ success: true, ...summary, ...(errors.length > 0 ? { errors } : {}) });
-}
-
-const jsonMediaType = /^application\/(?:[a-z0-9.+-]+\+)?json$/;
-
-/**
- * The request's JSON, whatever media type it declares: RudderStack's SDK sends its
- * gzipped JSON as `application/x-www-form-urlencoded`, and tracking endpoints take
- * the body as JSON regardless, so the raw bytes are parsed here.
- */
-function notJson(): HttpError {
-  return new HttpError(400, 'invalid_json', 'The body is not valid JSON.', {
-    fields: [{ field: 'body', message: 'must be a JSON document' }],
-  });
-}
-
-function trackingBody(req: Request): unknown {
-  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (jsonMediaType.test(mediaType)) return req.body;
-  const raw = req.rawBody;
-  if (!raw || raw.length === 0) throw notJson();
-  requireUtf8(raw, 'body');
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw notJson();
-  }
 }
 
 type Mapped =
