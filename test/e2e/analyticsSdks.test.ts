@@ -130,14 +130,14 @@ describe('analytics SDKs against the local stack', () => {
   type HttpFailure = { response?: { status: number; data: unknown } };
 
   /** Without an errorHandler the SDK leaves a failed flush as an unhandled rejection. */
-  function rudder(options: { host?: string; writeKey?: string } = {}): {
+  function rudder(options: { host?: string; writeKey?: string; flushAt?: number } = {}): {
     client: RudderAnalytics;
     failures: HttpFailure[];
   } {
     const failures: HttpFailure[] = [];
     const client = new RudderAnalytics(options.writeKey ?? info.apiKey, {
       dataPlaneUrl: options.host ?? info.ingestUrl,
-      flushAt: 100,
+      flushAt: options.flushAt ?? 100,
       flushInterval: 200,
       retryCount: 3,
       logLevel: 'error',
@@ -424,6 +424,31 @@ describe('analytics SDKs against the local stack', () => {
     expect(stats.uniqueUsers).toBe(7);
     expect(stats.topPaths.reduce((sum, p) => sum + p.views, 0)).toBe(200);
     expect(stats.topPaths.map((p) => p.path).sort()).toEqual(['/p/0', '/p/1', '/p/2', '/p/3']);
+  });
+
+  it('RudderStack: a flush of 300 page views with query strings in their URLs lands whole', async () => {
+    const { client, failures } = rudder({ flushAt: 300 });
+    const sent = Array.from({ length: 300 }, () => randomUUID());
+    // The first call is sent at once; the other 299 go in one gzipped batch, with 1,196 `&`.
+    sent.forEach((messageId, i) =>
+      client.page({
+        anonymousId: `anon-${i % 5}`,
+        name: 'Search',
+        context: {
+          page: { url: `https://rudder-flush.example.com/s?q=${i}&a=1&b=2&c=3&d=4`, path: '/s' },
+        },
+        messageId,
+      } as Parameters<RudderAnalytics['page']>[0]),
+    );
+    await client.flush();
+    await client.flush();
+    expect(failures).toEqual([]);
+    await statuses(sent);
+    expect(await siteStats('rudder-flush.example.com', 300)).toMatchObject({
+      totalViews: 300,
+      uniqueUsers: 5,
+      topPaths: [{ path: '/s', views: 300 }],
+    });
   });
 
   it.each(['Segment', 'RudderStack'])(
