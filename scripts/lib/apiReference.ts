@@ -44,6 +44,7 @@ const shownFormats = new Set(['date-time', 'date', 'email', 'uri', 'uuid']);
 const credential: Record<string, string> = {
   adminToken: 'admin token',
   apiKey: 'API key',
+  writeKey: 'the API key as Basic user name',
 };
 
 export function renderApiReference(documents: { base: string; document: unknown }[]): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collections } from '../../infra/spec.ts';
-import { hashApiKey } from '../../functions/src/ingest/apiKeys.ts';
+import { FirestoreApiKeyStore, hashApiKey } from '../../functions/src/ingest/apiKeys.ts';
 import { adminHeaders, seedFailedEvent } from '../support/failedEvents.ts';
 import {
   eventually,
@@ -76,6 +76,7 @@ describe('the admin API', () => {
           'rateLimitPerSecond',
           'revoked',
           'revokedAt',
+          'siteId',
         ].sort(),
       );
 
@@ -98,6 +99,8 @@ describe('the admin API', () => {
       [{}, 'name'],
       [{ name: '' }, 'name'],
       [{ name: 'x', rateLimitPerSecond: -1 }, 'rateLimitPerSecond'],
+      [{ name: 'x', siteId: '' }, 'siteId'],
+      [{ name: 'x', siteId: 42 }, 'siteId'],
       [{ name: 'x', colour: 'red' }, 'body'],
     ])('refuses %j naming %s', async (body, field) => {
       const response = await postJson(
@@ -108,6 +111,23 @@ describe('the admin API', () => {
       expect(response.status).toBe(400);
       const error = ((await response.json()) as { error: { fields: { field: string }[] } }).error;
       expect(error.fields.map((f) => f.field)).toContain(field);
+    });
+
+    it('creates a key with the site its events belong to, which ingest sees with the key', async () => {
+      const created = await postJson(
+        `${pipeline.urls.api}/v1/admin/api-keys`,
+        { name: 'web-sdk', siteId: 'shop-eu' },
+        adminHeaders(pipeline),
+      );
+      expect(created.status).toBe(201);
+      const { key, keyId, siteId } = (await created.json()) as Record<string, string>;
+      expect(siteId).toBe('shop-eu');
+      const listed = await get<{ items: Record<string, unknown>[] }>('/v1/admin/api-keys');
+      expect(listed.body.items.find((k) => k.keyId === keyId)).toMatchObject({ siteId: 'shop-eu' });
+      const stored = await new FirestoreApiKeyStore(pipeline.firestore).findByHash(
+        hashApiKey(key!),
+      );
+      expect(stored).toMatchObject({ keyId, siteId: 'shop-eu' });
     });
 
     it('answers 404 for revoking an unknown key', async () => {

@@ -32,14 +32,17 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(document.components.securitySchemes).sort()).toEqual([
       'adminToken',
       'apiKey',
+      'writeKey',
     ]);
     for (const route of httpRouteTable.filter((r) => r.function === fn)) {
       const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
       const operation = document.paths[path]?.[route.method.toLowerCase()];
       expect(operation, `${route.method} ${route.path}`).toBeDefined();
-      const security = { public: [], admin: [{ adminToken: [] }], apiKey: [{ apiKey: [] }] }[
-        route.role
-      ];
+      const security = {
+        public: [],
+        admin: [{ adminToken: [] }],
+        apiKey: [{ apiKey: [] }, { writeKey: [] }],
+      }[route.role];
       expect(operation!.security).toEqual(security);
     }
   });

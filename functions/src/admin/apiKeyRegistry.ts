@@ -11,6 +11,7 @@ export type ApiKeySummary = {
   createdAt: Date | null;
   revokedAt: Date | null;
   rateLimitPerSecond: number | null;
+  siteId: string | null;
 };
 
 export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
@@ -31,7 +32,7 @@ export class FirestoreApiKeyRegistry extends FirestoreApiKeyStore implements Api
 
   async list(limit: number): Promise<ApiKeySummary[]> {
     const snapshot = await this.#collection()
-      .select('keyId', 'name', 'prefix', 'createdAt', 'revokedAt', 'rateLimitPerSecond')
+      .select('keyId', 'name', 'prefix', 'createdAt', 'revokedAt', 'rateLimitPerSecond', 'siteId')
       .limit(limit)
       .get();
     return snapshot.docs
@@ -62,5 +63,6 @@ function summary(data: Record<string, unknown>): ApiKeySummary {
     revokedAt: data.revokedAt instanceof Timestamp ? data.revokedAt.toDate() : null,
     rateLimitPerSecond:
       typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
+    siteId: typeof data.siteId === 'string' ? data.siteId : null,
   };
 }

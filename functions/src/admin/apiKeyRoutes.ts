@@ -15,6 +15,13 @@ const createKeySchema = z.strictObject({
     .max(100_000)
     .optional()
     .describe("The key's own limit; default: the configured one."),
+  siteId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The site its events belong to when they do not say (analytics SDK calls).'),
 });
 
 /** Producer API keys: created (shown once), listed without secrets, revoked. */
@@ -35,6 +42,7 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
         {
           name: input.name,
           ...(input.rateLimitPerSecond ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
+          ...(input.siteId ? { siteId: input.siteId } : {}),
         },
         now,
       );
@@ -47,6 +55,7 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           createdAt: now,
           revokedAt: null,
           rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+          siteId: input.siteId ?? null,
         }),
         key,
       });
@@ -100,5 +109,6 @@ function presentKey(key: ApiKeySummary): z.infer<typeof apiKeySummarySchema> {
     revokedAt: key.revokedAt?.toISOString() ?? null,
     revoked: key.revokedAt !== null,
     rateLimitPerSecond: key.rateLimitPerSecond,
+    siteId: key.siteId,
   };
 }

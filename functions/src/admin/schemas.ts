@@ -54,6 +54,7 @@ export const apiKeySummarySchema = z.object({
   revokedAt: isoOrNull,
   revoked: z.boolean(),
   rateLimitPerSecond: z.number().nullable(),
+  siteId: z.string().nullable().describe("The site of this key's events when they name none."),
 });
 
 export const createdApiKeySchema = apiKeySummarySchema.extend({

@@ -23,12 +23,18 @@ const securitySchemes = {
     scheme: 'bearer',
     description: 'A producer API key (`trb_…`), created by an operator and shown once.',
   },
+  writeKey: {
+    type: 'http',
+    scheme: 'basic',
+    description:
+      'The same API key as the user name of Basic authentication, with an empty password, as analytics SDKs send their write key.',
+  },
 } as const;
 
 const securityByRole: Record<Role, Record<string, string[]>[]> = {
   public: [],
   admin: [{ adminToken: [] }],
-  apiKey: [{ apiKey: [] }],
+  apiKey: [{ apiKey: [] }, { writeKey: [] }],
 };
 
 /**
