@@ -285,11 +285,12 @@ export const functions: readonly FunctionSpec[] = [
     pulls: [],
   },
   {
-    // CPU-bound: about 4 ms of CPU per push on its one vCPU, so an instance drains at
-    // most ~250 pushes/s whatever its concurrency. At a cloud service time of ~30 ms
-    // (one Firestore write beside one publish) that takes ~8 pushes in flight; 20 leaves
-    // room for slow round trips without queueing pushes behind a saturated CPU, which
-    // concurrency 80 did. 100 instances at the autoscaler's 60% CPU: ~15,000 events/s.
+    // CPU-bound: about 3 ms of CPU per push (measured by the bench) on its one vCPU, so
+    // an instance drains at most ~340 pushes/s whatever its concurrency. At a cloud
+    // service time of ~30 ms (one Firestore write beside one publish) that takes ~10
+    // pushes in flight; 20 leaves room for slow round trips without queueing pushes
+    // behind a saturated CPU, as 80 did. 100 instances at the autoscaler's 60% CPU
+    // target: ~20,000 events/s.
     name: 'processEvent',
     trigger: 'pubsub-push',
     public: false,
