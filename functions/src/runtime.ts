@@ -6,7 +6,7 @@ import type { ReadinessCheck } from './admin/health.ts';
 import { readinessChecks } from './admin/readinessChecks.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from './ingest/apiKeys.ts';
 import { FirestoreIdempotencyStore } from './ingest/idempotency.ts';
-import type { IngestDeps } from './ingest/ingestHandler.ts';
+import type { IngestDeps } from './ingest/ingestDeps.ts';
 import { TokenBucketRateLimiter } from './ingest/rateLimiter.ts';
 import { createFirestore, createPubSub } from './lib/clients.ts';
 import type { Config } from './lib/config.ts';

@@ -1,0 +1,20 @@
+import type { Logger } from '../lib/logger.ts';
+import type { AcceptDeps } from './acceptEvent.ts';
+import type { ApiKeyAuthenticator } from './apiKeys.ts';
+import type { TokenBucketRateLimiter } from './rateLimiter.ts';
+
+/** What the routes of the `ingest` function are given (a leaf: it imports no route). */
+export type IngestDeps = AcceptDeps & {
+  authenticator: ApiKeyAuthenticator;
+  rateLimiter: TokenBucketRateLimiter;
+  logger: Logger;
+  projectId: string;
+  limits: {
+    maxEventBytes: number;
+    maxBatchBytes: number;
+    maxBatchEvents: number;
+    rateLimitPerSecond: number;
+    rateLimitBurst: number;
+    retryAfterSeconds: number;
+  };
+};

@@ -1,0 +1,206 @@
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { HttpError, requireJsonContentType } from '../lib/http.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Principal } from '../lib/router.ts';
+import { acceptEvent, acceptEvents, type AcceptOutcome } from './acceptEvent.ts';
+import {
+  batchItemSchema,
+  eventInputSchema,
+  validateEventInput,
+  type EventInput,
+} from './eventInput.ts';
+import type { IngestDeps } from './ingestDeps.ts';
+
+/** `POST /v1/events` and `POST /v1/events/batch`: admission, validation, answers. */
+
+/** The rate limit, then the media type; the key was authenticated by the router. */
+export function admit(req: Request, apiKey: Principal, deps: IngestDeps): Principal {
+  enforceRateLimit(apiKey, deps);
+  requireJsonContentType(req);
+  return apiKey;
+}
+
+export function enforceRateLimit(key: Principal, deps: IngestDeps): void {
+  const perSecond = key.rateLimitPerSecond ?? deps.limits.rateLimitPerSecond;
+  const burst = key.rateLimitPerSecond
+    ? Math.max(1, key.rateLimitPerSecond * 2)
+    : deps.limits.rateLimitBurst;
+  const decision = deps.rateLimiter.take(key.keyId, { perSecond, burst });
+  if (!decision.allowed) {
+    throw new HttpError(
+      429,
+      'rate_limited',
+      `Rate limit of ${perSecond} requests per second exceeded.`,
+      {
+        headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+      },
+    );
+  }
+}
+
+export async function ingestOne(
+  req: Request,
+  res: Response,
+  apiKey: Principal,
+  bodyBytes: number,
+  deps: IngestDeps,
+  log: Logger,
+): Promise<void> {
+  if (bodyBytes > deps.limits.maxEventBytes)
+    throw tooLarge(`An event is at most ${deps.limits.maxEventBytes} bytes.`);
+  const idempotencyKey = readIdempotencyKey(req);
+  const validated = validateEventInput(req.body, eventInputSchema, deps.limits.maxEventBytes);
+  if (!validated.ok) {
+    if (validated.tooLarge) throw tooLarge(validated.errors[0]?.message ?? 'Too large.');
+    throw new HttpError(400, 'invalid_event', 'The event is invalid.', {
+      fields: validated.errors,
+    });
+  }
+  const outcome = await acceptEvent(validated.value, producerOf(apiKey), idempotencyKey, deps);
+  logOutcome(log, apiKey, validated.value.eventType, outcome);
+  switch (outcome.kind) {
+    case 'accepted':
+      res.status(202).json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt });
+      return;
+    case 'duplicate':
+      res
+        .status(200)
+        .json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt, duplicate: true });
+      return;
+    case 'conflict':
+      throw new HttpError(
+        409,
+        'idempotency_conflict',
+        'This Idempotency-Key was already used with a different event.',
+      );
+    case 'unavailable':
+      throw unavailable(
+        deps,
+        'The event could not be queued; retry with the same Idempotency-Key.',
+      );
+  }
+}
+
+type BatchResult =
+  | { index: number; status: 'accepted' | 'duplicate'; eventId: string }
+  | { index: number; status: 'rejected'; errors: { field: string; message: string }[] }
+  | { index: number; status: 'conflict'; eventId: string }
+  | { index: number; status: 'unavailable' };
+
+export async function ingestBatch(
+  req: Request,
+  res: Response,
+  apiKey: Principal,
+  bodyBytes: number,
+  deps: IngestDeps,
+  log: Logger,
+): Promise<void> {
+  const { maxBatchBytes, maxBatchEvents, maxEventBytes } = deps.limits;
+  if (bodyBytes > maxBatchBytes) throw tooLarge(`A batch is at most ${maxBatchBytes} bytes.`);
+  const items = (req.body as { events?: unknown } | null)?.events;
+  if (!Array.isArray(items)) {
+    throw new HttpError(400, 'invalid_batch', 'The body must be {"events": [...]}.', {
+      fields: [{ field: 'events', message: 'must be an array of events' }],
+    });
+  }
+  if (items.length === 0 || items.length > maxBatchEvents) {
+    throw new HttpError(400, 'invalid_batch', `A batch holds 1 to ${maxBatchEvents} events.`, {
+      fields: [
+        { field: 'events', message: `has ${items.length} items; 1 to ${maxBatchEvents} allowed` },
+      ],
+    });
+  }
+  const producer = producerOf(apiKey);
+  const results: BatchResult[] = Array.from({ length: items.length });
+  const keyless: { index: number; input: EventInput }[] = [];
+  const keyed: Promise<void>[] = [];
+  items.forEach((item: unknown, index) => {
+    const validated = validateEventInput(item, batchItemSchema, maxEventBytes);
+    if (!validated.ok) {
+      results[index] = { index, status: 'rejected', errors: validated.errors };
+      return;
+    }
+    const { idempotencyKey, ...input } = validated.value;
+    if (idempotencyKey === undefined) keyless.push({ index, input });
+    else {
+      keyed.push(
+        acceptEvent(input, producer, idempotencyKey, deps).then((outcome) => {
+          results[index] = batchResult(index, outcome);
+        }),
+      );
+    }
+  });
+  // Events without a key share one publish call; those with one claim their key first.
+  const [keylessOutcomes] = await Promise.all([
+    acceptEvents(
+      keyless.map(({ input }) => input),
+      producer,
+      deps,
+    ),
+    Promise.all(keyed),
+  ]);
+  keyless.forEach(({ index }, position) => {
+    results[index] = batchResult(index, keylessOutcomes[position]!);
+  });
+  const count = (status: BatchResult['status']) =>
+    results.filter((r) => r.status === status).length;
+  const summary = {
+    accepted: count('accepted') + count('duplicate'),
+    rejected: count('rejected') + count('conflict'),
+    unavailable: count('unavailable'),
+  };
+  log.info({ keyId: apiKey.keyId, ...summary }, 'batch ingested');
+  // The status says whether the producer must act: 503 retry (idempotency keys make it
+  // safe), 400 fix every item, 202 done (per-item results name any rejected item).
+  if (summary.unavailable > 0) res.setHeader('Retry-After', String(deps.limits.retryAfterSeconds));
+  const status = summary.unavailable > 0 ? 503 : summary.accepted === 0 ? 400 : 202;
+  res.status(status).json({ ...summary, results });
+}
+
+function batchResult(index: number, outcome: AcceptOutcome): BatchResult {
+  if (outcome.kind === 'unavailable') return { index, status: 'unavailable' };
+  return { index, status: outcome.kind, eventId: outcome.eventId };
+}
+
+function readIdempotencyKey(req: Request): string | undefined {
+  const value = req.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  const key = Array.isArray(value) ? value[0] : value;
+  if (!key || key.length > 255) {
+    throw new HttpError(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1 to 255 characters.',
+      {
+        fields: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
+      },
+    );
+  }
+  return key;
+}
+
+function producerOf(apiKey: Principal): { keyId: string; source: string } {
+  return { keyId: apiKey.keyId, source: 'api' };
+}
+
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, 'payload_too_large', message);
+}
+
+function unavailable(deps: IngestDeps, message: string): HttpError {
+  return new HttpError(503, 'unavailable', message, {
+    headers: { 'Retry-After': String(deps.limits.retryAfterSeconds) },
+  });
+}
+
+function logOutcome(
+  log: Logger,
+  apiKey: Principal,
+  eventType: string,
+  outcome: AcceptOutcome,
+): void {
+  const fields = { keyId: apiKey.keyId, eventType, outcome: outcome.kind };
+  if (outcome.kind === 'unavailable')
+    log.warn({ ...fields, reason: outcome.reason }, 'event not queued');
+  else log.debug({ ...fields, eventId: outcome.eventId }, 'event ingested');
+}
