@@ -1,9 +1,9 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
-import { HttpError, internalError, requireUtf8JsonBody, sendHttpError } from '../lib/http.ts';
+import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
-import { openApiDocument } from '../lib/openapi.ts';
+import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
 import { lookupRoute, type Principal, type Role, type Route } from '../lib/router.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
@@ -47,21 +47,10 @@ const healthRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-const openApiRoute: Route<ApiDeps> = {
-  method: 'GET',
-  path: '/openapi.json',
-  role: 'public',
-  tag: 'Health',
-  summary: 'This document',
-  handle: ({ res }) => {
-    res.status(200).json(apiOpenApiDocument());
-  },
-};
-
 /** Every route of the `api` function and the role it requires. */
 export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...healthRoutes,
-  openApiRoute,
+  openApiRoute<ApiDeps>('Health', () => apiOpenApiDocument()),
   ...consoleRoutes,
   ...eventRoutes,
   ...endpointRoutes,
@@ -104,12 +93,7 @@ export function createApiHandler(
       const { route, params } = lookup;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
-      if (error instanceof HttpError) {
-        sendHttpError(res, error);
-        return;
-      }
-      log.error({ err: error }, 'api request failed');
-      internalError(res);
+      answerError(res, error, log, 'api request failed');
     }
   };
 }

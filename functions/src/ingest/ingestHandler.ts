@@ -1,8 +1,8 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { traceFields } from '../lib/logger.ts';
-import { HttpError, internalError, requireUtf8JsonBody, sendHttpError } from '../lib/http.ts';
-import { openApiDocument } from '../lib/openapi.ts';
+import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
+import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
 import { lookupRoute, type Route } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
 import { batchItemSchema, eventInputSchema } from './eventInput.ts';
@@ -45,8 +45,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
       429: { description: "Over the key's rate limit; wait Retry-After seconds." },
       503: { description: 'Not queued; retry after Retry-After with the same key.' },
     },
-    handle: ({ req, res, apiKey, log }, deps) =>
-      ingestOne(req, res, admit(req, apiKey!, deps), req.rawBody?.length ?? 0, deps, log),
+    handle: (context, deps) => ingestOne(admit(context, deps), deps),
   },
   {
     method: 'POST',
@@ -60,20 +59,10 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
       400: { description: 'No item was valid.', schema: batchResultSchema },
       503: { description: 'Some items were not queued: retry.', schema: batchResultSchema },
     },
-    handle: ({ req, res, apiKey, log }, deps) =>
-      ingestBatch(req, res, admit(req, apiKey!, deps), req.rawBody?.length ?? 0, deps, log),
+    handle: (context, deps) => ingestBatch(admit(context, deps), deps),
   },
   ...trackingRoutes<IngestDeps>(enforceRateLimit),
-  {
-    method: 'GET',
-    path: '/openapi.json',
-    role: 'public',
-    tag: 'Events',
-    summary: 'This document',
-    handle: ({ res }) => {
-      res.status(200).json(ingestOpenApiDocument());
-    },
-  },
+  openApiRoute<IngestDeps>('Events', () => ingestOpenApiDocument()),
 ];
 
 let ingestDocument: Record<string, unknown> | undefined;
@@ -108,13 +97,13 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
       const { route, params } = lookup;
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
-      if (error instanceof HttpError) {
-        if (isTrackingRequest(req)) sendTrackingError(res, error);
-        else sendHttpError(res, error);
-        return;
-      }
-      log.error({ err: error }, 'ingest failed');
-      internalError(res);
+      answerError(
+        res,
+        error,
+        log,
+        'ingest failed',
+        isTrackingRequest(req) ? sendTrackingError : undefined,
+      );
     }
   };
 }

@@ -1,7 +1,7 @@
-import type { Request, Response } from '@google-cloud/functions-framework';
+import type { Request } from '@google-cloud/functions-framework';
 import { HttpError, requireJsonContentType } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Principal } from '../lib/router.ts';
+import type { AdmittedCall, Principal, RouteContext } from '../lib/router.ts';
 import { acceptEvent, acceptEvents, type AcceptOutcome } from './acceptEvent.ts';
 import {
   batchItemSchema,
@@ -14,10 +14,11 @@ import type { IngestDeps } from './ingestDeps.ts';
 /** `POST /v1/events` and `POST /v1/events/batch`: admission, validation, answers. */
 
 /** The rate limit, then the media type; the key was authenticated by the router. */
-export function admit(req: Request, apiKey: Principal, deps: IngestDeps): Principal {
-  enforceRateLimit(apiKey, deps);
+export function admit(context: RouteContext, deps: IngestDeps): AdmittedCall {
+  const { req, res, log, apiKey } = context;
+  enforceRateLimit(apiKey!, deps);
   requireJsonContentType(req);
-  return apiKey;
+  return { req, res, log, apiKey: apiKey! };
 }
 
 export function enforceRateLimit(key: Principal, deps: IngestDeps): void {
@@ -38,15 +39,9 @@ export function enforceRateLimit(key: Principal, deps: IngestDeps): void {
   }
 }
 
-export async function ingestOne(
-  req: Request,
-  res: Response,
-  apiKey: Principal,
-  bodyBytes: number,
-  deps: IngestDeps,
-  log: Logger,
-): Promise<void> {
-  if (bodyBytes > deps.limits.maxEventBytes)
+export async function ingestOne(call: AdmittedCall, deps: IngestDeps): Promise<void> {
+  const { req, res, apiKey, log } = call;
+  if ((req.rawBody?.length ?? 0) > deps.limits.maxEventBytes)
     throw tooLarge(`An event is at most ${deps.limits.maxEventBytes} bytes.`);
   const idempotencyKey = readIdempotencyKey(req);
   const validated = validateEventInput(req.body, eventInputSchema, deps.limits.maxEventBytes);
@@ -87,16 +82,11 @@ type BatchResult =
   | { index: number; status: 'conflict'; eventId: string }
   | { index: number; status: 'unavailable' };
 
-export async function ingestBatch(
-  req: Request,
-  res: Response,
-  apiKey: Principal,
-  bodyBytes: number,
-  deps: IngestDeps,
-  log: Logger,
-): Promise<void> {
+export async function ingestBatch(call: AdmittedCall, deps: IngestDeps): Promise<void> {
+  const { req, res, apiKey, log } = call;
   const { maxBatchBytes, maxBatchEvents, maxEventBytes } = deps.limits;
-  if (bodyBytes > maxBatchBytes) throw tooLarge(`A batch is at most ${maxBatchBytes} bytes.`);
+  if ((req.rawBody?.length ?? 0) > maxBatchBytes)
+    throw tooLarge(`A batch is at most ${maxBatchBytes} bytes.`);
   const items = (req.body as { events?: unknown } | null)?.events;
   if (!Array.isArray(items)) {
     throw new HttpError(400, 'invalid_batch', 'The body must be {"events": [...]}.', {

@@ -43,6 +43,25 @@ export function sendHttpError(res: Response, error: HttpError): void {
   res.status(error.status).json(error.toBody());
 }
 
+/**
+ * The answer to an error a handler threw: an `HttpError` as it says (through `send`, for
+ * APIs with an error shape of their own), anything else logged and answered 500.
+ */
+export function answerError(
+  res: Response,
+  error: unknown,
+  log: { error: (fields: object, message: string) => void },
+  what: string,
+  send: (res: Response, error: HttpError) => void = sendHttpError,
+): void {
+  if (error instanceof HttpError) {
+    send(res, error);
+    return;
+  }
+  log.error({ err: error }, what);
+  internalError(res);
+}
+
 export function internalError(res: Response): void {
   if (res.headersSent) return;
   res.status(500).json({ error: { code: 'internal', message: 'Internal error.' } });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Method, Role, RouteDocs } from './router.ts';
+import type { Method, Role, Route, RouteDocs } from './router.ts';
 
 /** The shape of a route that the document needs: no handler. */
 export type DocumentedRoute = RouteDocs & { method: Method; path: string; role: Role };
@@ -36,6 +36,23 @@ const securityByRole: Record<Role, Record<string, string[]>[]> = {
   admin: [{ adminToken: [] }],
   apiKey: [{ apiKey: [] }, { writeKey: [] }],
 };
+
+/** `GET /openapi.json`: the function's own document, public. */
+export function openApiRoute<Deps>(
+  tag: string,
+  document: () => Record<string, unknown>,
+): Route<Deps> {
+  return {
+    method: 'GET',
+    path: '/openapi.json',
+    role: 'public',
+    tag,
+    summary: 'This document',
+    handle: ({ res }) => {
+      res.status(200).json(document());
+    },
+  };
+}
 
 /**
  * An OpenAPI 3.1 document generated from route tables and their zod schemas

@@ -25,6 +25,9 @@ export type RouteContext = {
   apiKey?: Principal;
 };
 
+/** A request whose API key was authenticated and admitted (rate limit, media type). */
+export type AdmittedCall = { req: Request; res: Response; log: Logger; apiKey: Principal };
+
 /** One documented answer of a route. */
 export type RouteResponse = { description: string; schema?: z.ZodType; mediaType?: string };
 

@@ -2,7 +2,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { Principal, Route } from '../../lib/router.ts';
+import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
 import type { ApiKey } from '../apiKeys.ts';
 import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
@@ -109,9 +109,9 @@ const errorResponses = {
 export function trackingRoutes<Deps extends TrackingDeps>(
   enforceRateLimit: EnforceRateLimit<Deps>,
 ): Route<Deps>[] {
-  const admit = (apiKey: Principal | undefined, deps: Deps): Principal => {
+  const admit = ({ req, res, log, apiKey }: RouteContext, deps: Deps): AdmittedCall => {
     enforceRateLimit(apiKey!, deps);
-    return apiKey!;
+    return { req, res, log, apiKey: apiKey! };
   };
   const batch: Route<Deps> = {
     method: 'POST',
@@ -128,8 +128,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(
       },
       ...errorResponses,
     },
-    handle: ({ req, res, apiKey, log }, deps) =>
-      ingestTrackingBatch(req, res, admit(apiKey, deps), deps, log),
+    handle: (context, deps) => ingestTrackingBatch(admit(context, deps), deps),
   };
   const singles = trackingCallTypes.map((type): Route<Deps> => ({
     method: 'POST',
@@ -143,8 +142,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(
       200: { description: 'Queued.', schema: successSchema },
       ...errorResponses,
     },
-    handle: ({ req, res, apiKey, log }, deps) =>
-      ingestTrackingCall(type, req, res, admit(apiKey, deps), deps, log),
+    handle: (context, deps) => ingestTrackingCall(type, admit(context, deps), deps),
   }));
   return [batch, ...singles];
 }
@@ -167,12 +165,10 @@ export function sendTrackingError(res: Response, error: HttpError): void {
 
 async function ingestTrackingCall(
   type: TrackingCallType,
-  req: Request,
-  res: Response,
-  apiKey: Principal,
+  call: AdmittedCall,
   deps: TrackingDeps,
-  log: Logger,
 ): Promise<void> {
+  const { req, res, apiKey, log } = call;
   const bytes = req.rawBody?.length ?? 0;
   const limit = maxMessageBytes(deps);
   if (bytes > limit) {
@@ -195,13 +191,8 @@ async function ingestTrackingCall(
 
 type ItemError = { index: number; messageId?: string; fields: FieldError[] };
 
-async function ingestTrackingBatch(
-  req: Request,
-  res: Response,
-  apiKey: Principal,
-  deps: TrackingDeps,
-  log: Logger,
-): Promise<void> {
+async function ingestTrackingBatch(call: AdmittedCall, deps: TrackingDeps): Promise<void> {
+  const { req, res, apiKey, log } = call;
   const bytes = req.rawBody?.length ?? 0;
   if (bytes > trackingLimits.maxBatchBytes) {
     throw tooLarge(
