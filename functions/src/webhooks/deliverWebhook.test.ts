@@ -10,7 +10,7 @@ import { encodeDeliveryMessage } from './deliveryMessage.ts';
 import type { DeliveryStore, DeliveryVersion, StoredDelivery } from './deliveryStore.ts';
 import { deliverWebhook, secretContext, type DeliveryDeps } from './deliverWebhook.ts';
 import type { EndpointChange } from './delivery.ts';
-import { newEndpointId, type WebhookEndpoint } from './endpoint.ts';
+import { newEndpoint, newEndpointId, type WebhookEndpoint } from './endpoint.ts';
 import type { EndpointStore } from './endpointStore.ts';
 import type { WebhookRequest, WebhookSender } from './httpSender.ts';
 import { generateSigningSecret } from './signWebhook.ts';
@@ -78,24 +78,12 @@ const secret = generateSigningSecret();
 function endpoint(overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
   const id = overrides.id ?? newEndpointId();
   const now = new Date();
+  const secrets = [
+    { ciphertext: box.encrypt(secret, secretContext(id)), createdAt: now, expiresAt: null },
+  ];
+  const settings = { id, url: 'https://hooks.example.com/', description: null, secrets };
   return {
-    id,
-    url: 'https://hooks.example.com/',
-    description: null,
-    eventTypes: ['page.*'],
-    enabled: true,
-    disabledReason: null,
-    disabledAt: null,
-    secrets: [
-      { ciphertext: box.encrypt(secret, secretContext(id)), createdAt: now, expiresAt: null },
-    ],
-    consecutiveFailures: 0,
-    failedAttempts: 0,
-    lastFailureAt: null,
-    lastFailure: null,
-    recoveredAt: null,
-    createdAt: now,
-    updatedAt: now,
+    ...newEndpoint({ ...settings, eventTypes: ['page.*'], enabled: true }, now),
     ...overrides,
   };
 }

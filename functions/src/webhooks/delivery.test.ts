@@ -11,7 +11,7 @@ import {
   type DeliveryKey,
   type DeliveryRecord,
 } from './delivery.ts';
-import type { WebhookEndpoint } from './endpoint.ts';
+import { newEndpoint, type WebhookEndpoint } from './endpoint.ts';
 
 const now = new Date('2026-01-02T03:04:05.000Z');
 const context = { now, ttlDays: 30 };
@@ -23,22 +23,9 @@ const key: DeliveryKey = {
 };
 
 function endpoint(overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
+  const settings = { id: key.endpointId, url: 'https://hooks.example.com/', description: null };
   return {
-    id: key.endpointId,
-    url: 'https://hooks.example.com/',
-    description: null,
-    eventTypes: ['page.*'],
-    enabled: true,
-    disabledReason: null,
-    disabledAt: null,
-    secrets: [],
-    consecutiveFailures: 0,
-    failedAttempts: 0,
-    lastFailureAt: null,
-    lastFailure: null,
-    recoveredAt: null,
-    createdAt: now,
-    updatedAt: now,
+    ...newEndpoint({ ...settings, eventTypes: ['page.*'], enabled: true, secrets: [] }, now),
     ...overrides,
   };
 }

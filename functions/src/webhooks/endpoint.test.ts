@@ -4,6 +4,7 @@ import {
   applyUpdate,
   createEndpointSchema,
   isEndpointId,
+  newEndpoint,
   newEndpointId,
   presentEndpoint,
   replayWindowSchema,
@@ -16,22 +17,17 @@ const now = new Date('2026-01-02T03:04:05.000Z');
 const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
 
 function endpoint(overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
+  const settings = { id: newEndpointId(), url: 'https://hooks.example.com/', description: null };
   return {
-    id: newEndpointId(),
-    url: 'https://hooks.example.com/',
-    description: null,
-    eventTypes: ['page.*'],
-    enabled: true,
-    disabledReason: null,
-    disabledAt: null,
-    secrets: [{ ciphertext: 'v1.k1.a.b', createdAt: now, expiresAt: null }],
-    consecutiveFailures: 0,
-    failedAttempts: 0,
-    lastFailureAt: null,
-    lastFailure: null,
-    recoveredAt: null,
-    createdAt: now,
-    updatedAt: now,
+    ...newEndpoint(
+      {
+        ...settings,
+        eventTypes: ['page.*'],
+        enabled: true,
+        secrets: [{ ciphertext: 'v1.k1.a.b', createdAt: now, expiresAt: null }],
+      },
+      now,
+    ),
     ...overrides,
   };
 }

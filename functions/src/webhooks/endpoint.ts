@@ -35,6 +35,30 @@ export type WebhookEndpoint = {
   updatedAt: Date;
 };
 
+/** What an operator chooses for an endpoint; the rest is the state it starts with. */
+export type EndpointSettings = Pick<
+  WebhookEndpoint,
+  'id' | 'url' | 'description' | 'eventTypes' | 'enabled' | 'secrets'
+> &
+  Pick<WebhookEndpoint, 'producers' | 'sourceId'>;
+
+/** An endpoint as created: no failures yet; disabled by hand if created disabled. */
+export function newEndpoint(settings: EndpointSettings, now: Date): WebhookEndpoint {
+  return {
+    ...settings,
+    eventTypes: [...new Set(settings.eventTypes)],
+    disabledReason: settings.enabled ? null : 'manual',
+    disabledAt: settings.enabled ? null : now,
+    consecutiveFailures: 0,
+    failedAttempts: 0,
+    lastFailureAt: null,
+    lastFailure: null,
+    recoveredAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /** What the fan-out needs of an endpoint. */
 export type EndpointRoute = { id: string; eventTypes: string[]; producers?: string[] };
 

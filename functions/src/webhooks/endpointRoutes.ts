@@ -11,6 +11,7 @@ import {
   applyUpdate,
   createEndpointSchema,
   isEndpointId,
+  newEndpoint,
   newEndpointId,
   presentEndpoint,
   rotateSecretSchema,
@@ -139,21 +140,7 @@ export async function registerEndpoint(
   const now = webhooks.now();
   const id = newEndpointId();
   const secret = generateSigningSecret();
-  const endpoint: WebhookEndpoint = {
-    id,
-    ...fields,
-    eventTypes: [...new Set(fields.eventTypes)],
-    disabledReason: fields.enabled ? null : 'manual',
-    disabledAt: fields.enabled ? null : now,
-    secrets: [sealed(box, id, secret, now)],
-    consecutiveFailures: 0,
-    failedAttempts: 0,
-    lastFailureAt: null,
-    lastFailure: null,
-    recoveredAt: null,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const endpoint = newEndpoint({ id, ...fields, secrets: [sealed(box, id, secret, now)] }, now);
   await webhooks.endpoints.create(endpoint);
   return { endpoint, secret };
 }
