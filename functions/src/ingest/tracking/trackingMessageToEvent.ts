@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { FieldError } from '../../lib/http.ts';
 import type { EventInput } from '../eventInput.ts';
+import { dateField, isObject, optionalObject, optionalString } from './messageFields.ts';
 
 /** The calls of the tracking API spoken by the Segment and RudderStack SDKs. */
 export const trackingCallTypes = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
@@ -40,7 +41,6 @@ const maxUserIdLength = 200;
 const maxSiteIdLength = 200;
 const maxPathLength = 2048;
 const maxMessageIdLength = 255;
-const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /** `"Order Completed"` → `order_completed`: lowercase, each run of other characters one `_`. */
 export function normalizeEventName(name: string): string {
@@ -259,50 +259,6 @@ function occurredAtOf(
     return undefined;
   }
   return date.toISOString();
-}
-
-function dateField(value: unknown, field: string, errors: FieldError[]): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const millis = typeof value === 'string' && isoDateTime.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(millis)) {
-    errors.push({ field, message: 'must be an ISO 8601 date-time with a time zone' });
-    return undefined;
-  }
-  return millis;
-}
-
-function optionalString(
-  message: Record<string, unknown>,
-  field: string,
-  maxLength: number,
-  errors: FieldError[],
-): string | undefined {
-  const value = message[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
-    errors.push({ field, message: `must be a string of 1 to ${maxLength} characters` });
-    return undefined;
-  }
-  return value;
-}
-
-function optionalObject(
-  parent: Record<string, unknown>,
-  field: string,
-  errors: FieldError[],
-  prefix = '',
-): Record<string, unknown> | undefined {
-  const value = parent[field];
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) {
-    errors.push({ field: `${prefix}${field}`, message: 'must be an object' });
-    return undefined;
-  }
-  return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function fail(field: string, message: string): MappingResult {

@@ -1,5 +1,4 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { z } from 'zod';
 import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
@@ -7,20 +6,21 @@ import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
 import type { ApiKey } from '../apiKeys.ts';
 import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
 import {
+  authNote,
+  batchSchema,
+  batchSuccessSchema,
+  errorResponses,
+  messageSchema,
+  successSchema,
+  trackingLimits,
+} from './trackingSchemas.ts';
+import {
   trackingCallTypes,
   trackingEventId,
   trackingMessageToEvent,
   type TrackingCallType,
   type TrackingContext,
 } from './trackingMessageToEvent.ts';
-
-/** The tracking API's own limits (not tunables: the SDKs are built around them). */
-export const trackingLimits = {
-  /** One call, and each message of a batch. */
-  maxMessageBytes: 32 * 1024,
-  /** One `POST /v1/batch` body. */
-  maxBatchBytes: 500 * 1024,
-} as const;
 
 /** Events from these routes carry this source, beside `api` for `/v1/events`. */
 export const trackingSource = 'tracking';
@@ -32,78 +32,6 @@ type TrackingDeps = AcceptDeps & {
 
 /** The per-key rate limit the ingest function applies to every producer call. */
 export type EnforceRateLimit<Deps> = (apiKey: Principal, deps: Deps) => void;
-
-const iso = 'ISO 8601 date-time with a time zone';
-const messageSchema = z
-  .object({
-    type: z.enum(trackingCallTypes).optional().describe('required in a batch; a route names it'),
-    messageId: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .describe('the same messageId (per key) is the same event'),
-    userId: z.string().optional().describe('this, or anonymousId, is required'),
-    anonymousId: z.string().optional(),
-    event: z.string().optional().describe('track: the event name, required'),
-    name: z.string().optional(),
-    properties: z.record(z.string(), z.unknown()).optional(),
-    traits: z.record(z.string(), z.unknown()).optional(),
-    context: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe('context.page.url and .path give the site and path'),
-    groupId: z.string().optional().describe('group: required'),
-    previousId: z.string().optional().describe('alias: required'),
-    timestamp: z.string().optional().describe(iso),
-    originalTimestamp: z.string().optional().describe(`${iso}; used without timestamp`),
-    sentAt: z.string().optional().describe(`${iso}; corrects the sender's clock`),
-  })
-  .loose();
-
-const batchSchema = z.object({
-  batch: z.array(messageSchema.extend({ type: z.enum(trackingCallTypes) })).min(1),
-  sentAt: z.string().optional().describe(`${iso}; for messages without their own`),
-});
-
-const successSchema = z.object({ success: z.literal(true) });
-const batchSuccessSchema = successSchema.extend({
-  accepted: z.number().int(),
-  rejected: z.number().int(),
-  errors: z
-    .array(
-      z.object({
-        index: z.number().int(),
-        messageId: z.string().optional(),
-        fields: z.array(z.object({ field: z.string(), message: z.string() })),
-      }),
-    )
-    .optional(),
-});
-const trackingErrorSchema = z.object({
-  success: z.literal(false),
-  message: z.string(),
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-});
-
-const authNote =
-  'The API key is the write key: HTTP Basic with the key as user name and an empty password, as the analytics SDKs send it, or Authorization: Bearer.';
-
-const errorResponses = {
-  400: {
-    description: `Not a valid message, or over ${trackingLimits.maxMessageBytes} bytes a call / ${trackingLimits.maxBatchBytes} a batch.`,
-    schema: trackingErrorSchema,
-  },
-  429: {
-    description: "Over the key's rate limit; wait Retry-After seconds.",
-    schema: trackingErrorSchema,
-  },
-  503: { description: 'Not queued; send the same messages again.', schema: trackingErrorSchema },
-};
 
 /** The tracking API's routes on the `ingest` function: `/v1/batch` and one per call type. */
 export function trackingRoutes<Deps extends TrackingDeps>(
