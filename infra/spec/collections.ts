@@ -1,0 +1,25 @@
+/** Firestore collections, with the field their TTL policy reads. */
+export const collections = {
+  events: { name: 'events', ttlField: 'expireAt' },
+  apiKeys: { name: 'api_keys' },
+  idempotencyKeys: { name: 'idempotency_keys', ttlField: 'expireAt' },
+  webhookEndpoints: { name: 'webhook_endpoints' },
+  /** `events/{eventId}/deliveries/{endpointId}`: one webhook delivery and its attempts. */
+  deliveries: { name: 'deliveries', parent: 'events', ttlField: 'expireAt' },
+  /** Processed events the warehouse refused for good, with the reason. */
+  warehouseRejections: { name: 'warehouse_rejections', ttlField: 'expireAt' },
+  /** One document per day: event counts by type, written by recomputeMetrics. */
+  dailyMetrics: { name: 'daily_metrics' },
+  /** One document per day and site: views, unique users, top paths. */
+  dailySiteStats: { name: 'daily_site_stats' },
+  /** Progress records of bulk replays. */
+  replayJobs: { name: 'replay_jobs', ttlField: 'expireAt' },
+  /** One record per CSV upload, with its counts and first errors. */
+  uploadBatches: { name: 'upload_batches', ttlField: 'expireAt' },
+  /** Google Workspace sources: sealed credentials, applications, status. */
+  workspaceSources: { name: 'workspace_sources' },
+  /** `workspace_sources/{sourceId}/cursors/{application}`: the window being fetched. */
+  workspaceCursors: { name: 'cursors', parent: 'workspace_sources' },
+  /** Activities already published, by source and unique qualifier (overlap dedupe). */
+  workspaceSeen: { name: 'workspace_seen', ttlField: 'expireAt' },
+} as const;
