@@ -14,7 +14,7 @@ import {
   encodeProcessedEvent,
   type EventEnvelope,
 } from '../../functions/src/lib/eventEnvelope.ts';
-import { processedRecord } from '../../functions/src/process/eventStatus.ts';
+import { processedRecord } from '../../functions/src/process/eventTransitions.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { startTestPipeline } from '../../test/support/pipeline.ts';
 import { freePort, sleep, startEmulator } from '../lib/emulators.ts';

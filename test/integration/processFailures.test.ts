@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import { encodeEnvelope, type EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
 import { WarehouseMetrics } from '../../functions/src/metrics/warehouseMetrics.ts';
-import { deadLetterRecord, processedRecord } from '../../functions/src/process/eventStatus.ts';
+import { deadLetterRecord, processedRecord } from '../../functions/src/process/eventTransitions.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';

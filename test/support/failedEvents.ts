@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
-import {
-  deadLetterRecord,
-  failedRecord,
-  type EventRecord,
-} from '../../functions/src/process/eventStatus.ts';
+import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
+import { deadLetterRecord, failedRecord } from '../../functions/src/process/eventTransitions.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import type { TestPipeline } from './pipeline.ts';
 

@@ -1,6 +1,6 @@
 import { PipelineError } from '../../functions/src/lib/errors.ts';
 import type { OutgoingMessage, Publisher } from '../../functions/src/lib/publisher.ts';
-import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
+import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
 import type {
   EventStatusStore,
   RecordVersion,

@@ -21,7 +21,7 @@ import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErr
 import { installStreamingUploads } from '../../functions/src/lib/streamingUploads.ts';
 import { installTrackingBodies } from '../../functions/src/ingest/tracking/trackingBodies.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
-import type { EventRecord } from '../../functions/src/process/eventStatus.ts';
+import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { Runtime, type RuntimeOverrides } from '../../functions/src/runtime.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';

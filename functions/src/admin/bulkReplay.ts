@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
-import type { EventStatus } from '../process/eventStatus.ts';
+import type { EventStatus } from '../process/eventRecord.ts';
 import type { EventQueries } from './eventQueries.ts';
 import {
   decodeCursor,

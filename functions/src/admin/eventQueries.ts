@@ -6,7 +6,7 @@ import {
   type Query,
 } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
-import type { EventRecord, EventStatus } from '../process/eventStatus.ts';
+import type { EventRecord, EventStatus } from '../process/eventRecord.ts';
 import { fromSnapshot } from '../process/eventStatusStore.ts';
 import type { Cursor, FailedEventFilter } from './failedEvents.ts';
 

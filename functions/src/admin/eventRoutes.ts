@@ -1,6 +1,6 @@
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
-import type { EventRecord } from '../process/eventStatus.ts';
+import type { EventRecord } from '../process/eventRecord.ts';
 import { presentDelivery } from '../webhooks/deliveryRoutes.ts';
 import type { ApiDeps } from './apiDeps.ts';
 

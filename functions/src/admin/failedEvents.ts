@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventTypePattern } from '../lib/eventEnvelope.ts';
 import { HttpError } from '../lib/http.ts';
-import type { EventStatus } from '../process/eventStatus.ts';
+import type { EventStatus } from '../process/eventRecord.ts';
 
 /**
  * Which failed events an operator means. Every query filters on `status` and orders by

@@ -1,5 +1,6 @@
 import { processingSubscription } from '../../../infra/spec.ts';
-import { eventStatuses, hourBucket, type EventStatus } from '../process/eventStatus.ts';
+import { eventStatuses, type EventStatus } from '../process/eventRecord.ts';
+import { hourBucket } from '../process/eventTransitions.ts';
 import type { EventQueries } from './eventQueries.ts';
 
 /** Where the backlog of the processing subscription comes from, when anything reports it. */

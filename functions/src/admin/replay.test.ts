@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingMessage, Publisher } from '../lib/publisher.ts';
-import { deadLetterRecord, failedRecord, type EventRecord } from '../process/eventStatus.ts';
+import type { EventRecord } from '../process/eventRecord.ts';
+import { deadLetterRecord, failedRecord } from '../process/eventTransitions.ts';
 import type { EventStatusStore, RecordVersion, StoredEvent } from '../process/eventStatusStore.ts';
 import { replayEvent, type ReplayDeps } from './replay.ts';
 

@@ -2,7 +2,8 @@ import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
 import { decodeEnvelope, encodeEnvelope } from '../lib/eventEnvelope.ts';
 import type { Publisher } from '../lib/publisher.ts';
-import { decideReplay, queuedRecord } from '../process/eventStatus.ts';
+import { queuedRecord } from '../process/eventTransitions.ts';
+import { decideReplay } from '../process/eventStatus.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
 import { maxConflictRounds } from '../process/processEvent.ts';
 

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import { maxHistoryEntries, type EventRecord, type EventStatus } from './eventRecord.ts';
 import {
   deadLetterRecord,
+  failedRecord,
+  hourBucket,
+  processedRecord,
+  queuedRecord,
+} from './eventTransitions.ts';
+import {
   decideDeadLetter,
   decideSettlement,
   decideReplay,
-  failedRecord,
-  hourBucket,
   isUnconfirmedClaim,
-  maxHistoryEntries,
-  processedRecord,
-  queuedRecord,
-  type EventRecord,
-  type EventStatus,
 } from './eventStatus.ts';
 
 const now = new Date('2026-01-02T03:04:05.000Z');

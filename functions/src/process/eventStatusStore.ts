@@ -5,7 +5,7 @@ import {
   type Firestore,
 } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
-import type { EventRecord, HistoryEntry } from './eventStatus.ts';
+import type { EventRecord, HistoryEntry } from './eventRecord.ts';
 
 /** Opaque token of the stored version a decision was based on. */
 export type RecordVersion = { readonly updateTime: Timestamp };

@@ -1,13 +1,8 @@
 import { PipelineError } from '../lib/errors.ts';
 import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
-import {
-  deadLetterRecord,
-  decideSettlement,
-  processedRecord,
-  type FanOutResult,
-  type TransitionContext,
-} from './eventStatus.ts';
+import { deadLetterRecord, processedRecord, type TransitionContext } from './eventTransitions.ts';
+import { decideSettlement, type FanOutResult } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
 import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import type { PushedMessage } from './pubsubMessage.ts';

@@ -1,6 +1,7 @@
 import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
-import { deadLetterRecord, decideDeadLetter } from './eventStatus.ts';
+import { deadLetterRecord } from './eventTransitions.ts';
+import { decideDeadLetter } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
 import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import { maxConflictRounds, transitionContext } from './processEvent.ts';

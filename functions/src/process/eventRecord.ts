@@ -1,0 +1,60 @@
+/** An event's status record in Firestore, as the processor and operators see it. */
+
+export type EventStatus = 'PROCESSED' | 'FAILED' | 'DEAD_LETTER' | 'QUEUED';
+
+export const eventStatuses: readonly EventStatus[] = [
+  'PROCESSED',
+  'FAILED',
+  'DEAD_LETTER',
+  'QUEUED',
+];
+
+/** Statuses of events that have not been processed and carry their envelope. */
+export const unprocessedStatuses: readonly EventStatus[] = ['FAILED', 'DEAD_LETTER', 'QUEUED'];
+
+export type LastError = { code: string; message: string; at: Date };
+
+/** One transition, as shown to operators. */
+export type HistoryEntry = {
+  at: Date;
+  status: EventStatus;
+  /** Attempts of the current replay round after this transition. */
+  attempts: number;
+  /** Which replay round this happened in: 0 before any replay. */
+  replay: number;
+  error: { code: string; message: string } | null;
+};
+
+/** Older entries are dropped beyond this many, so a document never grows without bound. */
+export const maxHistoryEntries = 50;
+
+export type EventRecord = {
+  eventId: string;
+  status: EventStatus;
+  eventType: string | null;
+  source: string | null;
+  producer: string | null;
+  /** Processing attempts we have seen in this replay round (Pub/Sub does not tell a push endpoint). */
+  attempts: number;
+  /** How many times an operator replayed the event. */
+  replays: number;
+  receivedAt: Date | null;
+  occurredAt: Date | null;
+  processedAt: Date | null;
+  /**
+   * The UTC hour of processing (`2026-01-02T03`), for throughput counts. Equal values
+   * are ordered by the random event id in the index, so it does not hotspot the way
+   * an index on `processedAt` would.
+   */
+  processedHour: string | null;
+  /** Only failed events carry these, so queries on them touch failed events only. */
+  failedAt: Date | null;
+  deadLetteredAt: Date | null;
+  queuedAt: Date | null;
+  lastError: LastError | null;
+  /** The whole event while it is not processed, so it can be replayed. */
+  envelope: string | null;
+  history: HistoryEntry[];
+  updatedAt: Date;
+  expireAt: Date;
+};
