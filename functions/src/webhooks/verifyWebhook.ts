@@ -4,7 +4,7 @@ import { signature } from './signWebhook.ts';
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
 /**
- * What a receiver does with a request from Tributary (the README shows the same in a
+ * What a receiver does with a request from Tributary (docs/webhooks.md shows the same in a
  * few lines): check the timestamp is recent, recompute the signature over the raw
  * body, and compare in constant time against each signature sent.
  */
