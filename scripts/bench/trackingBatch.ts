@@ -7,22 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type autocannon from 'autocannon';
-import type { HttpScenario } from './report.ts';
+import type { HttpScenario, TrackingBatchResult } from './results.ts';
 import { round } from './stats.ts';
-
-export type TrackingBatchResult = {
-  batchSize: number;
-  /** Events per second through `POST /v1/batch`. */
-  eventsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  /** Events per second through `POST /v1/events/batch` in the same passes. */
-  eventsBatchPerSecond: number;
-  /** The median of the passes' ratios. */
-  ratioToEventsBatch: number;
-  passRatios: number[];
-};
 
 type Load = (options: autocannon.Options) => Promise<HttpScenario>;
 

@@ -1,0 +1,108 @@
+/**
+ * The scenarios' measurements put together as one BenchResult: the ratios between them,
+ * the cost at list prices and the targets.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { functions } from '../../infra/spec.ts';
+import type { BatchIngest } from './batchIngest.ts';
+import { costPerMillionEvents, monthlyCost } from './costModel.ts';
+import type { Latencies } from './endToEnd.ts';
+import type { ProcessProbe } from './processProbe.ts';
+import type { BenchResult } from './results.ts';
+import { endToEndEvents, sampleEvent } from './settings.ts';
+import type { SingleEvents } from './singleEvents.ts';
+import { round } from './stats.ts';
+import { targetsFor, type MeasuredResult } from './targets.ts';
+
+export type Measurements = {
+  single: SingleEvents;
+  batch: BatchIngest;
+  pushCeiling: BenchResult['pushCeiling'];
+  endToEnd: { latencies: Latencies; processCpuPerEvent: number };
+  sustained: Pick<BenchResult, 'sustained' | 'sustainedWithinCapacity'>;
+  operations: {
+    ops: BenchResult['opsPerEvent'];
+    warehouse: NonNullable<BenchResult['endToEnd']['warehouse']>;
+  };
+  probe: ProcessProbe;
+};
+
+export function assembleResult(m: Measurements): BenchResult {
+  const { ingestCpuPerEvent } = m.single;
+  const { processCpuPerEvent, latencies } = m.endToEnd;
+  const { ops, warehouse } = m.operations;
+  const { probe } = m;
+  const serviceCeiling = m.pushCeiling.maxConcurrentPushes / (probe.serviceTimeMs / 1000);
+
+  const memoryGib = Math.max(
+    ...functions
+      .filter((f) => f.name === 'ingest' || f.name === 'processEvent')
+      .map((f) => Number.parseInt(f.memory, 10) / 1024),
+  );
+  const cpuSecondsPerEvent = { ingest: ingestCpuPerEvent, processEvent: processCpuPerEvent };
+  const messageBytes = Buffer.byteLength(
+    JSON.stringify({
+      ...sampleEvent,
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      receivedAt: new Date().toISOString(),
+      processedAt: new Date().toISOString(),
+      source: 'api',
+      producer: 'key_0123456789abcdef',
+    }),
+  );
+  const cost = costPerMillionEvents(
+    ops,
+    { cpuSeconds: ingestCpuPerEvent + processCpuPerEvent, memoryGib },
+    messageBytes,
+  );
+
+  const measured: MeasuredResult = {
+    measuredAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGib: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+    },
+    floor: m.single.floor,
+    publishFloor: m.single.publishFloor,
+    ingestSingle: m.single.ingestSingle,
+    ingestBatch: m.batch.ingestBatch,
+    trackingBatch: m.batch.trackingBatch,
+    pushCeiling: m.pushCeiling,
+    endToEnd: {
+      events: endToEndEvents,
+      ...latencies,
+      ratioToPushCeiling: round(latencies.eventsPerSecond / m.pushCeiling.messagesPerSecond),
+      ratioToServiceCeiling: round(latencies.eventsPerSecond / serviceCeiling),
+      warehouse,
+    },
+    process: {
+      serviceTimeMs: probe.serviceTimeMs,
+      serviceTimeP99Ms: probe.serviceTimeP99Ms,
+      firestoreWriteMs: probe.firestoreWriteMs,
+      publishMs: probe.publishMs,
+      cpuMsPerEvent: round(processCpuPerEvent * 1000, 3),
+      probeCpuMsPerEvent: probe.cpuMsPerEvent,
+      serviceCeilingPerSecond: round(serviceCeiling, 0),
+    },
+    sustained: m.sustained.sustained,
+    sustainedWithinCapacity: m.sustained.sustainedWithinCapacity,
+    opsPerEvent: ops,
+    cpuSecondsPerEvent: Object.fromEntries(
+      Object.entries(cpuSecondsPerEvent).map(([k, v]) => [k, round(v, 6)]),
+    ),
+    costPerMillionEvents: roundAll(cost),
+    monthlyCost: {
+      at1000PerSecond: round(monthlyCost(cost.total, 1000), 0),
+      at10000PerSecond: round(monthlyCost(cost.total, 10_000), 0),
+    },
+  };
+  return { ...measured, targets: targetsFor(measured) };
+}
+
+function roundAll<T extends Record<string, number>>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v, 4)])) as T;
+}

@@ -1,0 +1,119 @@
+/**
+ * Events through the whole pipeline, 202 → PROCESSED: a burst of batches for the rate,
+ * then single events at a fixed rate for the latency, twice.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import { createApiKey } from '../../functions/src/ingest/apiKeys.ts';
+import { sleep } from '../lib/emulators.ts';
+import type { BenchStack } from './benchStack.ts';
+import { headersFor, load } from './httpLoad.ts';
+import { processCpuSeconds } from './processCpu.ts';
+import type { BenchResult } from './results.ts';
+import {
+  batchBody,
+  batchSize,
+  endToEndEvents,
+  log,
+  singleBody,
+  sustainedRate,
+  sustainedSeconds,
+} from './settings.ts';
+import { percentile, round } from './stats.ts';
+
+export type Latencies = { eventsPerSecond: number; p50Ms: number; p99Ms: number };
+
+export async function measureEndToEnd(
+  bench: BenchStack,
+): Promise<{ latencies: Latencies; processCpuPerEvent: number }> {
+  const { stack, projectId } = bench;
+  log(`End to end: ${endToEndEvents} events through the whole pipeline…`);
+  await applyPubSubSpec(bench.pubsub, {
+    profile: 'local',
+    pushEndpoint: (fn, subscription) =>
+      `${stack.info.functionUrls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
+  });
+  const processPid = stack.functionProcess('processEvent')?.pid;
+  const processCpuBefore = processCpuSeconds(processPid);
+  await load({
+    url: `${bench.ingestUrl}/batch`,
+    method: 'POST',
+    body: batchBody,
+    headers: headersFor(bench.endToEndKey.key),
+    connections: 4,
+    amount: endToEndEvents / batchSize,
+  });
+  const latencies = await waitForProcessed(
+    bench.firestore,
+    bench.endToEndKey.keyId,
+    endToEndEvents,
+    600_000,
+  );
+  const processCpuPerEvent = (processCpuSeconds(processPid) - processCpuBefore) / endToEndEvents;
+  return { latencies, processCpuPerEvent };
+}
+
+export async function measureSustained(
+  bench: BenchStack,
+  endToEndPerSecond: number,
+): Promise<Pick<BenchResult, 'sustained' | 'sustainedWithinCapacity'>> {
+  /** Single events at a fixed rate, then how long each took from its 202 to PROCESSED. */
+  const sustainedLoad = async (rate: number, name: string) => {
+    const key = await createApiKey(bench.keys, { name });
+    const run = await load({
+      url: bench.ingestUrl,
+      method: 'POST',
+      body: singleBody,
+      headers: headersFor(key.key),
+      connections: 30,
+      duration: sustainedSeconds,
+      overallRate: rate,
+    });
+    const latencies = await waitForProcessed(bench.firestore, key.keyId, run.requests, 600_000);
+    return {
+      targetPerSecond: rate,
+      seconds: sustainedSeconds,
+      events: run.requests,
+      p50Ms: latencies.p50Ms,
+      p99Ms: latencies.p99Ms,
+    };
+  };
+  log(`Sustained: ${sustainedRate} events a second for ${sustainedSeconds} s…`);
+  const sustained = await sustainedLoad(sustainedRate, 'bench-sustained');
+  // The same load at half the end-to-end rate just measured: the latency of a stack that keeps up.
+  const keepingUpRate = Math.max(10, Math.round(endToEndPerSecond / 20) * 10);
+  log(`Sustained within capacity: ${keepingUpRate} events a second for ${sustainedSeconds} s…`);
+  const sustainedWithinCapacity = await sustainedLoad(keepingUpRate, 'bench-keeping-up');
+  return { sustained, sustainedWithinCapacity };
+}
+
+/** Waits until every event of a producer is PROCESSED, then reads their latencies from the status documents. */
+async function waitForProcessed(
+  firestore: Firestore,
+  producer: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<Latencies> {
+  const query = firestore.collection('events').where('producer', '==', producer);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const processed = (await query.where('status', '==', 'PROCESSED').count().get()).data().count;
+    if (processed >= expected) break;
+    if (Date.now() > deadline)
+      throw new Error(`only ${processed} of ${expected} events PROCESSED after ${timeoutMs} ms`);
+    await sleep(500);
+  }
+  const snapshot = await query.select('receivedAt', 'processedAt').get();
+  const times = snapshot.docs.map((doc) => ({
+    received: (doc.get('receivedAt') as { toMillis(): number }).toMillis(),
+    processed: (doc.get('processedAt') as { toMillis(): number }).toMillis(),
+  }));
+  const latencies = times.map((t) => t.processed - t.received);
+  const span =
+    (Math.max(...times.map((t) => t.processed)) - Math.min(...times.map((t) => t.received))) / 1000;
+  return {
+    eventsPerSecond: round(times.length / span, 0),
+    p50Ms: percentile(latencies, 50) ?? 0,
+    p99Ms: percentile(latencies, 99) ?? 0,
+  };
+}

@@ -1,0 +1,81 @@
+/** What one `npm run bench` writes to bench/results/latest.json, read by the report. */
+import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
+
+export type HttpScenario = {
+  /** Requests completed in the run. */
+  requests: number;
+  requestsPerSecond: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+};
+
+export type TrackingBatchResult = {
+  batchSize: number;
+  /** Events per second through `POST /v1/batch`. */
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  /** Events per second through `POST /v1/events/batch` in the same passes. */
+  eventsBatchPerSecond: number;
+  /** The median of the passes' ratios. */
+  ratioToEventsBatch: number;
+  passRatios: number[];
+};
+
+export type BenchResult = {
+  measuredAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
+  floor: HttpScenario;
+  /** The bare function plus an awaited publish through our publisher: the client's share. */
+  publishFloor: HttpScenario;
+  ingestSingle: HttpScenario & { ratioToFloor: number; ratioToPublishFloor: number };
+  ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
+  /** The tracking API's batch route, beside `/v1/events/batch` in the same passes. */
+  trackingBatch?: TrackingBatchResult;
+  pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
+  /** processEvent alone behind the emulator's pushes, beside one Firestore write. */
+  process: {
+    /** Median wall time of one push in processEvent's handler. */
+    serviceTimeMs: number;
+    serviceTimeP99Ms: number;
+    /** Median of the claim's Firestore write alone, one at a time. */
+    firestoreWriteMs: number;
+    /** Median of one events-processed publish alone, one at a time. */
+    publishMs: number;
+    /** CPU of the stack's processEvent process per event, over the end-to-end run. */
+    cpuMsPerEvent: number;
+    /** CPU per event of processEvent alone in the probe's process. */
+    probeCpuMsPerEvent: number;
+    /** Pushes in flight ÷ service time: what the emulator allows at this service time. */
+    serviceCeilingPerSecond: number;
+  };
+  endToEnd: {
+    events: number;
+    eventsPerSecond: number;
+    ratioToPushCeiling: number;
+    ratioToServiceCeiling: number;
+    p50Ms: number;
+    p99Ms: number;
+    warehouse: { events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
+  };
+  sustained: {
+    targetPerSecond: number;
+    seconds: number;
+    events: number;
+    p50Ms: number;
+    p99Ms: number;
+  };
+  sustainedWithinCapacity: BenchResult['sustained'];
+  opsPerEvent: OpsPerEvent & {
+    withIdempotencyKey: { firestoreWrites: number; firestoreReads: number };
+    warehouseWriteCalls: number | null;
+    rowsPerWarehouseCall: number | null;
+  };
+  cpuSecondsPerEvent: Record<string, number>;
+  costPerMillionEvents: CostBreakdown;
+  monthlyCost: { at1000PerSecond: number; at10000PerSecond: number };
+  targets: { name: string; target: string; measured: string; met: boolean }[];
+};

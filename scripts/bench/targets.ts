@@ -1,0 +1,62 @@
+/** The targets the benchmark is held to, each with what this run measured. */
+import type { BenchResult, TrackingBatchResult } from './results.ts';
+import { endToEndBefore, sustainedRate, sustainedSeconds } from './settings.ts';
+import { round } from './stats.ts';
+
+export type MeasuredResult = Omit<BenchResult, 'targets' | 'trackingBatch'> & {
+  trackingBatch: TrackingBatchResult;
+};
+
+export function targetsFor(result: MeasuredResult): BenchResult['targets'] {
+  const processEvent = result.process;
+  return [
+    {
+      name: 'single-event ingest vs the bare framework',
+      target: '≥ 0.8×',
+      measured: `${result.ingestSingle.ratioToFloor}×`,
+      met: result.ingestSingle.ratioToFloor >= 0.8,
+    },
+    {
+      name: 'batch ingest vs raw client publish',
+      target: '≥ 0.6×',
+      measured: `${result.ingestBatch.ratioToRawPublish}×`,
+      met: result.ingestBatch.ratioToRawPublish >= 0.6,
+    },
+    {
+      name: 'tracking API POST /v1/batch vs POST /v1/events/batch',
+      target: '≥ 0.9×',
+      measured: `${result.trackingBatch.ratioToEventsBatch}×`,
+      met: result.trackingBatch.ratioToEventsBatch >= 0.9,
+    },
+    {
+      name: `end-to-end p99 at ${sustainedRate}/s for ${sustainedSeconds} s`,
+      target: '< 2000 ms',
+      measured: `${result.sustained.p99Ms} ms`,
+      met: result.sustained.p99Ms < 2000,
+    },
+    {
+      name: 'processEvent service time per push vs one Firestore write',
+      target: '≤ 1.5×',
+      measured: `${round(processEvent.serviceTimeMs / processEvent.firestoreWriteMs)}× (${processEvent.serviceTimeMs} ms / ${processEvent.firestoreWriteMs} ms)`,
+      met: processEvent.serviceTimeMs <= 1.5 * processEvent.firestoreWriteMs,
+    },
+    {
+      name: 'end-to-end events/s',
+      target: `≥ ${2.5 * endToEndBefore}/s (2.5× ${endToEndBefore}/s)`,
+      measured: `${result.endToEnd.eventsPerSecond}/s`,
+      met: result.endToEnd.eventsPerSecond >= 2.5 * endToEndBefore,
+    },
+    {
+      name: 'processEvent CPU per event',
+      target: '≤ 2.5 ms',
+      measured: `${processEvent.cpuMsPerEvent} ms (alone: ${processEvent.probeCpuMsPerEvent} ms)`,
+      met: processEvent.cpuMsPerEvent <= 2.5,
+    },
+    {
+      name: 'Firestore writes per event without an Idempotency-Key',
+      target: '1',
+      measured: String(result.opsPerEvent.firestoreWrites),
+      met: result.opsPerEvent.firestoreWrites === 1,
+    },
+  ];
+}
