@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  buildDeployPlan,
-  buildDestroyPlan,
-  DeployConfigError,
-  validateTarget,
-  type DeployStep,
-} from './deployPlan.ts';
+import type { DeployStep } from './deploy/deployStep.ts';
+import { DeployConfigError, validateTarget } from './deploy/validateTarget.ts';
+import { buildDeployPlan, buildDestroyPlan } from './deployPlan.ts';
 import {
   functions,
   schedules,
@@ -181,7 +177,11 @@ describe('cloudbuild.yaml', () => {
   const build = parse(readFileSync('cloudbuild.yaml', 'utf8')) as {
     steps: { id: string; entrypoint: string; args: string[] }[];
   };
-  const readme = readFileSync('README.md', 'utf8');
+  // The README and the pages it links to.
+  const readme = ['README.md', ...readdirSync('docs').map((name) => `docs/${name}`)]
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
   const scripts = Object.keys(
     (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
       .scripts,
@@ -191,7 +191,7 @@ describe('cloudbuild.yaml', () => {
     expect(build.steps.map((step) => step.id)).toEqual(['install', 'test', 'deploy']);
   });
 
-  it('runs only npm scripts that exist and that the README names', () => {
+  it('runs only npm scripts that exist and that the README or its pages name', () => {
     const commands = build.steps.flatMap(
       (step) =>
         [step.entrypoint, ...step.args].join(' ').match(/npm (?:run \S+|test|install)/g) ?? [],

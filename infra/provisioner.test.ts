@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firestoreCompositeIndexes } from './deployPlan.ts';
+import { firestoreCompositeIndexes } from './deploy/firestoreSteps.ts';
 import {
   columnsToAdd,
   desiredJob,

@@ -10,7 +10,8 @@ import {
   type ApplyOutcome,
   type ApplyOptions,
 } from './applyPubSub.ts';
-import type { CompositeIndex, DeployStep } from './deployPlan.ts';
+import type { DeployStep } from './deploy/deployStep.ts';
+import type { CompositeIndex } from './deploy/firestoreSteps.ts';
 import {
   schedules,
   subscriptions,

@@ -9,17 +9,12 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import {
-  buildDeployPlan,
-  buildDestroyPlan,
-  DeployConfigError,
-  functionUrl,
-  generatedSecretFile,
-  projectNumberPlaceholder,
-  serviceAccountEmail,
-  validateTarget,
-  type DeployStep,
-} from '../infra/deployPlan.ts';
+import type { DeployStep } from '../infra/deploy/deployStep.ts';
+import { functionUrl } from '../infra/deploy/functionSteps.ts';
+import { projectNumberPlaceholder, serviceAccountEmail } from '../infra/deploy/principals.ts';
+import { generatedSecretFile } from '../infra/deploy/secretSteps.ts';
+import { DeployConfigError, validateTarget } from '../infra/deploy/validateTarget.ts';
+import { buildDeployPlan, buildDestroyPlan } from '../infra/deployPlan.ts';
 import type { FirestoreIndexAdmin, Provisioners } from '../infra/provisioner.ts';
 import { secrets } from '../infra/spec.ts';
 import { projectRoot } from './lib/localStack.ts';

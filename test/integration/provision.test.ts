@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PubSub } from '@google-cloud/pubsub';
-import { buildDeployPlan, serviceAccountEmail } from '../../infra/deployPlan.ts';
+import { serviceAccountEmail } from '../../infra/deploy/principals.ts';
+import { buildDeployPlan } from '../../infra/deployPlan.ts';
 import { pubsubProvisioners } from '../../infra/provisioner.ts';
 import { emulatorPubSub, uniqueProjectId } from '../support/pipeline.ts';
 
