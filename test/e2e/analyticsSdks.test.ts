@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
@@ -12,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, keyIdOf } from '../../functions/src/ingest/apiKeys.ts';
 import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
-import { projectRoot } from '../../scripts/lib/localStack.ts';
-import { startNpmStart } from '../support/npmStart.ts';
+import { runScript, startNpmStart } from '../support/npmStart.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
 import { TestReceiver } from '../support/receiver.ts';
 
@@ -172,16 +170,7 @@ describe('analytics SDKs against the local stack', () => {
     return found;
   }
 
-  function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
-    const child = spawn(process.execPath, [join(projectRoot, 'scripts', script), ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, TRIBUTARY_STATE_DIR: stateDir },
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: text })));
-  }
+  const run = (script: string, args: string[]) => runScript(stateDir, script, args);
 
   /** Loads the warehouse now, waits for the site's events in it, then reads its statistics for today. */
   async function siteStats(siteId: string, events: number): Promise<SiteStats> {

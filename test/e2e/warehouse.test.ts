@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
-import { projectRoot } from '../../scripts/lib/localStack.ts';
-import { startNpmStart } from '../support/npmStart.ts';
+import { runScript, startNpmStart } from '../support/npmStart.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
 
 /**
@@ -34,16 +32,7 @@ describe('the local warehouse, end to end', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
-    const child = spawn(process.execPath, [join(projectRoot, 'scripts', script), ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, TRIBUTARY_STATE_DIR: stateDir },
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: text })));
-  }
+  const run = (script: string, args: string[]) => runScript(stateDir, script, args);
 
   async function distinctEvents(): Promise<number | undefined> {
     const result = await run('sql.ts', [

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Publisher } from '../../functions/src/lib/publisher.ts';
+import { SwitchablePublisher } from '../support/injectedFaults.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import {
   postJson,
@@ -7,19 +7,6 @@ import {
   waitForStatus,
   type TestPipeline,
 } from '../support/pipeline.ts';
-
-/** Our publisher, with a switch that makes Pub/Sub look unreachable. */
-class SwitchablePublisher implements Publisher {
-  failing = false;
-  readonly #inner: Publisher;
-  constructor(inner: Publisher) {
-    this.#inner = inner;
-  }
-  publish(...args: Parameters<Publisher['publish']>): ReturnType<Publisher['publish']> {
-    if (this.failing) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
-    return this.#inner.publish(...args);
-  }
-}
 
 const event = {
   eventType: 'page.viewed',

@@ -8,7 +8,7 @@ import {
   keyIdOf,
 } from '../../functions/src/ingest/apiKeys.ts';
 import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
-import type { Publisher } from '../../functions/src/lib/publisher.ts';
+import { SwitchablePublisher } from '../support/injectedFaults.ts';
 import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
 import {
   eventRecord,
@@ -18,19 +18,6 @@ import {
   waitForStatus,
   type TestPipeline,
 } from '../support/pipeline.ts';
-
-/** Our publisher, with a switch that makes Pub/Sub look unreachable. */
-class SwitchablePublisher implements Publisher {
-  failing = false;
-  readonly #inner: Publisher;
-  constructor(inner: Publisher) {
-    this.#inner = inner;
-  }
-  publish(...args: Parameters<Publisher['publish']>): ReturnType<Publisher['publish']> {
-    if (this.failing) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
-    return this.#inner.publish(...args);
-  }
-}
 
 type TrackingError = {
   success: false;

@@ -111,3 +111,16 @@ export class FaultyEventStatusStore implements EventStatusStore {
     this.#calls.set(key, (this.#calls.get(key) ?? 0) + 1);
   }
 }
+
+/** Our publisher, with a switch that makes Pub/Sub look unreachable. */
+export class SwitchablePublisher implements Publisher {
+  failing = false;
+  readonly #inner: Publisher;
+  constructor(inner: Publisher) {
+    this.#inner = inner;
+  }
+  publish(...args: Parameters<Publisher['publish']>): ReturnType<Publisher['publish']> {
+    if (this.failing) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
+    return this.#inner.publish(...args);
+  }
+}

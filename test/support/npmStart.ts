@@ -53,3 +53,19 @@ export async function startNpmStart(label: string): Promise<RunningNpmStart> {
   });
   return { process: child, stateDir, info, output: () => output };
 }
+
+/** Runs one of the project's scripts (`sql.ts`, `job.ts`…) against a stack's state folder. */
+export function runScript(
+  stateDir: string,
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [join(projectRoot, 'scripts', script), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, TRIBUTARY_STATE_DIR: stateDir },
+  });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: text })));
+}
