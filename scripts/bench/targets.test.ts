@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { HttpScenario } from './results.ts';
+import { sustainedRate, sustainedSeconds } from './settings.ts';
+import { targetsFor, type MeasuredResult } from './targets.ts';
+
+const http: HttpScenario = {
+  requests: 1000,
+  requestsPerSecond: 100,
+  eventsPerSecond: 100,
+  p50Ms: 1,
+  p99Ms: 2,
+  errors: 0,
+};
+const latency = { targetPerSecond: 200, seconds: 30, events: 6000, p50Ms: 10, p99Ms: 100 };
+
+/** A run that meets every target. */
+const passing: MeasuredResult = {
+  measuredAt: '2026-01-01T00:00:00.000Z',
+  machine: { cpus: 2, cpuModel: 'test', memoryGib: 4, node: '22' },
+  floor: http,
+  publishFloor: http,
+  ingestSingle: { ...http, ratioToFloor: 0.9, ratioToPublishFloor: 1 },
+  ingestBatch: { ...http, rawPublishPerSecond: 100, ratioToRawPublish: 0.7 },
+  trackingBatch: {
+    batchSize: 500,
+    eventsPerSecond: 1000,
+    p50Ms: 1,
+    p99Ms: 2,
+    errors: 0,
+    eventsBatchPerSecond: 1000,
+    ratioToEventsBatch: 0.95,
+    passRatios: [0.95],
+  },
+  pushCeiling: { messagesPerSecond: 1000, maxConcurrentPushes: 10 },
+  process: {
+    serviceTimeMs: 3,
+    serviceTimeP99Ms: 5,
+    firestoreWriteMs: 2.5,
+    publishMs: 1,
+    cpuMsPerEvent: 2,
+    probeCpuMsPerEvent: 1.5,
+    serviceCeilingPerSecond: 3000,
+  },
+  endToEnd: {
+    events: 10_000,
+    eventsPerSecond: 300,
+    ratioToPushCeiling: 0.3,
+    ratioToServiceCeiling: 0.1,
+    p50Ms: 10,
+    p99Ms: 100,
+    warehouse: null,
+  },
+  sustained: latency,
+  sustainedWithinCapacity: latency,
+  opsPerEvent: {
+    firestoreReads: 0,
+    firestoreWrites: 1,
+    firestoreTtlDeletes: 1,
+    pubsubPublishes: 2,
+    pubsubDeliveries: 3,
+    functionInvocations: 3,
+    warehouseBytes: 300,
+    withIdempotencyKey: { firestoreWrites: 2, firestoreReads: 0 },
+    warehouseWriteCalls: null,
+    rowsPerWarehouseCall: null,
+  },
+  cpuSecondsPerEvent: {},
+  costPerMillionEvents: { functions: 0, pubsub: 0, firestore: 0, warehouse: 0, total: 0 },
+  monthlyCost: { at1000PerSecond: 0, at10000PerSecond: 0 },
+};
+
+describe('targetsFor', () => {
+  it('meets every target for a run within all of them', () => {
+    expect(targetsFor(passing).filter((t) => !t.met)).toEqual([]);
+  });
+
+  it.each<[string, Partial<MeasuredResult>]>([
+    [
+      'single-event ingest vs the bare framework',
+      { ingestSingle: { ...passing.ingestSingle, ratioToFloor: 0.79 } },
+    ],
+    [
+      'batch ingest vs raw client publish',
+      { ingestBatch: { ...passing.ingestBatch, ratioToRawPublish: 0.59 } },
+    ],
+    [
+      'tracking API POST /v1/batch vs POST /v1/events/batch',
+      { trackingBatch: { ...passing.trackingBatch, ratioToEventsBatch: 0.89 } },
+    ],
+    [
+      `end-to-end p99 at ${sustainedRate}/s for ${sustainedSeconds} s`,
+      { sustained: { ...latency, p99Ms: 2000 } },
+    ],
+    [
+      'processEvent service time per push vs one Firestore write',
+      { process: { ...passing.process, serviceTimeMs: 3.8 } },
+    ],
+    ['end-to-end events/s', { endToEnd: { ...passing.endToEnd, eventsPerSecond: 249 } }],
+    ['processEvent CPU per event', { process: { ...passing.process, cpuMsPerEvent: 2.6 } }],
+    [
+      'Firestore writes per event without an Idempotency-Key',
+      { opsPerEvent: { ...passing.opsPerEvent, firestoreWrites: 2 } },
+    ],
+  ])('misses only "%s" when its measure crosses the line', (name, change) => {
+    const missed = targetsFor({ ...passing, ...change }).filter((t) => !t.met);
+    expect(missed.map((t) => t.name)).toEqual([name]);
+  });
+});
