@@ -2,7 +2,7 @@
  * The pipeline, declared once. The local stack and the tests apply it to the
  * emulators; the deploy renders it for a real project. Names, retry numbers and
  * triggers are written here and nowhere else: each part lives in its own file under
- * spec/, and this module is the one place the rest of the code imports them from.
+ * pipeline/, and this module is the one place the rest of the code imports them from.
  */
 
 export type {
@@ -14,14 +14,14 @@ export type {
   SubscriptionSpec,
   TableSpec,
   TopicSpec,
-} from './spec/types.ts';
+} from './pipeline/types.ts';
 export {
   secrets,
   serviceAccounts,
   type SecretName,
   type ServiceAccountName,
-} from './spec/identities.ts';
-export { topicList, topics } from './spec/topics.ts';
+} from './pipeline/identities.ts';
+export { topicList, topics } from './pipeline/topics.ts';
 export {
   maxProcessingAttempts,
   maxWebhookDeliveryAttempts,
@@ -31,8 +31,8 @@ export {
   subscriptions,
   warehouseLoaderSubscription,
   type RetryProfile,
-} from './spec/subscriptions.ts';
-export { functions } from './spec/functions.ts';
-export { schedules, warehouseLoaderRuns } from './spec/schedules.ts';
-export { eventsTable, warehouseTables } from './spec/warehouseTables.ts';
-export { collections } from './spec/collections.ts';
+} from './pipeline/subscriptions.ts';
+export { functions } from './pipeline/functions.ts';
+export { schedules, warehouseLoaderRuns } from './pipeline/schedules.ts';
+export { eventsTable, warehouseTables } from './pipeline/warehouseTables.ts';
+export { collections } from './pipeline/collections.ts';
