@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, keyIdOf } from '../../functions/src/ingest/apiKeys.ts';
 import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
-import { runScript, startNpmStart } from '../support/npmStart.ts';
+import { runScript, startNpmStart, stopNpmStart } from '../support/npmStart.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
 import { TestReceiver } from '../support/receiver.ts';
 
@@ -105,12 +104,7 @@ describe('analytics SDKs against the local stack', () => {
   });
 
   afterAll(async () => {
-    if (stack.exitCode === null) {
-      const exited = new Promise((resolve) => stack.once('exit', resolve));
-      stack.kill('SIGINT');
-      await exited;
-    }
-    await rm(stateDir, { recursive: true, force: true });
+    await stopNpmStart(stack, stateDir);
   });
 
   const admin = () => ({ authorization: `Bearer ${info.adminToken}` });

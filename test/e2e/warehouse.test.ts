@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
-import { runScript, startNpmStart } from '../support/npmStart.ts';
+import { runScript, startNpmStart, stopNpmStart } from '../support/npmStart.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
 
 /**
@@ -24,12 +23,7 @@ describe('the local warehouse, end to end', () => {
   });
 
   afterAll(async () => {
-    if (stack.exitCode === null) {
-      const exited = new Promise((resolve) => stack.once('exit', resolve));
-      stack.kill('SIGINT');
-      await exited;
-    }
-    await rm(stateDir, { recursive: true, force: true });
+    await stopNpmStart(stack, stateDir);
   });
 
   const run = (script: string, args: string[]) => runScript(stateDir, script, args);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -68,4 +68,14 @@ export function runScript(
   child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: text })));
+}
+
+/** Stops `npm start` as Ctrl-C does, waits for it to exit, and removes its state folder. */
+export async function stopNpmStart(stack: ChildProcess, stateDir: string): Promise<void> {
+  if (stack.exitCode === null) {
+    const exited = new Promise((resolve) => stack.once('exit', resolve));
+    stack.kill('SIGINT');
+    await exited;
+  }
+  await rm(stateDir, { recursive: true, force: true });
 }
