@@ -1,7 +1,7 @@
 import type { Request } from '@google-cloud/functions-framework';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from './http.ts';
-import { guardOf, lookupRoute, matchRoute, type Route } from './router.ts';
+import { guardOf, lookupRoute, type Route, type RouteMatch } from './router.ts';
 
 const noop = () => undefined;
 const routes: Route<unknown>[] = [
@@ -12,6 +12,13 @@ const routes: Route<unknown>[] = [
 ];
 const request = (method: string, path: string) => ({ method, path }) as unknown as Request;
 
+/** The route, or the error a handler answers once the guard's credential is checked. */
+function matchRoute(table: readonly Route<unknown>[], req: Request): RouteMatch<unknown> {
+  const lookup = lookupRoute(table, req);
+  if (!lookup.found) throw lookup.error;
+  return lookup;
+}
+
 function thrown(fn: () => unknown): HttpError | undefined {
   try {
     fn();
@@ -21,7 +28,7 @@ function thrown(fn: () => unknown): HttpError | undefined {
   }
 }
 
-describe('matchRoute', () => {
+describe('lookupRoute matching', () => {
   it('matches a path with parameters, decoded', () => {
     const match = matchRoute(routes, request('GET', '/v1/things/a%20b'));
     expect(match.route.path).toBe('/v1/things/:id');

@@ -56,13 +56,6 @@ export type Route<Deps> = RouteDocs & {
 
 export type RouteMatch<Deps> = { route: Route<Deps>; params: Record<string, string> };
 
-/** The route for a request, or 404 (no such path) / 405 (path exists, other method). */
-export function matchRoute<Deps>(routes: readonly Route<Deps>[], req: Request): RouteMatch<Deps> {
-  const lookup = lookupRoute(routes, req);
-  if (!lookup.found) throw lookup.error;
-  return lookup;
-}
-
 /**
  * A request's route, or the error to answer and the role that guards its path. The
  * caller checks the guard's credential before answering the error, so that probing

@@ -4,17 +4,13 @@
  */
 const formulaStart = /^[=+\-@\t\r]/;
 
-export function looksLikeFormula(text: string): boolean {
-  return formulaStart.test(text);
-}
-
 /**
  * Text as a spreadsheet must show it: a formula-looking value gets a leading `'`, which
  * spreadsheets read as "this cell is text". Only for what is shown or exported; what is
  * stored stays exactly as it was sent.
  */
 export function neutraliseFormula(text: string): string {
-  return looksLikeFormula(text) ? `'${text}` : text;
+  return formulaStart.test(text) ? `'${text}` : text;
 }
 
 /** One CSV line for a spreadsheet: every cell neutralised, quoted where it must be. */

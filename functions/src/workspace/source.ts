@@ -238,7 +238,7 @@ export function lagFor(source: Pick<WorkspaceSource, 'lagSeconds'>, application:
 }
 
 /** How often a source is really polled: its interval rounded up to whole poll ticks. */
-export function effectiveFetchInterval(intervalSeconds: number): number {
+function effectiveFetchInterval(intervalSeconds: number): number {
   const tick = defaults.workspacePollTickSeconds;
   return Math.max(1, Math.ceil(intervalSeconds / tick)) * tick;
 }

@@ -23,7 +23,7 @@ import {
 } from './trackingMessageToEvent.ts';
 
 /** Events from these routes carry this source, beside `api` for `/v1/events`. */
-export const trackingSource = 'tracking';
+const trackingSource = 'tracking';
 
 type TrackingDeps = AcceptDeps & {
   logger: Logger;
