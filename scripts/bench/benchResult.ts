@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { functions } from '../../infra/spec.ts';
 import type { BatchIngest } from './batchIngest.ts';
 import { costPerMillionEvents, monthlyCost } from './costModel.ts';
-import type { Latencies } from './endToEnd.ts';
+import type { EndToEndCpu, Latencies } from './endToEnd.ts';
 import type { ProcessProbe } from './processProbe.ts';
 import type { BenchResult } from './results.ts';
 import { endToEndEvents, sampleEvent } from './settings.ts';
@@ -19,7 +19,7 @@ export type Measurements = {
   single: SingleEvents;
   batch: BatchIngest;
   pushCeiling: BenchResult['pushCeiling'];
-  endToEnd: { latencies: Latencies; processCpuPerEvent: number };
+  endToEnd: { latencies: Latencies; processCpuPerEvent: number; cpu: EndToEndCpu };
   sustained: Pick<BenchResult, 'sustained' | 'sustainedWithinCapacity'>;
   operations: {
     ops: BenchResult['opsPerEvent'];
@@ -30,7 +30,9 @@ export type Measurements = {
 
 export function assembleResult(m: Measurements): BenchResult {
   const { ingestCpuPerEvent } = m.single;
-  const { processCpuPerEvent, latencies } = m.endToEnd;
+  const { processCpuPerEvent, latencies, cpu } = m.endToEnd;
+  const totalCpuMsPerEvent = Object.values(cpu.msPerEvent).reduce((sum, ms) => sum + ms, 0);
+  const cpuCeiling = (cpu.cores * 1000) / totalCpuMsPerEvent;
   const { ops, warehouse } = m.operations;
   const { probe } = m;
   const serviceCeiling = m.pushCeiling.maxConcurrentPushes / (probe.serviceTimeMs / 1000);
@@ -77,6 +79,12 @@ export function assembleResult(m: Measurements): BenchResult {
       ...latencies,
       ratioToPushCeiling: round(latencies.eventsPerSecond / m.pushCeiling.messagesPerSecond),
       ratioToServiceCeiling: round(latencies.eventsPerSecond / serviceCeiling),
+      cpu: {
+        ...cpu,
+        totalMsPerEvent: round(totalCpuMsPerEvent, 3),
+        ceilingPerSecond: round(cpuCeiling, 0),
+        ratioToCpuCeiling: round(latencies.eventsPerSecond / cpuCeiling),
+      },
       warehouse,
     },
     process: {
@@ -87,6 +95,9 @@ export function assembleResult(m: Measurements): BenchResult {
       cpuMsPerEvent: round(processCpuPerEvent * 1000, 3),
       probeCpuMsPerEvent: probe.cpuMsPerEvent,
       serviceCeilingPerSecond: round(serviceCeiling, 0),
+      claimInDrainMs: probe.claimInDrainMs,
+      publishInDrainMs: probe.publishInDrainMs,
+      probePushesPerSecond: probe.pushesPerSecond,
     },
     sustained: m.sustained.sustained,
     sustainedWithinCapacity: m.sustained.sustainedWithinCapacity,

@@ -22,6 +22,8 @@ type BenchKey = { key: string; keyId: string };
 export type BenchStack = {
   projectId: string;
   emulatorHosts: { pubsub: string; firestore: string };
+  /** The emulators' process groups, for the CPU they spend. */
+  emulatorGroups: { pubsub: number | undefined; firestore: number | undefined };
   stack: LocalStack;
   /** `${ingest function}/v1/events`. */
   ingestUrl: string;
@@ -69,6 +71,10 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
   return {
     projectId,
     emulatorHosts: { pubsub: pubsubEmulator.host, firestore: firestoreEmulator.host },
+    emulatorGroups: {
+      pubsub: pubsubEmulator.processGroup,
+      firestore: firestoreEmulator.processGroup,
+    },
     stack,
     ingestUrl: `${stack.info.ingestUrl}/v1/events`,
     pubsub,

@@ -8,7 +8,8 @@ import { createApiKey } from '../../functions/src/ingest/apiKeys.ts';
 import { sleep } from '../lib/emulators.ts';
 import type { BenchStack } from './benchStack.ts';
 import { headersFor, load } from './httpLoad.ts';
-import { processCpuSeconds } from './processCpu.ts';
+import type { FunctionName } from '../../infra/spec.ts';
+import { cpuMeter, processCpuSeconds, processGroupCpuSeconds } from './processCpu.ts';
 import type { BenchResult } from './results.ts';
 import {
   batchBody,
@@ -23,9 +24,18 @@ import { percentile, round } from './stats.ts';
 
 export type Latencies = { eventsPerSecond: number; p50Ms: number; p99Ms: number };
 
+/** Where the machine's CPU went while the events went through, per event. */
+export type EndToEndCpu = {
+  /** Milliseconds of CPU per event, by process. */
+  msPerEvent: Record<string, number>;
+  /** Share of all cores busy over the run, whatever was running. */
+  machineBusy: number;
+  cores: number;
+};
+
 export async function measureEndToEnd(
   bench: BenchStack,
-): Promise<{ latencies: Latencies; processCpuPerEvent: number }> {
+): Promise<{ latencies: Latencies; processCpuPerEvent: number; cpu: EndToEndCpu }> {
   const { stack, projectId } = bench;
   log(`End to end: ${endToEndEvents} events through the whole pipeline…`);
   await applyPubSubSpec(bench.pubsub, {
@@ -33,8 +43,7 @@ export async function measureEndToEnd(
     pushEndpoint: (fn, subscription) =>
       `${stack.info.functionUrls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
   });
-  const processPid = stack.functionProcess('processEvent')?.pid;
-  const processCpuBefore = processCpuSeconds(processPid);
+  const meter = endToEndCpuMeter(bench);
   await load({
     url: `${bench.ingestUrl}/batch`,
     method: 'POST',
@@ -49,8 +58,43 @@ export async function measureEndToEnd(
     endToEndEvents,
     600_000,
   );
-  const processCpuPerEvent = (processCpuSeconds(processPid) - processCpuBefore) / endToEndEvents;
-  return { latencies, processCpuPerEvent };
+  const used = meter.stop();
+  const msPerEvent = Object.fromEntries(
+    Object.entries(used.seconds).map(([name, seconds]) => [
+      name,
+      round((seconds * 1000) / endToEndEvents, 3),
+    ]),
+  );
+  return {
+    latencies,
+    processCpuPerEvent: (used.seconds.processEvent ?? 0) / endToEndEvents,
+    cpu: {
+      msPerEvent,
+      machineBusy: round(used.machineSeconds / (used.wallSeconds * used.cores)),
+      cores: used.cores,
+    },
+  };
+}
+
+/**
+ * The processes an event passes through locally. The front doors (which hold pushes
+ * while a function restarts), the local scheduler and this harness share the bench's
+ * own process.
+ */
+function endToEndCpuMeter(bench: BenchStack) {
+  const functionCpu = (name: FunctionName) => () =>
+    processCpuSeconds(bench.stack.functionProcess(name)?.pid);
+  return cpuMeter({
+    ingest: functionCpu('ingest'),
+    processEvent: functionCpu('processEvent'),
+    loadWarehouse: functionCpu('loadWarehouse'),
+    pubsubEmulator: () => processGroupCpuSeconds(bench.emulatorGroups.pubsub),
+    firestoreEmulator: () => processGroupCpuSeconds(bench.emulatorGroups.firestore),
+    frontDoorsAndHarness: () => {
+      const usage = process.cpuUsage();
+      return (usage.user + usage.system) / 1e6;
+    },
+  });
 }
 
 export async function measureSustained(

@@ -2,6 +2,26 @@
 import type { BenchResult } from './results.ts';
 import { round } from './stats.ts';
 
+/** Where the cores went during the end-to-end run, by process. */
+function cpuSection(result: BenchResult): string[] {
+  const cpu = result.endToEnd.cpu;
+  if (!cpu) return [];
+  const names = Object.keys(cpu.msPerEvent);
+  return [
+    '',
+    '## CPU per event, end to end',
+    '',
+    row([...names, 'total', 'machine busy', 'what the cores allow']),
+    row(Array(names.length + 3).fill('---:')),
+    row([
+      ...names.map((name) => `${cpu.msPerEvent[name]} ms`),
+      `${cpu.totalMsPerEvent} ms`,
+      `${Math.round(cpu.machineBusy * 100)}% of ${cpu.cores} cores`,
+      `${cpu.ceilingPerSecond}/s (the run: ${cpu.ratioToCpuCeiling}×)`,
+    ]),
+  ];
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const lines = [
     `# Benchmark, ${result.measuredAt}`,
@@ -76,7 +96,7 @@ export function renderMarkdown(result: BenchResult): string {
       '',
       result.process.serviceTimeMs,
       result.process.serviceTimeP99Ms,
-      `service time; one Firestore write ${result.process.firestoreWriteMs} ms, one publish ${result.process.publishMs} ms; ${result.process.cpuMsPerEvent} ms CPU per event`,
+      `service time; one Firestore write ${result.process.firestoreWriteMs} ms, one publish ${result.process.publishMs} ms alone, ${result.process.claimInDrainMs} ms and ${result.process.publishInDrainMs} ms in the drain (${result.process.probePushesPerSecond} pushes/s); ${result.process.cpuMsPerEvent} ms CPU per event`,
     ]),
     ...(result.endToEnd.warehouse
       ? [
@@ -106,6 +126,7 @@ export function renderMarkdown(result: BenchResult): string {
       result.sustainedWithinCapacity.p99Ms,
       `${result.sustainedWithinCapacity.events} events, half the end-to-end rate`,
     ]),
+    ...cpuSection(result),
     '',
     '## Operations per event',
     '',

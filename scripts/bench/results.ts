@@ -51,6 +51,14 @@ export type BenchResult = {
     probeCpuMsPerEvent: number;
     /** Pushes in flight ÷ service time: what the emulator allows at this service time. */
     serviceCeilingPerSecond: number;
+    /**
+     * Medians of the claim's write and the fan-out's publish as processEvent saw them in
+     * the drain, while the emulators and processEvent shared the cores.
+     */
+    claimInDrainMs: number;
+    publishInDrainMs: number;
+    /** How fast the probe's drain went: processEvent alone behind the emulator. */
+    probePushesPerSecond: number;
   };
   endToEnd: {
     events: number;
@@ -59,6 +67,19 @@ export type BenchResult = {
     ratioToServiceCeiling: number;
     p50Ms: number;
     p99Ms: number;
+    /**
+     * Where the cores went while the events went through: CPU milliseconds per event by
+     * process, how busy the machine was, and the rate those cores allow at that CPU per
+     * event (cores ÷ total CPU per event).
+     */
+    cpu?: {
+      msPerEvent: Record<string, number>;
+      totalMsPerEvent: number;
+      machineBusy: number;
+      cores: number;
+      ceilingPerSecond: number;
+      ratioToCpuCeiling: number;
+    };
     warehouse: { events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
   };
   sustained: {

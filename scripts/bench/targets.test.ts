@@ -40,6 +40,9 @@ const passing: MeasuredResult = {
     cpuMsPerEvent: 2,
     probeCpuMsPerEvent: 1.5,
     serviceCeilingPerSecond: 3000,
+    claimInDrainMs: 2.8,
+    publishInDrainMs: 1.5,
+    probePushesPerSecond: 400,
   },
   endToEnd: {
     events: 10_000,

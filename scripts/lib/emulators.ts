@@ -8,6 +8,8 @@ export type RunningEmulator = {
   host: string;
   /** Undefined when an emulator that was already running is reused. */
   stop: () => Promise<void>;
+  /** The process group of an emulator we started (the gcloud wrapper and its JVM). */
+  processGroup?: number;
 };
 
 const startArgs: Record<EmulatorKind, (hostPort: string) => string[]> = {
@@ -86,7 +88,7 @@ export async function startEmulator(
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
-    if (await answersOk(host)) return { kind, host, stop };
+    if (await answersOk(host)) return { kind, host, stop, processGroup: child.pid };
     await sleep(200);
   }
   await stop();

@@ -34,6 +34,9 @@ export function encodeEnvelope(envelope: EventEnvelope): OutgoingMessage {
   };
 }
 
+// Built once: constructing a zod schema costs more than using it.
+const eventIdSchema = z.uuid();
+
 export type DecodedEnvelope =
   | { ok: true; envelope: EventEnvelope }
   | { ok: false; eventId: string | undefined; reason: string };
@@ -45,7 +48,7 @@ export function decodeEnvelope(
 ): DecodedEnvelope {
   const attributedId = attributes?.eventId;
   const eventId =
-    attributedId && z.uuid().safeParse(attributedId).success ? attributedId : undefined;
+    attributedId && eventIdSchema.safeParse(attributedId).success ? attributedId : undefined;
   let json: unknown;
   try {
     json = JSON.parse(data.toString('utf8'));

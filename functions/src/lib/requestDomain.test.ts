@@ -26,12 +26,14 @@ function activeDomain(): unknown {
   return (process as NodeJS.Process & { domain?: unknown }).domain ?? null;
 }
 
+async function reportDomain(_req: unknown, res: { json(body: unknown): void }): Promise<void> {
+  const atStart = activeDomain() !== null;
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  res.json({ atStart, afterAwait: activeDomain() !== null });
+}
+
 async function domainSeenBy(wrap: boolean): Promise<{ atStart: boolean; afterAwait: boolean }> {
-  const handler = async (_req: unknown, res: { json(body: unknown): void }) => {
-    const atStart = activeDomain() !== null;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-    res.json({ atStart, afterAwait: activeDomain() !== null });
-  };
+  const handler = reportDomain;
   const url = await serve((name) =>
     functionsFramework.http(name, wrap ? outsideRequestDomain(handler) : handler),
   );
