@@ -24,11 +24,17 @@ export type EntryPoint =
 /** Every function the spec declares, with its handler. A function missing here fails typechecking. */
 export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> {
   const entries = handlers(runtime);
-  for (const entry of Object.values(entries)) {
-    if (entry.signature === 'http') entry.handler = outsideRequestDomain(entry.handler);
-    else entry.handler = outsideRequestDomain(entry.handler);
+  for (const name of Object.keys(entries) as FunctionName[]) {
+    entries[name] = leavingRequestDomain(entries[name]);
   }
   return entries;
+}
+
+/** Two branches only so that each handler keeps its own signature's type. */
+function leavingRequestDomain(entry: EntryPoint): EntryPoint {
+  return entry.signature === 'http'
+    ? { signature: 'http', handler: outsideRequestDomain(entry.handler) }
+    : { signature: 'cloudevent', handler: outsideRequestDomain(entry.handler) };
 }
 
 function handlers(runtime: Runtime): Record<FunctionName, EntryPoint> {

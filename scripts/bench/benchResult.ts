@@ -19,7 +19,7 @@ export type Measurements = {
   single: SingleEvents;
   batch: BatchIngest;
   pushCeiling: BenchResult['pushCeiling'];
-  endToEnd: { latencies: Latencies; processCpuPerEvent: number; cpu: EndToEndCpu };
+  endToEnd: { latencies: Latencies; cpu: EndToEndCpu };
   sustained: Pick<BenchResult, 'sustained' | 'sustainedWithinCapacity'>;
   operations: {
     ops: BenchResult['opsPerEvent'];
@@ -30,7 +30,8 @@ export type Measurements = {
 
 export function assembleResult(m: Measurements): BenchResult {
   const { ingestCpuPerEvent } = m.single;
-  const { processCpuPerEvent, latencies, cpu } = m.endToEnd;
+  const { latencies, cpu } = m.endToEnd;
+  const processCpuPerEvent = (cpu.msPerEvent.processEvent ?? 0) / 1000;
   const totalCpuMsPerEvent = Object.values(cpu.msPerEvent).reduce((sum, ms) => sum + ms, 0);
   const cpuCeiling = (cpu.cores * 1000) / totalCpuMsPerEvent;
   const { ops, warehouse } = m.operations;

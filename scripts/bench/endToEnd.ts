@@ -35,7 +35,7 @@ export type EndToEndCpu = {
 
 export async function measureEndToEnd(
   bench: BenchStack,
-): Promise<{ latencies: Latencies; processCpuPerEvent: number; cpu: EndToEndCpu }> {
+): Promise<{ latencies: Latencies; cpu: EndToEndCpu }> {
   const { stack, projectId } = bench;
   log(`End to end: ${endToEndEvents} events through the whole pipeline…`);
   await applyPubSubSpec(bench.pubsub, {
@@ -67,7 +67,6 @@ export async function measureEndToEnd(
   );
   return {
     latencies,
-    processCpuPerEvent: (used.seconds.processEvent ?? 0) / endToEndEvents,
     cpu: {
       msPerEvent,
       machineBusy: round(used.machineSeconds / (used.wallSeconds * used.cores)),

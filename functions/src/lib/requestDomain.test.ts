@@ -33,9 +33,8 @@ async function reportDomain(_req: unknown, res: { json(body: unknown): void }): 
 }
 
 async function domainSeenBy(wrap: boolean): Promise<{ atStart: boolean; afterAwait: boolean }> {
-  const handler = reportDomain;
   const url = await serve((name) =>
-    functionsFramework.http(name, wrap ? outsideRequestDomain(handler) : handler),
+    functionsFramework.http(name, wrap ? outsideRequestDomain(reportDomain) : reportDomain),
   );
   return (await (await fetch(url)).json()) as { atStart: boolean; afterAwait: boolean };
 }
