@@ -9,6 +9,7 @@ export const batchSeconds = 8;
 export const rawPublishMessages = 30_000;
 export const pushCeilingMessages = 2_000;
 export const endToEndEvents = 10_000;
+export const endToEndWarmupEvents = 2_000;
 export const sustainedRate = 200;
 export const probeEvents = 3_000;
 /** End-to-end events/s of the design that read before it wrote (three round trips a push). */

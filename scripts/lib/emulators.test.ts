@@ -1,6 +1,12 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkEmulatorPrerequisites, EmulatorError, startEmulator } from './emulators.ts';
+import {
+  checkEmulatorPrerequisites,
+  emulatorEnvironment,
+  emulatorJvmFlags,
+  EmulatorError,
+  startEmulator,
+} from './emulators.ts';
 
 describe('emulator prerequisites', () => {
   const path = process.env.PATH;
@@ -28,5 +34,21 @@ describe('emulator prerequisites', () => {
     } finally {
       squatter.close();
     }
+  });
+});
+
+describe('emulator JVM flags', () => {
+  it('runs the emulators at the first JIT tier by default', () => {
+    expect(emulatorEnvironment({ PATH: '/bin' })).toMatchObject({
+      PATH: '/bin',
+      JAVA_TOOL_OPTIONS: '-XX:TieredStopAtLevel=1',
+      CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+    });
+    expect(emulatorJvmFlags).toBe('-XX:TieredStopAtLevel=1');
+  });
+
+  it("keeps the user's JAVA_TOOL_OPTIONS, even an empty one", () => {
+    expect(emulatorEnvironment({ JAVA_TOOL_OPTIONS: '-Xmx2g' }).JAVA_TOOL_OPTIONS).toBe('-Xmx2g');
+    expect(emulatorEnvironment({ JAVA_TOOL_OPTIONS: '' }).JAVA_TOOL_OPTIONS).toBe('');
   });
 });

