@@ -47,24 +47,10 @@ export async function measureEndToEnd(
   });
   // A stack that has been running: the functions' and the emulators' JIT warm before the clock starts.
   const warmupKey = await createApiKey(bench.keys, { name: 'bench-e2e-warmup' });
-  await load({
-    url: `${bench.ingestUrl}/batch`,
-    method: 'POST',
-    body: batchBody,
-    headers: headersFor(warmupKey.key),
-    connections: 4,
-    amount: endToEndWarmupEvents / batchSize,
-  });
+  await sendBatches(bench, warmupKey.key, endToEndWarmupEvents);
   await waitForProcessed(bench.firestore, warmupKey.keyId, endToEndWarmupEvents, 300_000);
   const meter = endToEndCpuMeter(bench);
-  await load({
-    url: `${bench.ingestUrl}/batch`,
-    method: 'POST',
-    body: batchBody,
-    headers: headersFor(bench.endToEndKey.key),
-    connections: 4,
-    amount: endToEndEvents / batchSize,
-  });
+  await sendBatches(bench, bench.endToEndKey.key, endToEndEvents);
   const latencies = await waitForProcessed(
     bench.firestore,
     bench.endToEndKey.keyId,
@@ -88,6 +74,18 @@ export async function measureEndToEnd(
   };
 }
 
+/** `events` events in batches, four requests at a time, as a producer with a backlog sends them. */
+function sendBatches(bench: BenchStack, key: string, events: number) {
+  return load({
+    url: `${bench.ingestUrl}/batch`,
+    method: 'POST',
+    body: batchBody,
+    headers: headersFor(key),
+    connections: 4,
+    amount: events / batchSize,
+  });
+}
+
 /**
  * The processes an event passes through locally. The front doors (which hold pushes
  * while a function restarts), the local scheduler and this harness share the bench's
@@ -102,10 +100,7 @@ function endToEndCpuMeter(bench: BenchStack) {
     loadWarehouse: functionCpu('loadWarehouse'),
     pubsubEmulator: () => processGroupCpuSeconds(bench.emulatorGroups.pubsub),
     firestoreEmulator: () => processGroupCpuSeconds(bench.emulatorGroups.firestore),
-    frontDoorsAndHarness: () => {
-      const usage = process.cpuUsage();
-      return (usage.user + usage.system) / 1e6;
-    },
+    frontDoorsAndHarness: () => processCpuSeconds(process.pid),
   });
 }
 

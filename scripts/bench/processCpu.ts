@@ -20,12 +20,19 @@ export function processGroupCpuSeconds(group: number | undefined): number {
   return seconds;
 }
 
-/** CPU seconds the whole machine has been busy (every core, everything but idle and iowait). */
+/**
+ * CPU seconds the whole machine has been busy, every core: user, nice, system, irq and
+ * softirq. Guest time is already inside user time, and steal is the host running someone
+ * else, so neither is counted.
+ */
 export function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return (ticks.reduce((sum, value) => sum + value, 0) - idle) / 100;
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq) / 100;
 }
 
 export type CpuShares = Record<string, number>;

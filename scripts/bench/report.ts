@@ -5,7 +5,6 @@ import { round } from './stats.ts';
 /** Where the cores went during the end-to-end run, by process. */
 function cpuSection(result: BenchResult): string[] {
   const cpu = result.endToEnd.cpu;
-  if (!cpu) return [];
   const names = Object.keys(cpu.msPerEvent);
   return [
     '',

@@ -72,7 +72,7 @@ export type BenchResult = {
      * process, how busy the machine was, and the rate those cores allow at that CPU per
      * event (cores ÷ total CPU per event).
      */
-    cpu?: {
+    cpu: {
       msPerEvent: Record<string, number>;
       totalMsPerEvent: number;
       machineBusy: number;
