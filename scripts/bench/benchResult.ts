@@ -26,6 +26,8 @@ export type Measurements = {
     warehouse: NonNullable<BenchResult['endToEnd']['warehouse']>;
   };
   probe: ProcessProbe;
+  /** The same drain served by the floor handler instead of processEvent. */
+  floorProbe: ProcessProbe;
 };
 
 export function assembleResult(m: Measurements): BenchResult {
@@ -99,6 +101,13 @@ export function assembleResult(m: Measurements): BenchResult {
       claimInDrainMs: probe.claimInDrainMs,
       publishInDrainMs: probe.publishInDrainMs,
       probePushesPerSecond: probe.pushesPerSecond,
+      floor: {
+        serviceTimeMs: m.floorProbe.serviceTimeMs,
+        cpuMsPerEvent: m.floorProbe.cpuMsPerEvent,
+        pushesPerSecond: m.floorProbe.pushesPerSecond,
+      },
+      ratioToFloorCpu: round(probe.cpuMsPerEvent / m.floorProbe.cpuMsPerEvent),
+      ratioToFloorServiceTime: round(probe.serviceTimeMs / m.floorProbe.serviceTimeMs),
     },
     sustained: m.sustained.sustained,
     sustainedWithinCapacity: m.sustained.sustainedWithinCapacity,

@@ -8,7 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
-import { processingSubscription, topics } from '../../infra/spec.ts';
+import type { CloudEvent, CloudEventFunction } from '@google-cloud/functions-framework';
+import { collections, processingSubscription, topics } from '../../infra/spec.ts';
+import { outsideRequestDomain } from '../../functions/src/lib/requestDomain.ts';
+import { readPushedMessage } from '../../functions/src/process/pubsubMessage.ts';
+import type { Runtime } from '../../functions/src/runtime.ts';
 import {
   encodeEnvelope,
   encodeProcessedEvent,
@@ -50,6 +54,8 @@ export async function probeProcessing(
   events: number,
   /** Where to write a V8 CPU profile of the drain alone (DevTools' .cpuprofile). */
   profilePath?: string,
+  /** `floor` serves the least a push can do with these libraries instead of processEvent. */
+  subject: 'processEvent' | 'floor' = 'processEvent',
 ): Promise<ProcessProbe> {
   const durations: number[] = [];
   const claims: number[] = [];
@@ -65,6 +71,7 @@ export async function probeProcessing(
     }),
     wrapEntry: (name, entry) => {
       if (name !== 'processEvent' || entry.signature !== 'cloudevent') return entry;
+      const handler = subject === 'floor' ? floorHandler(() => pipeline.runtime) : entry.handler;
       return {
         signature: 'cloudevent',
         handler: async (event) => {
@@ -72,7 +79,7 @@ export async function probeProcessing(
           inFlight += 1;
           maxInFlight = Math.max(maxInFlight, inFlight);
           try {
-            await entry.handler(event);
+            await handler(event);
           } finally {
             inFlight -= 1;
             durations.push(performance.now() - started);
@@ -145,6 +152,44 @@ export async function probeProcessing(
   } finally {
     await pipeline.close();
   }
+}
+
+/**
+ * The least a push can cost with the libraries processEvent uses: the framework hands
+ * over the push, and the same document is created while the same message is published,
+ * with no validation, no logging and no decisions.
+ */
+function floorHandler(runtime: () => Runtime): CloudEventFunction {
+  return outsideRequestDomain(async (event: CloudEvent<unknown>) => {
+    const message = readPushedMessage(event);
+    const sent = JSON.parse(message.data.toString('utf8')) as Record<string, string>;
+    const now = new Date();
+    const document = {
+      eventId: sent.eventId,
+      status: 'PROCESSED',
+      eventType: sent.eventType,
+      source: sent.source,
+      producer: sent.producer,
+      attempts: 1,
+      replays: 0,
+      receivedAt: new Date(sent.receivedAt ?? now),
+      occurredAt: new Date(sent.occurredAt ?? now),
+      processedAt: now,
+      processedHour: now.toISOString().slice(0, 13),
+      updatedAt: now,
+      expireAt: new Date(now.getTime() + 86_400_000),
+    };
+    await Promise.all([
+      runtime()
+        .firestore.collection(collections.events.name)
+        .doc(String(sent.eventId))
+        .create(document),
+      runtime().subscriberPublisher.publish(topics.eventsProcessed.name, {
+        data: message.data,
+        attributes: message.attributes,
+      }),
+    ]);
+  });
 }
 
 /** The store processEvent uses, timing each claim (a create: no expected version). */
@@ -222,7 +267,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const probe = await probeProcessing(
       { pubsub: pubsub.host, firestore: firestore.host },
       events,
-      process.argv[3],
+      process.argv[3] || undefined,
+      process.argv[4] === 'floor' ? 'floor' : 'processEvent',
     );
     process.stdout.write(`${JSON.stringify(probe, null, 2)}\n`);
   } finally {

@@ -97,6 +97,14 @@ export function renderMarkdown(result: BenchResult): string {
       result.process.serviceTimeP99Ms,
       `service time; one Firestore write ${result.process.firestoreWriteMs} ms, one publish ${result.process.publishMs} ms alone, ${result.process.claimInDrainMs} ms and ${result.process.publishInDrainMs} ms in the drain (${result.process.probePushesPerSecond} pushes/s); ${result.process.cpuMsPerEvent} ms CPU per event`,
     ]),
+    row([
+      'floor: framework, one create, one publish',
+      result.process.floor.pushesPerSecond,
+      '',
+      result.process.floor.serviceTimeMs,
+      '',
+      `the same drain with no validation, logging or decisions: ${result.process.floor.cpuMsPerEvent} ms CPU per event; processEvent alone ${result.process.probeCpuMsPerEvent} ms (${result.process.ratioToFloorCpu}× the floor's CPU, ${result.process.ratioToFloorServiceTime}× its service time)`,
+    ]),
     ...(result.endToEnd.warehouse
       ? [
           row([

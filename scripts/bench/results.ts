@@ -59,6 +59,16 @@ export type BenchResult = {
     publishInDrainMs: number;
     /** How fast the probe's drain went: processEvent alone behind the emulator. */
     probePushesPerSecond: number;
+    /**
+     * The floor processEvent is held to, drained the same way in the same run: a function
+     * under the framework that creates the same document and publishes the same message,
+     * with no validation, logging or decisions. What it costs is the framework's and the
+     * clients'; what processEvent costs beyond it is ours.
+     */
+    floor: { serviceTimeMs: number; cpuMsPerEvent: number; pushesPerSecond: number };
+    /** processEvent alone against the floor: CPU per event, and service time per push. */
+    ratioToFloorCpu: number;
+    ratioToFloorServiceTime: number;
   };
   endToEnd: {
     events: number;

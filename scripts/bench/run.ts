@@ -54,5 +54,16 @@ async function runBenchmark(): Promise<BenchResult> {
   const operations = await countOperations(bench.emulatorHosts);
   log('processEvent alone: service time per push, one Firestore write, one publish…');
   const probe = await probeProcessing(bench.emulatorHosts, probeEvents);
-  return assembleResult({ single, batch, pushCeiling, endToEnd, sustained, operations, probe });
+  log('the floor: the framework, one create and one publish per push…');
+  const floorProbe = await probeProcessing(bench.emulatorHosts, probeEvents, undefined, 'floor');
+  return assembleResult({
+    single,
+    batch,
+    pushCeiling,
+    endToEnd,
+    sustained,
+    operations,
+    probe,
+    floorProbe,
+  });
 }

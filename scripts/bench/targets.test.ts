@@ -43,6 +43,9 @@ const passing: MeasuredResult = {
     claimInDrainMs: 2.8,
     publishInDrainMs: 1.5,
     probePushesPerSecond: 400,
+    floor: { serviceTimeMs: 2.8, cpuMsPerEvent: 1.8, pushesPerSecond: 420 },
+    ratioToFloorCpu: 0.83,
+    ratioToFloorServiceTime: 1.07,
   },
   endToEnd: {
     events: 10_000,
@@ -83,6 +86,14 @@ const passing: MeasuredResult = {
 describe('targetsFor', () => {
   it('meets every target for a run within all of them', () => {
     expect(targetsFor(passing).filter((t) => !t.met)).toEqual([]);
+  });
+
+  it("sets processEvent's CPU and service time beside the floor measured in the same run", () => {
+    const measured = Object.fromEntries(targetsFor(passing).map((t) => [t.name, t.measured]));
+    expect(measured['processEvent CPU per event']).toBe('2 ms (alone: 1.5 ms; the floor: 1.8 ms)');
+    expect(measured['processEvent service time per push vs one Firestore write']).toBe(
+      '1.2× (3 ms / 2.5 ms; the floor: 1.12×)',
+    );
   });
 
   it.each<[string, Partial<MeasuredResult>]>([
