@@ -208,3 +208,25 @@ describe('cloudbuild.yaml', () => {
     }
   });
 });
+
+describe("the README's scaling table", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## How far it scales in the cloud'));
+  const rows = [...section.matchAll(/^\| (`[^|]+`) +\| +(\d+) \| +(\d+) \|/gm)].flatMap(
+    ([, names = '', concurrency, maxInstances]) =>
+      [...names.matchAll(/`(\w+)`/g)].map(([, name]) => ({
+        name: name ?? '',
+        concurrency: Number(concurrency),
+        maxInstances: Number(maxInstances),
+      })),
+  );
+
+  it('names every push-triggered function with the concurrency and instances the spec deploys', () => {
+    const pushed = functions
+      .filter((fn) => fn.trigger === 'pubsub-push')
+      .map((fn) => ({ name: fn.name, concurrency: fn.concurrency, maxInstances: fn.maxInstances }));
+    expect(rows.toSorted((a, b) => a.name.localeCompare(b.name))).toEqual(
+      pushed.toSorted((a, b) => a.name.localeCompare(b.name)),
+    );
+  });
+});
