@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../functions/src/admin/apiHandler.ts';
 import { ingestRoutes } from '../../functions/src/ingest/ingestHandler.ts';
 import type { Route } from '../../functions/src/lib/router.ts';
+import { topics } from '../../infra/spec.ts';
 import { CountingPublisher } from '../support/counting.ts';
 import { drainSubscription, startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
@@ -61,6 +62,14 @@ describe('request bodies that are not valid UTF-8', () => {
     await pipeline.close();
   });
 
+  /**
+   * What requests published since the count was cleared. processEvent publishes through
+   * the same counting publisher, and its fan-out of an event accepted by an earlier test
+   * can land at any moment, so `events-processed` is left out.
+   */
+  const publishedByRequests = () =>
+    [...publisher.byTopic].filter(([topic]) => topic !== topics.eventsProcessed.name);
+
   it.each(invalidSequences)(
     'POST /v1/events with %s is refused 400 invalid_encoding, and nothing is published',
     async (_, bytes) => {
@@ -74,7 +83,7 @@ describe('request bodies that are not valid UTF-8', () => {
       expect(body.error.fields).toEqual([
         { field: 'body', message: 'is not valid UTF-8: invalid byte sequence at byte 48' },
       ]);
-      expect([...publisher.byTopic.values()].reduce((a, b) => a + b, 0)).toBe(0);
+      expect(publishedByRequests()).toEqual([]);
     },
   );
 
@@ -93,7 +102,7 @@ describe('request bodies that are not valid UTF-8', () => {
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as ErrorBody).error.code).toBe('invalid_encoding');
-    expect(publisher.byTopic.size).toBe(0);
+    expect(publishedByRequests()).toEqual([]);
   });
 
   it('refuses a charset other than UTF-8 with 415 naming Content-Type', async () => {
@@ -155,6 +164,6 @@ describe('request bodies that are not valid UTF-8', () => {
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as ErrorBody).error.code).toBe('invalid_encoding');
-    expect(publisher.byTopic.size).toBe(0);
+    expect(publishedByRequests()).toEqual([]);
   });
 });
