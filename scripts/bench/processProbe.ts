@@ -2,7 +2,8 @@
  * processEvent measured alone, in this process, behind the emulator's real pushes: its
  * service time per push, the CPU it spends per event, and the one Firestore write round
  * trip it is compared with. `node scripts/bench/processProbe.ts 3000 drain.cpuprofile`
- * also writes a V8 CPU profile of the drain alone.
+ * also writes a V8 CPU profile of the drain alone; `… 3000 '' floor` drains processEvent's
+ * floor instead (see `floorHandler`).
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
