@@ -99,11 +99,11 @@ export function renderMarkdown(result: BenchResult): string {
     ]),
     row([
       'floor: framework, one create, one publish',
-      result.process.floor.pushesPerSecond,
+      '',
       '',
       result.process.floor.serviceTimeMs,
       '',
-      `the same drain with no validation, logging or decisions: ${result.process.floor.cpuMsPerEvent} ms CPU per event; processEvent alone ${result.process.probeCpuMsPerEvent} ms (${result.process.ratioToFloorCpu}× the floor's CPU, ${result.process.ratioToFloorServiceTime}× its service time)`,
+      `service time of the same drain with no validation, logging or decisions (${result.process.floor.pushesPerSecond} pushes/s); ${result.process.floor.cpuMsPerEvent} ms CPU per event; processEvent alone ${result.process.probeCpuMsPerEvent} ms (${result.process.ratioToFloorCpu}× the floor's CPU, ${result.process.ratioToFloorServiceTime}× its service time)`,
     ]),
     ...(result.endToEnd.warehouse
       ? [

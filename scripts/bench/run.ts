@@ -54,7 +54,7 @@ async function runBenchmark(): Promise<BenchResult> {
   const operations = await countOperations(bench.emulatorHosts);
   log('processEvent alone: service time per push, one Firestore write, one publish…');
   const probe = await probeProcessing(bench.emulatorHosts, probeEvents);
-  log('the floor: the framework, one create and one publish per push…');
+  log('The floor: the framework, one create and one publish per push…');
   const floorProbe = await probeProcessing(bench.emulatorHosts, probeEvents, undefined, 'floor');
   return assembleResult({
     single,
