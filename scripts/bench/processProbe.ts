@@ -10,10 +10,10 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 import type { CloudEvent, CloudEventFunction } from '@google-cloud/functions-framework';
-import { collections, processingSubscription, topics } from '../../infra/spec.ts';
+import { processingSubscription, topics } from '../../infra/spec.ts';
 import { outsideRequestDomain } from '../../functions/src/lib/requestDomain.ts';
 import { readPushedMessage } from '../../functions/src/process/pubsubMessage.ts';
-import type { Runtime } from '../../functions/src/runtime.ts';
+import { transitionContext, type ProcessDeps } from '../../functions/src/process/processEvent.ts';
 import {
   encodeEnvelope,
   encodeProcessedEvent,
@@ -72,7 +72,8 @@ export async function probeProcessing(
     }),
     wrapEntry: (name, entry) => {
       if (name !== 'processEvent' || entry.signature !== 'cloudevent') return entry;
-      const handler = subject === 'floor' ? floorHandler(() => pipeline.runtime) : entry.handler;
+      const handler =
+        subject === 'floor' ? floorHandler(() => pipeline.runtime.processDeps()) : entry.handler;
       return {
         signature: 'cloudevent',
         handler: async (event) => {
@@ -157,38 +158,21 @@ export async function probeProcessing(
 
 /**
  * The least a push can cost with the libraries processEvent uses: the framework hands
- * over the push, and the same document is created while the same message is published,
- * with no validation, no logging and no decisions.
+ * over the push, and the record processEvent writes is created through the same store
+ * while the same message is published, with no validation, no logging, no settlement
+ * and no webhook lookup.
  */
-function floorHandler(runtime: () => Runtime): CloudEventFunction {
+function floorHandler(deps: () => ProcessDeps): CloudEventFunction {
   return outsideRequestDomain(async (event: CloudEvent<unknown>) => {
-    const message = readPushedMessage(event);
-    const sent = JSON.parse(message.data.toString('utf8')) as Record<string, string>;
-    const now = new Date();
-    const document = {
-      eventId: sent.eventId,
-      status: 'PROCESSED',
-      eventType: sent.eventType,
-      source: sent.source,
-      producer: sent.producer,
-      attempts: 1,
-      replays: 0,
-      receivedAt: new Date(sent.receivedAt ?? now),
-      occurredAt: new Date(sent.occurredAt ?? now),
-      processedAt: now,
-      processedHour: now.toISOString().slice(0, 13),
-      updatedAt: now,
-      expireAt: new Date(now.getTime() + 86_400_000),
-    };
+    const { store, publisher, now, ttlDays } = deps();
+    const sent = JSON.parse(readPushedMessage(event).data.toString('utf8')) as EventEnvelope;
+    const context = transitionContext({ now, ttlDays });
     await Promise.all([
-      runtime()
-        .firestore.collection(collections.events.name)
-        .doc(String(sent.eventId))
-        .create(document),
-      runtime().subscriberPublisher.publish(topics.eventsProcessed.name, {
-        data: message.data,
-        attributes: message.attributes,
-      }),
+      store.put(processedRecord(undefined, sent, context), undefined),
+      publisher.publish(
+        topics.eventsProcessed.name,
+        encodeProcessedEvent({ ...sent, processedAt: context.now.toISOString() }),
+      ),
     ]);
   });
 }
