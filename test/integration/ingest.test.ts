@@ -213,7 +213,7 @@ describe('ingest over HTTP', () => {
         {
           events: [
             event,
-            { eventType: 'bad', payload: {} },
+            { eventType: 'Bad', payload: {} },
             { ...event, idempotencyKey: 'batch-item-1' },
           ],
         },

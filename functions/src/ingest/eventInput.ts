@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventTypePattern, type EventEnvelope } from '../lib/eventEnvelope.ts';
+import { eventTypePattern, eventTypeRule, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { FieldError } from '../lib/http.ts';
 
 /** Deeper documents are refused: nothing legitimate needs them, and they are a cheap attack. */
@@ -13,7 +13,7 @@ export const eventInputSchema = z.strictObject({
     .string()
     .min(1)
     .max(100)
-    .regex(eventTypePattern, 'must be dotted lowercase segments, like page.viewed'),
+    .regex(eventTypePattern, eventTypeRule),
   payload: jsonObject,
   occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   metadata: jsonObject.optional(),

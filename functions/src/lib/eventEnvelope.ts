@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import type { OutgoingMessage } from './publisher.ts';
 
-/** Dotted lowercase segments, like `page.viewed` or `workspace.login.login_success`. */
-export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+/**
+ * Lowercase segments separated by dots: `page_view`, `page.viewed`,
+ * `workspace.login.login_success`.
+ */
+export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+
+/** The message every refusal of an event type gives. */
+export const eventTypeRule = 'must be lowercase segments separated by dots, like page.viewed or page_view';
 
 const jsonObject = z.record(z.string(), z.unknown());
 

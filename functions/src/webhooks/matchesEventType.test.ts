@@ -24,7 +24,7 @@ describe('matchesEventType', () => {
 });
 
 describe('isValidEventTypeFilter', () => {
-  it.each(['page.viewed', 'workspace.*', 'workspace.login.*', '*', 'a_b.c_d'])(
+  it.each(['page.viewed', 'page_view', 'page', 'workspace.*', 'workspace.login.*', '*', 'a_b.c_d'])(
     'accepts %s',
     (f) => {
       expect(isValidEventTypeFilter(f)).toBe(true);
@@ -33,7 +33,6 @@ describe('isValidEventTypeFilter', () => {
 
   it.each([
     '',
-    'page',
     'Page.viewed',
     'workspace*',
     'workspace.*.login',
