@@ -1,6 +1,7 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
+import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
@@ -91,6 +92,7 @@ export function createApiHandler(
       if (!lookup.found) throw lookup.error;
       requireUtf8JsonBody(req);
       const { route, params } = lookup;
+      admitIdempotencyHeader(req, route);
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       answerError(res, error, log, 'api request failed');

@@ -2,6 +2,7 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { z } from 'zod';
 import { traceFields } from '../lib/logger.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
+import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
 import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
 import { lookupRoute, type Route } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
@@ -35,7 +36,9 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     role: 'apiKey',
     tag: 'Events',
     summary: 'Send one event',
-    description: 'Send an Idempotency-Key header (1–255 characters) to retry safely.',
+    description:
+      'Send an Idempotency-Key (or X-Idempotency-Key) header, 1–255 characters, to retry safely.',
+    takesIdempotencyKey: true,
     body: eventInputSchema,
     responses: {
       202: { description: 'Accepted: Pub/Sub has the event.', schema: acceptedSchema },
@@ -53,6 +56,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     role: 'apiKey',
     tag: 'Events',
     summary: 'Send up to 500 events at once',
+    idempotencyHint: 'Give each item of the batch its own idempotencyKey.',
     body: batchBodySchema,
     responses: {
       202: { description: 'At least one accepted, nothing to retry.', schema: batchResultSchema },
@@ -95,6 +99,7 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
       if (!lookup.found) throw lookup.error;
       requireUtf8JsonBody(req);
       const { route, params } = lookup;
+      admitIdempotencyHeader(req, route);
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       answerError(

@@ -1,5 +1,5 @@
-import type { Request } from '@google-cloud/functions-framework';
 import { HttpError, requireJsonContentType } from '../lib/http.ts';
+import { idempotencyKeyOf } from '../lib/idempotencyHeader.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AdmittedCall, Principal, RouteContext } from '../lib/router.ts';
 import { acceptEvent, acceptEvents, type AcceptOutcome } from './acceptEvent.ts';
@@ -43,7 +43,7 @@ export async function ingestOne(call: AdmittedCall, deps: IngestDeps): Promise<v
   const { req, res, apiKey, log } = call;
   if ((req.rawBody?.length ?? 0) > deps.limits.maxEventBytes)
     throw tooLarge(`An event is at most ${deps.limits.maxEventBytes} bytes.`);
-  const idempotencyKey = readIdempotencyKey(req);
+  const idempotencyKey = idempotencyKeyOf(req);
   const validated = validateEventInput(req.body, eventInputSchema, deps.limits.maxEventBytes);
   if (!validated.ok) {
     if (validated.tooLarge) throw tooLarge(validated.errors[0]?.message ?? 'Too large.');
@@ -150,23 +150,6 @@ export async function ingestBatch(call: AdmittedCall, deps: IngestDeps): Promise
 function batchResult(index: number, outcome: AcceptOutcome): BatchResult {
   if (outcome.kind === 'unavailable') return { index, status: 'unavailable' };
   return { index, status: outcome.kind, eventId: outcome.eventId };
-}
-
-function readIdempotencyKey(req: Request): string | undefined {
-  const value = req.headers['idempotency-key'];
-  if (value === undefined) return undefined;
-  const key = Array.isArray(value) ? value[0] : value;
-  if (!key || key.length > 255) {
-    throw new HttpError(
-      400,
-      'invalid_idempotency_key',
-      'Idempotency-Key must be 1 to 255 characters.',
-      {
-        fields: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
-      },
-    );
-  }
-  return key;
 }
 
 function producerOf(apiKey: Principal): { keyId: string; source: string } {

@@ -43,6 +43,13 @@ export type RouteDocs = {
   body?: z.ZodType;
   /** Defaults to application/json. */
   bodyMediaType?: string;
+  /**
+   * Whether the route takes an `Idempotency-Key` (or `X-Idempotency-Key`) header. On
+   * every other route one is refused, with `idempotencyHint` saying what makes retries
+   * safe there instead.
+   */
+  takesIdempotencyKey?: boolean;
+  idempotencyHint?: string;
   responses?: Record<number, RouteResponse>;
 };
 

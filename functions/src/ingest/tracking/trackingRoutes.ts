@@ -22,6 +22,8 @@ import {
   type TrackingContext,
 } from './trackingMessageToEvent.ts';
 
+const messageIdentityHint = "A message's messageId makes a resend the same event.";
+
 /** Events from these routes carry this source, beside `api` for `/v1/events`. */
 const trackingSource = 'tracking';
 
@@ -48,6 +50,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     tag: 'Tracking API',
     summary: 'Send a batch of analytics SDK calls (Segment / RudderStack)',
     description: `${authNote} A message sent again with the same messageId is the same event.`,
+    idempotencyHint: messageIdentityHint,
     body: batchSchema,
     responses: {
       200: {
@@ -65,6 +68,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     tag: 'Tracking API',
     summary: `Send one ${type} call`,
     description: authNote,
+    idempotencyHint: messageIdentityHint,
     body: messageSchema,
     responses: {
       200: { description: 'Queued.', schema: successSchema },
