@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { firstInvalidUtf8Offset } from './utf8.ts';
+import { firstInvalidUtf8Offset, loneSurrogatePath } from './utf8.ts';
 
 export type FieldError = { field: string; message: string };
 
@@ -95,7 +95,10 @@ export function requireJsonContentType(req: Request): void {
  * A JSON body is UTF-8, as RFC 8259 exchanges it: 415 for another declared charset, and
  * 400 `invalid_encoding` with the offset of the first bad byte for bytes that are not
  * UTF-8. The framework's parser would have turned them into U+FFFD, altering what was
- * sent, so every handler checks the raw bytes before a route reads the body.
+ * sent, so every handler checks the raw bytes before a route reads the body. A string
+ * escaping a lone surrogate (`"\ud800"`) is valid UTF-8 as bytes but cannot be stored as
+ * UTF-8 text without being changed (RFC 7493, I-JSON), so it is refused the same way,
+ * naming the field.
  */
 export function requireUtf8JsonBody(req: Request): void {
   if (!req.rawBody || req.rawBody.length === 0 || !isJsonMediaType(mediaTypeOf(req))) return;
@@ -106,6 +109,18 @@ export function requireUtf8JsonBody(req: Request): void {
     });
   }
   requireUtf8(req.rawBody, 'body');
+  const field = loneSurrogatePath(req.rawBody, req.body);
+  if (field !== undefined) {
+    throw new HttpError(400, 'invalid_encoding', 'The body holds text that is not Unicode.', {
+      fields: [
+        {
+          field,
+          message:
+            'holds an escaped lone surrogate (\\uD800–\\uDFFF without its pair), which UTF-8 cannot store',
+        },
+      ],
+    });
+  }
 }
 
 function mediaTypeOf(req: Request): string {
