@@ -54,6 +54,8 @@ describe('the metrics SQL, run by DuckDB', () => {
       view('2026-03-08T10:00:00Z', null, 'u9', '/'),
       view('2026-03-09T00:00:00.000Z', 'shop', 'u3', '/'),
       view('2026-03-07T23:59:59.999Z', 'shop', 'u3', '/'),
+      view('2026-03-10T09:00:00Z', 'legacy', 'u1', '/', 'page_view'),
+      view('2026-03-10T09:00:00Z', 'legacy', 'u2', '/pricing', 'page_view'),
     ]);
     // A redelivery stored the first view again.
     await warehouse.write([first]);
@@ -105,6 +107,52 @@ describe('the metrics SQL, run by DuckDB', () => {
     ]);
     expect(await metrics.siteStats({ from: '2026-03-09', to: '2026-03-09' }, 'blog')).toEqual([]);
   });
+
+  it('counts page_view, the website analytics backend’s type, as a view', async () => {
+    expect(await metrics.siteStats({ from: '2026-03-10', to: '2026-03-10' }, 'legacy')).toEqual([
+      {
+        siteId: 'legacy',
+        date: '2026-03-10',
+        totalViews: 2,
+        uniqueUsers: 2,
+        topPaths: [
+          { path: '/pricing', views: 1 },
+          { path: '/', views: 1 },
+        ].sort((a, b) => a.path.localeCompare(b.path)),
+      },
+    ]);
+  });
+
+  it('totals one site over a range, unique users across the whole span', async () => {
+    expect(await metrics.siteTotals('shop', { from: '2026-03-07', to: '2026-03-09' })).toEqual({
+      siteId: 'shop',
+      from: '2026-03-07',
+      to: '2026-03-09',
+      totalViews: 7,
+      uniqueUsers: 3,
+      topPaths: [
+        { path: '/', views: 4 },
+        { path: '/docs', views: 1 },
+      ],
+    });
+  });
+
+  it('totals one site over every day without a range, and zeros for a site never seen', async () => {
+    expect(await metrics.siteTotals('legacy', undefined)).toMatchObject({
+      from: null,
+      to: null,
+      totalViews: 2,
+      uniqueUsers: 2,
+    });
+    expect(await metrics.siteTotals('nowhere', undefined)).toEqual({
+      siteId: 'nowhere',
+      from: null,
+      to: null,
+      totalViews: 0,
+      uniqueUsers: 0,
+      topPaths: [],
+    });
+  });
 });
 
 /** Records what would be sent, for the dialect we cannot run here. */
@@ -136,6 +184,8 @@ describe.each([
     await metrics.dailyCounts({ from: '2026-03-01', to: '2026-03-02' });
     await metrics.siteStats({ from: '2026-03-01', to: '2026-03-02' });
     await metrics.siteStats({ from: '2026-03-01', to: '2026-03-02' }, 'shop');
+    await metrics.siteTotals('shop', { from: '2026-03-01', to: '2026-03-02' });
+    await metrics.siteTotals('shop', undefined);
     for (const { sql, params } of warehouse.calls) {
       const used = new Set([...sql.matchAll(placeholder)].map((m) => m[1]));
       expect([...used].sort((a, b) => a!.localeCompare(b!))).toEqual(

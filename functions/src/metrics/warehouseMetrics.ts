@@ -1,8 +1,8 @@
 import { eventsTable } from '../../../infra/spec.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { bigQueryMetricsSql } from './bigQuerySql.ts';
-import type { DailyCount, SiteDayStats } from './dailyMetrics.ts';
-import { viewEventType } from './dailyMetrics.ts';
+import type { DailyCount, SiteDayStats, SiteTotals } from './dailyMetrics.ts';
+import { viewEventTypes } from './dailyMetrics.ts';
 import { duckDbMetricsSql } from './duckDbSql.ts';
 import type { DayRange } from './metricsQuery.ts';
 import type { MetricsSql } from './metricsSql.ts';
@@ -12,6 +12,8 @@ export interface MetricsSource {
   dailyCounts(range: DayRange): Promise<DailyCount[]>;
   /** Views, unique users and top paths per day and site (one site when `siteId` is given). */
   siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]>;
+  /** One site's views, unique users and top paths over a range, or every day without one. */
+  siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals>;
 }
 
 /** The metrics the warehouse computes, in domain terms, with the SQL of its dialect. */
@@ -43,7 +45,7 @@ export class WarehouseMetrics implements MetricsSource {
       this.#sql.siteStats({ oneSite: siteId !== undefined }),
       {
         ...range,
-        viewType: viewEventType,
+        ...viewTypeParams,
         topPaths: this.#topPaths,
         ...(siteId !== undefined ? { siteId } : {}),
       },
@@ -68,7 +70,34 @@ export class WarehouseMetrics implements MetricsSource {
     }
     return [...stats.values()];
   }
+
+  async siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals> {
+    const rows = await this.#warehouse.query(
+      this.#sql.siteTotals({ ranged: range !== undefined }),
+      {
+        ...(range ?? {}),
+        siteId,
+        ...viewTypeParams,
+        topPaths: this.#topPaths,
+      },
+    );
+    const first = rows[0];
+    return {
+      siteId,
+      from: range?.from ?? null,
+      to: range?.to ?? null,
+      totalViews: Number(first?.total_views ?? 0),
+      uniqueUsers: Number(first?.unique_users ?? 0),
+      topPaths: rows
+        .filter((row) => row.path !== null && row.path !== undefined)
+        .map((row) => ({ path: text(row.path), views: Number(row.path_views) })),
+    };
+  }
 }
+
+const viewTypeParams = Object.fromEntries(
+  viewEventTypes.map((type, index) => [`viewType${index}`, type]),
+);
 
 /** Text columns come back as strings from either warehouse. */
 function text(value: unknown): string {
