@@ -23,12 +23,26 @@ export type UploadDeps = {
 };
 
 // The counts and first errors; `errors` holds at most `maxReportedErrors` entries.
+const columnReadingSchema = z.object({
+  header: z.string().describe('The header as the file has it.'),
+  field: z
+    .string()
+    .describe(
+      'What it was read as: eventType, occurredAt, siteId, userId, path, idempotencyKey, payload, metadata, payload.<name>, metadata.<name>, or (none) for a column without a header.',
+    ),
+});
+
 const uploadResultSchema = z.object({
   batchId: z.string(),
   status: z.enum(['completed', 'stopped']),
   rows: z.number().int(),
   insertedCount: z.number().int(),
+  duplicateCount: z
+    .number()
+    .int()
+    .describe('Rows whose event_id was taken before with the same event: in once, not twice.'),
   failedCount: z.number().int(),
+  columns: z.array(columnReadingSchema),
   errors: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
   errorsTruncated: z.boolean(),
 });
@@ -37,7 +51,7 @@ const uploadBodySchema = z.object({
   file: z
     .string()
     .describe(
-      'The CSV file (header row first). Columns: eventType (required), occurredAt, siteId, userId, path, payload and metadata as JSON text, or payload.<name> / metadata.<name> columns.',
+      "The CSV file (header row first). Headers are read whatever their case, spaces, _ or -: eventType (required), occurredAt (or timestamp, time), siteId, userId, path, event_id (the row's idempotency key), payload and metadata as JSON text or payload.<name> / metadata.<name> columns; every other column goes into the payload under its header.",
     ),
 });
 
@@ -49,6 +63,7 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
     role: 'apiKey',
     tag: 'Uploads',
     summary: 'Upload a CSV file of events (multipart/form-data, field "file")',
+    idempotencyHint: "A row's event_id column is its idempotency key.",
     body: uploadBodySchema,
     bodyMediaType: 'multipart/form-data',
     responses: {
@@ -114,7 +129,9 @@ async function handleUpload(
     status: 'receiving',
     rows: 0,
     insertedCount: 0,
+    duplicateCount: 0,
     failedCount: 0,
+    columns: [],
     errors: [],
     errorsTruncated: false,
     stop: null,
@@ -128,6 +145,7 @@ async function handleUpload(
   await deps.batches.update(batch.batchId, {
     ...batchChanges(result, deps.now(), result.stop),
     fileName: batch.fileName,
+    columns: result.columns,
   });
   log.info(
     {
@@ -186,7 +204,9 @@ function readUpload(
         resolve({
           rows: 0,
           insertedCount: 0,
+          duplicateCount: 0,
           failedCount: 0,
+          columns: [],
           errors: [],
           errorsTruncated: false,
           stop: {
@@ -212,7 +232,9 @@ function answer(res: Response, batchId: string, result: CsvResult): void {
     status: result.stop ? 'stopped' : 'completed',
     rows: result.rows,
     insertedCount: result.insertedCount,
+    duplicateCount: result.duplicateCount,
     failedCount: result.failedCount,
+    columns: result.columns,
     errors: result.errors,
     errorsTruncated: result.errorsTruncated,
   };
@@ -278,7 +300,9 @@ function presentBatch(batch: UploadBatch): Record<string, unknown> {
     fileName: batch.fileName,
     rows: batch.rows,
     insertedCount: batch.insertedCount,
+    duplicateCount: batch.duplicateCount ?? 0,
     failedCount: batch.failedCount,
+    columns: batch.columns ?? [],
     errors: batch.errors,
     errorsTruncated: batch.errorsTruncated,
     stop: batch.stop,
