@@ -5,7 +5,13 @@ import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
 import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
-import { lookupRoute, type Principal, type Role, type Route } from '../lib/router.ts';
+import {
+  lookupRoute,
+  type Principal,
+  type Role,
+  type Route,
+  type RouteLookup,
+} from '../lib/router.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
@@ -85,8 +91,9 @@ export function createApiHandler(
   return async (req: Request, res: Response) => {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
+    let lookup: RouteLookup<ApiDeps> | undefined;
     try {
-      const lookup = lookupRoute(routes, req);
+      lookup = lookupRoute(routes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       const apiKey = await authorize(req, lookup.found ? lookup.route.role : lookup.guard, deps);
       if (!lookup.found) throw lookup.error;
@@ -95,7 +102,13 @@ export function createApiHandler(
       admitIdempotencyHeader(req, route);
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
-      answerError(res, error, log, 'api request failed');
+      answerError(
+        res,
+        error,
+        log,
+        'api request failed',
+        lookup?.found ? lookup.route.sendError : undefined,
+      );
     }
   };
 }

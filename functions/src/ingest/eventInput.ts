@@ -9,11 +9,7 @@ const jsonObject = z.record(z.string(), z.unknown());
 
 /** One event as a producer sends it. Unknown fields are refused so typos are caught. */
 export const eventInputSchema = z.strictObject({
-  eventType: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(eventTypePattern, eventTypeRule),
+  eventType: z.string().min(1).max(100).regex(eventTypePattern, eventTypeRule),
   payload: jsonObject,
   occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   metadata: jsonObject.optional(),

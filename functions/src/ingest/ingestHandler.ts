@@ -4,12 +4,12 @@ import { traceFields } from '../lib/logger.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
 import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
 import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
-import { lookupRoute, type Route } from '../lib/router.ts';
+import { lookupRoute, type Route, type RouteLookup } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
 import { batchItemSchema, eventInputSchema } from './eventInput.ts';
 import type { IngestDeps } from './ingestDeps.ts';
 import { admit, enforceRateLimit, ingestBatch, ingestOne } from './producerEvents.ts';
-import { isTrackingRequest, sendTrackingError, trackingRoutes } from './tracking/trackingRoutes.ts';
+import { trackingRoutes } from './tracking/trackingRoutes.ts';
 
 const acceptedSchema = z.object({ eventId: z.string(), receivedAt: z.string() });
 const duplicateSchema = acceptedSchema.extend({ duplicate: z.literal(true) });
@@ -87,8 +87,9 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
   return async (req: Request, res: Response) => {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
+    let lookup: RouteLookup<IngestDeps> | undefined;
     try {
-      const lookup = lookupRoute(ingestRoutes, req);
+      lookup = lookupRoute(ingestRoutes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       // Awaited only when the key was not cached: the hot path creates no promise here.
       let apiKey =
@@ -107,7 +108,7 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
         error,
         log,
         'ingest failed',
-        isTrackingRequest(req) ? sendTrackingError : undefined,
+        lookup?.found ? lookup.route.sendError : undefined,
       );
     }
   };

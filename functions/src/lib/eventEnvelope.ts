@@ -8,7 +8,8 @@ import type { OutgoingMessage } from './publisher.ts';
 export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
 /** The message every refusal of an event type gives. */
-export const eventTypeRule = 'must be lowercase segments separated by dots, like page.viewed or page_view';
+export const eventTypeRule =
+  'must be lowercase segments separated by dots, like page.viewed or page_view';
 
 const jsonObject = z.record(z.string(), z.unknown());
 

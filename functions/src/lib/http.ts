@@ -44,6 +44,16 @@ export function sendHttpError(res: Response, error: HttpError): void {
 }
 
 /**
+ * An error in the shape of APIs that answer `success: false` and a message (the tracking
+ * API, and the systems Tributary replaces), with our `error` object beside it, so both
+ * kinds of client read it.
+ */
+export function sendErrorWithSuccessFlag(res: Response, error: HttpError): void {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.status(error.status).json({ success: false, message: error.message, ...error.toBody() });
+}
+
+/**
  * The answer to an error a handler threw: an `HttpError` as it says (through `send`, for
  * APIs with an error shape of their own), anything else logged and answered 500.
  */

@@ -59,6 +59,8 @@ export type Route<Deps> = RouteDocs & {
   path: string;
   role: Role;
   handle: (context: RouteContext, deps: Deps) => Promise<void> | void;
+  /** Answers the route's errors in the shape its clients read; our error shape by default. */
+  sendError?: (res: Response, error: HttpError) => void;
 };
 
 export type RouteMatch<Deps> = { route: Route<Deps>; params: Record<string, string> };

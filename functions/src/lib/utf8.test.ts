@@ -40,9 +40,9 @@ describe('firstInvalidUtf8Offset', () => {
   });
 });
 
-describe('loneSurrogatePath', () => {
-  const path = (json: string) => loneSurrogatePath(Buffer.from(json), JSON.parse(json));
+const path = (json: string) => loneSurrogatePath(Buffer.from(json), JSON.parse(json));
 
+describe('loneSurrogatePath', () => {
   it.each([
     ['no escape at all', '{"payload":{"title":"Home"}}'],
     ['an escaped pair (an emoji)', '{"payload":{"title":"\\ud83d\\ude00"}}'],

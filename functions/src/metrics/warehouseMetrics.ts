@@ -75,7 +75,7 @@ export class WarehouseMetrics implements MetricsSource {
     const rows = await this.#warehouse.query(
       this.#sql.siteTotals({ ranged: range !== undefined }),
       {
-        ...(range ?? {}),
+        ...range,
         siteId,
         ...viewTypeParams,
         topPaths: this.#topPaths,

@@ -100,18 +100,10 @@ function normalize(name: string): string {
 }
 
 function describeMapping(column: ColumnMapping): string {
-  switch (column.kind) {
-    case 'scalar':
-      return column.field;
-    case 'idempotencyKey':
-      return 'idempotencyKey';
-    case 'json':
-      return column.field;
-    case 'member':
-      return `${column.field}.${column.name}`;
-    case 'unnamed':
-      return '(none)';
-  }
+  if (column.kind === 'idempotencyKey') return 'idempotencyKey';
+  if (column.kind === 'member') return `${column.field}.${column.name}`;
+  if (column.kind === 'unnamed') return '(none)';
+  return column.field;
 }
 
 export type MappedRow = { raw: Record<string, unknown>; idempotencyKey: string | undefined };

@@ -1,5 +1,4 @@
-import type { Request, Response } from '@google-cloud/functions-framework';
-import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
+import { HttpError, sendErrorWithSuccessFlag, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
@@ -51,6 +50,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     summary: 'Send a batch of analytics SDK calls (Segment / RudderStack)',
     description: `${authNote} A message sent again with the same messageId is the same event.`,
     idempotencyHint: messageIdentityHint,
+    sendError: sendErrorWithSuccessFlag,
     body: batchSchema,
     responses: {
       200: {
@@ -69,6 +69,7 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     summary: `Send one ${type} call`,
     description: authNote,
     idempotencyHint: messageIdentityHint,
+    sendError: sendErrorWithSuccessFlag,
     body: messageSchema,
     responses: {
       200: { description: 'Queued.', schema: successSchema },
@@ -77,22 +78,6 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     handle: (context, deps) => ingestTrackingCall(type, admit(context, deps), deps),
   }));
   return [batch, ...singles];
-}
-
-const trackingPaths = new Set(['/v1/batch', ...trackingCallTypes.map((type) => `/v1/${type}`)]);
-
-/** Whether a request is for the tracking API, whose errors carry its own shape. */
-export function isTrackingRequest(req: Request): boolean {
-  return trackingPaths.has(routePath(req));
-}
-
-/**
- * An error in the tracking API's shape (`success: false` and a message), with our
- * `error` object beside it, so both kinds of client read it.
- */
-export function sendTrackingError(res: Response, error: HttpError): void {
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res.status(error.status).json({ success: false, message: error.message, ...error.toBody() });
 }
 
 async function ingestTrackingCall(
