@@ -106,6 +106,8 @@ describe('ingest over HTTP', () => {
       const { eventId } = (await retried.json()) as { eventId: string };
       const record = await waitForStatus(pipeline, eventId, 'PROCESSED');
       expect(record.attempts).toBe(1);
+      // The status record shows the key the producer sent the event with.
+      expect(record.idempotencyKey).toBe('order-3');
     });
 
     it('rejects an empty or oversized key with 400', async () => {

@@ -29,6 +29,7 @@ export function presentEvent(record: EventRecord): Record<string, unknown> {
     eventType: record.eventType,
     source: record.source,
     producer: record.producer,
+    idempotencyKey: record.idempotencyKey,
     attempts: record.attempts,
     replays: record.replays,
     receivedAt: iso(record.receivedAt),

@@ -18,6 +18,7 @@ export const eventStatusSchema = z.object({
   eventType: z.string().nullable(),
   source: z.string().nullable(),
   producer: z.string().nullable(),
+  idempotencyKey: z.string().nullable().describe('The idempotency key the producer sent, if any.'),
   attempts: z.number().int(),
   replays: z.number().int(),
   receivedAt: isoOrNull,

@@ -85,7 +85,13 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
 
 export function toEnvelope(
   input: EventInput,
-  identity: { eventId: string; receivedAt: string; producer: string; source: string },
+  identity: {
+    eventId: string;
+    receivedAt: string;
+    producer: string;
+    source: string;
+    idempotencyKey?: string | undefined;
+  },
 ): EventEnvelope {
   return {
     eventId: identity.eventId,
@@ -99,6 +105,7 @@ export function toEnvelope(
     ...(input.siteId ? { siteId: input.siteId } : {}),
     ...(input.userId ? { userId: input.userId } : {}),
     ...(input.path ? { path: input.path } : {}),
+    ...(identity.idempotencyKey ? { idempotencyKey: identity.idempotencyKey } : {}),
   };
 }
 

@@ -30,6 +30,8 @@ export const eventEnvelopeSchema = z.object({
   siteId: z.string().max(200).optional(),
   userId: z.string().max(200).optional(),
   path: z.string().max(2048).optional(),
+  /** The producer's idempotency key, when it sent one: shown with the event's status. */
+  idempotencyKey: z.string().min(1).max(255).optional(),
 });
 
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
