@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/src/admin/apiHandler.ts';
-import { ingestRoutes } from '../../functions/src/ingest/ingestHandler.ts';
+import { apiFunctionRoutes, ingestFunctionRoutes } from '../../functions/src/routeTable.ts';
 import type { Route } from '../../functions/src/lib/router.ts';
 import { topics } from '../../infra/spec.ts';
 import { CountingPublisher } from '../support/counting.ts';
@@ -143,8 +142,8 @@ describe('request bodies that are not valid UTF-8', () => {
   });
 
   const bodyRoutes = [
-    ...jsonBodyRoutes(ingestRoutes).map((route) => ({ fn: 'ingest' as const, route })),
-    ...jsonBodyRoutes(apiRoutes).map((route) => ({ fn: 'api' as const, route })),
+    ...jsonBodyRoutes(ingestFunctionRoutes).map((route) => ({ fn: 'ingest' as const, route })),
+    ...jsonBodyRoutes(apiFunctionRoutes).map((route) => ({ fn: 'api' as const, route })),
   ];
 
   it('covers every JSON route of both functions', () => {

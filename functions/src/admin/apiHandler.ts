@@ -2,9 +2,9 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
 import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
+import { livenessRoute } from '../lib/liveness.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
-import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
 import {
   lookupRoute,
   type Principal,
@@ -26,16 +26,7 @@ import { checkReadiness } from './health.ts';
 import { readinessSchema } from './schemas.ts';
 
 const healthRoutes: Route<ApiDeps>[] = [
-  {
-    method: 'GET',
-    path: '/health',
-    role: 'public',
-    tag: 'Health',
-    summary: 'Liveness: the function answers',
-    handle: ({ res }) => {
-      res.status(200).json({ status: 'ok' });
-    },
-  },
+  livenessRoute<ApiDeps>('Health'),
   {
     method: 'GET',
     path: '/health/ready',
@@ -54,10 +45,9 @@ const healthRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-/** Every route of the `api` function and the role it requires. */
+/** The `api` function's own routes (see routeTable.ts for every route it serves). */
 export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...healthRoutes,
-  openApiRoute<ApiDeps>('Health', () => apiOpenApiDocument()),
   ...consoleRoutes,
   ...eventRoutes,
   ...endpointRoutes,
@@ -69,24 +59,10 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...(uploadRoutes as Route<ApiDeps>[]),
 ];
 
-let apiDocument: Record<string, unknown> | undefined;
-
-/** The OpenAPI document of the `api` function, generated once from its route table. */
-export function apiOpenApiDocument(): Record<string, unknown> {
-  apiDocument ??= openApiDocument({
-    title: 'Tributary operators API',
-    version: '1',
-    description:
-      "Operators' API: event status, failed events and replay, webhook endpoints, Google Workspace sources, metrics, API keys, CSV uploads, health and the web console.",
-    routes: apiRoutes,
-  });
-  return apiDocument;
-}
-
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */
 export function createApiHandler(
   getDeps: () => ApiDeps,
-  routes: readonly Route<ApiDeps>[] = apiRoutes,
+  routes: readonly Route<ApiDeps>[],
 ): HttpFunction {
   return async (req: Request, res: Response) => {
     const deps = getDeps();

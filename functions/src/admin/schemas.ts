@@ -114,6 +114,7 @@ export const metricsSummarySchema = z.object({
   }),
   latency: z.object({
     sampleSize: z.number().int(),
+    meanMs: z.number().nullable(),
     p50Ms: z.number().nullable(),
     p90Ms: z.number().nullable(),
     p99Ms: z.number().nullable(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { traceFields } from '../lib/logger.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
 import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
-import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
+import { livenessRoute } from '../lib/liveness.ts';
 import { lookupRoute, type Route, type RouteLookup } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
 import { batchItemSchema, eventInputSchema } from './eventInput.ts';
@@ -28,7 +28,7 @@ const batchResultSchema = z.object({
   ),
 });
 
-/** Every route of the `ingest` function and the role it requires. */
+/** The `ingest` function's own routes: the event API and the tracking API. */
 export const ingestRoutes: readonly Route<IngestDeps>[] = [
   {
     method: 'POST',
@@ -66,30 +66,23 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     handle: (context, deps) => ingestBatch(admit(context, deps), deps),
   },
   ...trackingRoutes<IngestDeps>(enforceRateLimit),
-  openApiRoute<IngestDeps>('Events', () => ingestOpenApiDocument()),
+  livenessRoute<IngestDeps>('Health'),
 ];
 
-let ingestDocument: Record<string, unknown> | undefined;
-
-/** The OpenAPI document of the `ingest` function, generated once from its route table. */
-export function ingestOpenApiDocument(): Record<string, unknown> {
-  ingestDocument ??= openApiDocument({
-    title: 'Tributary ingest API',
-    version: '1',
-    description: "Producers' API: send events with an API key.",
-    routes: ingestRoutes,
-  });
-  return ingestDocument;
-}
-
-/** `POST /v1/events` and `POST /v1/events/batch`, for producers. */
-export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
+/**
+ * The producers' function: matches the route, authenticates its key, runs it, answers
+ * errors in the route's shape. `routes` is every route it serves (see routeTable.ts).
+ */
+export function createIngestHandler(
+  getDeps: () => IngestDeps,
+  routes: readonly Route<IngestDeps>[],
+): HttpFunction {
   return async (req: Request, res: Response) => {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     let lookup: RouteLookup<IngestDeps> | undefined;
     try {
-      lookup = lookupRoute(ingestRoutes, req);
+      lookup = lookupRoute(routes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       // Awaited only when the key was not cached: the hot path creates no promise here.
       let apiKey =

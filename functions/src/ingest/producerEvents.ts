@@ -1,4 +1,4 @@
-import { HttpError, requireJsonContentType, type FieldError } from '../lib/http.ts';
+import { HttpError, renameFields, requireJsonContentType } from '../lib/http.ts';
 import { idempotencyKeyOf } from '../lib/idempotencyHeader.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AdmittedCall, Principal, RouteContext } from '../lib/router.ts';
@@ -78,19 +78,6 @@ export async function takeEvent(
   if (outcome.kind === 'unavailable')
     throw unavailable(deps, 'The event could not be queued; retry with the same idempotency key.');
   return { ...outcome, eventType };
-}
-
-/** Field errors in a route's own terms: `eventType` → `event_type`, `payload.x` kept. */
-export function renameFields(
-  errors: FieldError[],
-  names: Readonly<Record<string, string>> | undefined,
-): FieldError[] {
-  if (!names) return errors;
-  return errors.map((error) => {
-    const [head, ...rest] = error.field.split('.');
-    const renamed = names[head!];
-    return renamed === undefined ? error : { ...error, field: [renamed, ...rest].join('.') };
-  });
 }
 
 /** `POST /v1/events`: 202, 200 for a repeat of an idempotency key, 409 for its misuse. */

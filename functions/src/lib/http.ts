@@ -4,6 +4,22 @@ import { firstInvalidUtf8Offset, loneSurrogatePath } from './utf8.ts';
 
 export type FieldError = { field: string; message: string };
 
+/**
+ * Field errors in another API's terms (`names`: ours → theirs): `eventType` becomes
+ * `event_type`, and `payload.title` keeps its tail under the renamed head.
+ */
+export function renameFields(
+  errors: FieldError[],
+  names: Readonly<Record<string, string>> | undefined,
+): FieldError[] {
+  if (!names) return errors;
+  return errors.map((error) => {
+    const [head, ...rest] = error.field.split('.');
+    const renamed = names[head!];
+    return renamed === undefined ? error : { ...error, field: [renamed, ...rest].join('.') };
+  });
+}
+
 /** Body of every error answer: a stable code, a sentence, and the fields at fault. */
 export type ErrorBody = { error: { code: string; message: string; fields?: FieldError[] } };
 

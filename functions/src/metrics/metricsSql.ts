@@ -24,6 +24,11 @@ export type MetricsSql = {
    * span, not summed per day.
    */
   siteTotals: (options: { ranged: boolean }) => string;
+  /**
+   * Columns `payload`, `metadata` of one event (`eventId`), within its UTC day when
+   * `ranged` (so BigQuery reads one partition), for operators looking an event up.
+   */
+  eventBody: (options: { ranged: boolean }) => string;
 };
 
 export type MetricsSqlFactory = (table: TableSpec) => MetricsSql;
@@ -95,6 +100,11 @@ export function metricsSql(dialect: SqlDialect): MetricsSqlFactory {
       SELECT t.total_views, t.unique_users, p.path, p.path_views
       FROM totals t LEFT JOIN paths p ON TRUE
       ORDER BY p.path_views DESC, p.path`,
+      eventBody: ({ ranged }) => `
+      SELECT payload, metadata
+      FROM ${events}
+      WHERE event_id = ${p('eventId')}${ranged ? ` AND ${inRange}` : ''}
+      LIMIT 1`,
     };
   };
 }

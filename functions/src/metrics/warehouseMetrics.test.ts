@@ -34,6 +34,8 @@ function view(
 describe('the metrics SQL, run by DuckDB', () => {
   let dir: string;
   let metrics: WarehouseMetrics;
+  let firstId: string;
+  const withBodyId = randomUUID();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tributary-metrics-'));
@@ -59,6 +61,15 @@ describe('the metrics SQL, run by DuckDB', () => {
     ]);
     // A redelivery stored the first view again.
     await warehouse.write([first]);
+    firstId = first.event_id;
+    await warehouse.write([
+      {
+        ...view('2026-02-01T08:00:00Z', null, null, null, 'order.placed'),
+        event_id: withBodyId,
+        payload: '{"title":"Home","n":1}',
+        metadata: '{"source":"web"}',
+      },
+    ]);
     metrics = new WarehouseMetrics(warehouse, { topPaths: 2 });
   });
   afterAll(async () => {
@@ -121,6 +132,16 @@ describe('the metrics SQL, run by DuckDB', () => {
         ].sort((a, b) => a.path.localeCompare(b.path)),
       },
     ]);
+  });
+
+  it('finds one event’s body, within its day or over every day', async () => {
+    const body = { payload: { title: 'Home', n: 1 }, metadata: { source: 'web' } };
+    expect(await metrics.eventBody(withBodyId, '2026-02-01')).toEqual(body);
+    expect(await metrics.eventBody(withBodyId, null)).toEqual(body);
+    expect(await metrics.eventBody(withBodyId, '2026-02-02')).toBeUndefined();
+    // Stored twice by a redelivery: one answer.
+    expect(await metrics.eventBody(firstId, '2026-03-08')).toEqual({ payload: {}, metadata: null });
+    expect(await metrics.eventBody(randomUUID(), null)).toBeUndefined();
   });
 
   it('totals one site over a range, unique users across the whole span', async () => {
@@ -186,13 +207,16 @@ describe.each([
     await metrics.siteStats({ from: '2026-03-01', to: '2026-03-02' }, 'shop');
     await metrics.siteTotals('shop', { from: '2026-03-01', to: '2026-03-02' });
     await metrics.siteTotals('shop', undefined);
+    await metrics.eventBody('e-1', '2026-03-01');
+    await metrics.eventBody('e-1', null);
     for (const { sql, params } of warehouse.calls) {
       const used = new Set([...sql.matchAll(placeholder)].map((m) => m[1]));
       expect([...used].sort((a, b) => a!.localeCompare(b!))).toEqual(
         Object.keys(params).sort((a, b) => a.localeCompare(b)),
       );
       expect(sql).toContain(`FROM ${table}`);
-      expect(sql).toContain('COUNT(DISTINCT event_id)');
+      // Every count is of distinct events; the body lookup reads one row.
+      expect(sql).toMatch(/COUNT\(DISTINCT event_id\)|LIMIT 1$/);
     }
   });
 });

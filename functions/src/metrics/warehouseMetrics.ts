@@ -16,8 +16,19 @@ export interface MetricsSource {
   siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals>;
 }
 
+/** An event's payload and metadata, as the warehouse keeps them. */
+export type EventBody = {
+  payload: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
+};
+
+/** Looks up one loaded event's body; `day` (its UTC day) narrows the read. */
+export interface EventBodySource {
+  eventBody(eventId: string, day: string | null): Promise<EventBody | undefined>;
+}
+
 /** The metrics the warehouse computes, in domain terms, with the SQL of its dialect. */
-export class WarehouseMetrics implements MetricsSource {
+export class WarehouseMetrics implements MetricsSource, EventBodySource {
   readonly #warehouse: Warehouse;
   readonly #sql: MetricsSql;
   readonly #topPaths: number;
@@ -93,11 +104,29 @@ export class WarehouseMetrics implements MetricsSource {
         .map((row) => ({ path: text(row.path), views: Number(row.path_views) })),
     };
   }
+
+  async eventBody(eventId: string, day: string | null): Promise<EventBody | undefined> {
+    const rows = await this.#warehouse.query(this.#sql.eventBody({ ranged: day !== null }), {
+      eventId,
+      ...(day === null ? {} : { from: day, to: day }),
+    });
+    const row = rows[0];
+    if (!row) return undefined;
+    return { payload: jsonObject(row.payload) ?? {}, metadata: jsonObject(row.metadata) };
+  }
 }
 
 const viewTypeParams = Object.fromEntries(
   viewEventTypes.map((type, index) => [`viewType${index}`, type]),
 );
+
+/** JSON columns come back as text from DuckDB and may come back parsed from BigQuery. */
+function jsonObject(value: unknown): Record<string, unknown> | null {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : null;
+}
 
 /** Text columns come back as strings from either warehouse. */
 function text(value: unknown): string {

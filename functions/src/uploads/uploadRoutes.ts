@@ -8,7 +8,7 @@ import { HttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Principal, Route } from '../lib/router.ts';
 import { multipartContentType } from '../lib/streamingUploads.ts';
-import { ingestCsv, type CsvLimits, type CsvResult } from './csvIngest.ts';
+import { ingestCsv, type CsvLimits, type CsvResult, type CsvStop } from './csvIngest.ts';
 import { batchChanges, type UploadBatch, type UploadBatchStore } from './uploadBatches.ts';
 
 export type UploadDeps = {
@@ -74,7 +74,19 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
       429: { description: 'Too many uploads; wait Retry-After seconds.' },
     },
     handle: async ({ req, res, apiKey, log }, deps) => {
-      await handleUpload(req, res, apiKey!, deps.ops.uploads, log);
+      const { batchId, result } = await takeUpload(req, res, apiKey!, deps.ops.uploads, log);
+      const body = {
+        batchId,
+        status: result.stop ? 'stopped' : 'completed',
+        rows: result.rows,
+        insertedCount: result.insertedCount,
+        duplicateCount: result.duplicateCount,
+        failedCount: result.failedCount,
+        columns: result.columns,
+        errors: result.errors,
+        errorsTruncated: result.errorsTruncated,
+      };
+      answerUpload(res, result.stop, body);
     },
   },
   {
@@ -93,13 +105,18 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
   },
 ];
 
-async function handleUpload(
+/**
+ * One CSV upload through the core, whatever route it came by: the rate limits, the
+ * stream read row by row into events, the batch record. Refusals before any row is
+ * read are thrown; the result says how far the file went.
+ */
+export async function takeUpload(
   req: Request,
   res: Response,
   apiKey: Principal,
   deps: UploadDeps,
   log: Logger,
-): Promise<void> {
+): Promise<{ batchId: string; result: CsvResult }> {
   enforceRate(deps, `ip:${clientIp(req)}`, deps.rate.perIpPerMinute, 'this address');
   enforceRate(deps, `key:${apiKey.keyId}`, deps.rate.perKeyPerMinute, 'this API key');
   const contentType = multipartContentType(req);
@@ -158,7 +175,7 @@ async function handleUpload(
     },
     'csv upload',
   );
-  answer(res, batch.batchId, result);
+  return { batchId: batch.batchId, result };
 }
 
 /** Streams the multipart body: the first part named "file" is the CSV; others are skipped. */
@@ -226,19 +243,11 @@ function readUpload(
   });
 }
 
-function answer(res: Response, batchId: string, result: CsvResult): void {
-  const body = {
-    batchId,
-    status: result.stop ? 'stopped' : 'completed',
-    rows: result.rows,
-    insertedCount: result.insertedCount,
-    duplicateCount: result.duplicateCount,
-    failedCount: result.failedCount,
-    columns: result.columns,
-    errors: result.errors,
-    errorsTruncated: result.errorsTruncated,
-  };
-  const stop = result.stop;
+/**
+ * The answer to an upload, `body` being the counts in the route's own shape: 200 when
+ * the file was read to its end, else the stop's status with our error beside the counts.
+ */
+export function answerUpload(res: Response, stop: CsvStop | null, body: object): void {
   if (!stop) {
     res.status(200).json(body);
     return;
