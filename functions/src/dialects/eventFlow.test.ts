@@ -85,25 +85,25 @@ describe('an event in its field names', () => {
   });
 });
 
-describe('GET /admin/metrics from the summary', () => {
-  const summary = (meanMs: number | null): MetricsSummary => ({
-    generatedAt: at.toISOString(),
-    byStatus: { PROCESSED: 950, FAILED: 30, DEAD_LETTER: 5, QUEUED: 10 },
-    byType: { types: [{ eventType: 'user.signup', count: 500 }], truncated: false },
-    throughput: { unit: 'events processed per hour (UTC)', hours: [] },
-    latency: {
-      sampleSize: meanMs === null ? 0 : 10,
-      meanMs,
-      p50Ms: null,
-      p90Ms: null,
-      p99Ms: null,
-      maxMs: null,
-      measures: '',
-      sample: '',
-    },
-    backlog: { subscription: 's', messages: null },
-  });
+const summary = (meanMs: number | null): MetricsSummary => ({
+  generatedAt: at.toISOString(),
+  byStatus: { PROCESSED: 950, FAILED: 30, DEAD_LETTER: 5, QUEUED: 10 },
+  byType: { types: [{ eventType: 'user.signup', count: 500 }], truncated: false },
+  throughput: { unit: 'events processed per hour (UTC)', hours: [] },
+  latency: {
+    sampleSize: meanMs === null ? 0 : 10,
+    meanMs,
+    p50Ms: null,
+    p90Ms: null,
+    p99Ms: null,
+    maxMs: null,
+    measures: '',
+    sample: '',
+  },
+  backlog: { subscription: 's', messages: null },
+});
 
+describe('GET /admin/metrics from the summary', () => {
   it.each([
     [250, 0.25],
     [null, null],

@@ -43,32 +43,32 @@ describe('POST /api/v1/events answers', () => {
   });
 });
 
-describe('GET /api/v1/events/:eventId', () => {
-  const delivery = (endpointId: string, attempts: DeliveryRecord['attempts']): DeliveryRecord => ({
-    eventId: 'e-1',
-    endpointId,
-    eventType: 'job.created',
-    status: 'delivered',
-    attempts,
-    attemptCount: attempts.length,
-    createdAt: at,
-    updatedAt: at,
-    deliveredAt: at,
-    failedAt: null,
-    exhaustedAt: null,
-    lastError: null,
-    event: null,
-    expireAt: at,
-  });
-  const attempt = (statusCode: number | null, outcome: 'delivered' | 'retry') => ({
-    at,
-    statusCode,
-    latencyMs: 12,
-    outcome,
-    error: statusCode === null ? { code: 'timeout', message: 'no answer' } : null,
-    responseExcerpt: null,
-  });
+const delivery = (endpointId: string, attempts: DeliveryRecord['attempts']): DeliveryRecord => ({
+  eventId: 'e-1',
+  endpointId,
+  eventType: 'job.created',
+  status: 'delivered',
+  attempts,
+  attemptCount: attempts.length,
+  createdAt: at,
+  updatedAt: at,
+  deliveredAt: at,
+  failedAt: null,
+  exhaustedAt: null,
+  lastError: null,
+  event: null,
+  expireAt: at,
+});
+const attempt = (statusCode: number | null, outcome: 'delivered' | 'retry') => ({
+  at,
+  statusCode,
+  latencyMs: 12,
+  outcome,
+  error: statusCode === null ? { code: 'timeout', message: 'no answer' } : null,
+  responseExcerpt: null,
+});
 
+describe('GET /api/v1/events/:eventId', () => {
   it.each([
     ['no delivery', [], []],
     [
