@@ -66,9 +66,10 @@ export class CloudPushDoor {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        void this.#deliver((req.url ?? '/').slice(1), Buffer.concat(chunks)).then((status) =>
-          res.writeHead(status).end(),
-        );
+        void this.#deliver((req.url ?? '/').slice(1), Buffer.concat(chunks))
+          // A push the door cannot read is answered as a failure, so the emulator retries it.
+          .catch(() => 500)
+          .then((status) => res.writeHead(status).end());
       });
     });
   }
