@@ -138,6 +138,7 @@ export class Runtime {
       idempotency: new FirestoreIdempotencyStore(this.firestore),
       now: () => new Date(),
       idempotencyTtlHours: config.idempotencyTtlHours,
+      messageLimits: config.messageLimits,
       authenticator: this.#apiKeyAuthenticator(),
       rateLimiter: new TokenBucketRateLimiter(),
       logger: this.logger,
@@ -162,6 +163,7 @@ export class Runtime {
       ttlDays: this.config.eventTtlDays,
       logger: this.logger,
       webhooks: this.webhookRouter,
+      messageLimits: this.config.messageLimits,
     };
     return this.#process;
   };

@@ -14,6 +14,13 @@ export const defaults = {
   maxBatchBytes: 5_000_000,
   maxBatchEvents: 500,
 
+  /** A call that brings many events publishes them as messages of at most this many
+   * events and bytes (Pub/Sub takes 10 MB; a push body is the data in base64, a third
+   * more). One message is one push and one processEvent invocation, whose status
+   * writes go out as one batched call: 500 is also Firestore's most writes per call. */
+  messageMaxEvents: 500,
+  messageMaxBytes: 4_000_000,
+
   /** API keys are looked up in Firestore at most once per key per this window. */
   apiKeyCacheSeconds: 60,
   /** Unknown keys are remembered for a shorter time, so a new key works quickly. */

@@ -94,7 +94,7 @@ function packed<T extends { eventId: string }>(
 export function decodeEventMessage(
   data: Buffer,
   attributes: Record<string, string> | undefined,
-): DecodedEnvelope[] {
+): (DecodedEnvelope & { text?: string })[] {
   if (attributes?.[eventCountAttribute] === undefined) return [decodeEnvelope(data, attributes)];
   return decodeItems(data, true, eventEnvelopeSchema, 'envelope').map((item) =>
     item.ok ? { ok: true, envelope: item.value } : item,
@@ -102,7 +102,8 @@ export function decodeEventMessage(
 }
 
 export type DecodedProcessed =
-  { ok: true; event: ProcessedEvent } | { ok: false; eventId: string | undefined; reason: string };
+  | { ok: true; event: ProcessedEvent }
+  | { ok: false; eventId: string | undefined; reason: string; text?: string };
 
 /** Every event of a message on `events-processed`, each decoded on its own. */
 export function decodeProcessedMessage(
@@ -122,7 +123,9 @@ export function eventCount(attributes: Record<string, string> | undefined): numb
 }
 
 type DecodedItem<T> =
-  { ok: true; value: T } | { ok: false; eventId: string | undefined; reason: string };
+  | { ok: true; value: T }
+  /** `text`: the event as sent, when the message held it among others. */
+  | { ok: false; eventId: string | undefined; reason: string; text?: string };
 
 /** The message's events: `{"events":[…]}` when `batch`, else the data is one event. */
 function decodeItems<T>(
@@ -152,6 +155,7 @@ function decodeItems<T>(
       ok: false,
       eventId: batch ? (isEventId(id) ? id : undefined) : attributedId,
       reason: `invalid ${what}${batch ? ` ${index}` : ''}: ${field}: ${issue?.message ?? 'invalid'}`,
+      ...(batch ? { text: JSON.stringify(item) ?? String(item) } : {}),
     };
   });
 }
