@@ -101,8 +101,8 @@ export const defaults = {
   /** CSV uploads: largest file (Cloud Functions takes at most 32 MiB per request) and rows. */
   uploadMaxBytes: 33_554_432,
   uploadMaxRows: 200_000,
-  /** Rows of an upload published at once; reading waits for acknowledgements beyond it. */
-  uploadPublishConcurrency: 100,
+  /** Messages' worth of an upload's rows in flight at once; reading waits beyond it. */
+  uploadPublishConcurrency: 2,
   /** The answer lists this many row errors at most; the counts are always complete. */
   uploadMaxReportedErrors: 100,
   /** Consecutive rows Pub/Sub refused before an upload stops with 503. */
