@@ -53,6 +53,16 @@ async function withFault<T>(
   return result;
 }
 
+/** The ids of the events a message carries: its attribute, or each of its events'. */
+function eventIdsOf(message: OutgoingMessage): string[] {
+  if (message.attributes.events === undefined)
+    return message.attributes.eventId ? [message.attributes.eventId] : [];
+  const { events } = JSON.parse(message.data.toString('utf8')) as {
+    events: { eventId?: string }[];
+  };
+  return events.flatMap((event) => (event.eventId ? [event.eventId] : []));
+}
+
 /** Our Publisher, with faults per event id and topic; counts what the emulator acknowledged. */
 export class FaultyPublisher implements Publisher {
   readonly plan = new FaultPlan();
@@ -63,12 +73,21 @@ export class FaultyPublisher implements Publisher {
     this.#inner = inner;
   }
 
+  /**
+   * A message of many events meets the first fault planned for any of its events, and
+   * counts as acknowledged for each of them.
+   */
   async publish(topic: string, message: OutgoingMessage): Promise<string> {
-    const eventId = message.attributes.eventId;
-    const id = await withFault(this.plan.take(eventId, topic), `publish to ${topic}`, () =>
+    const eventIds = eventIdsOf(message);
+    let fault: Fault | undefined;
+    for (const eventId of eventIds) {
+      fault = this.plan.take(eventId, topic);
+      if (fault) break;
+    }
+    const id = await withFault(fault, `publish to ${topic}`, () =>
       this.#inner.publish(topic, message),
     );
-    if (eventId) {
+    for (const eventId of eventIds) {
       const key = `${topic}/${eventId}`;
       this.#acknowledged.set(key, (this.#acknowledged.get(key) ?? 0) + 1);
     }
