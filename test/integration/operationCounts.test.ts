@@ -104,6 +104,95 @@ describe('what one event costs, counted through our store and publisher interfac
   });
 });
 
+/** The event status store, counting the records its batched creates carry. */
+class BatchCountingStore extends FirestoreEventStatusStore {
+  created = 0;
+  override createAll(records: Parameters<FirestoreEventStatusStore['createAll']>[0]) {
+    this.created += records.length;
+    return super.createAll(records);
+  }
+}
+
+describe('what one event costs when it comes in a batch of many', () => {
+  let pipeline: TestPipeline;
+  let publisher: CountingPublisher;
+  let store: BatchCountingStore;
+  let events: ReturnType<typeof counting<BatchCountingStore>>;
+  const invocations = new Map<string, number>();
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline({
+      label: 'opcount-batch',
+      overrides: (base) => {
+        publisher = new CountingPublisher(base.publisher);
+        store = new BatchCountingStore(base.firestore);
+        events = counting(store);
+        return { publisher, events: events.proxy };
+      },
+      wrapEntry: (name, entry) => {
+        const count = () => invocations.set(name, (invocations.get(name) ?? 0) + 1);
+        return entry.signature === 'http'
+          ? {
+              signature: 'http',
+              handler: (req, res) => {
+                count();
+                return entry.handler(req, res);
+              },
+            }
+          : {
+              signature: 'cloudevent',
+              handler: (event) => {
+                count();
+                return entry.handler(event);
+              },
+            };
+      },
+    });
+  });
+  afterAll(async () => {
+    await pipeline.close();
+  });
+
+  it('two calls of 500 events: one message each, one batched write per event, no read, about 0.004 invocations per event', async () => {
+    const calls = 2;
+    const size = 500;
+    invocations.clear();
+    const ids = (
+      await Promise.all(
+        Array.from({ length: calls }, async (_, call) => {
+          const response = await postJson(
+            `${pipeline.urls.ingest}/v1/events/batch`,
+            {
+              events: Array.from({ length: size }, (_, i) => ({
+                eventType: 'page.viewed',
+                payload: { call, i },
+              })),
+            },
+            { authorization: `Bearer ${pipeline.apiKey}` },
+          );
+          expect(response.status).toBe(202);
+          const body = (await response.json()) as { results: { eventId: string }[] };
+          return body.results.map((r) => r.eventId);
+        }),
+      )
+    ).flat();
+    await eventually(async () => (store.created === calls * size ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'every status record',
+    });
+    await Promise.all(ids.slice(0, 20).map((id) => waitForStatus(pipeline, id, 'PROCESSED')));
+    const n = calls * size;
+    expect(store.created / n).toBe(1);
+    expect(events.counts.get('put') ?? 0).toBe(0);
+    expect(events.counts.get('get') ?? 0).toBe(0);
+    expect(publisher.byTopic.get(topics.events.name)).toBe(calls);
+    expect(publisher.byTopic.get(topics.eventsProcessed.name)).toBe(calls);
+    const perEvent = [...invocations.values()].reduce((sum, count) => sum + count, 0) / n;
+    expect(invocations.get('processEvent')).toBe(calls);
+    expect(perEvent).toBeLessThanOrEqual(0.02);
+  });
+});
+
 describe('what a matching webhook endpoint adds to an event', () => {
   const cacheSeconds = 1;
   let pipeline: TestPipeline;
