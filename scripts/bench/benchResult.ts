@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { functions } from '../../infra/spec.ts';
 import type { BatchIngest } from './batchIngest.ts';
-import { costPerMillionEvents, monthlyCost } from './costModel.ts';
+import type { BatchPath } from './batchPath.ts';
+import { costPerMillionEvents, monthlyCost, type OpsPerEvent } from './costModel.ts';
 import type { EndToEndCpu, Latencies } from './endToEnd.ts';
 import type { ProcessProbe } from './processProbe.ts';
 import type { BenchResult } from './results.ts';
@@ -28,6 +29,8 @@ export type Measurements = {
   probe: ProcessProbe;
   /** The same drain served by the floor handler instead of processEvent. */
   floorProbe: ProcessProbe;
+  batchPath: BatchPath;
+  batchOps: Omit<OpsPerEvent, 'warehouseBytes'>;
 };
 
 export function assembleResult(m: Measurements): BenchResult {
@@ -62,6 +65,16 @@ export function assembleResult(m: Measurements): BenchResult {
     { cpuSeconds: ingestCpuPerEvent + processCpuPerEvent, memoryGib },
     messageBytes,
   );
+  // The batch path: its functions' CPU measured end to end; a message's bytes are its events'.
+  const batchCpu = m.batchPath.endToEndBatch.cpu.msPerEvent;
+  const batchCpuSeconds = ((batchCpu.ingest ?? 0) + (batchCpu.processEvent ?? 0)) / 1000;
+  const opsBatch: OpsPerEvent = { ...m.batchOps, warehouseBytes: ops.warehouseBytes };
+  const costBatch = costPerMillionEvents(
+    opsBatch,
+    { cpuSeconds: batchCpuSeconds, memoryGib },
+    messageBytes,
+  );
+  const batchTotalCpu = Object.values(batchCpu).reduce((sum, ms) => sum + ms, 0);
 
   const measured: MeasuredResult = {
     measuredAt: new Date().toISOString(),
@@ -111,6 +124,21 @@ export function assembleResult(m: Measurements): BenchResult {
     },
     sustained: m.sustained.sustained,
     sustainedWithinCapacity: m.sustained.sustainedWithinCapacity,
+    endToEndBatch: {
+      ...m.batchPath.endToEndBatch,
+      cpu: {
+        msPerEvent: batchCpu,
+        totalMsPerEvent: round(batchTotalCpu, 3),
+        machineBusy: m.batchPath.endToEndBatch.cpu.machineBusy,
+      },
+      floor: m.batchPath.floor,
+      ratioToFloor: round(
+        m.batchPath.endToEndBatch.eventsPerSecond / m.batchPath.floor.documentsPerSecond,
+      ),
+    },
+    sustainedBatch: m.batchPath.sustainedBatch,
+    opsPerEventBatch: opsBatch,
+    costPerMillionEventsBatch: roundAll(costBatch),
     opsPerEvent: ops,
     cpuSecondsPerEvent: Object.fromEntries(
       Object.entries(cpuSecondsPerEvent).map(([k, v]) => [k, round(v, 6)]),

@@ -57,20 +57,24 @@ export async function measureEndToEnd(
     endToEndEvents,
     600_000,
   );
-  const used = meter.stop();
+  return { latencies, cpu: cpuPerEvent(meter.stop(), endToEndEvents) };
+}
+
+/** What a CPU meter read over a run, per event. */
+export function cpuPerEvent(
+  used: ReturnType<ReturnType<typeof endToEndCpuMeter>['stop']>,
+  events: number,
+): EndToEndCpu {
   const msPerEvent = Object.fromEntries(
     Object.entries(used.seconds).map(([name, seconds]) => [
       name,
-      round((seconds * 1000) / endToEndEvents, 3),
+      round((seconds * 1000) / events, 3),
     ]),
   );
   return {
-    latencies,
-    cpu: {
-      msPerEvent,
-      machineBusy: round(used.machineSeconds / (used.wallSeconds * used.cores)),
-      cores: used.cores,
-    },
+    msPerEvent,
+    machineBusy: round(used.machineSeconds / (used.wallSeconds * used.cores)),
+    cores: used.cores,
   };
 }
 
@@ -91,7 +95,7 @@ function sendBatches(bench: BenchStack, key: string, events: number) {
  * while a function restarts), the local scheduler and this harness share the bench's
  * own process.
  */
-function endToEndCpuMeter(bench: BenchStack) {
+export function endToEndCpuMeter(bench: Pick<BenchStack, 'stack' | 'emulatorGroups'>) {
   const functionCpu = (name: FunctionName) => () =>
     processCpuSeconds(bench.stack.functionProcess(name)?.pid);
   return cpuMeter({
@@ -139,7 +143,7 @@ export async function measureSustained(
 }
 
 /** Waits until every event of a producer is PROCESSED, then reads their latencies from the status documents. */
-async function waitForProcessed(
+export async function waitForProcessed(
   firestore: Firestore,
   producer: string,
   expected: number,

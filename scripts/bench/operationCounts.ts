@@ -10,7 +10,7 @@ import { startTestPipeline, type TestPipeline } from '../../test/support/pipelin
 import { sleep } from '../lib/emulators.ts';
 import type { OpsPerEvent } from './costModel.ts';
 import type { BenchResult } from './results.ts';
-import { log, sampleEvent } from './settings.ts';
+import { batchBody, batchSize, log, sampleEvent } from './settings.ts';
 import { round } from './stats.ts';
 import { TimedWarehouse } from './timedWarehouse.ts';
 import { measureWarehouseLoad } from './warehouseLoad.ts';
@@ -22,11 +22,14 @@ export async function countOperations(emulatorHosts: {
   firestore: string;
 }): Promise<{
   ops: BenchResult['opsPerEvent'];
+  /** The same counts for events in calls of 500, published as messages of many events. */
+  batchOps: Omit<OpsPerEvent, 'warehouseBytes'>;
   warehouse: NonNullable<BenchResult['endToEnd']['warehouse']>;
 }> {
   log('Operations per event, counted through the store and publisher interfaces…');
   let publisher!: CountingPublisher;
-  let events!: ReturnType<typeof counting<FirestoreEventStatusStore>>;
+  let store!: RecordCountingStore;
+  let events!: ReturnType<typeof counting<RecordCountingStore>>;
   let idempotency!: ReturnType<typeof counting<FirestoreIdempotencyStore>>;
   let warehouse!: TimedWarehouse;
   const invocations = new Map<string, number>();
@@ -35,7 +38,8 @@ export async function countOperations(emulatorHosts: {
     emulatorHosts,
     overrides: (base) => {
       publisher = new CountingPublisher(base.publisher);
-      events = counting(new FirestoreEventStatusStore(base.firestore));
+      store = new RecordCountingStore(base.firestore);
+      events = counting(store);
       idempotency = counting(new FirestoreIdempotencyStore(base.firestore));
       warehouse = new TimedWarehouse(base.warehouse);
       return { publisher, events: events.proxy, warehouse };
@@ -51,23 +55,44 @@ export async function countOperations(emulatorHosts: {
   try {
     const reset = () => {
       publisher.byTopic.clear();
+      store.created = 0;
       events.reset();
       idempotency.reset();
       invocations.clear();
     };
     const n = countedEvents;
+    // The waits read through their own store, so these are the pipeline's reads alone.
+    const counted = (events: number): Omit<OpsPerEvent, 'warehouseBytes'> => ({
+      firestoreReads: round((events_.counts.get('get') ?? 0) / events, 3),
+      firestoreWrites: round(
+        ((events_.counts.get('put') ?? 0) +
+          store.created +
+          (idempotency.counts.get('claim') ?? 0)) /
+          events,
+        3,
+      ),
+      firestoreTtlDeletes: 1,
+      pubsubPublishes: round(
+        [...publisher.byTopic.values()].reduce((a, b) => a + b, 0) / events,
+        3,
+      ),
+      pubsubDeliveries: round(
+        [...publisher.byTopic.entries()].reduce(
+          (sum, [topic, count]) =>
+            sum + count * subscriptions().filter((s) => s.topic === topic).length,
+          0,
+        ) / events,
+        3,
+      ),
+      functionInvocations: round([...invocations.values()].reduce((a, b) => a + b, 0) / events, 3),
+    });
+    const events_ = events;
+    reset();
+    await sendBatchesAndWait(pipeline, batchCalls);
+    const batchOps = counted(batchCalls * batchSize);
     reset();
     await sendAndWait(pipeline, n, false);
-    // The waits read through their own store, so these are the pipeline's reads alone.
-    const reads = events.counts.get('get') ?? 0;
-    const writes = (events.counts.get('put') ?? 0) + (idempotency.counts.get('claim') ?? 0);
-    const publishes = [...publisher.byTopic.values()].reduce((a, b) => a + b, 0);
-    const deliveries = [...publisher.byTopic.entries()].reduce(
-      (sum, [topic, count]) =>
-        sum + count * subscriptions().filter((s) => s.topic === topic).length,
-      0,
-    );
-    const invocationCount = [...invocations.values()].reduce((a, b) => a + b, 0);
+    const single = counted(n);
     reset();
     await sendAndWait(pipeline, n, true);
     const keyedWrites = (events.counts.get('put') ?? 0) + (idempotency.counts.get('claim') ?? 0);
@@ -75,15 +100,11 @@ export async function countOperations(emulatorHosts: {
 
     const warehouseLoad = await measureWarehouseLoad(pipeline, warehouse);
     const ops: OpsPerEvent = {
-      firestoreReads: round(reads / n, 3),
-      firestoreWrites: round(writes / n, 3),
-      firestoreTtlDeletes: 1,
-      pubsubPublishes: round(publishes / n, 3),
-      pubsubDeliveries: round(deliveries / n, 3),
-      functionInvocations: round(invocationCount / n, 3),
+      ...single,
       warehouseBytes: round(warehouse.bytes / warehouse.rows, 0),
     };
     return {
+      batchOps,
       ops: {
         ...ops,
         withIdempotencyKey: {
@@ -122,6 +143,46 @@ async function sendAndWait(pipeline: TestPipeline, n: number, withKey: boolean):
   for (const id of ids) {
     while ((await store.get(id))?.record.status !== 'PROCESSED') {
       if (Date.now() > deadline) throw new Error('operation count run did not finish');
+      await sleep(50);
+    }
+  }
+}
+
+/** The events of the batch path: calls of 500 through `/v1/events/batch`, each one message. */
+const batchCalls = 4;
+
+/** The store, counting the records its batched creates carry. */
+class RecordCountingStore extends FirestoreEventStatusStore {
+  created = 0;
+  override createAll(records: Parameters<FirestoreEventStatusStore['createAll']>[0]) {
+    this.created += records.length;
+    return super.createAll(records);
+  }
+}
+
+/** Sends `calls` calls of 500 events and waits until every event is PROCESSED. */
+async function sendBatchesAndWait(pipeline: TestPipeline, calls: number): Promise<void> {
+  const ids = (
+    await Promise.all(
+      Array.from({ length: calls }, async () => {
+        const response = await fetch(`${pipeline.urls.ingest}/v1/events/batch`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${pipeline.apiKey}`,
+            'content-type': 'application/json',
+          },
+          body: batchBody,
+        });
+        const body = (await response.json()) as { results: { eventId: string }[] };
+        return body.results.map((r) => r.eventId);
+      }),
+    )
+  ).flat();
+  const store = new FirestoreEventStatusStore(pipeline.firestore);
+  const deadline = Date.now() + 120_000;
+  for (const id of ids) {
+    while ((await store.get(id))?.record.status !== 'PROCESSED') {
+      if (Date.now() > deadline) throw new Error('batch operation count run did not finish');
       await sleep(50);
     }
   }

@@ -1,4 +1,5 @@
 /** A BenchResult as bench/results/latest.md (renderMarkdown) and chart.svg (renderChart). */
+import { monthlyCost } from './costModel.ts';
 import type { BenchResult } from './results.ts';
 import { round } from './stats.ts';
 
@@ -17,6 +18,68 @@ function cpuSection(result: BenchResult): string[] {
       `${cpu.totalMsPerEvent} ms`,
       `${Math.round(cpu.machineBusy * 100)}% of ${cpu.cores} cores`,
       `${cpu.ceilingPerSecond}/s (the run: ${cpu.ratioToCpuCeiling}×)`,
+    ]),
+  ];
+}
+
+/** The batch path: events that come many to a call, as messages of many events. */
+function batchSection(result: BenchResult): string[] {
+  const batch = result.endToEndBatch;
+  const ops = result.opsPerEventBatch;
+  const cost = result.costPerMillionEventsBatch;
+  const names = Object.keys(batch.cpu.msPerEvent);
+  return [
+    '',
+    '## Many events per message (calls of 500)',
+    '',
+    row(['scenario', 'events/s', 'p50 ms', 'p99 ms', 'note']),
+    row(['---', '---:', '---:', '---:', '---']),
+    row([
+      'end to end, 202 → PROCESSED',
+      batch.eventsPerSecond,
+      batch.p50Ms,
+      batch.p99Ms,
+      `${batch.events} events; ${batch.ratioToFloor}× the floor`,
+    ]),
+    row([
+      'floor: the same status documents, the same batched calls, alone',
+      batch.floor.documentsPerSecond,
+      '',
+      '',
+      `${batch.floor.documentsPerCall} documents a call, two calls in flight`,
+    ]),
+    row([
+      `sustained ${result.sustainedBatch.targetPerSecond}/s for ${result.sustainedBatch.seconds} s`,
+      result.sustainedBatch.targetPerSecond,
+      result.sustainedBatch.p50Ms,
+      result.sustainedBatch.p99Ms,
+      `${result.sustainedBatch.events} events, 202 → PROCESSED`,
+    ]),
+    '',
+    row([...names.map((name) => `${name} CPU`), 'total', 'machine busy']),
+    row(Array(names.length + 2).fill('---:')),
+    row([
+      ...names.map((name) => `${batch.cpu.msPerEvent[name]} ms`),
+      `${batch.cpu.totalMsPerEvent} ms`,
+      `${Math.round(batch.cpu.machineBusy * 100)}%`,
+    ]),
+    '',
+    row([
+      'Firestore reads',
+      'Firestore writes',
+      'Pub/Sub publishes',
+      'function invocations',
+      'cost per million',
+      'a month at 10,000/s',
+    ]),
+    row(Array(6).fill('---:')),
+    row([
+      ops.firestoreReads,
+      ops.firestoreWrites,
+      ops.pubsubPublishes,
+      ops.functionInvocations,
+      `${usd(cost.total)} (Firestore ${usd(cost.firestore)}, functions ${usd(cost.functions)}, Pub/Sub ${usd(cost.pubsub)})`,
+      usd(monthlyCost(cost.total, 10_000), 0),
     ]),
   ];
 }
@@ -134,6 +197,7 @@ export function renderMarkdown(result: BenchResult): string {
       `${result.sustainedWithinCapacity.events} events, half the end-to-end rate`,
     ]),
     ...cpuSection(result),
+    ...batchSection(result),
     '',
     '## Operations per event',
     '',

@@ -100,6 +100,26 @@ export type BenchResult = {
     p99Ms: number;
   };
   sustainedWithinCapacity: BenchResult['sustained'];
+  /**
+   * Events in calls of 500 through `/v1/events/batch`, 202 → PROCESSED, as messages of
+   * many events, on a stack with the default message limits; beside its floor, the
+   * Firestore emulator taking the same status documents in the same batched calls alone.
+   */
+  endToEndBatch: {
+    events: number;
+    eventsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    /** CPU milliseconds per event by process, as for the one-event-per-message run. */
+    cpu: { msPerEvent: Record<string, number>; totalMsPerEvent: number; machineBusy: number };
+    floor: { documentsPerSecond: number; documentsPerCall: number };
+    ratioToFloor: number;
+  };
+  /** Events through batches at a fixed rate: how long each took from its 202 to PROCESSED. */
+  sustainedBatch: BenchResult['sustained'];
+  /** What one event costs when it comes in a call of many. */
+  opsPerEventBatch: OpsPerEvent;
+  costPerMillionEventsBatch: CostBreakdown;
   opsPerEvent: OpsPerEvent & {
     withIdempotencyKey: { firestoreWrites: number; firestoreReads: number };
     warehouseWriteCalls: number | null;

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/localStack.ts';
 import { measureBatchIngest } from './batchIngest.ts';
+import { measureBatchPath } from './batchPath.ts';
 import { assembleResult } from './benchResult.ts';
 import { startBenchStack, type Cleanup } from './benchStack.ts';
 import { measureEndToEnd, measureSustained } from './endToEnd.ts';
@@ -51,12 +52,15 @@ async function runBenchmark(): Promise<BenchResult> {
   // measureEndToEnd puts the subscriptions back, pushing to the stack's functions.
   const endToEnd = await measureEndToEnd(bench);
   const sustained = await measureSustained(bench, endToEnd.latencies.eventsPerSecond);
-  const operations = await countOperations(bench.emulatorHosts);
+  const { batchOps, ...operations } = await countOperations(bench.emulatorHosts);
   log('processEvent alone: service time per push, one Firestore write, one publish…');
   const probe = await probeProcessing(bench.emulatorHosts, probeEvents);
   log('The floor: the framework, one create and one publish per push…');
   const floorProbe = await probeProcessing(bench.emulatorHosts, probeEvents, undefined, 'floor');
+  const batchPath = await measureBatchPath(bench, cleanup);
   return assembleResult({
+    batchPath,
+    batchOps,
     single,
     batch,
     pushCeiling,

@@ -15,6 +15,10 @@ export const probeEvents = 3_000;
 /** End-to-end events/s of the design that read before it wrote (three round trips a push). */
 export const endToEndBefore = 100;
 export const sustainedSeconds = 30;
+/** The batch path: events in calls of `batchSize`, published as messages of many events. */
+export const batchPathEvents = 20_000;
+export const batchPathWarmupEvents = 5_000;
+export const sustainedBatchRate = 1_000;
 export const warehouseEvents = 2_000;
 
 export const sampleEvent = {

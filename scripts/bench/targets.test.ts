@@ -81,6 +81,26 @@ const passing: MeasuredResult = {
   cpuSecondsPerEvent: {},
   costPerMillionEvents: { functions: 0, pubsub: 0, firestore: 0, warehouse: 0, total: 0 },
   monthlyCost: { at1000PerSecond: 0, at10000PerSecond: 0 },
+  endToEndBatch: {
+    events: 20_000,
+    eventsPerSecond: 1600,
+    p50Ms: 100,
+    p99Ms: 900,
+    cpu: { msPerEvent: { processEvent: 0.2 }, totalMsPerEvent: 1, machineBusy: 0.9 },
+    floor: { documentsPerSecond: 1800, documentsPerCall: 500 },
+    ratioToFloor: 0.89,
+  },
+  sustainedBatch: { ...latency, targetPerSecond: 1000, events: 30_000 },
+  opsPerEventBatch: {
+    firestoreReads: 0,
+    firestoreWrites: 1,
+    firestoreTtlDeletes: 1,
+    pubsubPublishes: 0.004,
+    pubsubDeliveries: 0.008,
+    functionInvocations: 0.004,
+    warehouseBytes: 300,
+  },
+  costPerMillionEventsBatch: { functions: 0, pubsub: 0, firestore: 1, warehouse: 0, total: 1.1 },
 };
 
 describe('targetsFor', () => {
@@ -123,8 +143,36 @@ describe('targetsFor', () => {
       'Firestore writes per event without an Idempotency-Key',
       { opsPerEvent: { ...passing.opsPerEvent, firestoreWrites: 2 } },
     ],
+    [
+      'batch path events/s, calls of 500 (or ≥ 0.8× its Firestore floor)',
+      { endToEndBatch: { ...passing.endToEndBatch, eventsPerSecond: 1400, ratioToFloor: 0.79 } },
+    ],
+    [
+      'batch path p99 at 1000/s for 30 s',
+      { sustainedBatch: { ...passing.sustainedBatch, p99Ms: 2000 } },
+    ],
+    [
+      'batch path operations per event',
+      { opsPerEventBatch: { ...passing.opsPerEventBatch, functionInvocations: 0.021 } },
+    ],
+    [
+      'batch path cost per million events',
+      {
+        costPerMillionEventsBatch: { ...passing.costPerMillionEventsBatch, total: 1.16 },
+      },
+    ],
   ])('misses only "%s" when its measure crosses the line', (name, change) => {
     const missed = targetsFor({ ...passing, ...change }).filter((t) => !t.met);
     expect(missed.map((t) => t.name)).toEqual([name]);
+  });
+
+  it('meets the batch rate through either of its lines', () => {
+    const name = 'batch path events/s, calls of 500 (or ≥ 0.8× its Firestore floor)';
+    const met = (eventsPerSecond: number, ratioToFloor: number) =>
+      targetsFor({
+        ...passing,
+        endToEndBatch: { ...passing.endToEndBatch, eventsPerSecond, ratioToFloor },
+      }).find((t) => t.name === name)?.met;
+    expect([met(1500, 0.5), met(900, 0.8), met(1499, 0.79)]).toEqual([true, true, false]);
   });
 });

@@ -58,5 +58,32 @@ export function targetsFor(result: MeasuredResult): BenchResult['targets'] {
       measured: String(result.opsPerEvent.firestoreWrites),
       met: result.opsPerEvent.firestoreWrites === 1,
     },
+    {
+      name: `batch path events/s, calls of 500 (or ≥ 0.8× its Firestore floor)`,
+      target: '≥ 1500/s',
+      measured: `${result.endToEndBatch.eventsPerSecond}/s (${result.endToEndBatch.ratioToFloor}× the floor's ${result.endToEndBatch.floor.documentsPerSecond} documents/s)`,
+      met: result.endToEndBatch.eventsPerSecond >= 1500 || result.endToEndBatch.ratioToFloor >= 0.8,
+    },
+    {
+      name: `batch path p99 at ${result.sustainedBatch.targetPerSecond}/s for ${result.sustainedBatch.seconds} s`,
+      target: '< 2000 ms',
+      measured: `${result.sustainedBatch.p99Ms} ms`,
+      met: result.sustainedBatch.p99Ms < 2000,
+    },
+    {
+      name: 'batch path operations per event',
+      target: 'invocations ≤ 0.02, Firestore writes 1, reads 0',
+      measured: `invocations ${result.opsPerEventBatch.functionInvocations}, writes ${result.opsPerEventBatch.firestoreWrites}, reads ${result.opsPerEventBatch.firestoreReads}`,
+      met:
+        result.opsPerEventBatch.functionInvocations <= 0.02 &&
+        result.opsPerEventBatch.firestoreWrites === 1 &&
+        result.opsPerEventBatch.firestoreReads === 0,
+    },
+    {
+      name: 'batch path cost per million events',
+      target: '≤ $1.15',
+      measured: `$${result.costPerMillionEventsBatch.total}`,
+      met: result.costPerMillionEventsBatch.total <= 1.15,
+    },
   ];
 }

@@ -4,6 +4,7 @@ import { sleep } from '../../scripts/lib/emulators.ts';
 import { recordFault } from './faultLedger.ts';
 import {
   leakedSecrets,
+  sendEvent,
   startStack,
   statusesOf,
   waitUntilProcessed,
@@ -12,8 +13,10 @@ import {
 
 const events = 5000;
 const batchSize = 500;
+/** Half the events come in calls of 500 (messages of many events), half one per call. */
+const batched = events / 2;
 
-describe('a crash of processEvent with 5,000 events in flight', () => {
+describe('a crash of processEvent with 5,000 events in flight, in messages of one and of many', () => {
   let harness: StackHarness;
 
   beforeAll(async () => {
@@ -31,7 +34,7 @@ describe('a crash of processEvent with 5,000 events in flight', () => {
   it('ends with every event PROCESSED exactly once', { timeout: 900_000 }, async () => {
     const { stack, firestore } = harness;
     const ids: string[] = [];
-    for (let offset = 0; offset < events; offset += batchSize) {
+    for (let offset = 0; offset < batched; offset += batchSize) {
       const batch = Array.from({ length: batchSize }, (_, i) => ({
         eventType: 'order.placed',
         payload: { n: offset + i, marker: 'PAYLOAD-MUST-NOT-BE-LOGGED' },
@@ -48,6 +51,23 @@ describe('a crash of processEvent with 5,000 events in flight', () => {
       expect(response.status).toBe(202);
       const body = (await response.json()) as { results: { eventId: string }[] };
       ids.push(...body.results.map((r) => r.eventId));
+    }
+    for (let offset = batched; offset < events; offset += 50) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          sendEvent(
+            stack.info.ingestUrl,
+            stack.info.apiKey,
+            {
+              eventType: 'order.placed',
+              payload: { n: offset + i, marker: 'PAYLOAD-MUST-NOT-BE-LOGGED' },
+            },
+            randomUUID(),
+          ),
+        ),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 202));
+      ids.push(...answers.map((answer) => answer.eventId!));
     }
 
     // Kill the processor once it is busy, twice, without warning.
@@ -81,7 +101,7 @@ describe('a crash of processEvent with 5,000 events in flight', () => {
       lost,
       duplicated,
       serverErrorsOnBadInput: 0,
-      note: `SIGKILL twice; restarted by the stack; backlog drained ${drainSeconds} s after the last kill`,
+      note: `SIGKILL twice; ${batched} events in messages of ${batchSize}, ${events - batched} alone; restarted by the stack; backlog drained ${drainSeconds} s after the last kill`,
     });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { topics } from '../../infra/spec.ts';
+import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { envelopeMessages } from '../../functions/src/lib/eventMessages.ts';
 import { recordFault } from './faultLedger.ts';
 import {
   sendBatch,
@@ -21,6 +23,19 @@ const poisons = (eventId: string): Buffer[] => [
   ),
   Buffer.from([0xff, 0xfe, 0x00, 0x7b]),
 ];
+
+function healthyEnvelope(round: number): EventEnvelope {
+  const now = new Date().toISOString();
+  return {
+    eventId: randomUUID(),
+    eventType: 'page.viewed',
+    payload: { round },
+    occurredAt: now,
+    receivedAt: now,
+    source: 'api',
+    producer: 'key_poison',
+  };
+}
 
 describe('poison messages in healthy traffic', () => {
   let harness: StackHarness;
@@ -53,6 +68,18 @@ describe('poison messages in healthy traffic', () => {
       const data = poisons(poisonId)[round % 4]!;
       await topic.publishMessage({ data, attributes: { eventId: poisonId } });
       poisonIds.push(poisonId);
+      // And a poison event inside a message of many healthy ones: it alone is dead-lettered.
+      const inside = randomUUID();
+      const neighbours = Array.from({ length: 20 }, () => healthyEnvelope(round));
+      const [message] = envelopeMessages(neighbours, { maxEvents: 500, maxBytes: 4_000_000 });
+      const carried = JSON.parse(message!.message.data.toString()) as { events: unknown[] };
+      carried.events.splice(round % 20, 0, { eventId: inside, eventType: 'NOT VALID', payload: 1 });
+      await topic.publishMessage({
+        data: Buffer.from(JSON.stringify(carried)),
+        attributes: { events: String(carried.events.length) },
+      });
+      poisonIds.push(inside);
+      healthyIds.push(...neighbours.map((envelope) => envelope.eventId));
     }
 
     const healthy = await waitUntilProcessed(firestore, healthyIds, 180_000);
@@ -89,7 +116,7 @@ describe('poison messages in healthy traffic', () => {
       lost,
       duplicated: 0,
       serverErrorsOnBadInput: 0,
-      note: `${[...poisoned.values()].filter((s) => s === 'DEAD_LETTER').length}/${poisonIds.length} poison messages DEAD_LETTER after 1 attempt; healthy events 202 → PROCESSED p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
+      note: `${[...poisoned.values()].filter((s) => s === 'DEAD_LETTER').length}/${poisonIds.length} poison messages and events inside messages of many DEAD_LETTER after 1 attempt; healthy events 202 → PROCESSED p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
     });
     expect(lost).toBe(0);
     expect(latencies).toHaveLength(healthyIds.length);

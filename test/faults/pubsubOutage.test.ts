@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import { applyPubSubSpec, topicPushPath } from '../../infra/applyPubSub.ts';
 import {
   freePort,
   sleep,
@@ -18,11 +18,12 @@ import {
   type StackHarness,
 } from './stackHarness.ts';
 
-/** Fifty events without idempotency keys. */
-const batchEvents = (from: number) =>
+/** Fifty events without idempotency keys, or each with its own. */
+const batchEvents = (from: number, keys?: string[]) =>
   Array.from({ length: 50 }, (_, n) => ({
     eventType: 'order.placed',
     payload: { n: from + n },
+    ...(keys ? { idempotencyKey: keys[n] } : {}),
   }));
 
 /**
@@ -95,12 +96,17 @@ describe('a Pub/Sub outage while producers keep sending', () => {
     expect(refusedBatch.status).toBe(503);
     expect(refusedBatch.body.accepted).toBe(0);
     expect(refusedBatch.body.results.every((r) => r.status === 'unavailable')).toBe(true);
+    // So is a batch whose items carry keys: the keys are claimed, the message is refused.
+    const itemKeys = Array.from({ length: 50 }, () => randomUUID());
+    const refusedKeyed = await batch(batchEvents(3000, itemKeys));
+    expect(refusedKeyed.status).toBe(503);
+    expect(refusedKeyed.body.results.every((r) => r.status === 'unavailable')).toBe(true);
 
     emulator = await startEmulator('pubsub', port);
     await applyPubSubSpec(harness.pubsub, {
       profile: 'test',
       pushEndpoint: (fn, subscription) =>
-        `${stack.info.functionUrls[fn]}/projects/${stack.info.projectId}/topics/${subscription.topic}`,
+        `${stack.info.functionUrls[fn]}${topicPushPath(stack.info.projectId, subscription.topic)}`,
     });
 
     // Producers retry what was refused, with the same keys, honouring Retry-After.
@@ -128,8 +134,15 @@ describe('a Pub/Sub outage while producers keep sending', () => {
     expect(resentBatch.status).toBe(202);
     const batchIds = resentBatch.body.results.map((r) => r.eventId!);
     expect(batchIds).toHaveLength(50);
+    // The keyed batch sent again: each item goes in once, under the id its key was given.
+    const resentKeyed = await batch(batchEvents(3000, itemKeys));
+    expect(resentKeyed.status).toBe(202);
+    const keyedIds = resentKeyed.body.results.map((r) => r.eventId!);
+    expect(new Set(keyedIds).size).toBe(50);
+    const again = await batch(batchEvents(3000, itemKeys));
+    expect(again.body.results.map((r) => r.eventId)).toEqual(keyedIds);
 
-    const allIds = [...beforeIds, ...retriedIds, ...batchIds];
+    const allIds = [...beforeIds, ...retriedIds, ...batchIds, ...keyedIds];
     const statuses = await waitUntilProcessed(harness.firestore, allIds, 180_000);
     const lost = allIds.filter((id) => statuses.get(id) !== 'PROCESSED').length;
     const duplicated = allIds.length - new Set(allIds).size;
@@ -140,7 +153,7 @@ describe('a Pub/Sub outage while producers keep sending', () => {
       lost,
       duplicated,
       serverErrorsOnBadInput: 0,
-      note: `${during.length} requests and a batch of 50 answered 503 during the outage, 0 × 202`,
+      note: `${during.length} requests and two batches of 50 (one with item keys) answered 503 during the outage, 0 × 202`,
     });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
