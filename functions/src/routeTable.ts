@@ -3,7 +3,14 @@ import { apiRoutes } from './admin/apiHandler.ts';
 import { ingestRoutes } from './ingest/ingestHandler.ts';
 import type { Method, Role } from './lib/router.ts';
 
-export type RouteEntry = { function: FunctionName; method: Method; path: string; role: Role };
+export type RouteEntry = {
+  function: FunctionName;
+  method: Method;
+  path: string;
+  role: Role;
+  /** Called by web pages: CORS, and browser keys. */
+  browser?: boolean;
+};
 
 /**
  * Every route of both HTTP functions and the credential it requires: `public` (none),
@@ -16,6 +23,7 @@ export const httpRouteTable: readonly RouteEntry[] = [
     method: r.method,
     path: r.path,
     role: r.role,
+    ...(r.browser ? { browser: true } : {}),
   })),
   ...apiRoutes.map((r) => ({
     function: 'api' as const,

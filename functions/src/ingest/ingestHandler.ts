@@ -5,6 +5,9 @@ import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
 import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
 import { lookupRoute, type Route } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
+import { admitBrowserRequest } from './browser/browserAdmission.ts';
+import { answerPreflight } from './browser/preflight.ts';
+import { trackerRoute } from './browser/trackerScript.ts';
 import { batchItemSchema, eventInputSchema } from './eventInput.ts';
 import type { IngestDeps } from './ingestDeps.ts';
 import { admit, enforceRateLimit, ingestBatch, ingestOne } from './producerEvents.ts';
@@ -62,6 +65,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     handle: (context, deps) => ingestBatch(admit(context, deps), deps),
   },
   ...trackingRoutes<IngestDeps>(enforceRateLimit),
+  trackerRoute,
   openApiRoute<IngestDeps>('Events', () => ingestOpenApiDocument()),
 ];
 
@@ -84,13 +88,19 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     try {
+      if (req.method === 'OPTIONS') {
+        const preflight = answerPreflight(req, res, ingestRoutes, deps);
+        if (preflight !== undefined) return void (await preflight);
+      }
       const lookup = lookupRoute(ingestRoutes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       // Awaited only when the key was not cached: the hot path creates no promise here.
       let apiKey =
-        (lookup.found ? lookup.route.role : lookup.guard) === 'apiKey'
-          ? authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
-          : undefined;
+        lookup.found && lookup.route.browser
+          ? admitBrowserRequest(req, res, lookup.route, deps)
+          : (lookup.found ? lookup.route.role : lookup.guard) === 'apiKey'
+            ? authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
+            : undefined;
       if (apiKey instanceof Promise) apiKey = await apiKey;
       if (!lookup.found) throw lookup.error;
       requireUtf8JsonBody(req);

@@ -51,6 +51,11 @@ export type Route<Deps> = RouteDocs & {
   method: Method;
   path: string;
   role: Role;
+  /**
+   * Called by web pages: answers CORS preflights and carries CORS headers for allowed
+   * origins, and takes browser keys (which no other route does).
+   */
+  browser?: boolean;
   handle: (context: RouteContext, deps: Deps) => Promise<void> | void;
 };
 

@@ -23,7 +23,8 @@ export function allowedOriginProblem(value: string): string | undefined {
     const written = wildcard ? url.origin.replace('wildcard.', '*.') : url.origin;
     return `must be an origin as browsers send it, without path, slash or default port: ${written}`;
   }
-  if (value.includes('*') && !wildcard) return 'a wildcard must be the first label: https://*.shop.example';
+  if (value.includes('*') && !wildcard)
+    return 'a wildcard must be the first label: https://*.shop.example';
   if (wildcard && !url.hostname.slice('wildcard.'.length).includes('.'))
     return 'a wildcard must stand under a domain of at least two labels: https://*.shop.example';
   return undefined;

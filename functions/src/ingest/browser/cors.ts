@@ -27,7 +27,10 @@ export function corsHeaders(origin: string): Record<string, string> {
 }
 
 /** The answer to a preflight from an allowed origin for a path served by `methods`. */
-export function preflightHeaders(origin: string, methods: readonly string[]): Record<string, string> {
+export function preflightHeaders(
+  origin: string,
+  methods: readonly string[],
+): Record<string, string> {
   return {
     ...corsHeaders(origin),
     'Access-Control-Allow-Methods': [...methods, 'OPTIONS'].join(', '),

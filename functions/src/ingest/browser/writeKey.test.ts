@@ -7,10 +7,18 @@ const none: WriteKeyInput = { authorization: undefined, query: undefined, body: 
 describe('readWriteKey', () => {
   it.each<[string, Partial<WriteKeyInput>, unknown]>([
     ['nothing', {}, { kind: 'none' }],
-    ['Basic', { authorization: basic('k1') }, { kind: 'found', key: 'k1', places: ['Authorization'] }],
+    [
+      'Basic',
+      { authorization: basic('k1') },
+      { kind: 'found', key: 'k1', places: ['Authorization'] },
+    ],
     ['Bearer', { authorization: 'Bearer k1' }, { kind: 'found', key: 'k1' }],
     ['the query', { query: 'k1' }, { kind: 'found', key: 'k1', places: ['query writeKey'] }],
-    ['the body', { body: { writeKey: 'k1' } }, { kind: 'found', key: 'k1', places: ['body writeKey'] }],
+    [
+      'the body',
+      { body: { writeKey: 'k1' } },
+      { kind: 'found', key: 'k1', places: ['body writeKey'] },
+    ],
     [
       'the same key in the header and the body',
       { authorization: basic('k1'), body: { writeKey: 'k1' } },
@@ -31,10 +39,22 @@ describe('readWriteKey', () => {
       { authorization: 'Bearer k1', query: 'k1', body: { writeKey: 'k3' } },
       { kind: 'conflict', places: ['Authorization', 'body writeKey'] },
     ],
-    ['a repeated query key', { query: ['k1', 'k1'] }, { kind: 'unreadable', place: 'query writeKey' }],
+    [
+      'a repeated query key',
+      { query: ['k1', 'k1'] },
+      { kind: 'unreadable', place: 'query writeKey' },
+    ],
     ['an empty query key', { query: '' }, { kind: 'unreadable', place: 'query writeKey' }],
-    ['a number in the body', { body: { writeKey: 5 } }, { kind: 'unreadable', place: 'body writeKey' }],
-    ['an unreadable header', { authorization: 'Digest x' }, { kind: 'unreadable', place: 'Authorization' }],
+    [
+      'a number in the body',
+      { body: { writeKey: 5 } },
+      { kind: 'unreadable', place: 'body writeKey' },
+    ],
+    [
+      'an unreadable header',
+      { authorization: 'Digest x' },
+      { kind: 'unreadable', place: 'Authorization' },
+    ],
     ['a body that is a list', { body: [{ writeKey: 'k1' }] }, { kind: 'none' }],
     ['a body that is text', { body: 'writeKey' }, { kind: 'none' }],
   ])('%s', (_, input, expected) => {

@@ -37,7 +37,11 @@ export function readWriteKey(input: WriteKeyInput): WriteKeyReading {
   }
   if (input.query !== undefined) {
     if (typeof input.query !== 'string' || input.query === '') {
-      return { kind: 'unreadable', place: 'query writeKey', message: 'must be given once, not empty' };
+      return {
+        kind: 'unreadable',
+        place: 'query writeKey',
+        message: 'must be given once, not empty',
+      };
     }
     found.push({ place: 'query writeKey', key: input.query });
   }
