@@ -20,6 +20,12 @@ type SiteStats = {
 };
 type BrowserKey = { key: string; keyId: string };
 
+type RudderStackPage = {
+  page: () => void;
+  track: (name: string, properties: Record<string, unknown>) => void;
+  identify: (userId: string, traits: Record<string, unknown>) => void;
+};
+
 /** What the pages' scripts see (the tests are typed without the DOM library). */
 type PageGlobals = {
   history: {
@@ -42,7 +48,8 @@ type Sent = { path: string; status: number | undefined; messageIds: string[] };
  * Real browser SDKs in Debian's Chromium, on pages served from an origin other than
  * ingest's, against `npm start`: analytics.js (`@segment/analytics-next`, from the
  * registry, settings inline so nothing comes from a CDN) in its default and its batching
- * delivery, and our own tracker.
+ * delivery, RudderStack's JavaScript SDK (its source config served by the site, its
+ * plugins bundled) by XHR and by beacon, and our own tracker.
  */
 describe('browser SDKs in Chromium against the local stack', () => {
   let stack: ChildProcess;
@@ -178,6 +185,20 @@ describe('browser SDKs in Chromium against the local stack', () => {
     return (await response.json()) as SiteStats;
   }
 
+  /** How many events of each type the site has in the warehouse. */
+  async function eventTypes(siteId: string): Promise<[string, number][]> {
+    const result = await runScript(stateDir, 'sql.ts', [
+      `SELECT event_type, COUNT(DISTINCT event_id) AS n FROM tributary.events WHERE site_id = '${siteId}' GROUP BY event_type ORDER BY event_type`,
+      '--json',
+    ]);
+    return result.output
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { event_type: string; n: string })
+      .map((row) => [row.event_type, Number(row.n)]);
+  }
+
   function segmentPage(key: BrowserKey, strategy: 'default' | 'batching'): string {
     const ingest = new URL(info.ingestUrl);
     const segmentIo = {
@@ -277,6 +298,88 @@ describe('browser SDKs in Chromium against the local stack', () => {
       uniqueUsers: 1,
       topPaths: [{ path: '/segment/batching', views: 2 }],
     });
+  }, 120_000);
+
+  function rudderStackPage(key: BrowserKey, beacon: boolean): string {
+    // Its source config comes from this site (configUrl), its plugins are in the bundle.
+    const options = {
+      configUrl: `${site.origin}/rs-config`,
+      logLevel: 'ERROR',
+      ...(beacon ? { useBeacon: true, beaconQueueOptions: { flushQueueInterval: 300 } } : {}),
+    };
+    return `<!doctype html><title>RudderStack</title>
+<script src="/rudderstack/index.js"></script>
+<script>const rs = new rudderanalytics.RudderAnalytics();
+rs.load(${JSON.stringify(key.key)}, ${JSON.stringify(info.ingestUrl)}, ${JSON.stringify(options)});
+window.ready = new Promise((resolve) => rs.ready(() => resolve(rs)));</script>`;
+  }
+
+  it('RudderStack’s JavaScript SDK: its XHR calls and its beacon, PROCESSED, and exact site statistics', async () => {
+    const key = await browserKey('browser-rudderstack', [site.origin]);
+    site.json('/rs-config/', {
+      source: {
+        id: 'web-source',
+        name: 'web',
+        writeKey: key.key,
+        workspaceId: 'local',
+        enabled: true,
+        config: {},
+        destinations: [],
+      },
+    });
+    site.page('/rs/xhr', rudderStackPage(key, false));
+    site.page('/rs/beacon', rudderStackPage(key, true));
+
+    const xhr = await newVisitor();
+    await xhr.page.goto(`${site.origin}/rs/xhr`);
+    await xhr.page.evaluate(async () => {
+      const rs = await (globalThis as unknown as { ready: Promise<RudderStackPage> }).ready;
+      rs.page();
+      rs.track('Signed Up', { plan: 'pro' });
+      rs.identify('rs-user-1', { plan: 'pro' });
+    });
+    await eventually(
+      async () => (xhr.sent.filter((s) => s.status === 200).length === 3 ? true : undefined),
+      { what: 'three answered calls' },
+    );
+    expect(xhr.sent.map((s) => [s.path, s.status]).sort()).toEqual([
+      ['/v1/identify', 200],
+      ['/v1/page', 200],
+      ['/v1/track', 200],
+    ]);
+    await processed(
+      key,
+      xhr.sent.flatMap((s) => s.messageIds),
+    );
+    await xhr.context.close();
+
+    const beacon = await newVisitor();
+    await beacon.page.goto(`${site.origin}/rs/beacon`);
+    await beacon.page.evaluate(async () => {
+      const rs = await (globalThis as unknown as { ready: Promise<RudderStackPage> }).ready;
+      rs.page();
+      rs.track('Clicked', { x: 1 });
+    });
+    await eventually(async () => (beacon.sent.length > 0 ? true : undefined), {
+      what: 'the beacon',
+    });
+    expect(beacon.sent[0]?.path).toBe('/beacon/v1/batch');
+    await beacon.context.close();
+
+    expect(await siteStats('browser-rudderstack', 5)).toMatchObject({
+      totalViews: 2,
+      uniqueUsers: 2,
+      topPaths: [
+        { path: '/rs/beacon', views: 1 },
+        { path: '/rs/xhr', views: 1 },
+      ],
+    });
+    expect(await eventTypes('browser-rudderstack')).toEqual([
+      ['identify.called', 1],
+      ['page.viewed', 2],
+      ['track.clicked', 1],
+      ['track.signed_up', 1],
+    ]);
   }, 120_000);
 
   function trackerPage(key: BrowserKey, attributes = ''): string {
@@ -379,18 +482,7 @@ describe('browser SDKs in Chromium against the local stack', () => {
         { path: '/tracker/home', views: 1 },
       ],
     });
-    const types = await runScript(stateDir, 'sql.ts', [
-      "SELECT event_type, COUNT(DISTINCT event_id) AS n FROM tributary.events WHERE site_id = 'browser-tracker' GROUP BY event_type ORDER BY event_type",
-      '--json',
-    ]);
-    expect(
-      types.output
-        .trim()
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { event_type: string; n: string })
-        .map((row) => [row.event_type, Number(row.n)]),
-    ).toEqual([
+    expect(await eventTypes('browser-tracker')).toEqual([
       ['identify.called', 1],
       ['page.viewed', 7],
       ['track.clicked_buy', 1],

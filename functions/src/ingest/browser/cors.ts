@@ -4,14 +4,21 @@
  * answer to another.
  */
 
-/** What the SDKs send: their body type, the key as Basic auth, RudderStack's anonymous id,
- * analytics-next's retry count, and a compressed body. */
+/**
+ * What the browser SDKs send: their body type, the key as Basic auth, a compressed body;
+ * RudderStack's anonymous id, send time and retry headers; analytics.js's retry count.
+ */
 export const corsAllowedHeaders = [
   'Content-Type',
   'Authorization',
-  'AnonymousId',
-  'X-Retry-Count',
   'Content-Encoding',
+  'AnonymousId',
+  'SentAt',
+  'RSA-Retry-Attempt',
+  'RSA-Retry-Reason',
+  'RSA-Since-First-Attempt',
+  'RSA-Since-Last-Attempt',
+  'X-Retry-Count',
 ];
 
 /** Chromium caps a preflight's lifetime at two hours; longer is not honoured there. */
