@@ -9,7 +9,7 @@ import type { BatchIngest } from './batchIngest.ts';
 import { costPerMillionEvents, monthlyCost } from './costModel.ts';
 import type { EndToEndCpu, Latencies } from './endToEnd.ts';
 import type { ProcessProbe } from './processProbe.ts';
-import type { BenchResult } from './results.ts';
+import type { BenchResult, BrowserPathResult } from './results.ts';
 import { endToEndEvents, sampleEvent } from './settings.ts';
 import type { SingleEvents } from './singleEvents.ts';
 import { round } from './stats.ts';
@@ -17,6 +17,7 @@ import { targetsFor, type MeasuredResult } from './targets.ts';
 
 export type Measurements = {
   single: SingleEvents;
+  browserPath: BrowserPathResult;
   batch: BatchIngest;
   pushCeiling: BenchResult['pushCeiling'];
   endToEnd: { latencies: Latencies; cpu: EndToEndCpu };
@@ -76,6 +77,7 @@ export function assembleResult(m: Measurements): BenchResult {
     ingestSingle: m.single.ingestSingle,
     ingestBatch: m.batch.ingestBatch,
     trackingBatch: m.batch.trackingBatch,
+    browserPath: m.browserPath,
     pushCeiling: m.pushCeiling,
     endToEnd: {
       events: endToEndEvents,

@@ -6,6 +6,8 @@ import ipaddr from 'ipaddr.js';
  * IPv4 addresses (and IPv4-mapped IPv6 ones) by themselves.
  */
 export function addressBucket(address: string): string {
+  // Most callers are IPv4: no parse needed for them.
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return address;
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
