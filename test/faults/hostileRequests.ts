@@ -430,7 +430,7 @@ export function hostileRequest(routes: readonly RouteEntry[]): fc.Arbitrary<Host
       else if (r.contentType !== undefined) headers['content-type'] = r.contentType;
       if (r.contentEncoding !== undefined) headers['content-encoding'] = r.contentEncoding;
       const sendsBody = method !== 'GET' && method !== 'HEAD' && r.body.body !== undefined;
-      if (r.route.browser && r.route.method === 'POST' && r.browser !== null) {
+      if (r.route.browser && method === 'POST' && r.browser !== null) {
         const chosen = r.browser;
         return {
           route: r.route,

@@ -8,7 +8,8 @@ import { preflightHeaders } from './cors.ts';
  * The answer to `OPTIONS` on a path that browsers call, in one place for every such
  * route: 204 with the CORS headers when some browser key allows the page's origin (a
  * preflight carries no credentials, so no one key can be asked), 403 without them
- * otherwise. Undefined for paths browsers do not call: they answer as they always did.
+ * otherwise. Undefined for paths browsers do not call, and for an `OPTIONS` that names no
+ * origin: they answer as they always did.
  */
 export function answerPreflight(
   req: Request,
@@ -16,19 +17,15 @@ export function answerPreflight(
   routes: readonly { method: Method; path: string; browser?: boolean }[],
   deps: BrowserDeps,
 ): true | undefined | Promise<true> {
+  const origin = req.headers.origin;
+  // Without an Origin it is no preflight: it is answered as any other method would be.
+  if (origin === undefined) return undefined;
   const path = routePath(req);
   const methods = routes
     .filter((route) => route.browser && route.path === path)
-    .map((r) => r.method);
+    .map((route) => route.method);
   if (methods.length === 0) return undefined;
   res.setHeader('Vary', 'Origin');
-  const origin = req.headers.origin;
-  if (origin === undefined) {
-    // Not a preflight: say what the path takes.
-    res.setHeader('Allow', [...methods, 'OPTIONS'].join(', '));
-    res.status(204).end();
-    return true;
-  }
   const answer = (allowed: boolean): true => {
     if (!allowed) {
       throw new HttpError(403, 'origin_not_allowed', `No browser key allows ${origin}.`, {
