@@ -78,7 +78,7 @@ describe('browsers send to ingest: browser keys, CORS, the SDKs’ request shape
       siteId: 'shop',
       allowedOrigins: [shop, 'http://localhost:3000'],
     });
-    expect(created.status).toBe(201);
+    if (created.status !== 201) throw new Error(`browser key: ${created.status}`);
     browserKey = (await created.json()) as CreatedKey;
     wildcardKey = (await (
       await createKey({ name: 'blog', allowedOrigins: ['https://*.blog.example'] })
@@ -153,9 +153,7 @@ describe('browsers send to ingest: browser keys, CORS, the SDKs’ request shape
         const response = await fromPage(
           `${base}/v1/p`,
           { ...sent, writeKey: browserKey.key },
-          {
-            ...(origin ? { origin } : {}),
-          },
+          origin ? { origin } : {},
         );
         expect(response.status).toBe(403);
         const body = (await response.json()) as { success: boolean; error: { code: string } };
@@ -185,19 +183,20 @@ describe('browsers send to ingest: browser keys, CORS, the SDKs’ request shape
 
     it('are limited per client address as well as per key', async () => {
       const address = '192.0.2.77';
-      const statuses: number[] = [];
+      const answers: Response[] = [];
       for (let i = 0; i < 7; i += 1) {
-        const response = await fromPage(
-          `${base}/v1/t`,
-          { type: 'track', event: 'Click', anonymousId: 'a', writeKey: browserKey.key },
-          { origin: shop, address },
+        answers.push(
+          await fromPage(
+            `${base}/v1/t`,
+            { type: 'track', event: 'Click', anonymousId: 'a', writeKey: browserKey.key },
+            { origin: shop, address },
+          ),
         );
-        statuses.push(response.status);
-        if (response.status === 429) {
-          expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
-          expect(cors(response).origin).toBe(shop);
-        }
       }
+      const statuses = answers.map((response) => response.status);
+      const limited = answers.slice(5);
+      expect(limited.map((r) => Number(r.headers.get('retry-after')) > 0)).toEqual([true, true]);
+      expect(limited.map((r) => cors(r).origin)).toEqual([shop, shop]);
       expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
       expect(statuses.slice(5)).toEqual([429, 429]);
       // Another address is not held back.
@@ -360,7 +359,7 @@ describe('browsers send to ingest: browser keys, CORS, the SDKs’ request shape
         headers: {
           'content-type': 'application/json;charset=UTF-8',
           authorization: `Basic ${Buffer.from(`${browserKey.key}:`).toString('base64')}`,
-          anonymousid: Buffer.from(String(sent.anonymousId)).toString('base64'),
+          anonymousid: Buffer.from(sent.anonymousId).toString('base64'),
         },
       });
       expect(response.status).toBe(200);

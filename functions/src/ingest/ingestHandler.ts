@@ -90,7 +90,10 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
     try {
       if (req.method === 'OPTIONS') {
         const preflight = answerPreflight(req, res, ingestRoutes, deps);
-        if (preflight !== undefined) return void (await preflight);
+        if (preflight !== undefined) {
+          await preflight;
+          return;
+        }
       }
       const lookup = lookupRoute(ingestRoutes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.

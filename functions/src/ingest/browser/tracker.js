@@ -19,27 +19,27 @@
   function storage() {
     try {
       return w.localStorage;
-    } catch (e) {
+    } catch {
       return null;
     }
   }
   function load(name) {
     try {
       return store && JSON.parse(store.getItem('tributary.' + name) || 'null');
-    } catch (e) {
+    } catch {
       return null;
     }
   }
   function save(name, value) {
     try {
       if (store) store.setItem('tributary.' + name, JSON.stringify(value));
-    } catch (e) {}
+    } catch {}
   }
   function id() {
     if (w.crypto && crypto.randomUUID) return crypto.randomUUID();
     return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, function (c) {
       var r = (Math.random() * 16) | 0;
-      return (c == 'x' ? r : (r & 3) | 8).toString(16);
+      return (c === 'x' ? r : (r & 3) | 8).toString(16);
     });
   }
 
@@ -87,7 +87,7 @@
   function take() {
     var batch = [];
     var size = 0;
-    while (queue.length && (batch.length == 0 || size + JSON.stringify(queue[0]).length < 60000)) {
+    while (queue.length && (batch.length === 0 || size + JSON.stringify(queue[0]).length < 60000)) {
       var next = queue.shift();
       size += JSON.stringify(next).length;
       batch.push(next);
@@ -98,7 +98,7 @@
     return JSON.stringify({ batch: batch, sentAt: new Date().toISOString(), writeKey: key });
   }
   function flush() {
-    if (navigator.onLine === false) return;
+    if (!navigator.onLine) return;
     while (queue.length) send(take());
   }
   function send(batch) {
@@ -115,7 +115,7 @@
       credentials: 'omit',
     }).then(function (r) {
       // 4xx other than 429 will not change on a resend; the answer names the fault.
-      if (r.status >= 500 || r.status == 429) requeue();
+      if (r.status >= 500 || r.status === 429) requeue();
     }, requeue);
   }
 
@@ -123,7 +123,7 @@
   w.addEventListener('pagehide', function () {
     clearTimeout(timer);
     // Offline, a beacon would be lost: the queue waits in storage for the next page.
-    if (navigator.onLine === false || !navigator.sendBeacon) return save('queue', queue);
+    if (!navigator.onLine || !navigator.sendBeacon) return save('queue', queue);
     while (queue.length) {
       var batch = take();
       if (!navigator.sendBeacon(url, new Blob([body(batch)], { type: 'text/plain' }))) {
@@ -147,8 +147,8 @@
     track: function (name, properties) {
       call('track', { event: name, properties: properties || {} });
     },
-    identify: function (id, traits) {
-      userId = String(id);
+    identify: function (user, traits) {
+      userId = String(user);
       save('userId', userId);
       call('identify', { userId: userId, traits: traits || {} });
     },
