@@ -7,6 +7,7 @@ import {
   type Request,
 } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey, keyIdOf } from '../../functions/src/ingest/apiKeys.ts';
 import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
 import { runScript, startNpmStart, stopNpmStart } from '../support/npmStart.ts';
@@ -496,7 +497,27 @@ window.ready = new Promise((resolve) => rs.ready(() => resolve(rs)));</script>`;
   }, 180_000);
 
   it('refuses a page on an origin the key does not list: 403, no CORS headers, nothing counted', async () => {
-    const key = await browserKey('browser-refused', [site.origin]);
+    // This key from the command line, as an operator makes one.
+    const badOrigin = await runScript(stateDir, 'createApiKey.ts', [
+      '--name',
+      'refused',
+      '--allowed-origin',
+      `${site.origin}/`,
+    ]);
+    expect(badOrigin.code).toBe(2);
+    expect(badOrigin.output).toContain(`--allowed-origin ${site.origin}/: must be an origin`);
+    const created = await runScript(stateDir, 'createApiKey.ts', [
+      '--name',
+      'refused',
+      '--site',
+      'browser-refused',
+      '--allowed-origin',
+      site.origin,
+    ]);
+    expect(created.code).toBe(0);
+    expect(created.output).toContain(`a browser key for ${site.origin}`);
+    const printed = /^\s+(trb_\S+)$/m.exec(created.output)![1]!;
+    const key = { key: printed, keyId: keyIdOf(hashApiKey(printed)) };
     otherSite.page('/tracker/', trackerPage(key));
     const { context, page, sent } = await newVisitor();
     const errors: string[] = [];
