@@ -5,6 +5,7 @@ import { createIngestHandler } from './ingest/ingestHandler.ts';
 import { outsideRequestDomain } from './lib/requestDomain.ts';
 import { createRecomputeMetricsHandler } from './metrics/handler.ts';
 import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
+import { apiFunctionRoutes, ingestFunctionRoutes } from './routeTable.ts';
 import type { Runtime } from './runtime.ts';
 import {
   createDeliverWebhookHandler,
@@ -39,8 +40,11 @@ function leavingRequestDomain(entry: EntryPoint): EntryPoint {
 
 function handlers(runtime: Runtime): Record<FunctionName, EntryPoint> {
   return {
-    ingest: { signature: 'http', handler: createIngestHandler(runtime.ingestDeps) },
-    api: { signature: 'http', handler: createApiHandler(runtime.apiDeps) },
+    ingest: {
+      signature: 'http',
+      handler: createIngestHandler(runtime.ingestDeps, ingestFunctionRoutes),
+    },
+    api: { signature: 'http', handler: createApiHandler(runtime.apiDeps, apiFunctionRoutes) },
     processEvent: {
       signature: 'cloudevent',
       handler: createProcessEventHandler(runtime.processDeps),

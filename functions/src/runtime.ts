@@ -188,6 +188,7 @@ export class Runtime {
       webhookEndpoints: this.webhookEndpoints,
       secrets: this.secretBox,
       metrics: this.metricsReader(),
+      eventBodies: this.#warehouseMetrics(),
     });
     return this.#api;
   };

@@ -1,5 +1,7 @@
-import { apiOpenApiDocument } from '../../functions/src/admin/apiHandler.ts';
-import { ingestOpenApiDocument } from '../../functions/src/ingest/ingestHandler.ts';
+import {
+  apiOpenApiDocument,
+  ingestOpenApiDocument,
+} from '../../functions/src/routeTable.ts';
 import { renderApiReference } from './apiReference.ts';
 
 /** The reference as the code stands: producers' API first, then the operators'. */

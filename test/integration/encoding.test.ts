@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/src/admin/apiHandler.ts';
-import { ingestRoutes } from '../../functions/src/ingest/ingestHandler.ts';
+import { apiFunctionRoutes, ingestFunctionRoutes } from '../../functions/src/routeTable.ts';
 import type { Route } from '../../functions/src/lib/router.ts';
 import { topics } from '../../infra/spec.ts';
 import { CountingPublisher } from '../support/counting.ts';
@@ -143,8 +142,8 @@ describe('request bodies that are not valid UTF-8', () => {
   });
 
   const bodyRoutes = [
-    ...jsonBodyRoutes(ingestRoutes).map((route) => ({ fn: 'ingest' as const, route })),
-    ...jsonBodyRoutes(apiRoutes).map((route) => ({ fn: 'api' as const, route })),
+    ...jsonBodyRoutes(ingestFunctionRoutes).map((route) => ({ fn: 'ingest' as const, route })),
+    ...jsonBodyRoutes(apiFunctionRoutes).map((route) => ({ fn: 'api' as const, route })),
   ];
 
   it('covers every JSON route of both functions', () => {
@@ -165,5 +164,36 @@ describe('request bodies that are not valid UTF-8', () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as ErrorBody).error.code).toBe('invalid_encoding');
     expect(publishedByRequests()).toEqual([]);
+  });
+
+  it.each(
+    bodyRoutes.map(({ fn, route }) => [`${fn} ${route.method} ${route.path}`, fn, route] as const),
+  )(
+    '%s refuses an escaped lone surrogate with 400 invalid_encoding naming the field',
+    async (_, fn, route) => {
+      publisher.byTopic.clear();
+      const path = route.path.replace(/:[A-Za-z]+/g, 'no-such-id');
+      const credential = route.role === 'admin' ? pipeline.adminToken : pipeline.apiKey;
+      const response = await fetch(`${pipeline.urls[fn]}${path}`, {
+        method: route.method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+        body: '{"payload":{"title":"a\\ud800b"}}',
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as ErrorBody;
+      expect(body.error.code).toBe('invalid_encoding');
+      expect(body.error.fields?.[0]?.field).toBe('payload.title');
+      expect(publishedByRequests()).toEqual([]);
+    },
+  );
+
+  it('accepts an escaped surrogate pair and publishes the character it stands for', async () => {
+    publisher.byTopic.clear();
+    const response = await post(
+      `${pipeline.urls.ingest}/v1/events`,
+      '{"eventType":"page.viewed","payload":{"title":"\\ud83d\\ude00"}}',
+      { authorization: `Bearer ${pipeline.apiKey}` },
+    );
+    expect(response.status).toBe(202);
   });
 });

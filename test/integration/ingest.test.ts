@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../infra/spec.ts';
 import { SwitchablePublisher } from '../support/injectedFaults.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import {
@@ -105,12 +106,57 @@ describe('ingest over HTTP', () => {
       const { eventId } = (await retried.json()) as { eventId: string };
       const record = await waitForStatus(pipeline, eventId, 'PROCESSED');
       expect(record.attempts).toBe(1);
+      // The status record shows the key the producer sent the event with.
+      expect(record.idempotencyKey).toBe('order-3');
     });
 
     it('rejects an empty or oversized key with 400', async () => {
       const response = await postJson(url, event, { ...auth, 'idempotency-key': 'k'.repeat(256) });
       expect(response.status).toBe(400);
       expect((await errorBody(response)).error.fields?.[0]?.field).toBe('Idempotency-Key');
+    });
+
+    it('X-Idempotency-Key is the same header: the same key with another body is 409, never a second event', async () => {
+      const first = await postJson(url, event, { ...auth, 'x-idempotency-key': 'relay-1' });
+      expect(first.status).toBe(202);
+      const { eventId } = (await first.json()) as { eventId: string };
+      const again = await postJson(url, event, { ...auth, 'idempotency-key': 'relay-1' });
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as { eventId: string }).eventId).toBe(eventId);
+      const other = { ...event, payload: { title: 'Other' } };
+      const conflict = await postJson(url, other, { ...auth, 'x-idempotency-key': 'relay-1' });
+      expect(conflict.status).toBe(409);
+    });
+
+    it('refuses both headers with different values, naming both, and publishes nothing', async () => {
+      const before = publisher.attempts.get(topics.events.name) ?? 0;
+      const response = await postJson(url, event, {
+        ...auth,
+        'idempotency-key': 'a',
+        'x-idempotency-key': 'b',
+      });
+      expect(response.status).toBe(400);
+      const body = await errorBody(response);
+      expect(body.error.code).toBe('conflicting_idempotency_keys');
+      expect(body.error.fields?.map((f) => f.field)).toEqual([
+        'Idempotency-Key',
+        'X-Idempotency-Key',
+      ]);
+      expect(publisher.attempts.get(topics.events.name) ?? 0).toBe(before);
+    });
+
+    it('refuses an idempotency header on the batch route instead of ignoring it', async () => {
+      const before = publisher.attempts.get(topics.events.name) ?? 0;
+      const response = await postJson(
+        `${url}/batch`,
+        { events: [event] },
+        { ...auth, 'x-idempotency-key': 'batch-1' },
+      );
+      expect(response.status).toBe(400);
+      const body = await errorBody(response);
+      expect(body.error.code).toBe('idempotency_key_not_taken');
+      expect(body.error.message).toContain('idempotencyKey');
+      expect(publisher.attempts.get(topics.events.name) ?? 0).toBe(before);
     });
   });
 
@@ -213,7 +259,7 @@ describe('ingest over HTTP', () => {
         {
           events: [
             event,
-            { eventType: 'bad', payload: {} },
+            { eventType: 'Bad', payload: {} },
             { ...event, idempotencyKey: 'batch-item-1' },
           ],
         },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import { createApiHandler } from '../../functions/src/admin/apiHandler.ts';
+import { apiFunctionRoutes } from '../../functions/src/routeTable.ts';
 import { createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
@@ -34,7 +35,7 @@ describe('GET /health/ready', () => {
     await pubsub.createTopic(topics.events.name);
     await pubsub.close();
     runtime = new Runtime(config, { logger: createLogger({ level: 'silent' }) });
-    api = await serveHttp(createApiHandler(runtime.apiDeps));
+    api = await serveHttp(createApiHandler(runtime.apiDeps, apiFunctionRoutes));
   }, 90_000);
   afterAll(async () => {
     await api?.close();

@@ -44,7 +44,7 @@ describe('CSV uploads', () => {
       env: {
         UPLOAD_MAX_ROWS: '20',
         UPLOAD_MAX_BYTES: '20000',
-        UPLOADS_PER_MINUTE_PER_KEY: '2',
+        UPLOADS_PER_MINUTE_PER_KEY: '4',
         UPLOADS_PER_MINUTE_PER_IP: '4',
       },
     });
@@ -125,6 +125,51 @@ describe('CSV uploads', () => {
     ]);
   });
 
+  it('reads headers as people write them: names mapped, extra columns kept, event_id making a re-upload the same events', async () => {
+    const { key, keyId } = await newKey('metrics-export');
+    const csv = [
+      'event_id,Event Type,timestamp,user_id,note,score',
+      'ev-1,test_started,2025-11-10T10:00:00Z,u-1,first try,7',
+      'ev-2,test_completed,2025-11-10T10:05:00Z,u-1,,9',
+      'ev-3,test_started,yesterday,u-2,,',
+    ].join('\n');
+    const first = await upload(pipeline, csv, { key, ip: '203.0.113.31' });
+    expect(first.status).toBe(200);
+    const answer = (await first.json()) as UploadAnswer & {
+      duplicateCount: number;
+      columns: { header: string; field: string }[];
+    };
+    expect(answer).toMatchObject({ rows: 3, insertedCount: 2, duplicateCount: 0, failedCount: 1 });
+    expect(answer.columns).toEqual([
+      { header: 'event_id', field: 'idempotencyKey' },
+      { header: 'Event Type', field: 'eventType' },
+      { header: 'timestamp', field: 'occurredAt' },
+      { header: 'user_id', field: 'userId' },
+      { header: 'note', field: 'payload.note' },
+      { header: 'score', field: 'payload.score' },
+    ]);
+    // The bad row is named by the file's own header.
+    expect(answer.errors.map(({ row, field }) => ({ row, field }))).toEqual([
+      { row: 4, field: 'timestamp' },
+    ]);
+
+    // The same file again, with one row changed under its event_id: nothing goes in twice.
+    const changed = csv.replace('first try', 'second try');
+    const again = await upload(pipeline, changed, { key, ip: '203.0.113.32' });
+    const second = (await again.json()) as UploadAnswer & { duplicateCount: number };
+    expect(second).toMatchObject({ rows: 3, insertedCount: 0, duplicateCount: 1, failedCount: 2 });
+    expect(second.errors.map(({ row, field }) => ({ row, field }))).toEqual([
+      { row: 2, field: 'event_id' },
+      { row: 4, field: 'timestamp' },
+    ]);
+
+    const processed = await publishedBy(keyId, 2);
+    expect(processed.map((d) => d.eventType as string).sort()).toEqual([
+      'test_completed',
+      'test_started',
+    ]);
+  });
+
   it('keeps every good row when rows are malformed, each bad row an error with its row number', async () => {
     const { key, keyId } = await newKey('malformed-rows');
     const csv = [
@@ -196,7 +241,8 @@ describe('CSV uploads', () => {
     const { key } = await newKey('eager');
     const csv = 'eventType\npage.viewed\n';
     expect((await upload(pipeline, csv, { key, ip: '203.0.113.2' })).status).toBe(200);
-    const limited = await upload(pipeline, csv, { key, ip: '203.0.113.3' });
+    expect((await upload(pipeline, csv, { key, ip: '203.0.113.3' })).status).toBe(200);
+    const limited = await upload(pipeline, csv, { key, ip: '203.0.113.5' });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await limited.json()) as UploadAnswer).error?.message).toMatch(/API key/);
@@ -230,8 +276,15 @@ describe('CSV uploads', () => {
       /at most 20000 bytes/,
     ],
     [
-      'a bad header',
-      'eventType,colour\npage.viewed,red\n',
+      'a header without an event type column',
+      'type,colour\npage.viewed,red\n',
+      400,
+      'invalid_upload',
+      /cannot be read/,
+    ],
+    [
+      'a header giving one field twice',
+      'event_type,timestamp,occurred_at\npage_view,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z\n',
       400,
       'invalid_upload',
       /cannot be read/,

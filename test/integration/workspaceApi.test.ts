@@ -34,9 +34,14 @@ describe('the sources API', () => {
   }
 
   it('creates with defaults, lists, gets, updates and deletes a source', async () => {
+    const before = Date.now();
     const created = await call('POST', '/v1/sources', valid);
     expect(created.status).toBe(201);
     const body = (await created.json()) as Record<string, unknown>;
+    // Without a startTime the source starts a day back, so the past day is fetched at once.
+    const startAt = Date.parse(String(body.startAt));
+    expect(startAt).toBeGreaterThanOrEqual(before - 24 * 3_600_000);
+    expect(startAt).toBeLessThanOrEqual(Date.now() - 24 * 3_600_000);
     expect(body).toMatchObject({
       sourceType: 'google_workspace',
       applications: ['admin', 'login', 'token', 'saml', 'drive', 'groups', 'user_accounts'],

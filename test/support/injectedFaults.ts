@@ -115,11 +115,15 @@ export class FaultyEventStatusStore implements EventStatusStore {
 /** Our publisher, with a switch that makes Pub/Sub look unreachable. */
 export class SwitchablePublisher implements Publisher {
   failing = false;
+  /** Publishes attempted per topic, failed ones included. */
+  readonly attempts = new Map<string, number>();
   readonly #inner: Publisher;
   constructor(inner: Publisher) {
     this.#inner = inner;
   }
   publish(...args: Parameters<Publisher['publish']>): ReturnType<Publisher['publish']> {
+    const [topic] = args;
+    this.attempts.set(topic, (this.attempts.get(topic) ?? 0) + 1);
     if (this.failing) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
     return this.#inner.publish(...args);
   }

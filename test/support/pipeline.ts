@@ -15,6 +15,7 @@ import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import type { IngestDeps } from '../../functions/src/ingest/ingestDeps.ts';
 import { createIngestHandler } from '../../functions/src/ingest/ingestHandler.ts';
+import { ingestFunctionRoutes } from '../../functions/src/routeTable.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
@@ -100,7 +101,7 @@ export async function startTestPipeline(options: {
   const entries = entryPoints(runtime);
   entries.ingest = {
     signature: 'http',
-    handler: createIngestHandler(() => (ingestCache ??= ingestDeps())),
+    handler: createIngestHandler(() => (ingestCache ??= ingestDeps()), ingestFunctionRoutes),
   };
   const servers: Server[] = [];
   const ports = {} as Record<FunctionName, number>;

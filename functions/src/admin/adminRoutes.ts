@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HttpError } from '../lib/http.ts';
 import { parseJsonBody, parseQuery } from '../lib/requestInput.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { Route } from '../lib/router.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import {
@@ -139,29 +140,10 @@ export const adminRoutes: Route<ApiDeps>[] = [
       503: { description: 'The republish failed; the status was put back.' },
     },
     handle: async ({ res, params, log }, deps) => {
-      const outcome = await replayEvent(params.eventId ?? '', deps.ops.replay);
-      switch (outcome.kind) {
-        case 'replayed':
-          log.info({ eventId: outcome.eventId, replay: outcome.replay }, 'event replayed');
-          res
-            .status(202)
-            .json({ eventId: outcome.eventId, status: 'QUEUED', replay: outcome.replay });
-          return;
-        case 'not_found':
-          throw new HttpError(404, 'not_found', 'No status is recorded for this event.');
-        case 'refused':
-          throw new HttpError(409, 'not_replayable', refusalMessage[outcome.reason]);
-        case 'unavailable':
-          log.warn({ eventId: outcome.eventId, reason: outcome.reason }, 'replay not published');
-          throw new HttpError(
-            503,
-            'unavailable',
-            'The event could not be republished; try again.',
-            {
-              headers: { 'Retry-After': String(deps.retryAfterSeconds) },
-            },
-          );
-      }
+      const replayed = await replayOrRefuse(params.eventId ?? '', deps, log);
+      res
+        .status(202)
+        .json({ eventId: replayed.eventId, status: 'QUEUED', replay: replayed.replay });
     },
   },
   {
@@ -250,6 +232,30 @@ export const adminRoutes: Route<ApiDeps>[] = [
     },
   },
 ];
+
+/**
+ * Replays one event, or throws what the operator is told instead: 404 without a
+ * status, 409 with the reason it cannot be replayed, 503 when the republish failed.
+ */
+export async function replayOrRefuse(
+  eventId: string,
+  deps: ApiDeps,
+  log: Logger,
+): Promise<{ eventId: string; replay: number }> {
+  const outcome = await replayEvent(eventId, deps.ops.replay);
+  if (outcome.kind === 'not_found')
+    throw new HttpError(404, 'not_found', 'No status is recorded for this event.');
+  if (outcome.kind === 'refused')
+    throw new HttpError(409, 'not_replayable', refusalMessage[outcome.reason]);
+  if (outcome.kind === 'unavailable') {
+    log.warn({ eventId: outcome.eventId, reason: outcome.reason }, 'replay not published');
+    throw new HttpError(503, 'unavailable', 'The event could not be republished; try again.', {
+      headers: { 'Retry-After': String(deps.retryAfterSeconds) },
+    });
+  }
+  log.info({ eventId: outcome.eventId, replay: outcome.replay }, 'event replayed');
+  return { eventId: outcome.eventId, replay: outcome.replay };
+}
 
 const refusalMessage = {
   processed: 'The event is already processed.',

@@ -1,6 +1,7 @@
 import type { ApiKeyAuthenticator } from '../ingest/apiKeys.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MetricsReader } from '../metrics/metricsReader.ts';
+import type { EventBodySource } from '../metrics/warehouseMetrics.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
 import type { WebhookAdminDeps } from '../webhooks/adminDeps.ts';
 import type { WorkspaceAdminDeps } from '../workspace/adminDeps.ts';
@@ -19,6 +20,8 @@ export type ApiDeps = {
   webhooks: WebhookAdminDeps;
   workspace: WorkspaceAdminDeps;
   metrics: MetricsReader;
+  /** Processed events' bodies, which their status records no longer keep. */
+  eventBodies: EventBodySource;
   /** For `apiKey` routes (CSV uploads). */
   authenticator: ApiKeyAuthenticator;
   retryAfterSeconds: number;

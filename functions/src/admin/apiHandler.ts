@@ -1,10 +1,17 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { authenticateApiKey } from '../ingest/authenticateKey.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
+import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
+import { livenessRoute } from '../lib/liveness.ts';
 import { metricsRoutes } from '../metrics/metricsRoutes.ts';
 import { traceFields } from '../lib/logger.ts';
-import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
-import { lookupRoute, type Principal, type Role, type Route } from '../lib/router.ts';
+import {
+  lookupRoute,
+  type Principal,
+  type Role,
+  type Route,
+  type RouteLookup,
+} from '../lib/router.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
@@ -19,16 +26,7 @@ import { checkReadiness } from './health.ts';
 import { readinessSchema } from './schemas.ts';
 
 const healthRoutes: Route<ApiDeps>[] = [
-  {
-    method: 'GET',
-    path: '/health',
-    role: 'public',
-    tag: 'Health',
-    summary: 'Liveness: the function answers',
-    handle: ({ res }) => {
-      res.status(200).json({ status: 'ok' });
-    },
-  },
+  livenessRoute<ApiDeps>('Health'),
   {
     method: 'GET',
     path: '/health/ready',
@@ -47,10 +45,9 @@ const healthRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-/** Every route of the `api` function and the role it requires. */
+/** The `api` function's own routes (see routeTable.ts for every route it serves). */
 export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...healthRoutes,
-  openApiRoute<ApiDeps>('Health', () => apiOpenApiDocument()),
   ...consoleRoutes,
   ...eventRoutes,
   ...endpointRoutes,
@@ -62,38 +59,32 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...(uploadRoutes as Route<ApiDeps>[]),
 ];
 
-let apiDocument: Record<string, unknown> | undefined;
-
-/** The OpenAPI document of the `api` function, generated once from its route table. */
-export function apiOpenApiDocument(): Record<string, unknown> {
-  apiDocument ??= openApiDocument({
-    title: 'Tributary operators API',
-    version: '1',
-    description:
-      "Operators' API: event status, failed events and replay, webhook endpoints, Google Workspace sources, metrics, API keys, CSV uploads, health and the web console.",
-    routes: apiRoutes,
-  });
-  return apiDocument;
-}
-
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */
 export function createApiHandler(
   getDeps: () => ApiDeps,
-  routes: readonly Route<ApiDeps>[] = apiRoutes,
+  routes: readonly Route<ApiDeps>[],
 ): HttpFunction {
   return async (req: Request, res: Response) => {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
+    let lookup: RouteLookup<ApiDeps> | undefined;
     try {
-      const lookup = lookupRoute(routes, req);
+      lookup = lookupRoute(routes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       const apiKey = await authorize(req, lookup.found ? lookup.route.role : lookup.guard, deps);
       if (!lookup.found) throw lookup.error;
       requireUtf8JsonBody(req);
       const { route, params } = lookup;
+      admitIdempotencyHeader(req, route);
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
-      answerError(res, error, log, 'api request failed');
+      answerError(
+        res,
+        error,
+        log,
+        'api request failed',
+        lookup?.found ? lookup.route.sendError : undefined,
+      );
     }
   };
 }

@@ -23,7 +23,10 @@ import type { OpsDeps } from './opsDeps.ts';
 
 /** The `api` function's parts, from the clients and stores the runtime already holds. */
 export function buildApiDeps(
-  parts: Pick<ApiDeps, 'events' | 'logger' | 'authenticator' | 'readiness' | 'metrics'> & {
+  parts: Pick<
+    ApiDeps,
+    'events' | 'logger' | 'authenticator' | 'readiness' | 'metrics' | 'eventBodies'
+  > & {
     config: Config;
     firestore: Firestore;
     publisher: Publisher;

@@ -58,6 +58,15 @@ function serve(res: Response, name: AssetName): void {
 export const consoleRoutes: Route<unknown>[] = [
   {
     method: 'GET',
+    path: '/',
+    role: 'public',
+    tag: 'Console',
+    summary: 'The web console, at the root too (where the Event Metrics service had its UI)',
+    responses: { 200: { description: 'HTML page.' } },
+    handle: ({ res }) => serve(res, 'index.html'),
+  },
+  {
+    method: 'GET',
     path: '/console',
     role: 'public',
     tag: 'Console',

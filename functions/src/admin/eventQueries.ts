@@ -15,6 +15,11 @@ export type FailedEventPage = { items: EventRecord[]; next: Cursor | null };
 /** Reads over many event documents, for operators. Writes stay in EventStatusStore. */
 export interface EventQueries {
   failedPage(filter: FailedEventFilter, limit: number, after?: Cursor): Promise<FailedEventPage>;
+  /**
+   * A page by position, for APIs that number pages. Firestore reads the documents it
+   * skips, so deep pages cost more than the cursor's; callers bound `offset`.
+   */
+  failedPageAt(filter: FailedEventFilter, limit: number, offset: number): Promise<EventRecord[]>;
   countFailed(filter: FailedEventFilter): Promise<number>;
   countByStatus(status: EventStatus): Promise<number>;
   countByType(eventType: string): Promise<number>;
@@ -31,6 +36,7 @@ const listFields = [
   'eventType',
   'source',
   'producer',
+  'idempotencyKey',
   'attempts',
   'replays',
   'receivedAt',
@@ -71,6 +77,21 @@ export class FirestoreEventQueries implements EventQueries {
         ? { failedAt: last.failedAt, eventId: last.eventId }
         : null;
     return { items, next };
+  }
+
+  async failedPageAt(
+    filter: FailedEventFilter,
+    limit: number,
+    offset: number,
+  ): Promise<EventRecord[]> {
+    const snapshot = await this.#failedQuery(filter)
+      .orderBy('failedAt', 'desc')
+      .orderBy(FieldPath.documentId(), 'desc')
+      .select(...listFields)
+      .offset(offset)
+      .limit(limit)
+      .get();
+    return snapshot.docs.map(fromSnapshot);
   }
 
   async countFailed(filter: FailedEventFilter): Promise<number> {

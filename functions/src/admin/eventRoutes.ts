@@ -3,6 +3,7 @@ import type { Route } from '../lib/router.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
 import { presentDelivery } from '../webhooks/deliveryRoutes.ts';
 import type { ApiDeps } from './apiDeps.ts';
+import { findEvent } from './eventDetail.ts';
 
 /** One event's status and its webhook delivery log, for operators. */
 export const eventRoutes: Route<ApiDeps>[] = [
@@ -11,13 +12,15 @@ export const eventRoutes: Route<ApiDeps>[] = [
     path: '/v1/events/:eventId',
     role: 'admin',
     handle: async ({ res, params }, deps) => {
-      const stored = await deps.events.get(params.eventId ?? '');
-      if (!stored)
+      const found = await findEvent(params.eventId ?? '', deps);
+      if (!found)
         throw new HttpError(404, 'not_found', 'No status is recorded for this event yet.');
-      const deliveries = await deps.webhooks.deliveries.listForEvent(stored.record.eventId);
-      res
-        .status(200)
-        .json({ ...presentEvent(stored.record), deliveries: deliveries.map(presentDelivery) });
+      res.status(200).json({
+        ...presentEvent(found.record),
+        payload: found.body?.payload ?? null,
+        metadata: found.body?.metadata ?? null,
+        deliveries: found.deliveries.map(presentDelivery),
+      });
     },
   },
 ];
@@ -29,6 +32,7 @@ export function presentEvent(record: EventRecord): Record<string, unknown> {
     eventType: record.eventType,
     source: record.source,
     producer: record.producer,
+    idempotencyKey: record.idempotencyKey,
     attempts: record.attempts,
     replays: record.replays,
     receivedAt: iso(record.receivedAt),

@@ -1,6 +1,7 @@
 import { processingSubscription } from '../../../infra/spec.ts';
 import { eventStatuses, type EventStatus } from '../process/eventRecord.ts';
 import { hourBucket } from '../process/eventTransitions.ts';
+import type { TypeCount } from '../metrics/dailyMetrics.ts';
 import type { EventQueries } from './eventQueries.ts';
 
 /** Where the backlog of the processing subscription comes from, when anything reports it. */
@@ -29,6 +30,7 @@ export type MetricsSettings = {
 
 export type LatencySummary = {
   sampleSize: number;
+  meanMs: number | null;
   p50Ms: number | null;
   p90Ms: number | null;
   p99Ms: number | null;
@@ -42,6 +44,8 @@ export function percentiles(values: number[]): LatencySummary {
     sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
   return {
     sampleSize: sorted.length,
+    meanMs:
+      sorted.length === 0 ? null : sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
     p50Ms: rank(50),
     p90Ms: rank(90),
     p99Ms: rank(99),
@@ -59,12 +63,21 @@ export function recentHours(now: Date, hours: number): string[] {
  * The pipeline at a glance, from aggregation queries (a count costs one read per
  * thousand index entries) and a bounded sample, never by reading every document.
  */
+export type MetricsSummary = {
+  generatedAt: string;
+  byStatus: Record<EventStatus, number>;
+  byType: { types: TypeCount[]; truncated: boolean };
+  throughput: { unit: string; hours: { hour: string; processed: number }[] };
+  latency: LatencySummary & { measures: string; sample: string };
+  backlog: { subscription: string; messages: number | null; sampledAt?: string; reason?: string };
+};
+
 export async function metricsSummary(
   queries: EventQueries,
   backlog: BacklogSource,
   settings: MetricsSettings,
   now: Date,
-): Promise<Record<string, unknown>> {
+): Promise<MetricsSummary> {
   const hours = recentHours(now, settings.hours);
   const [byStatus, byType, throughput, latency, backlogValue] = await Promise.all([
     countsByStatus(queries),
@@ -108,7 +121,7 @@ async function countsByStatus(queries: EventQueries): Promise<Record<EventStatus
 async function countsByType(
   queries: EventQueries,
   max: number,
-): Promise<{ types: { eventType: string; count: number }[]; truncated: boolean }> {
+): Promise<{ types: TypeCount[]; truncated: boolean }> {
   const { types, truncated } = await queries.eventTypes(max);
   const counts = await Promise.all(types.map((type) => queries.countByType(type)));
   return {

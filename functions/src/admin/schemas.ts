@@ -18,6 +18,7 @@ export const eventStatusSchema = z.object({
   eventType: z.string().nullable(),
   source: z.string().nullable(),
   producer: z.string().nullable(),
+  idempotencyKey: z.string().nullable().describe('The idempotency key the producer sent, if any.'),
   attempts: z.number().int(),
   replays: z.number().int(),
   receivedAt: isoOrNull,
@@ -118,6 +119,7 @@ export const metricsSummarySchema = z.object({
   }),
   latency: z.object({
     sampleSize: z.number().int(),
+    meanMs: z.number().nullable(),
     p50Ms: z.number().nullable(),
     p90Ms: z.number().nullable(),
     p99Ms: z.number().nullable(),

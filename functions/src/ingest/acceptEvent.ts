@@ -62,10 +62,15 @@ async function acceptWithIdempotencyKey(
   } catch (error) {
     return { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` };
   }
-  if (claim.kind === 'claimed') return publish(input, producer, identity, false, deps);
+  if (claim.kind === 'claimed')
+    return publish(input, producer, { ...identity, idempotencyKey }, false, deps);
   if (claim.record.bodyHash !== bodyHash)
     return { kind: 'conflict', eventId: claim.record.eventId };
-  const original = { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt };
+  const original = {
+    eventId: claim.record.eventId,
+    receivedAt: claim.record.receivedAt,
+    idempotencyKey,
+  };
   return publish(input, producer, original, true, deps);
 }
 
@@ -108,7 +113,7 @@ export async function acceptEvents(
 async function publish(
   input: EventInput,
   producer: { keyId: string; source: string },
-  identity: { eventId: string; receivedAt: string },
+  identity: { eventId: string; receivedAt: string; idempotencyKey?: string },
   duplicate: boolean,
   deps: AcceptDeps,
 ): Promise<AcceptOutcome> {
@@ -122,5 +127,9 @@ async function publish(
   } catch (error) {
     return { kind: 'unavailable', reason: describe(error) };
   }
-  return { kind: duplicate ? 'duplicate' : 'accepted', ...identity };
+  return {
+    kind: duplicate ? 'duplicate' : 'accepted',
+    eventId: identity.eventId,
+    receivedAt: identity.receivedAt,
+  };
 }

@@ -26,13 +26,16 @@ describe('event input', () => {
       },
     ],
     ['a three-segment type', { ...valid, eventType: 'workspace.login.login_success' }],
+    ['a one-segment type', { ...valid, eventType: 'page_view' }],
+    ['another one-segment type', { ...valid, eventType: 'test_started' }],
   ])('accepts %s', (_, event) => {
     expect(validate(event).ok).toBe(true);
   });
 
   it.each([
     ['a missing eventType', { payload: {} }, 'eventType'],
-    ['an undotted eventType', { ...valid, eventType: 'pageviewed' }, 'eventType'],
+    ['an eventType with an empty segment', { ...valid, eventType: 'page..viewed' }, 'eventType'],
+    ['an eventType ending in a dot', { ...valid, eventType: 'page.' }, 'eventType'],
     ['an uppercase eventType', { ...valid, eventType: 'Page.Viewed' }, 'eventType'],
     ['a 101-char eventType', { ...valid, eventType: `a.${'b'.repeat(99)}` }, 'eventType'],
     ['an array payload', { ...valid, payload: [] }, 'payload'],

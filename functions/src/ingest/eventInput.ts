@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventTypePattern, type EventEnvelope } from '../lib/eventEnvelope.ts';
+import { eventTypePattern, eventTypeRule, type EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { FieldError } from '../lib/http.ts';
 
 /** Deeper documents are refused: nothing legitimate needs them, and they are a cheap attack. */
@@ -9,11 +9,7 @@ const jsonObject = z.record(z.string(), z.unknown());
 
 /** One event as a producer sends it. Unknown fields are refused so typos are caught. */
 export const eventInputSchema = z.strictObject({
-  eventType: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(eventTypePattern, 'must be dotted lowercase segments, like page.viewed'),
+  eventType: z.string().min(1).max(100).regex(eventTypePattern, eventTypeRule),
   payload: jsonObject,
   occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   metadata: jsonObject.optional(),
@@ -89,7 +85,13 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
 
 export function toEnvelope(
   input: EventInput,
-  identity: { eventId: string; receivedAt: string; producer: string; source: string },
+  identity: {
+    eventId: string;
+    receivedAt: string;
+    producer: string;
+    source: string;
+    idempotencyKey?: string | undefined;
+  },
 ): EventEnvelope {
   return {
     eventId: identity.eventId,
@@ -103,6 +105,7 @@ export function toEnvelope(
     ...(input.siteId ? { siteId: input.siteId } : {}),
     ...(input.userId ? { userId: input.userId } : {}),
     ...(input.path ? { path: input.path } : {}),
+    ...(identity.idempotencyKey ? { idempotencyKey: identity.idempotencyKey } : {}),
   };
 }
 

@@ -2,8 +2,9 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { z } from 'zod';
 import { traceFields } from '../lib/logger.ts';
 import { answerError, requireUtf8JsonBody } from '../lib/http.ts';
-import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
-import { lookupRoute, type Route } from '../lib/router.ts';
+import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
+import { livenessRoute } from '../lib/liveness.ts';
+import { lookupRoute, type Route, type RouteLookup } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
 import { admitBrowserRequest } from './browser/browserAdmission.ts';
 import { answerPreflight } from './browser/preflight.ts';
@@ -11,7 +12,7 @@ import { trackerRoute } from './browser/trackerScript.ts';
 import { batchItemSchema, eventInputSchema } from './eventInput.ts';
 import type { IngestDeps } from './ingestDeps.ts';
 import { admit, enforceRateLimit, ingestBatch, ingestOne } from './producerEvents.ts';
-import { isTrackingRequest, sendTrackingError, trackingRoutes } from './tracking/trackingRoutes.ts';
+import { trackingRoutes } from './tracking/trackingRoutes.ts';
 
 const acceptedSchema = z.object({ eventId: z.string(), receivedAt: z.string() });
 const duplicateSchema = acceptedSchema.extend({ duplicate: z.literal(true) });
@@ -30,7 +31,7 @@ const batchResultSchema = z.object({
   ),
 });
 
-/** Every route of the `ingest` function and the role it requires. */
+/** The `ingest` function's own routes: the event API and the tracking API. */
 export const ingestRoutes: readonly Route<IngestDeps>[] = [
   {
     method: 'POST',
@@ -38,7 +39,9 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     role: 'apiKey',
     tag: 'Events',
     summary: 'Send one event',
-    description: 'Send an Idempotency-Key header (1–255 characters) to retry safely.',
+    description:
+      'Send an Idempotency-Key (or X-Idempotency-Key) header, 1–255 characters, to retry safely.',
+    takesIdempotencyKey: true,
     body: eventInputSchema,
     responses: {
       202: { description: 'Accepted: Pub/Sub has the event.', schema: acceptedSchema },
@@ -56,6 +59,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     role: 'apiKey',
     tag: 'Events',
     summary: 'Send up to 500 events at once',
+    idempotencyHint: 'Give each item of the batch its own idempotencyKey.',
     body: batchBodySchema,
     responses: {
       202: { description: 'At least one accepted, nothing to retry.', schema: batchResultSchema },
@@ -66,36 +70,30 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
   },
   ...trackingRoutes<IngestDeps>(enforceRateLimit),
   trackerRoute,
-  openApiRoute<IngestDeps>('Events', () => ingestOpenApiDocument()),
+  livenessRoute<IngestDeps>('Health'),
 ];
 
-let ingestDocument: Record<string, unknown> | undefined;
-
-/** The OpenAPI document of the `ingest` function, generated once from its route table. */
-export function ingestOpenApiDocument(): Record<string, unknown> {
-  ingestDocument ??= openApiDocument({
-    title: 'Tributary ingest API',
-    version: '1',
-    description: "Producers' API: send events with an API key.",
-    routes: ingestRoutes,
-  });
-  return ingestDocument;
-}
-
-/** `POST /v1/events` and `POST /v1/events/batch`, for producers. */
-export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
+/**
+ * The producers' function: matches the route, authenticates its key, runs it, answers
+ * errors in the route's shape. `routes` is every route it serves (see routeTable.ts).
+ */
+export function createIngestHandler(
+  getDeps: () => IngestDeps,
+  routes: readonly Route<IngestDeps>[],
+): HttpFunction {
   return async (req: Request, res: Response) => {
     const deps = getDeps();
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
+    let lookup: RouteLookup<IngestDeps> | undefined;
     try {
       if (req.method === 'OPTIONS') {
-        const preflight = answerPreflight(req, res, ingestRoutes, deps);
+        const preflight = answerPreflight(req, res, routes, deps);
         if (preflight !== undefined) {
           await preflight;
           return;
         }
       }
-      const lookup = lookupRoute(ingestRoutes, req);
+      lookup = lookupRoute(routes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       // Awaited only when the key was not cached: the hot path creates no promise here.
       let apiKey =
@@ -108,6 +106,7 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
       if (!lookup.found) throw lookup.error;
       requireUtf8JsonBody(req);
       const { route, params } = lookup;
+      admitIdempotencyHeader(req, route);
       await route.handle({ req, res, params, log, ...(apiKey ? { apiKey } : {}) }, deps);
     } catch (error) {
       answerError(
@@ -115,7 +114,7 @@ export function createIngestHandler(getDeps: () => IngestDeps): HttpFunction {
         error,
         log,
         'ingest failed',
-        isTrackingRequest(req) ? sendTrackingError : undefined,
+        lookup?.found ? lookup.route.sendError : undefined,
       );
     }
   };

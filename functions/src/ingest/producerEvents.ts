@@ -1,5 +1,5 @@
-import type { Request } from '@google-cloud/functions-framework';
-import { HttpError, requireJsonContentType } from '../lib/http.ts';
+import { HttpError, renameFields, requireJsonContentType } from '../lib/http.ts';
+import { idempotencyKeyOf } from '../lib/idempotencyHeader.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AdmittedCall, Principal, RouteContext } from '../lib/router.ts';
 import { acceptEvent, acceptEvents, type AcceptOutcome } from './acceptEvent.ts';
@@ -39,41 +39,72 @@ export function enforceRateLimit(key: Principal, deps: IngestDeps): void {
   }
 }
 
-export async function ingestOne(call: AdmittedCall, deps: IngestDeps): Promise<void> {
-  const { req, res, apiKey, log } = call;
+/** What one event sent to any producer route came to, once Pub/Sub has it. */
+export type TakenEvent =
+  | { kind: 'accepted' | 'duplicate'; eventId: string; receivedAt: string; eventType: string }
+  /** The idempotency key was used before with a different event: `eventId` is that one's. */
+  | { kind: 'conflict'; eventId: string; eventType: string };
+
+/**
+ * One event, whatever route or dialect it came through: the size limit, the event
+ * schema, the idempotency key, the publish. What the producer must fix or retry is
+ * thrown as an HttpError (400, 413, 503), its fields named as the route's own shape
+ * names them (`fieldNames`: ours → theirs); the answer is the route's to give.
+ */
+export async function takeEvent(
+  call: AdmittedCall,
+  raw: unknown,
+  deps: IngestDeps,
+  options: { idempotencyKey: string | undefined; fieldNames?: Readonly<Record<string, string>> },
+): Promise<TakenEvent> {
+  const { req, apiKey, log } = call;
   if ((req.rawBody?.length ?? 0) > deps.limits.maxEventBytes)
     throw tooLarge(`An event is at most ${deps.limits.maxEventBytes} bytes.`);
-  const idempotencyKey = readIdempotencyKey(req);
-  const validated = validateEventInput(req.body, eventInputSchema, deps.limits.maxEventBytes);
+  const validated = validateEventInput(raw, eventInputSchema, deps.limits.maxEventBytes);
   if (!validated.ok) {
     if (validated.tooLarge) throw tooLarge(validated.errors[0]?.message ?? 'Too large.');
     throw new HttpError(400, 'invalid_event', 'The event is invalid.', {
-      fields: validated.errors,
+      fields: renameFields(validated.errors, options.fieldNames),
     });
   }
-  const outcome = await acceptEvent(validated.value, producerOf(apiKey), idempotencyKey, deps);
-  logOutcome(log, apiKey, validated.value.eventType, outcome);
-  switch (outcome.kind) {
+  const { eventType } = validated.value;
+  const outcome = await acceptEvent(
+    validated.value,
+    producerOf(apiKey),
+    options.idempotencyKey,
+    deps,
+  );
+  logOutcome(log, apiKey, eventType, outcome);
+  if (outcome.kind === 'unavailable')
+    throw unavailable(deps, 'The event could not be queued; retry with the same idempotency key.');
+  return { ...outcome, eventType };
+}
+
+/** `POST /v1/events`: 202, 200 for a repeat of an idempotency key, 409 for its misuse. */
+export async function ingestOne(call: AdmittedCall, deps: IngestDeps): Promise<void> {
+  const taken = await takeEvent(call, call.req.body, deps, {
+    idempotencyKey: idempotencyKeyOf(call.req),
+  });
+  switch (taken.kind) {
     case 'accepted':
-      res.status(202).json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt });
+      call.res.status(202).json({ eventId: taken.eventId, receivedAt: taken.receivedAt });
       return;
     case 'duplicate':
-      res
+      call.res
         .status(200)
-        .json({ eventId: outcome.eventId, receivedAt: outcome.receivedAt, duplicate: true });
+        .json({ eventId: taken.eventId, receivedAt: taken.receivedAt, duplicate: true });
       return;
     case 'conflict':
-      throw new HttpError(
-        409,
-        'idempotency_conflict',
-        'This Idempotency-Key was already used with a different event.',
-      );
-    case 'unavailable':
-      throw unavailable(
-        deps,
-        'The event could not be queued; retry with the same Idempotency-Key.',
-      );
+      throw idempotencyConflict();
   }
+}
+
+export function idempotencyConflict(): HttpError {
+  return new HttpError(
+    409,
+    'idempotency_conflict',
+    'This idempotency key was already used with a different event.',
+  );
 }
 
 type BatchResult =
@@ -150,23 +181,6 @@ export async function ingestBatch(call: AdmittedCall, deps: IngestDeps): Promise
 function batchResult(index: number, outcome: AcceptOutcome): BatchResult {
   if (outcome.kind === 'unavailable') return { index, status: 'unavailable' };
   return { index, status: outcome.kind, eventId: outcome.eventId };
-}
-
-function readIdempotencyKey(req: Request): string | undefined {
-  const value = req.headers['idempotency-key'];
-  if (value === undefined) return undefined;
-  const key = Array.isArray(value) ? value[0] : value;
-  if (!key || key.length > 255) {
-    throw new HttpError(
-      400,
-      'invalid_idempotency_key',
-      'Idempotency-Key must be 1 to 255 characters.',
-      {
-        fields: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
-      },
-    );
-  }
-  return key;
 }
 
 function producerOf(apiKey: Principal): { keyId: string; source: string } {

@@ -151,6 +151,9 @@ export const defaults = {
   workspaceBackoffMaxSeconds: 3600,
   /** The Reports API keeps activities about six months: nothing older is asked for. */
   workspaceRetentionDays: 180,
+  /** A new source without `startTime` starts this far back, so the past day shows at once
+   * (Elastic's Workspace integration does the same), whatever the applications' lag. */
+  workspaceDefaultLookbackHours: 24,
   /** How long an activity is remembered as published: far longer than any overlap. */
   workspaceSeenTtlDays: 7,
   /** Applications polled when a source names none. */

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import type { OutgoingMessage } from './publisher.ts';
 
-/** Dotted lowercase segments, like `page.viewed` or `workspace.login.login_success`. */
-export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+/**
+ * Lowercase segments separated by dots: `page_view`, `page.viewed`,
+ * `workspace.login.login_success`.
+ */
+export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+
+/** The message every refusal of an event type gives. */
+export const eventTypeRule =
+  'must be lowercase segments separated by dots, like page.viewed or page_view';
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -23,6 +30,8 @@ export const eventEnvelopeSchema = z.object({
   siteId: z.string().max(200).optional(),
   userId: z.string().max(200).optional(),
   path: z.string().max(2048).optional(),
+  /** The producer's idempotency key, when it sent one: shown with the event's status. */
+  idempotencyKey: z.string().min(1).max(255).optional(),
 });
 
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;

@@ -1,8 +1,24 @@
 import { isUtf8 } from 'node:buffer';
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { firstInvalidUtf8Offset } from './utf8.ts';
+import { firstInvalidUtf8Offset, loneSurrogatePath } from './utf8.ts';
 
 export type FieldError = { field: string; message: string };
+
+/**
+ * Field errors in another API's terms (`names`: ours → theirs): `eventType` becomes
+ * `event_type`, and `payload.title` keeps its tail under the renamed head.
+ */
+export function renameFields(
+  errors: FieldError[],
+  names: Readonly<Record<string, string>> | undefined,
+): FieldError[] {
+  if (!names) return errors;
+  return errors.map((error) => {
+    const [head, ...rest] = error.field.split('.');
+    const renamed = names[head!];
+    return renamed === undefined ? error : { ...error, field: [renamed, ...rest].join('.') };
+  });
+}
 
 /** Body of every error answer: a stable code, a sentence, and the fields at fault. */
 export type ErrorBody = { error: { code: string; message: string; fields?: FieldError[] } };
@@ -41,6 +57,16 @@ export class HttpError extends Error {
 export function sendHttpError(res: Response, error: HttpError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.status(error.status).json(error.toBody());
+}
+
+/**
+ * An error in the shape of APIs that answer `success: false` and a message (the tracking
+ * API, and the systems Tributary replaces), with our `error` object beside it, so both
+ * kinds of client read it.
+ */
+export function sendErrorWithSuccessFlag(res: Response, error: HttpError): void {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.status(error.status).json({ success: false, message: error.message, ...error.toBody() });
 }
 
 /**
@@ -95,7 +121,10 @@ export function requireJsonContentType(req: Request): void {
  * A JSON body is UTF-8, as RFC 8259 exchanges it: 415 for another declared charset, and
  * 400 `invalid_encoding` with the offset of the first bad byte for bytes that are not
  * UTF-8. The framework's parser would have turned them into U+FFFD, altering what was
- * sent, so every handler checks the raw bytes before a route reads the body.
+ * sent, so every handler checks the raw bytes before a route reads the body. A string
+ * escaping a lone surrogate (`"\ud800"`) is valid UTF-8 as bytes but cannot be stored as
+ * UTF-8 text without being changed (RFC 7493, I-JSON), so it is refused the same way,
+ * naming the field.
  */
 export function requireUtf8JsonBody(req: Request): void {
   if (!req.rawBody || req.rawBody.length === 0 || !isJsonMediaType(mediaTypeOf(req))) return;
@@ -106,6 +135,18 @@ export function requireUtf8JsonBody(req: Request): void {
     });
   }
   requireUtf8(req.rawBody, 'body');
+  const field = loneSurrogatePath(req.rawBody, req.body);
+  if (field !== undefined) {
+    throw new HttpError(400, 'invalid_encoding', 'The body holds text that is not Unicode.', {
+      fields: [
+        {
+          field,
+          message:
+            'holds an escaped lone surrogate (\\uD800–\\uDFFF without its pair), which UTF-8 cannot store',
+        },
+      ],
+    });
+  }
 }
 
 function mediaTypeOf(req: Request): string {

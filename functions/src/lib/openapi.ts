@@ -86,6 +86,18 @@ function operation(route: DocumentedRoute): Record<string, unknown> {
   for (const match of route.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
     parameters.push({ name: match[1], in: 'path', required: true, schema: { type: 'string' } });
   }
+  if (route.takesIdempotencyKey) {
+    for (const name of ['Idempotency-Key', 'X-Idempotency-Key']) {
+      parameters.push({
+        name,
+        in: 'header',
+        required: false,
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+        description:
+          'Makes a retry safe: the same key with the same event is the same event. Either name; both with different values are refused.',
+      });
+    }
+  }
   if (route.query) {
     const schema = jsonSchema(route.query, 'input') as {
       properties?: Record<string, Record<string, unknown>>;

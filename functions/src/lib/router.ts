@@ -43,6 +43,13 @@ export type RouteDocs = {
   body?: z.ZodType;
   /** Defaults to application/json. */
   bodyMediaType?: string;
+  /**
+   * Whether the route takes an `Idempotency-Key` (or `X-Idempotency-Key`) header. On
+   * every other route one is refused, with `idempotencyHint` saying what makes retries
+   * safe there instead.
+   */
+  takesIdempotencyKey?: boolean;
+  idempotencyHint?: string;
   responses?: Record<number, RouteResponse>;
 };
 
@@ -57,6 +64,8 @@ export type Route<Deps> = RouteDocs & {
    */
   browser?: boolean;
   handle: (context: RouteContext, deps: Deps) => Promise<void> | void;
+  /** Answers the route's errors in the shape its clients read; our error shape by default. */
+  sendError?: (res: Response, error: HttpError) => void;
 };
 
 export type RouteMatch<Deps> = { route: Route<Deps>; params: Record<string, string> };

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { firstInvalidUtf8Offset } from './utf8.ts';
+import { firstInvalidUtf8Offset, loneSurrogatePath } from './utf8.ts';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
@@ -37,5 +37,30 @@ describe('firstInvalidUtf8Offset', () => {
         expect(firstInvalidUtf8Offset(Buffer.from(text))).toBe(-1);
       }),
     );
+  });
+});
+
+const path = (json: string) => loneSurrogatePath(Buffer.from(json), JSON.parse(json));
+
+describe('loneSurrogatePath', () => {
+  it.each([
+    ['no escape at all', '{"payload":{"title":"Home"}}'],
+    ['an escaped pair (an emoji)', '{"payload":{"title":"\\ud83d\\ude00"}}'],
+    ['an escaped BMP character', '{"payload":{"title":"\\u00e9\\uFFFD"}}'],
+    ['an escaped backslash before text that looks like an escape', '{"a":"\\\\ud800"}'],
+  ])('finds nothing in %s', (_, json) => {
+    expect(path(json)).toBeUndefined();
+  });
+
+  it.each([
+    ['a lone high surrogate', '{"payload":{"title":"a\\ud800b"}}', 'payload.title'],
+    ['a lone low surrogate in upper case', '{"payload":{"title":"\\uDC00"}}', 'payload.title'],
+    ['a reversed pair', '{"x":"\\ude00\\ud83d"}', 'x'],
+    ['a surrogate in an array item', '{"events":[{"p":"ok"},{"p":"\\ud800"}]}', 'events.1.p'],
+    ['a surrogate in a key', '{"payload":{"\\ud800":1}}', 'payload.(key)'],
+    ['a top-level string', '"\\udfff"', '(root)'],
+    ['the first of two, in document order', '{"a":"\\ud800","b":"\\ud800"}', 'a'],
+  ])('names %s', (_, json, expected) => {
+    expect(path(json)).toBe(expected);
   });
 });

@@ -41,3 +41,36 @@ export function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   }
   return -1;
 }
+
+/** `\uD800`–`\uDFFF` written as a JSON escape: where a lone surrogate can hide in valid UTF-8. */
+const escapedSurrogate = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+/**
+ * The path (`payload.title`, `events.2.payload.name`) of the first string of a parsed
+ * JSON body, key or value, that holds a lone surrogate: text that UTF-8 cannot store
+ * without changing it (RFC 7493, I-JSON). Only escapes can produce one, so a body whose
+ * bytes hold no escaped surrogate is not walked at all.
+ */
+export function loneSurrogatePath(rawBody: Buffer, body: unknown): string | undefined {
+  if (rawBody.indexOf('\\u') === -1 || !escapedSurrogate.test(rawBody.toString('latin1')))
+    return undefined;
+  const stack: { value: unknown; path: string[]; isKey?: true }[] = [{ value: body, path: [] }];
+  while (stack.length > 0) {
+    const { value, path, isKey } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) return pathText(isKey ? [...path.slice(0, -1), '(key)'] : path);
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, child] of Object.entries(value).reverse()) {
+      const childPath = [...path, key];
+      stack.push({ value: child, path: childPath });
+      if (!Array.isArray(value)) stack.push({ value: key, path: childPath, isKey: true });
+    }
+  }
+  return undefined;
+}
+
+function pathText(path: string[]): string {
+  return path.length > 0 ? path.join('.') : '(root)';
+}

@@ -1,8 +1,11 @@
 import { daysBetween, endOfDay } from './dates.ts';
 import type { DayRange } from './metricsQuery.ts';
 
-/** Event type whose events count as page views in site statistics. */
-export const viewEventType = 'page.viewed';
+/**
+ * Event types whose events count as page views in site statistics: ours, and
+ * `page_view`, what the website analytics backend Tributary replaces sends.
+ */
+export const viewEventTypes = ['page.viewed', 'page_view'] as const;
 
 export type TypeCount = { eventType: string; count: number };
 export type DailyCount = { date: string } & TypeCount;
@@ -11,6 +14,16 @@ export type PathViews = { path: string; views: number };
 export type SiteDayStats = {
   siteId: string;
   date: string;
+  totalViews: number;
+  uniqueUsers: number;
+  topPaths: PathViews[];
+};
+
+/** One site's figures over a span of days: `from` and `to` are null for every day there is. */
+export type SiteTotals = {
+  siteId: string;
+  from: string | null;
+  to: string | null;
   totalViews: number;
   uniqueUsers: number;
   topPaths: PathViews[];

@@ -1,4 +1,4 @@
-import { eventTypePattern } from '../lib/eventEnvelope.ts';
+import { eventTypePattern, eventTypeRule } from '../lib/eventEnvelope.ts';
 import type { FieldError } from '../lib/http.ts';
 import { dayCount, isIsoDate } from './dates.ts';
 
@@ -23,10 +23,7 @@ export function parseMetricsQuery(query: RawQuery, today: string): Parsed<Metric
   const range = parseDayRange(values, today, errors);
   const eventType = values.eventType;
   if (eventType !== undefined && (eventType.length > 100 || !eventTypePattern.test(eventType))) {
-    errors.push({
-      field: 'eventType',
-      message: 'must be dotted lowercase segments, like page.viewed',
-    });
+    errors.push({ field: 'eventType', message: eventTypeRule });
   }
   if (errors.length > 0 || !range) return { ok: false, errors };
   return { ok: true, value: { ...range, eventType } };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { DailyCount, DailyMetricsDoc, SiteDayStats, SiteStatsDoc } from './dailyMetrics.ts';
+import type {
+  DailyCount,
+  DailyMetricsDoc,
+  SiteDayStats,
+  SiteStatsDoc,
+  SiteTotals,
+} from './dailyMetrics.ts';
 import { MetricsReader } from './metricsReader.ts';
 import type { MetricsDocStore } from './metricsStore.ts';
 import type { MetricsSource } from './warehouseMetrics.ts';
@@ -34,6 +40,17 @@ class FakeSource implements MetricsSource {
   siteStats(range: { from: string; to: string }, siteId?: string): Promise<SiteDayStats[]> {
     this.queries.push(`stats ${range.from} ${siteId}`);
     return Promise.resolve(this.stats.filter((s) => s.date === range.from && s.siteId === siteId));
+  }
+  siteTotals(siteId: string, range: { from: string; to: string } | undefined): Promise<SiteTotals> {
+    this.queries.push(`totals ${range ? `${range.from}..${range.to}` : 'all'} ${siteId}`);
+    return Promise.resolve({
+      siteId,
+      from: range?.from ?? null,
+      to: range?.to ?? null,
+      totalViews: 3,
+      uniqueUsers: 2,
+      topPaths: [],
+    });
   }
 }
 
@@ -144,5 +161,23 @@ describe('MetricsReader', () => {
       totalViews: 1,
     });
     expect(source.queries).toEqual(['stats 2026-03-10 shop']);
+  });
+
+  it('computes a site’s totals over a range or every day, once per span for a burst', async () => {
+    const { source, reader } = setup();
+    const range = { from: '2026-03-01', to: '2026-03-10' };
+    await Promise.all([
+      reader.siteTotals('shop', range),
+      reader.siteTotals('shop', range),
+      reader.siteTotals('shop', undefined),
+      reader.siteTotals('shop', undefined),
+      reader.siteTotals('blog', undefined),
+    ]);
+    expect(await reader.siteTotals('shop', undefined)).toMatchObject({ from: null, to: null });
+    expect(source.queries).toEqual([
+      'totals 2026-03-01..2026-03-10 shop',
+      'totals all shop',
+      'totals all blog',
+    ]);
   });
 });

@@ -7,9 +7,10 @@ import {
   type DailyMetricsDoc,
   type MetricsAnswer,
   type SiteDayStats,
+  type SiteTotals,
 } from './dailyMetrics.ts';
 import { daysBetween, utcDay } from './dates.ts';
-import type { MetricsQuery, StatsQuery } from './metricsQuery.ts';
+import type { DayRange, MetricsQuery, StatsQuery } from './metricsQuery.ts';
 import type { MetricsDocStore } from './metricsStore.ts';
 import { TtlCache } from './ttlCache.ts';
 import type { MetricsSource } from './warehouseMetrics.ts';
@@ -33,12 +34,14 @@ export class MetricsReader {
   readonly #deps: MetricsReaderDeps;
   readonly #counts: TtlCache<DailyCount[]>;
   readonly #stats: TtlCache<SiteDayStats[]>;
+  readonly #totals: TtlCache<SiteTotals>;
 
   constructor(deps: MetricsReaderDeps) {
     this.#deps = deps;
     const cacheOptions = { ttlMs: deps.cacheSeconds * 1000, clock: deps.clock };
     this.#counts = new TtlCache(cacheOptions);
     this.#stats = new TtlCache(cacheOptions);
+    this.#totals = new TtlCache(cacheOptions);
   }
 
   today(): string {
@@ -77,5 +80,14 @@ export class MetricsReader {
       this.#deps.warehouse.siteStats({ from: date, to: date }, siteId),
     );
     return stats[0] ?? emptyStats(siteId, date);
+  }
+
+  /**
+   * One site over a range, or over every day without one: unique users across the whole
+   * span, which per-day figures cannot give, so it is always computed from the warehouse.
+   */
+  siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals> {
+    const key = `${range ? `${range.from}/${range.to}` : 'all'}/${siteId}`;
+    return this.#totals.get(key, () => this.#deps.warehouse.siteTotals(siteId, range));
   }
 }

@@ -29,14 +29,15 @@ export const metricsRoutes: Route<ApiDeps>[] = [
   },
 ];
 
-function invalidQuery(errors: FieldError[]): HttpError {
+export function invalidQuery(errors: FieldError[]): HttpError {
   const names = errors.map((error) => error.field).join(', ');
   return new HttpError(400, 'invalid_query', `Invalid query parameter(s): ${names}.`, {
     fields: errors,
   });
 }
 
-async function unlessUnavailable<T>(answer: Promise<T>): Promise<T> {
+/** A warehouse that does not answer is a 503 the caller may retry, not a 500. */
+export async function unlessUnavailable<T>(answer: Promise<T>): Promise<T> {
   try {
     return await answer;
   } catch (error) {

@@ -1,9 +1,11 @@
 import type { TableSpec } from '../../../infra/spec.ts';
+import { viewEventTypes } from './dailyMetrics.ts';
 
 /**
  * The metrics queries, written once; a dialect says how its warehouse names a table, a
  * parameter and an event's UTC day. Parameters: `from` and `to` (YYYY-MM-DD, both
- * included, UTC days of `occurred_at`), `viewType`, `topPaths`, and `siteId` for one site.
+ * included, UTC days of `occurred_at`), `viewType0`… (one per view event type), `topPaths`,
+ * and `siteId` for one site.
  *
  * Every count is of DISTINCT event_id: a redelivered event may be stored twice.
  */
@@ -15,6 +17,18 @@ export type MetricsSql = {
    * row per top path of each day and site (path null when the site has no paths).
    */
   siteStats: (options: { oneSite: boolean }) => string;
+  /**
+   * Columns `total_views`, `unique_users`, `path`, `path_views`: one site's figures over
+   * the range, or over every day when `ranged` is false (one row per top path; one row
+   * with path null when the site has no paths). Unique users are counted over the whole
+   * span, not summed per day.
+   */
+  siteTotals: (options: { ranged: boolean }) => string;
+  /**
+   * Columns `payload`, `metadata` of one event (`eventId`), within its UTC day when
+   * `ranged` (so BigQuery reads one partition), for operators looking an event up.
+   */
+  eventBody: (options: { ranged: boolean }) => string;
 };
 
 export type MetricsSqlFactory = (table: TableSpec) => MetricsSql;
@@ -34,6 +48,7 @@ export function metricsSql(dialect: SqlDialect): MetricsSqlFactory {
   return (table) => {
     const events = dialect.table(table);
     const inRange = dialect.inRange(p('from'), p('to'));
+    const viewTypes = viewEventTypes.map((_, index) => p(`viewType${index}`)).join(', ');
     return {
       dailyEventCounts: `
       SELECT ${dialect.day} AS day, event_type, COUNT(DISTINCT event_id) AS events
@@ -46,7 +61,7 @@ export function metricsSql(dialect: SqlDialect): MetricsSqlFactory {
         SELECT DISTINCT event_id, ${dialect.day} AS day, site_id, user_id, path
         FROM ${events}
         WHERE ${inRange}
-          AND event_type = ${p('viewType')} AND site_id IS NOT NULL${oneSite ? ` AND site_id = ${p('siteId')}` : ''}
+          AND event_type IN (${viewTypes}) AND site_id IS NOT NULL${oneSite ? ` AND site_id = ${p('siteId')}` : ''}
       ),
       totals AS (
         SELECT day, site_id, COUNT(DISTINCT event_id) AS total_views,
@@ -65,6 +80,31 @@ export function metricsSql(dialect: SqlDialect): MetricsSqlFactory {
       SELECT t.day, t.site_id, t.total_views, t.unique_users, p.path, p.path_views
       FROM totals t LEFT JOIN paths p ON p.day = t.day AND p.site_id = t.site_id
       ORDER BY t.day, t.site_id, p.path_views DESC, p.path`,
+      siteTotals: ({ ranged }) => `
+      WITH views AS (
+        SELECT DISTINCT event_id, user_id, path
+        FROM ${events}
+        WHERE event_type IN (${viewTypes}) AND site_id = ${p('siteId')}${ranged ? ` AND ${inRange}` : ''}
+      ),
+      totals AS (
+        SELECT COUNT(DISTINCT event_id) AS total_views, COUNT(DISTINCT user_id) AS unique_users
+        FROM views
+      ),
+      paths AS (
+        SELECT path, COUNT(DISTINCT event_id) AS path_views
+        FROM views
+        WHERE path IS NOT NULL
+        GROUP BY path
+        QUALIFY ROW_NUMBER() OVER (ORDER BY COUNT(DISTINCT event_id) DESC, path) <= ${p('topPaths')}
+      )
+      SELECT t.total_views, t.unique_users, p.path, p.path_views
+      FROM totals t LEFT JOIN paths p ON TRUE
+      ORDER BY p.path_views DESC, p.path`,
+      eventBody: ({ ranged }) => `
+      SELECT payload, metadata
+      FROM ${events}
+      WHERE event_id = ${p('eventId')}${ranged ? ` AND ${inRange}` : ''}
+      LIMIT 1`,
     };
   };
 }

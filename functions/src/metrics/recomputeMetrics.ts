@@ -7,7 +7,8 @@ import type { MetricsDocStore } from './metricsStore.ts';
 import type { MetricsSource } from './warehouseMetrics.ts';
 
 export type RecomputeDeps = {
-  warehouse: MetricsSource;
+  /** Only the per-day figures: the nightly documents are one per day. */
+  warehouse: Pick<MetricsSource, 'dailyCounts' | 'siteStats'>;
   docs: MetricsDocStore;
   now: () => Date;
   /** The nightly run covers this many closed days, for events that arrive late. */

@@ -34,6 +34,8 @@ function view(
 describe('the metrics SQL, run by DuckDB', () => {
   let dir: string;
   let metrics: WarehouseMetrics;
+  let firstId: string;
+  const withBodyId = randomUUID();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tributary-metrics-'));
@@ -54,9 +56,20 @@ describe('the metrics SQL, run by DuckDB', () => {
       view('2026-03-08T10:00:00Z', null, 'u9', '/'),
       view('2026-03-09T00:00:00.000Z', 'shop', 'u3', '/'),
       view('2026-03-07T23:59:59.999Z', 'shop', 'u3', '/'),
+      view('2026-03-10T09:00:00Z', 'legacy', 'u1', '/', 'page_view'),
+      view('2026-03-10T09:00:00Z', 'legacy', 'u2', '/pricing', 'page_view'),
     ]);
     // A redelivery stored the first view again.
     await warehouse.write([first]);
+    firstId = first.event_id;
+    await warehouse.write([
+      {
+        ...view('2026-02-01T08:00:00Z', null, null, null, 'order.placed'),
+        event_id: withBodyId,
+        payload: '{"title":"Home","n":1}',
+        metadata: '{"source":"web"}',
+      },
+    ]);
     metrics = new WarehouseMetrics(warehouse, { topPaths: 2 });
   });
   afterAll(async () => {
@@ -105,6 +118,62 @@ describe('the metrics SQL, run by DuckDB', () => {
     ]);
     expect(await metrics.siteStats({ from: '2026-03-09', to: '2026-03-09' }, 'blog')).toEqual([]);
   });
+
+  it('counts page_view, the website analytics backend’s type, as a view', async () => {
+    expect(await metrics.siteStats({ from: '2026-03-10', to: '2026-03-10' }, 'legacy')).toEqual([
+      {
+        siteId: 'legacy',
+        date: '2026-03-10',
+        totalViews: 2,
+        uniqueUsers: 2,
+        topPaths: [
+          { path: '/pricing', views: 1 },
+          { path: '/', views: 1 },
+        ].sort((a, b) => a.path.localeCompare(b.path)),
+      },
+    ]);
+  });
+
+  it('finds one event’s body, within its day or over every day', async () => {
+    const body = { payload: { title: 'Home', n: 1 }, metadata: { source: 'web' } };
+    expect(await metrics.eventBody(withBodyId, '2026-02-01')).toEqual(body);
+    expect(await metrics.eventBody(withBodyId, null)).toEqual(body);
+    expect(await metrics.eventBody(withBodyId, '2026-02-02')).toBeUndefined();
+    // Stored twice by a redelivery: one answer.
+    expect(await metrics.eventBody(firstId, '2026-03-08')).toEqual({ payload: {}, metadata: null });
+    expect(await metrics.eventBody(randomUUID(), null)).toBeUndefined();
+  });
+
+  it('totals one site over a range, unique users across the whole span', async () => {
+    expect(await metrics.siteTotals('shop', { from: '2026-03-07', to: '2026-03-09' })).toEqual({
+      siteId: 'shop',
+      from: '2026-03-07',
+      to: '2026-03-09',
+      totalViews: 7,
+      uniqueUsers: 3,
+      topPaths: [
+        { path: '/', views: 4 },
+        { path: '/docs', views: 1 },
+      ],
+    });
+  });
+
+  it('totals one site over every day without a range, and zeros for a site never seen', async () => {
+    expect(await metrics.siteTotals('legacy', undefined)).toMatchObject({
+      from: null,
+      to: null,
+      totalViews: 2,
+      uniqueUsers: 2,
+    });
+    expect(await metrics.siteTotals('nowhere', undefined)).toEqual({
+      siteId: 'nowhere',
+      from: null,
+      to: null,
+      totalViews: 0,
+      uniqueUsers: 0,
+      topPaths: [],
+    });
+  });
 });
 
 /** Records what would be sent, for the dialect we cannot run here. */
@@ -136,13 +205,18 @@ describe.each([
     await metrics.dailyCounts({ from: '2026-03-01', to: '2026-03-02' });
     await metrics.siteStats({ from: '2026-03-01', to: '2026-03-02' });
     await metrics.siteStats({ from: '2026-03-01', to: '2026-03-02' }, 'shop');
+    await metrics.siteTotals('shop', { from: '2026-03-01', to: '2026-03-02' });
+    await metrics.siteTotals('shop', undefined);
+    await metrics.eventBody('e-1', '2026-03-01');
+    await metrics.eventBody('e-1', null);
     for (const { sql, params } of warehouse.calls) {
       const used = new Set([...sql.matchAll(placeholder)].map((m) => m[1]));
       expect([...used].sort((a, b) => a!.localeCompare(b!))).toEqual(
         Object.keys(params).sort((a, b) => a.localeCompare(b)),
       );
       expect(sql).toContain(`FROM ${table}`);
-      expect(sql).toContain('COUNT(DISTINCT event_id)');
+      // Every count is of distinct events; the body lookup reads one row.
+      expect(sql).toMatch(/COUNT\(DISTINCT event_id\)|LIMIT 1$/);
     }
   });
 });

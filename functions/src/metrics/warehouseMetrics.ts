@@ -1,8 +1,8 @@
 import { eventsTable } from '../../../infra/spec.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { bigQueryMetricsSql } from './bigQuerySql.ts';
-import type { DailyCount, SiteDayStats } from './dailyMetrics.ts';
-import { viewEventType } from './dailyMetrics.ts';
+import type { DailyCount, SiteDayStats, SiteTotals } from './dailyMetrics.ts';
+import { viewEventTypes } from './dailyMetrics.ts';
 import { duckDbMetricsSql } from './duckDbSql.ts';
 import type { DayRange } from './metricsQuery.ts';
 import type { MetricsSql } from './metricsSql.ts';
@@ -12,10 +12,23 @@ export interface MetricsSource {
   dailyCounts(range: DayRange): Promise<DailyCount[]>;
   /** Views, unique users and top paths per day and site (one site when `siteId` is given). */
   siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]>;
+  /** One site's views, unique users and top paths over a range, or every day without one. */
+  siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals>;
+}
+
+/** An event's payload and metadata, as the warehouse keeps them. */
+export type EventBody = {
+  payload: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
+};
+
+/** Looks up one loaded event's body; `day` (its UTC day) narrows the read. */
+export interface EventBodySource {
+  eventBody(eventId: string, day: string | null): Promise<EventBody | undefined>;
 }
 
 /** The metrics the warehouse computes, in domain terms, with the SQL of its dialect. */
-export class WarehouseMetrics implements MetricsSource {
+export class WarehouseMetrics implements MetricsSource, EventBodySource {
   readonly #warehouse: Warehouse;
   readonly #sql: MetricsSql;
   readonly #topPaths: number;
@@ -43,7 +56,7 @@ export class WarehouseMetrics implements MetricsSource {
       this.#sql.siteStats({ oneSite: siteId !== undefined }),
       {
         ...range,
-        viewType: viewEventType,
+        ...viewTypeParams,
         topPaths: this.#topPaths,
         ...(siteId !== undefined ? { siteId } : {}),
       },
@@ -68,6 +81,51 @@ export class WarehouseMetrics implements MetricsSource {
     }
     return [...stats.values()];
   }
+
+  async siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals> {
+    const rows = await this.#warehouse.query(
+      this.#sql.siteTotals({ ranged: range !== undefined }),
+      {
+        ...range,
+        siteId,
+        ...viewTypeParams,
+        topPaths: this.#topPaths,
+      },
+    );
+    const first = rows[0];
+    return {
+      siteId,
+      from: range?.from ?? null,
+      to: range?.to ?? null,
+      totalViews: Number(first?.total_views ?? 0),
+      uniqueUsers: Number(first?.unique_users ?? 0),
+      topPaths: rows
+        .filter((row) => row.path !== null && row.path !== undefined)
+        .map((row) => ({ path: text(row.path), views: Number(row.path_views) })),
+    };
+  }
+
+  async eventBody(eventId: string, day: string | null): Promise<EventBody | undefined> {
+    const rows = await this.#warehouse.query(this.#sql.eventBody({ ranged: day !== null }), {
+      eventId,
+      ...(day === null ? {} : { from: day, to: day }),
+    });
+    const row = rows[0];
+    if (!row) return undefined;
+    return { payload: jsonObject(row.payload) ?? {}, metadata: jsonObject(row.metadata) };
+  }
+}
+
+const viewTypeParams = Object.fromEntries(
+  viewEventTypes.map((type, index) => [`viewType${index}`, type]),
+);
+
+/** JSON columns come back as text from DuckDB and may come back parsed from BigQuery. */
+function jsonObject(value: unknown): Record<string, unknown> | null {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : null;
 }
 
 /** Text columns come back as strings from either warehouse. */

@@ -34,6 +34,8 @@ export type EventRecord = {
   eventType: string | null;
   source: string | null;
   producer: string | null;
+  /** The idempotency key the producer sent the event with, if any. */
+  idempotencyKey: string | null;
   /** Processing attempts we have seen in this replay round (Pub/Sub does not tell a push endpoint). */
   attempts: number;
   /** How many times an operator replayed the event. */

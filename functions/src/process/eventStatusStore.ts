@@ -87,6 +87,7 @@ export function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
     eventType: (data.eventType as string | null) ?? null,
     source: (data.source as string | null) ?? null,
     producer: (data.producer as string | null) ?? null,
+    idempotencyKey: (data.idempotencyKey as string | null) ?? null,
     attempts: Number(data.attempts ?? 0),
     replays: Number(data.replays ?? 0),
     receivedAt: date(data.receivedAt),

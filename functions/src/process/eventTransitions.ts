@@ -134,6 +134,7 @@ function baseRecord(envelope: EventEnvelope, context: TransitionContext): EventR
     eventType: envelope.eventType,
     source: envelope.source,
     producer: envelope.producer,
+    idempotencyKey: envelope.idempotencyKey ?? null,
     receivedAt: new Date(envelope.receivedAt),
     occurredAt: new Date(envelope.occurredAt),
   };
@@ -146,6 +147,7 @@ function emptyRecord(eventId: string, context: TransitionContext): EventRecord {
     eventType: null,
     source: null,
     producer: null,
+    idempotencyKey: null,
     attempts: 0,
     replays: 0,
     receivedAt: null,

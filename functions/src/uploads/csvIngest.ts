@@ -3,7 +3,13 @@ import { acceptEvent, type AcceptDeps } from '../ingest/acceptEvent.ts';
 import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
 import type { FieldError } from '../lib/http.ts';
 import { CsvRecordReader, UnreadableCsvError, type CsvRecord } from './csvRecords.ts';
-import { parseHeader, rowToRawEvent, type Header } from './csvRows.ts';
+import {
+  inFileTerms,
+  parseHeader,
+  rowToRawEvent,
+  type ColumnReading,
+  type Header,
+} from './csvRows.ts';
 
 export type RowError = { row: number; field: string; message: string };
 
@@ -32,12 +38,15 @@ export type CsvStop =
 export type CsvCounts = {
   rows: number;
   insertedCount: number;
+  /** Rows whose `event_id` was taken before with the same event: in once, not twice. */
+  duplicateCount: number;
   failedCount: number;
   errors: RowError[];
   errorsTruncated: boolean;
 };
 
-export type CsvResult = CsvCounts & { stop: CsvStop | null };
+/** How each header was read; empty until the header is. */
+export type CsvResult = CsvCounts & { stop: CsvStop | null; columns: ColumnReading[] };
 
 export class TooLargeError extends Error {
   override readonly name = 'TooLargeError';
@@ -62,6 +71,7 @@ export async function ingestCsv(
   const counts: CsvCounts = {
     rows: 0,
     insertedCount: 0,
+    duplicateCount: 0,
     failedCount: 0,
     errors: [],
     errorsTruncated: false,
@@ -130,17 +140,32 @@ export async function ingestCsv(
       }
       const validated = validateEventInput(mapped.raw, eventInputSchema, limits.maxEventBytes);
       if (!validated.ok) {
-        fail(row, validated.errors);
+        fail(row, inFileTerms(header, validated.errors));
         continue;
       }
-      const publishing: Promise<void> = acceptEvent(validated.value, producerOf, undefined, deps)
+      const keyColumn = header.headerOfField.get('idempotencyKey') ?? 'event_id';
+      const publishing: Promise<void> = acceptEvent(
+        validated.value,
+        producerOf,
+        mapped.idempotencyKey,
+        deps,
+      )
         .then((outcome) => {
-          if (outcome.kind === 'accepted') {
-            counts.insertedCount += 1;
-            unavailableStreak = 0;
-          } else {
-            unavailableStreak += 1;
-            fail(row, [{ field: '(row)', message: 'could not be queued; upload this row again' }]);
+          switch (outcome.kind) {
+            case 'accepted':
+            case 'duplicate':
+              counts[outcome.kind === 'accepted' ? 'insertedCount' : 'duplicateCount'] += 1;
+              unavailableStreak = 0;
+              return;
+            case 'conflict':
+              unavailableStreak = 0;
+              fail(row, [{ field: keyColumn, message: 'was taken before by a different event' }]);
+              return;
+            case 'unavailable':
+              unavailableStreak += 1;
+              fail(row, [
+                { field: '(row)', message: 'could not be queued; upload this row again' },
+              ]);
           }
         })
         .finally(() => inFlight.delete(publishing));
@@ -161,7 +186,9 @@ export async function ingestCsv(
   await Promise.all(inFlight);
   if (!header && !stop)
     stop = { code: 'invalid_header', fields: [{ field: 'file', message: 'the file is empty' }] };
-  return { ...counts, stop };
+  // Rows settle in the order Pub/Sub and Firestore answer; the report reads in file order.
+  counts.errors.sort((a, b) => a.row - b.row);
+  return { ...counts, stop, columns: header?.readings ?? [] };
 }
 
 function stopFor(error: unknown): CsvStop {

@@ -2,6 +2,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { Timestamp } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
 import type { CsvCounts, CsvStop } from './csvIngest.ts';
+import type { ColumnReading } from './csvRows.ts';
 
 /** The record of one upload (`upload_batches/{batchId}`). */
 export type UploadBatch = {
@@ -12,7 +13,11 @@ export type UploadBatch = {
   status: 'receiving' | 'completed' | 'stopped';
   rows: number;
   insertedCount: number;
+  /** Absent on records written before duplicates were counted. */
+  duplicateCount?: number;
   failedCount: number;
+  /** How each header was read. Absent on records written before this was kept. */
+  columns?: ColumnReading[];
   errors: { row: number; field: string; message: string }[];
   errorsTruncated: boolean;
   stop: { code: string; message: string } | null;
@@ -36,6 +41,7 @@ export function batchChanges(
   const changes: Partial<UploadBatch> = {
     rows: counts.rows,
     insertedCount: counts.insertedCount,
+    duplicateCount: counts.duplicateCount,
     failedCount: counts.failedCount,
     errors: counts.errors,
     errorsTruncated: counts.errorsTruncated,

@@ -8,7 +8,7 @@ import { HttpError } from '../lib/http.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Principal, Route } from '../lib/router.ts';
 import { multipartContentType } from '../lib/streamingUploads.ts';
-import { ingestCsv, type CsvLimits, type CsvResult } from './csvIngest.ts';
+import { ingestCsv, type CsvLimits, type CsvResult, type CsvStop } from './csvIngest.ts';
 import { batchChanges, type UploadBatch, type UploadBatchStore } from './uploadBatches.ts';
 
 export type UploadDeps = {
@@ -23,12 +23,26 @@ export type UploadDeps = {
 };
 
 // The counts and first errors; `errors` holds at most `maxReportedErrors` entries.
+const columnReadingSchema = z.object({
+  header: z.string().describe('The header as the file has it.'),
+  field: z
+    .string()
+    .describe(
+      'What it was read as: eventType, occurredAt, siteId, userId, path, idempotencyKey, payload, metadata, payload.<name>, metadata.<name>, or (none) for a column without a header.',
+    ),
+});
+
 const uploadResultSchema = z.object({
   batchId: z.string(),
   status: z.enum(['completed', 'stopped']),
   rows: z.number().int(),
   insertedCount: z.number().int(),
+  duplicateCount: z
+    .number()
+    .int()
+    .describe('Rows whose event_id was taken before with the same event: in once, not twice.'),
   failedCount: z.number().int(),
+  columns: z.array(columnReadingSchema),
   errors: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
   errorsTruncated: z.boolean(),
 });
@@ -37,7 +51,7 @@ const uploadBodySchema = z.object({
   file: z
     .string()
     .describe(
-      'The CSV file (header row first). Columns: eventType (required), occurredAt, siteId, userId, path, payload and metadata as JSON text, or payload.<name> / metadata.<name> columns.',
+      "The CSV file (header row first). Headers are read whatever their case, spaces, _ or -: eventType (required), occurredAt (or timestamp, time), siteId, userId, path, event_id (the row's idempotency key), payload and metadata as JSON text or payload.<name> / metadata.<name> columns; every other column goes into the payload under its header.",
     ),
 });
 
@@ -49,6 +63,7 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
     role: 'apiKey',
     tag: 'Uploads',
     summary: 'Upload a CSV file of events (multipart/form-data, field "file")',
+    idempotencyHint: "A row's event_id column is its idempotency key.",
     body: uploadBodySchema,
     bodyMediaType: 'multipart/form-data',
     responses: {
@@ -59,7 +74,19 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
       429: { description: 'Too many uploads; wait Retry-After seconds.' },
     },
     handle: async ({ req, res, apiKey, log }, deps) => {
-      await handleUpload(req, res, apiKey!, deps.ops.uploads, log);
+      const { batchId, result } = await takeUpload(req, res, apiKey!, deps.ops.uploads, log);
+      const body = {
+        batchId,
+        status: result.stop ? 'stopped' : 'completed',
+        rows: result.rows,
+        insertedCount: result.insertedCount,
+        duplicateCount: result.duplicateCount,
+        failedCount: result.failedCount,
+        columns: result.columns,
+        errors: result.errors,
+        errorsTruncated: result.errorsTruncated,
+      };
+      answerUpload(res, result.stop, body);
     },
   },
   {
@@ -78,13 +105,18 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
   },
 ];
 
-async function handleUpload(
+/**
+ * One CSV upload through the core, whatever route it came by: the rate limits, the
+ * stream read row by row into events, the batch record. Refusals before any row is
+ * read are thrown; the result says how far the file went.
+ */
+export async function takeUpload(
   req: Request,
   res: Response,
   apiKey: Principal,
   deps: UploadDeps,
   log: Logger,
-): Promise<void> {
+): Promise<{ batchId: string; result: CsvResult }> {
   enforceRate(deps, `ip:${clientIp(req)}`, deps.rate.perIpPerMinute, 'this address');
   enforceRate(deps, `key:${apiKey.keyId}`, deps.rate.perKeyPerMinute, 'this API key');
   const contentType = multipartContentType(req);
@@ -114,7 +146,9 @@ async function handleUpload(
     status: 'receiving',
     rows: 0,
     insertedCount: 0,
+    duplicateCount: 0,
     failedCount: 0,
+    columns: [],
     errors: [],
     errorsTruncated: false,
     stop: null,
@@ -128,6 +162,7 @@ async function handleUpload(
   await deps.batches.update(batch.batchId, {
     ...batchChanges(result, deps.now(), result.stop),
     fileName: batch.fileName,
+    columns: result.columns,
   });
   log.info(
     {
@@ -140,7 +175,7 @@ async function handleUpload(
     },
     'csv upload',
   );
-  answer(res, batch.batchId, result);
+  return { batchId: batch.batchId, result };
 }
 
 /** Streams the multipart body: the first part named "file" is the CSV; others are skipped. */
@@ -186,7 +221,9 @@ function readUpload(
         resolve({
           rows: 0,
           insertedCount: 0,
+          duplicateCount: 0,
           failedCount: 0,
+          columns: [],
           errors: [],
           errorsTruncated: false,
           stop: {
@@ -206,17 +243,11 @@ function readUpload(
   });
 }
 
-function answer(res: Response, batchId: string, result: CsvResult): void {
-  const body = {
-    batchId,
-    status: result.stop ? 'stopped' : 'completed',
-    rows: result.rows,
-    insertedCount: result.insertedCount,
-    failedCount: result.failedCount,
-    errors: result.errors,
-    errorsTruncated: result.errorsTruncated,
-  };
-  const stop = result.stop;
+/**
+ * The answer to an upload, `body` being the counts in the route's own shape: 200 when
+ * the file was read to its end, else the stop's status with our error beside the counts.
+ */
+export function answerUpload(res: Response, stop: CsvStop | null, body: object): void {
   if (!stop) {
     res.status(200).json(body);
     return;
@@ -278,7 +309,9 @@ function presentBatch(batch: UploadBatch): Record<string, unknown> {
     fileName: batch.fileName,
     rows: batch.rows,
     insertedCount: batch.insertedCount,
+    duplicateCount: batch.duplicateCount ?? 0,
     failedCount: batch.failedCount,
+    columns: batch.columns ?? [],
     errors: batch.errors,
     errorsTruncated: batch.errorsTruncated,
     stop: batch.stop,

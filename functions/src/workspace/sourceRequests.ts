@@ -30,7 +30,20 @@ export function invalid(fields: FieldError[]): HttpError {
   return new HttpError(400, 'invalid_request', 'The request is invalid.', { fields });
 }
 
-export function checkStartTime(startAt: Date, now: Date): void {
+/**
+ * Where a new source starts fetching: its `startTime`, or `workspaceDefaultLookbackHours`
+ * back, so a user who connects Workspace sees the past day at once rather than nothing
+ * until the next activities arrive (hours, for applications whose Reports data lags).
+ */
+export function sourceStartAt(startTime: string | undefined, now: Date): Date {
+  if (startTime === undefined)
+    return new Date(now.getTime() - defaults.workspaceDefaultLookbackHours * 3_600_000);
+  const startAt = new Date(startTime);
+  checkStartTime(startAt, now);
+  return startAt;
+}
+
+function checkStartTime(startAt: Date, now: Date): void {
   const maxLookbackDays = defaults.workspaceRetentionDays;
   if (startAt > now) throw invalid([{ field: 'startTime', message: 'must not be in the future' }]);
   if (now.getTime() - startAt.getTime() > maxLookbackDays * 86_400_000) {

@@ -5,12 +5,12 @@ import type { Route } from '../lib/router.ts';
 import { requestFetches } from './pollWorkspace.ts';
 import { checkCallbackUrl, createForwarding, maintainForwarding } from './sourceForwarding.ts';
 import {
-  checkStartTime,
   findSource,
   knownSourceId,
   parseSourceBody,
   requireSecretBox,
   sourceNotFound,
+  sourceStartAt,
 } from './sourceRequests.ts';
 import {
   createSourceSchema,
@@ -50,8 +50,7 @@ export const sourceRoutes: Route<ApiDeps>[] = [
       const { workspace, webhooks } = deps;
       const box = requireSecretBox(workspace.secrets);
       const now = workspace.now();
-      const startAt = input.startTime ? new Date(input.startTime) : now;
-      checkStartTime(startAt, now);
+      const startAt = sourceStartAt(input.startTime, now);
       if (input.callbackUrl) await checkCallbackUrl(input.callbackUrl, webhooks);
       const id = newSourceId();
       const source = newSource(

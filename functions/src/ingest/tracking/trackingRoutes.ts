@@ -1,5 +1,4 @@
-import type { Request, Response } from '@google-cloud/functions-framework';
-import { HttpError, routePath, type FieldError } from '../../lib/http.ts';
+import { HttpError, sendErrorWithSuccessFlag, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
@@ -14,13 +13,7 @@ import {
   successSchema,
   trackingLimits,
 } from './trackingSchemas.ts';
-import {
-  batchPath,
-  beaconBatchPath,
-  shortBatchPath,
-  shortCallPaths,
-  trackingPaths,
-} from './trackingPaths.ts';
+import { batchPath, beaconBatchPath, shortBatchPath, shortCallPaths } from './trackingPaths.ts';
 import {
   trackingCallTypes,
   trackingEventId,
@@ -28,6 +21,8 @@ import {
   type TrackingCallType,
   type TrackingContext,
 } from './trackingMessageToEvent.ts';
+
+const messageIdentityHint = "A message's messageId makes a resend the same event.";
 
 /** Events from these routes carry this source, beside `api` for `/v1/events`. */
 const trackingSource = 'tracking';
@@ -60,6 +55,8 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     tag: 'Tracking API',
     summary,
     description: `${authNote} A message sent again with the same messageId is the same event. At most ${maxBytes} bytes.`,
+    idempotencyHint: messageIdentityHint,
+    sendError: sendErrorWithSuccessFlag,
     body: batchSchema,
     responses: {
       200: {
@@ -78,6 +75,8 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     tag: 'Tracking API',
     summary,
     description: authNote,
+    idempotencyHint: messageIdentityHint,
+    sendError: sendErrorWithSuccessFlag,
     body: messageSchema,
     responses: {
       200: { description: 'Queued.', schema: successSchema },
@@ -106,20 +105,6 @@ export function trackingRoutes<Deps extends TrackingDeps>(
       trackingLimits.maxBeaconBytes,
     ),
   ];
-}
-
-/** Whether a request is for the tracking API, whose errors carry its own shape. */
-export function isTrackingRequest(req: Request): boolean {
-  return trackingPaths.has(routePath(req));
-}
-
-/**
- * An error in the tracking API's shape (`success: false` and a message), with our
- * `error` object beside it, so both kinds of client read it.
- */
-export function sendTrackingError(res: Response, error: HttpError): void {
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res.status(error.status).json({ success: false, message: error.message, ...error.toBody() });
 }
 
 async function ingestTrackingCall(
