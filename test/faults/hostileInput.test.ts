@@ -11,7 +11,7 @@ import {
   type HostileRequest,
 } from './hostileRequests.ts';
 import { csvUploadCase, type CsvUploadCase } from './hostileCsv.ts';
-import { startStack, type StackHarness } from './stackHarness.ts';
+import { startStack, watchSecret, type StackHarness } from './stackHarness.ts';
 
 const runs = 1500;
 
@@ -71,6 +71,8 @@ describe('hostile input on every HTTP route', () => {
       body: JSON.stringify({ name: 'hostile pages', allowedOrigins: [allowedOrigin] }),
     });
     browserKey = ((await created.json()) as { key: string }).key;
+    // Sent in query strings and bodies: it must never reach a log line.
+    watchSecret(browserKey);
   });
 
   /** The browser key and its origin in place of their stand-ins. */
