@@ -1,7 +1,4 @@
-import {
-  apiOpenApiDocument,
-  ingestOpenApiDocument,
-} from '../../functions/src/routeTable.ts';
+import { apiOpenApiDocument, ingestOpenApiDocument } from '../../functions/src/routeTable.ts';
 import { renderApiReference } from './apiReference.ts';
 
 /** The reference as the code stands: producers' API first, then the operators'. */

@@ -353,9 +353,10 @@ describe('the systems Tributary replaces, against npm start', () => {
         receivedAt: answer.receivedAt,
       },
     });
-    // The receiver got the event once, signed.
-    const requests = receiver.received('/algohire', eventId);
-    expect(requests).toHaveLength(1);
+    // The receiver got that one event, signed; a repeat in flight at the same moment as
+    // the first may be delivered too, with the same webhook-id to deduplicate on.
+    const requests = receiver.received('/algohire');
+    expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([eventId]));
     expect(requests[0]!.headers['webhook-signature']).toMatch(/^v1,/);
   });
 

@@ -259,11 +259,17 @@ describe('the dialects of the systems Tributary replaces', () => {
           eventType: 'job.created',
           idempotencyKey: 'job-123-created',
           payload: body.payload,
-          deliveryLogs: [{ statusCode: 200, outcome: 'delivered' }],
         },
       });
-      // One event processed, one request received: the repeats added nothing.
-      expect(receiver.received('/relay')).toHaveLength(1);
+      const logs = (shown.event as { deliveryLogs: Json[] }).deliveryLogs;
+      expect(logs[0]).toMatchObject({ statusCode: 200, outcome: 'delivered' });
+      // The repeats added no event: one processed, and every request the receiver got
+      // carries that event's webhook-id (a repeat in flight at the same moment as the
+      // first may be sent too, with the same id, for the receiver to deduplicate).
+      const record = await waitForStatus(pipeline, String(accepted.eventId), 'PROCESSED');
+      expect(record.attempts).toBe(1);
+      const ids = new Set(receiver.received('/relay').map((r) => r.headers['webhook-id']));
+      expect([...ids]).toEqual([accepted.eventId]);
     });
 
     it('refuses an event without x-idempotency-key with 400 naming it', async () => {
@@ -354,6 +360,10 @@ describe('the dialects of the systems Tributary replaces', () => {
       expect((await json(unknown)).error?.fields?.map((f) => f.field)).toEqual(['eventType']);
       const badType = await get('/metrics?event_type=Test%20Started');
       expect((await json(badType)).error?.fields?.map((f) => f.field)).toEqual(['event_type']);
+      // `from` alone runs to today; more than a year of it is refused, naming from.
+      const tooLong = await get('/metrics?from=2000-01-01');
+      expect(tooLong.status).toBe(400);
+      expect((await json(tooLong)).error?.fields?.map((f) => f.field)).toEqual(['from']);
       const noBatch = await postJson(`${pipeline.urls.api}/batches/nope/process`, {}, key);
       expect(noBatch.status).toBe(404);
       expect((await upload('event_type\ntest_started\n', {})).status).toBe(401);

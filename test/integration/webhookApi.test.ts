@@ -150,7 +150,7 @@ describe('the webhook endpoints API', () => {
     ['PATCH', '/v1/webhook-endpoints/:id', {}, ['(root)']],
     ['PATCH', '/v1/webhook-endpoints/:id', { enabled: 'no' }, ['enabled']],
     ['PATCH', '/v1/webhook-endpoints/:id', { url: 'http://169.254.169.254/' }, ['url']],
-    ['PATCH', '/v1/webhook-endpoints/:id', { eventTypes: ['x'] }, ['eventTypes.0']],
+    ['PATCH', '/v1/webhook-endpoints/:id', { eventTypes: ['X'] }, ['eventTypes.0']],
     ['POST', '/v1/webhook-endpoints/:id/rotate-secret', { graceSeconds: -1 }, ['graceSeconds']],
     ['POST', '/v1/webhook-endpoints/:id/rotate-secret', { graceSeconds: 1e9 }, ['graceSeconds']],
     ['POST', '/v1/webhook-endpoints/:id/replay', {}, ['from', 'to']],

@@ -23,7 +23,17 @@ describe('GET /metrics query onto ours', () => {
     ['an event type', { event_type: 'test_started' }, { eventType: 'test_started' }],
     ['nothing', {}, {}],
   ])('%s', (_, query, ours) => {
-    expect(metricsQueryInOurTerms(query, today)).toEqual({ query: ours, errors: [] });
+    expect(metricsQueryInOurTerms(query, today)).toMatchObject({ query: ours, errors: [] });
+  });
+
+  it.each([
+    ['from alone: a range error is from’s', { from: '2024-01-01' }, { to: 'from' }],
+    ['from and to: each its own', { from: '2024-01-01', to: '2024-01-02' }, {}],
+  ])('%s', (_, query, renamed) => {
+    expect(metricsQueryInOurTerms(query, today).errorNames).toEqual({
+      eventType: 'event_type',
+      ...renamed,
+    });
   });
 
   it('names a parameter it never had', () => {

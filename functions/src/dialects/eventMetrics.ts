@@ -46,20 +46,26 @@ export function processAnswer(batch: UploadBatch): { message: string; batchId: s
   return { message, batchId: batch.batchId };
 }
 
-/** Its query names onto ours; `from` alone runs to today, as it did there. */
+/**
+ * Its query names onto ours; `from` alone runs to today, as it did there. The names
+ * errors are given back in: `to` is `from`'s when `from` came alone.
+ */
 export function metricsQueryInOurTerms(
   query: Record<string, unknown> | undefined,
   today: string,
-): ReturnType<typeof translateQuery> {
+): ReturnType<typeof translateQuery> & { errorNames: Record<string, string> } {
   const translated = translateQuery(query, {
     date: 'date',
     from: 'from',
     to: 'to',
     event_type: 'eventType',
   });
-  if (translated.query.from !== undefined && translated.query.to === undefined)
-    translated.query.to = today;
-  return translated;
+  const fromAlone = translated.query.from !== undefined && translated.query.to === undefined;
+  if (fromAlone) translated.query.to = today;
+  return {
+    ...translated,
+    errorNames: { eventType: 'event_type', ...(fromAlone ? { to: 'from' } : {}) },
+  };
 }
 
 /** Daily counts with `event_type` for `eventType`. */
@@ -166,12 +172,9 @@ export const eventMetricsApiRoutes: Route<ApiDeps>[] = [
     },
     handle: async ({ req, res }, deps) => {
       const today = deps.metrics.today();
-      const { query, errors } = metricsQueryInOurTerms(req.query, today);
+      const { query, errors, errorNames } = metricsQueryInOurTerms(req.query, today);
       const parsed = parseMetricsQuery(query, today);
-      const problems = [
-        ...errors,
-        ...(parsed.ok ? [] : renameFields(parsed.errors, { eventType: 'event_type' })),
-      ];
+      const problems = [...errors, ...(parsed.ok ? [] : renameFields(parsed.errors, errorNames))];
       if (problems.length > 0 || !parsed.ok) throw invalidQuery(problems);
       res
         .status(200)

@@ -65,6 +65,10 @@ describe('lookupRoute', () => {
     { method: 'GET', path: '/v1/mixed/a', role: 'admin', handle: noop },
     { method: 'GET', path: '/v1/mixed/b', role: 'public', handle: noop },
     { method: 'GET', path: '/health', role: 'public', handle: noop },
+    { method: 'POST', path: '/event', role: 'apiKey', handle: noop },
+    { method: 'POST', path: '/batches/:id/process', role: 'apiKey', handle: noop },
+    { method: 'GET', path: '/admin/events/:id', role: 'admin', handle: noop },
+    { method: 'GET', path: '/admin/metrics', role: 'admin', handle: noop },
   ];
 
   it.each([
@@ -75,6 +79,17 @@ describe('lookupRoute', () => {
     ['a prefix whose routes have different roles', 'GET', '/v1/mixed/c', 'public', 404],
     ['a prefix no route has', 'GET', '/v1/other/x', 'public', 404],
     ['a path of one segment', 'GET', '/nothing', 'public', 404],
+    ['an unknown path under a one-segment key route', 'GET', '/event/x/y', 'apiKey', 404],
+    ['another method on a one-segment key route', 'GET', '/event', 'apiKey', 405],
+    [
+      'a path under the static part of a route with a parameter',
+      'GET',
+      '/batches/1',
+      'apiKey',
+      404,
+    ],
+    ['a prefix every route under it shares', 'GET', '/admin/other', 'admin', 404],
+    ['a public one-segment route', 'GET', '/health/x', 'public', 404],
   ])('guards %s with %s before answering %i', (_, method, path, guard, status) => {
     const lookup = lookupRoute(guarded, request(method, path));
     expect(lookup.found).toBe(false);

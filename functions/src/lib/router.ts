@@ -101,9 +101,11 @@ export function lookupRoute<Deps>(routes: readonly Route<Deps>[], req: Request):
 const guardsByTable = new WeakMap<readonly Route<unknown>[], Map<string, Role>>();
 
 /**
- * The role of a path no route answers: the role shared by every route under the same
- * first two segments (`/v1/admin`, `/v1/uploads`), or `public` where the routes there
- * differ or there are none.
+ * The role of a path no route answers: the role shared by every route under its first
+ * two segments (`/v1/admin`, `/admin/events`), else under its first (`/event`,
+ * `/batches`), or `public` where the routes there differ or there are none. Only the
+ * static segments of a route's path make its prefixes (`/batches/:id/process` makes
+ * `/batches`).
  */
 export function guardOf<Deps>(routes: readonly Route<Deps>[], path: string): Role {
   let guards = guardsByTable.get(routes as readonly Route<unknown>[]);
@@ -111,11 +113,11 @@ export function guardOf<Deps>(routes: readonly Route<Deps>[], path: string): Rol
     guards = new Map();
     const rolesByPrefix = new Map<string, Set<Role>>();
     for (const route of routes) {
-      const prefix = guardedPrefix(route.path);
-      if (prefix === undefined || prefix.includes(':')) continue;
-      const seen = rolesByPrefix.get(prefix) ?? new Set<Role>();
-      seen.add(route.role);
-      rolesByPrefix.set(prefix, seen);
+      for (const prefix of staticPrefixes(route.path)) {
+        const seen = rolesByPrefix.get(prefix) ?? new Set<Role>();
+        seen.add(route.role);
+        rolesByPrefix.set(prefix, seen);
+      }
     }
     for (const [prefix, seen] of rolesByPrefix) {
       const [only] = seen;
@@ -123,14 +125,25 @@ export function guardOf<Deps>(routes: readonly Route<Deps>[], path: string): Rol
     }
     guardsByTable.set(routes as readonly Route<unknown>[], guards);
   }
-  const prefix = guardedPrefix(path);
-  return (prefix !== undefined && guards.get(prefix)) || 'public';
+  for (const prefix of staticPrefixes(path).reverse()) {
+    const guard = guards.get(prefix);
+    if (guard) return guard;
+  }
+  return 'public';
 }
 
-function guardedPrefix(path: string): string | undefined {
-  const [empty, first, second] = path.split('/');
-  if (empty !== '' || !first || !second) return undefined;
-  return `/${first}/${second}`;
+/** `/a` and `/a/b` of a path, stopping at its first parameter. */
+function staticPrefixes(path: string): string[] {
+  const [empty, ...segments] = path.split('/');
+  if (empty !== '') return [];
+  const prefixes: string[] = [];
+  let prefix = '';
+  for (const segment of segments.slice(0, 2)) {
+    if (segment === '' || segment.startsWith(':')) break;
+    prefix = `${prefix}/${segment}`;
+    prefixes.push(prefix);
+  }
+  return prefixes;
 }
 
 /** Longest path parameter: an id of ours is far shorter, a Firestore document id at most this. */
