@@ -11,7 +11,12 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { DeployStep } from '../infra/deploy/deployStep.ts';
 import { functionUrl } from '../infra/deploy/functionSteps.ts';
-import { projectNumberPlaceholder, serviceAccountEmail } from '../infra/deploy/principals.ts';
+import { gcloudArgv, projectNumberQuery, shellLine } from '../infra/deploy/gcloudCommand.ts';
+import {
+  projectNumberPlaceholder,
+  serviceAccountEmail,
+  withProjectNumber,
+} from '../infra/deploy/principals.ts';
 import { generatedSecretFile } from '../infra/deploy/secretSteps.ts';
 import { DeployConfigError, validateTarget } from '../infra/deploy/validateTarget.ts';
 import { buildDeployPlan, buildDestroyPlan } from '../infra/deployPlan.ts';
@@ -48,7 +53,10 @@ const steps = values.destroy
 
 if (values.plan) {
   console.log(
-    `${values.destroy ? 'Destroy' : 'Deploy'} plan for project ${target.project} in ${target.region}: ${steps.length} steps\n`,
+    `${values.destroy ? 'Destroy' : 'Deploy'} plan for project ${target.project} in ${target.region}: ${steps.length} steps`,
+  );
+  console.log(
+    `${projectNumberPlaceholder} is the project's number: gcloud ${shellLine(gcloudArgv(projectNumberQuery(target.project), target.project))}\n`,
   );
   for (const [index, step] of steps.entries())
     console.log(`${String(index + 1).padStart(3)}. ${describeStep(step, target.project)}`);
@@ -60,10 +68,7 @@ if (values.destroy && !(await confirmDestroy(target.project, values.yes))) {
   process.exit(1);
 }
 
-const projectNumber = gcloudOutput(
-  ['projects', 'describe', target.project, '--format=value(projectNumber)'],
-  target.project,
-);
+const projectNumber = gcloudOutput(projectNumberQuery(target.project), target.project);
 if (!projectNumber) {
   console.error(
     `Could not read project ${target.project}. Is gcloud logged in (gcloud auth login) with access to it?`,
@@ -111,7 +116,7 @@ async function runStep(step: DeployStep): Promise<string> {
 }
 
 function substitute(text: string): string {
-  return text.replaceAll(projectNumberPlaceholder, projectNumber);
+  return withProjectNumber(text, projectNumber);
 }
 
 async function cloudProvisioners(): Promise<Provisioners> {
@@ -194,24 +199,17 @@ async function stageSource(dir: string): Promise<void> {
 }
 
 function runGcloud(args: string[]): void {
-  const result = spawnSync('gcloud', [...args, `--project=${target.project}`, '--quiet'], {
-    stdio: 'inherit',
-  });
+  const result = spawnSync('gcloud', gcloudArgv(args, target.project), { stdio: 'inherit' });
   if (result.status !== 0)
     throw new Error(`gcloud ${args.slice(0, 4).join(' ')} failed (exit ${result.status})`);
 }
 
 function gcloudSucceeds(args: string[]): boolean {
-  return (
-    spawnSync('gcloud', [...args, `--project=${target.project}`, '--quiet'], { stdio: 'ignore' })
-      .status === 0
-  );
+  return spawnSync('gcloud', gcloudArgv(args, target.project), { stdio: 'ignore' }).status === 0;
 }
 
 function gcloudOutput(args: string[], project: string): string {
-  const result = spawnSync('gcloud', [...args, `--project=${project}`, '--quiet'], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync('gcloud', gcloudArgv(args, project), { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : '';
 }
 
@@ -233,14 +231,10 @@ async function confirmDestroy(project: string, yes: boolean): Promise<boolean> {
 export function describeStep(step: DeployStep, project: string): string {
   switch (step.kind) {
     case 'gcloud':
-      return `gcloud ${[...step.args, `--project=${project}`].map(shellQuote).join(' ')}${step.unlessExists ? '   (skipped if it exists)' : ''}${step.onlyIfExists ? '   (if it exists)' : ''}`;
+      return `gcloud ${shellLine(gcloudArgv(step.args, project))}${step.unlessExists ? '   (skipped if it exists)' : ''}${step.onlyIfExists ? '   (if it exists)' : ''}`;
     case 'build':
       return `build: npm run build, stage dist/ and the runtime dependencies in ${step.sourceDir}`;
     case 'provision':
       return `provision ${step.resource.type} ${step.resource.name}: ${JSON.stringify(step.desired)}`;
   }
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./${}()-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }

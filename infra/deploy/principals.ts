@@ -4,6 +4,11 @@ import { functions, serviceAccounts, type FunctionSpec, type ServiceAccountName 
 /** Placeholder the runner replaces with the project's number (needed for service agents). */
 export const projectNumberPlaceholder = '${PROJECT_NUMBER}';
 
+/** Puts the project's number in place of its placeholder, as the deploy does once it knows it. */
+export function withProjectNumber(text: string, projectNumber: string): string {
+  return text.replaceAll(projectNumberPlaceholder, projectNumber);
+}
+
 export function serviceAccountEmail(name: ServiceAccountName, project: string): string {
   return `${serviceAccounts[name].id}@${project}.iam.gserviceaccount.com`;
 }

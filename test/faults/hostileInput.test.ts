@@ -96,6 +96,22 @@ describe('hostile input on every HTTP route', () => {
     return headers[credential];
   }
 
+  /**
+   * Whether the URL a request is sent to still addresses its route's path: the URL
+   * parser resolves `..` and `%2e%2e` before anything is sent, so `/stats/..` goes to
+   * `/`, which is a public route of its own.
+   */
+  function addressesPublicRoute(request: HostileRequest): boolean {
+    const base = harness.stack.info.functionUrls[request.route.function];
+    const sent = new URL(`${base}${request.path}${request.query}`).pathname.replace(/\/+$/, '');
+    return httpRouteTable.some(
+      (route) =>
+        route.function === request.route.function &&
+        route.role === 'public' &&
+        route.path === (sent === '' ? '/' : sent),
+    );
+  }
+
   async function send(request: HostileRequest): Promise<{ status: number; text: string }> {
     const base = harness.stack.info.functionUrls[request.route.function];
     const auth = authorization(request.route, request.credential);
@@ -216,7 +232,8 @@ describe('hostile input on every HTTP route', () => {
           request.route.role !== 'public' &&
           request.credential !== 'right' &&
           !request.keyElsewhere &&
-          answer.status < 400
+          answer.status < 400 &&
+          !addressesPublicRoute(request)
         )
           problems.push({
             request: label,
