@@ -13,7 +13,7 @@ import { readWriteKey } from './writeKey.ts';
 /**
  * The admission of a request to a route browsers call: its key, wherever the SDK put
  * it; for a browser key, its origin and the per-address limit; the CORS headers for an
- * allowed origin, set before anything can fail, so that errors are readable too. A
+ * allowed origin, set as soon as key and origin are known, so later errors are readable. A
  * public route (the tracker) only gets its CORS headers. Synchronous when the key and
  * the origins are cached.
  */
