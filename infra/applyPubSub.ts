@@ -7,6 +7,15 @@ import {
   type SubscriptionSpec,
 } from './spec.ts';
 
+/**
+ * The path a push endpoint ends with, under the function's URL, locally and in the
+ * cloud: the functions framework reads the topic of the CloudEvent's `source` from it,
+ * and warns on every push whose path names none.
+ */
+export function topicPushPath(projectId: string, topic: string): string {
+  return `/projects/${projectId}/topics/${topic}`;
+}
+
 export type ApplyReport = { created: string[]; updated: string[]; unchanged: string[] };
 
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { DeployStep } from '../infra/deploy/deployStep.ts';
-import { functionUrl } from '../infra/deploy/functionSteps.ts';
+import { functionUrl, pushEndpointUrl } from '../infra/deploy/functionSteps.ts';
 import { gcloudArgv, projectNumberQuery, shellLine } from '../infra/deploy/gcloudCommand.ts';
 import {
   projectNumberPlaceholder,
@@ -138,7 +138,8 @@ async function cloudProvisioners(): Promise<Provisioners> {
   const pubsub = new PubSub({ projectId: target.project });
   return {
     ...provisioner.pubsubProvisioners(pubsub, {
-      pushEndpoint: (fn) => functionUrl(fn, target),
+      pushEndpoint: (fn, subscription) =>
+        pushEndpointUrl({ pushTo: fn, topic: subscription.topic }, target),
       pushAuth: (fn) => ({
         serviceAccountEmail: serviceAccountEmail('pushInvoker', target.project),
         audience: functionUrl(fn, target),

@@ -139,6 +139,7 @@ export class Runtime {
       idempotency: new FirestoreIdempotencyStore(this.firestore),
       now: () => new Date(),
       idempotencyTtlHours: config.idempotencyTtlHours,
+      messageLimits: config.messageLimits,
       authenticator: this.#apiKeyAuthenticator(),
       rateLimiter: new TokenBucketRateLimiter(),
       addressRateLimiter: new TokenBucketRateLimiter(Date.now, defaults.browserRateLimitAddresses),
@@ -170,6 +171,7 @@ export class Runtime {
       ttlDays: this.config.eventTtlDays,
       logger: this.logger,
       webhooks: this.webhookRouter,
+      messageLimits: this.config.messageLimits,
     };
     return this.#process;
   };

@@ -1,11 +1,24 @@
 /** The functions: their source built once, each deployed, the push ones invocable by Pub/Sub only. */
+import { topicPushPath } from '../applyPubSub.ts';
 import { functions, secrets, serviceAccounts, type FunctionSpec } from '../spec.ts';
 import { bindingStep, gcloudStep, type DeployStep, type DeployTarget } from './deployStep.ts';
 import { pubsubServiceAgent, serviceAccountEmail, serviceAccountMember } from './principals.ts';
 
-/** The URL Pub/Sub pushes to, and the audience of its OIDC token. */
+/** A function's URL: the audience of the OIDC token its pushes carry. */
 export function functionUrl(fn: string, target: { project: string; region: string }): string {
   return `https://${target.region}-${target.project}.cloudfunctions.net/${fn}`;
+}
+
+/**
+ * Where a subscription pushes in the cloud: under its function's URL, the path the
+ * local stack pushes to (the platform hands a function every path under its URL, as
+ * the API routes of `ingest` and `api` rely on).
+ */
+export function pushEndpointUrl(
+  subscription: { pushTo: string; topic: string },
+  target: { project: string; region: string },
+): string {
+  return `${functionUrl(subscription.pushTo, target)}${topicPushPath(target.project, subscription.topic)}`;
 }
 
 export function functionSteps(target: DeployTarget): DeployStep[] {

@@ -1,7 +1,7 @@
 /** Topics and subscriptions, with who may publish to and pull from each. */
 import { serviceAccounts, subscriptions, topicList, type SubscriptionSpec } from '../spec.ts';
 import { bindingStep, provisionStep, type DeployStep, type DeployTarget } from './deployStep.ts';
-import { functionUrl } from './functionSteps.ts';
+import { pushEndpointUrl } from './functionSteps.ts';
 import {
   accountsFor,
   pubsubServiceAgent,
@@ -96,7 +96,7 @@ function subscriptionSummary(
     ackDeadlineSeconds: subscription.ackDeadlineSeconds,
     ...(subscription.pushTo
       ? {
-          pushEndpoint: functionUrl(subscription.pushTo, target),
+          pushEndpoint: pushEndpointUrl({ ...subscription, pushTo: subscription.pushTo }, target),
           oidcServiceAccount: serviceAccountEmail('pushInvoker', target.project),
         }
       : { delivery: 'pull' }),

@@ -3,7 +3,7 @@
  * then single events at a fixed rate for the latency, twice.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import { applyPubSubSpec, topicPushPath } from '../../infra/applyPubSub.ts';
 import { createApiKey } from '../../functions/src/ingest/apiKeys.ts';
 import { sleep } from '../lib/emulators.ts';
 import type { BenchStack } from './benchStack.ts';
@@ -43,7 +43,7 @@ export async function measureEndToEnd(
   await applyPubSubSpec(bench.pubsub, {
     profile: 'local',
     pushEndpoint: (fn, subscription) =>
-      `${stack.info.functionUrls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
+      `${stack.info.functionUrls[fn]}${topicPushPath(projectId, subscription.topic)}`,
   });
   // A stack that has been running: the functions' and the emulators' JIT warm before the clock starts.
   const warmupKey = await createApiKey(bench.keys, { name: 'bench-e2e-warmup' });

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import { applyPubSubSpec, topicPushPath } from '../../infra/applyPubSub.ts';
 import type { PubSub } from '@google-cloud/pubsub';
 import { functions, schedules, topics, type FunctionName } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
@@ -206,7 +206,7 @@ export class LocalStack {
       await applyPubSubSpec(pubsub, {
         profile,
         pushEndpoint: (fn, subscription) =>
-          `http://127.0.0.1:${this.#ports[fn]}/projects/${config.projectId}/topics/${subscription.topic}`,
+          `http://127.0.0.1:${this.#ports[fn]}${topicPushPath(config.projectId, subscription.topic)}`,
       });
       await createApiKey(new FirestoreApiKeyStore(firestore), {
         name: 'local',

@@ -44,11 +44,11 @@ function deadLettered(message: OutgoingMessage, from: string, projectId: string)
 }
 
 /**
- * In the cloud a push subscription posts to the function's own URL,
- * `https://REGION-PROJECT.cloudfunctions.net/NAME`: the path is `/` and names no topic, so
- * the CloudEvent the framework builds has no topic in its `source`. Here every push
- * subscription of the spec pushes through a door that delivers exactly that way, and
- * each push-triggered function must do what it does locally.
+ * In the cloud a push subscription posts under the function's own URL,
+ * `https://REGION-PROJECT.cloudfunctions.net/NAME/projects/P/topics/T`, with the cloud's
+ * body and an OIDC token. Here every push subscription of the spec pushes through a door
+ * that delivers exactly that way, and each push-triggered function must do what it does
+ * locally, with the topic in its CloudEvent's `source` and no warning from the framework.
  */
 describe("pushes in the cloud's shape, to every push-triggered function", () => {
   let pipeline: TestPipeline;
@@ -64,7 +64,7 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
   const refreshToken = `rt-${randomBytes(12).toString('hex')}`;
 
   beforeAll(async () => {
-    // The framework warns on stderr about every push whose path names no topic.
+    // The framework warns on stderr about a push whose path names no topic.
     vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
       frameworkWarnings.push(args.join(' '));
     });
@@ -294,15 +294,17 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
     );
     expect([...acknowledged].sort()).toEqual([...pushFunctions].sort());
     for (const push of door.pushes) {
-      expect(push.path).toBe('/');
+      expect(push.path).toBe(`/projects/${pipeline.projectId}/topics/${push.topic}`);
       expect(push.headers.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
       expect(push.body.subscription).toBe(
         `projects/${pipeline.projectId}/subscriptions/${push.subscription}`,
       );
     }
     expect(door.pushes.some((push) => push.body.deliveryAttempt !== undefined)).toBe(true);
-    // No handler was reached with a topic in its CloudEvent's source.
-    expect(received.filter((r) => r.source?.includes('/topics/'))).toEqual([]);
+    // Every handler was reached with its topic in its CloudEvent's source.
+    expect(
+      received.filter((r) => !r.source?.includes(`/projects/${pipeline.projectId}/topics/`)),
+    ).toEqual([]);
     // Each handler read the message exactly as Pub/Sub pushed it.
     const pushed = new Map(
       door.pushes.map((push) => [`${push.fn}/${push.body.message.messageId}`, push.body.message]),
@@ -317,13 +319,7 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
         publishTime: sent!.publishTime,
       });
     }
-    // The only warnings were the framework's, about the path naming no topic.
-    expect(
-      frameworkWarnings.filter(
-        (line) =>
-          !line.startsWith('Failed to extract the topic name from the URL path.') &&
-          !line.startsWith("Configure your subscription's push endpoint"),
-      ),
-    ).toEqual([]);
+    // The framework found the topic in every push's path: not one warning.
+    expect(frameworkWarnings).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { decodeEventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Message, Subscription } from '@google-cloud/pubsub';
@@ -61,7 +62,13 @@ describe('Google Workspace sources', () => {
     for (const [topic, onMessage] of [
       [
         topics.events.name,
-        (message: Message) => published.push(JSON.parse(message.data.toString()) as PublishedEvent),
+        // A page of activities comes as one message of many events: each is counted.
+        (message: Message) =>
+          published.push(
+            ...decodeEventMessage(message.data, message.attributes).flatMap((decoded) =>
+              decoded.ok ? [decoded.envelope as unknown as PublishedEvent] : [],
+            ),
+          ),
       ],
       [
         topics.workspaceFetch.name,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { functionUrl } from '../../infra/deploy/functionSteps.ts';
+import { functionUrl, pushEndpointUrl } from '../../infra/deploy/functionSteps.ts';
 import { serviceAccountEmail } from '../../infra/deploy/principals.ts';
 import { subscriptions, type FunctionName, type SubscriptionSpec } from '../../infra/spec.ts';
 
@@ -20,6 +20,7 @@ export type CloudPushBody = {
 
 export type CloudPush = {
   subscription: string;
+  topic: string;
   fn: FunctionName;
   path: string;
   headers: Record<string, string>;
@@ -40,8 +41,8 @@ type EmulatorPush = {
 
 /**
  * Stands between the Pub/Sub emulator and the functions, and delivers each push as
- * Pub/Sub does in the cloud: to the function's URL itself (path `/`, which names no
- * topic), with the OIDC bearer token of the push identity, the body in the cloud's
+ * Pub/Sub does in the cloud: to the path under the function's URL that the deploy gives
+ * the subscription, with the OIDC bearer token of the push identity, the body in the cloud's
  * shape and `deliveryAttempt` on subscriptions that dead-letter. The emulator keeps its
  * retries and dead-lettering: each function's answer goes back to it unchanged.
  */
@@ -103,7 +104,17 @@ export class CloudPushDoor {
       'user-agent': 'APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)',
     };
     // Kept before it is sent, so that whatever a handler receives is already here.
-    const push: CloudPush = { subscription: spec.name, fn, path: '/', headers, body };
+    const path = new URL(
+      pushEndpointUrl({ pushTo: fn, topic: spec.topic }, this.#target),
+    ).pathname.slice(`/${fn}`.length);
+    const push: CloudPush = {
+      subscription: spec.name,
+      topic: spec.topic,
+      fn,
+      path,
+      headers,
+      body,
+    };
     this.pushes.push(push);
     try {
       const response = await fetch(`${this.#functionUrls[fn]}${push.path}`, {

@@ -2,6 +2,7 @@ import { PipelineError } from '../../functions/src/lib/errors.ts';
 import type { OutgoingMessage, Publisher } from '../../functions/src/lib/publisher.ts';
 import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
 import type {
+  CreateResult,
   EventStatusStore,
   RecordVersion,
   StoredEvent,
@@ -99,6 +100,31 @@ export class FaultyEventStatusStore implements EventStatusStore {
     this.#count(next.eventId, 'put');
     return withFault(this.plan.take(next.eventId, 'put'), 'put', () =>
       this.#inner.put(next, expected),
+    );
+  }
+
+  /**
+   * The batched create: each record meets its own `put` faults. A refused record is
+   * not sent and comes back as an error; a crash after any of them comes after the
+   * whole call reached the emulator.
+   */
+  async createAll(records: readonly EventRecord[]): Promise<CreateResult[]> {
+    const faults = records.map((record) => {
+      this.#count(record.eventId, 'put');
+      return this.plan.take(record.eventId, 'put');
+    });
+    const sent = records.filter((_, index) => faults[index]?.kind !== 'refuse');
+    const results = await this.#inner.createAll(sent);
+    const crash = faults.find((fault) => fault?.kind === 'crashAfter');
+    if (crash?.kind === 'crashAfter') {
+      await sleep(crash.delayMs ?? 0);
+      throw injectedCrash('after createAll');
+    }
+    let position = 0;
+    return faults.map((fault) =>
+      fault?.kind === 'refuse'
+        ? { kind: 'error', error: injectedCrash('create refused') }
+        : results[position++]!,
     );
   }
 

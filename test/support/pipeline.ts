@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
+import { applyPubSubSpec, topicPushPath } from '../../infra/applyPubSub.ts';
 import { subscriptions, type FunctionName } from '../../infra/spec.ts';
 import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
@@ -124,7 +124,7 @@ export async function startTestPipeline(options: {
   await applyPubSubSpec(pubsub, {
     profile: 'test',
     pushEndpoint: (fn, subscription) =>
-      `${urls[fn]}/projects/${projectId}/topics/${subscription.topic}`,
+      `${urls[fn]}${topicPushPath(projectId, subscription.topic)}`,
   });
   const { key: apiKey } = await createApiKey(new FirestoreApiKeyStore(firestore), { name: 'test' });
 

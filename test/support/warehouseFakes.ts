@@ -39,6 +39,23 @@ export function processedMessage(
   };
 }
 
+/** One message of `events-processed` carrying many events, as processEvent packs them. */
+export function processedBatchMessage(
+  ackId: string,
+  events: { eventId?: string; overrides?: Record<string, unknown> }[],
+): PulledMessage {
+  const decoded = events.map(({ eventId, overrides }) => {
+    const single = processedMessage(ackId, eventId, overrides);
+    return JSON.parse(single.data.toString()) as unknown;
+  });
+  return {
+    ackId,
+    messageId: `m-${ackId}`,
+    data: Buffer.from(JSON.stringify({ events: decoded })),
+    attributes: { events: String(events.length) },
+  };
+}
+
 /**
  * A subscription in memory: pulls hand out what is queued, at most `perPull` at a
  * time; released messages come back; acknowledged ones are gone.

@@ -99,6 +99,7 @@ function buildOpsDeps(
         idempotency: new FirestoreIdempotencyStore(firestore),
         now,
         idempotencyTtlHours: config.idempotencyTtlHours,
+        messageLimits: config.messageLimits,
       },
       batches: new FirestoreUploadBatchStore(firestore),
       limits: {

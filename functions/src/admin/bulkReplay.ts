@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
+import { mapLimit } from '../lib/mapLimit.ts';
 import type { EventStatus } from '../process/eventRecord.ts';
 import type { EventQueries } from './eventQueries.ts';
 import {
@@ -141,24 +142,6 @@ export function presentJob(job: ReplayJob): Record<string, unknown> {
     updatedAt: job.updatedAt.toISOString(),
     finishedAt: job.finishedAt?.toISOString() ?? null,
   };
-}
-
-async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export class FirestoreReplayJobStore implements ReplayJobStore {

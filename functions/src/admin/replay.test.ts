@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { OutgoingMessage, Publisher } from '../lib/publisher.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
 import { deadLetterRecord, failedRecord } from '../process/eventTransitions.ts';
-import type { EventStatusStore, RecordVersion, StoredEvent } from '../process/eventStatusStore.ts';
+import type {
+  CreateResult,
+  EventStatusStore,
+  RecordVersion,
+  StoredEvent,
+} from '../process/eventStatusStore.ts';
 import { replayEvent, type ReplayDeps } from './replay.ts';
 
 /** A tiny store of our own interface: versions are counters. */
@@ -25,6 +30,11 @@ class MemoryStore implements EventStatusStore {
     if (current?.version !== expectedVersion) return Promise.resolve('conflict');
     this.records.set(next.eventId, { record: next, version: (current?.version ?? 0) + 1 });
     return Promise.resolve('written');
+  }
+  async createAll(records: readonly EventRecord[]): Promise<CreateResult[]> {
+    const results: CreateResult[] = [];
+    for (const record of records) results.push({ kind: await this.put(record, undefined) });
+    return results;
   }
 }
 

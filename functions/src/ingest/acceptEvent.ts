@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
-import { encodeEnvelope } from '../lib/eventEnvelope.ts';
+import { encodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
+import { envelopeMessages, type MessageLimits } from '../lib/eventMessages.ts';
 import { publishAll, type Publisher } from '../lib/publisher.ts';
 import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
 import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
@@ -12,6 +13,8 @@ export type AcceptDeps = {
   now: () => Date;
   newEventId?: () => string;
   idempotencyTtlHours: number;
+  /** How many events, and bytes, one message of many events holds at most. */
+  messageLimits: MessageLimits;
 };
 
 export type AcceptOutcome =
@@ -50,6 +53,118 @@ async function acceptWithIdempotencyKey(
   identity: { eventId: string; receivedAt: string },
   deps: AcceptDeps,
 ): Promise<AcceptOutcome> {
+  const admitted = await admitKey(input, producer, idempotencyKey, identity, deps);
+  if (admitted.kind === 'settled') return admitted.outcome;
+  return publish(
+    input,
+    producer,
+    { ...admitted.identity, idempotencyKey },
+    admitted.kind === 'repeat',
+    deps,
+  );
+}
+
+/** One event of a call that brings many, with its own idempotency key or sender's id. */
+export type AcceptItem = {
+  input: EventInput;
+  idempotencyKey?: string | undefined;
+  /** An id derived from the sender's own message id: sending it again is the same event. */
+  eventId?: string | undefined;
+};
+
+/**
+ * Many events of one call, one outcome per event, in order. Keys are claimed first,
+ * all at once; then every event to publish (new ones, and repeats of a key with the
+ * same event under their original id) goes out packed as few messages as the limits
+ * allow. An event whose message Pub/Sub did not acknowledge is `unavailable` while the
+ * others are accepted; with its key or id, sending it again is safe.
+ */
+export async function acceptMany(
+  items: readonly AcceptItem[],
+  producer: { keyId: string; source: string },
+  deps: AcceptDeps,
+): Promise<AcceptOutcome[]> {
+  const receivedAt = deps.now().toISOString();
+  const newEventId = deps.newEventId ?? randomUUID;
+  const outcomes: (AcceptOutcome | undefined)[] = Array.from({ length: items.length });
+  const toPublish: { index: number; envelope: EventEnvelope; duplicate: boolean }[] = [];
+  await Promise.all(
+    items.map(async (item, index) => {
+      const identity = { eventId: item.eventId ?? newEventId(), receivedAt };
+      const admitted =
+        item.idempotencyKey === undefined
+          ? ({ kind: 'new', identity } as const)
+          : await admitKey(item.input, producer, item.idempotencyKey, identity, deps);
+      if (admitted.kind === 'settled') {
+        outcomes[index] = admitted.outcome;
+        return;
+      }
+      const envelope = toEnvelope(item.input, {
+        ...admitted.identity,
+        producer: producer.keyId,
+        source: producer.source,
+        idempotencyKey: item.idempotencyKey,
+      });
+      toPublish.push({ index, envelope, duplicate: admitted.kind === 'repeat' });
+    }),
+  );
+  toPublish.sort((a, b) => a.index - b.index);
+  const packed = envelopeMessages(
+    toPublish.map((entry) => entry.envelope),
+    deps.messageLimits,
+  );
+  const settlements = await publishAll(
+    deps.publisher,
+    topics.events.name,
+    packed.map((p) => p.message),
+  );
+  let position = 0;
+  packed.forEach(({ events }, messageIndex) => {
+    const settlement = settlements[messageIndex]!;
+    for (const envelope of events) {
+      const { index, duplicate } = toPublish[position]!;
+      position += 1;
+      outcomes[index] = settlement.ok
+        ? {
+            kind: duplicate ? 'duplicate' : 'accepted',
+            eventId: envelope.eventId,
+            receivedAt: envelope.receivedAt,
+          }
+        : { kind: 'unavailable', reason: describe(settlement.error) };
+    }
+  });
+  return outcomes as AcceptOutcome[];
+}
+
+/**
+ * Many events without idempotency keys (the tracking API's): `acceptMany` with each
+ * event's id, when the sender's message id gives one.
+ */
+export function acceptEvents(
+  inputs: EventInput[],
+  producer: { keyId: string; source: string },
+  deps: AcceptDeps,
+  eventIds?: readonly (string | undefined)[],
+): Promise<AcceptOutcome[]> {
+  return acceptMany(
+    inputs.map((input, index) => ({ input, eventId: eventIds?.[index] })),
+    producer,
+    deps,
+  );
+}
+
+type Admission =
+  | { kind: 'new' | 'repeat'; identity: { eventId: string; receivedAt: string } }
+  | { kind: 'settled'; outcome: AcceptOutcome };
+
+/** An idempotency key's claim: a new event, a repeat to publish again, or settled here. */
+async function admitKey(
+  input: EventInput,
+  producer: { keyId: string },
+  idempotencyKey: string,
+  identity: { eventId: string; receivedAt: string },
+  deps: AcceptDeps,
+): Promise<Admission> {
   const bodyHash = fingerprint(canonicalJson(input));
   const expireAt = new Date(deps.now().getTime() + deps.idempotencyTtlHours * 3_600_000);
   let claim;
@@ -60,54 +175,18 @@ async function acceptWithIdempotencyKey(
       expireAt,
     });
   } catch (error) {
-    return { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` };
+    return {
+      kind: 'settled',
+      outcome: { kind: 'unavailable', reason: `idempotency store: ${describe(error)}` },
+    };
   }
-  if (claim.kind === 'claimed')
-    return publish(input, producer, { ...identity, idempotencyKey }, false, deps);
+  if (claim.kind === 'claimed') return { kind: 'new', identity };
   if (claim.record.bodyHash !== bodyHash)
-    return { kind: 'conflict', eventId: claim.record.eventId };
-  const original = {
-    eventId: claim.record.eventId,
-    receivedAt: claim.record.receivedAt,
-    idempotencyKey,
+    return { kind: 'settled', outcome: { kind: 'conflict', eventId: claim.record.eventId } };
+  return {
+    kind: 'repeat',
+    identity: { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt },
   };
-  return publish(input, producer, original, true, deps);
-}
-
-/**
- * Many events without idempotency keys (a batch request's): one publish call for all
- * and one outcome per event, in order. Each event stands alone: one that Pub/Sub did
- * not acknowledge is `unavailable` while the others are accepted. An event given its
- * id in `eventIds` (derived from the sender's own message id) keeps it, so sending it
- * again is the same event, which the processor takes once.
- */
-export async function acceptEvents(
-  inputs: EventInput[],
-  producer: { keyId: string; source: string },
-  deps: AcceptDeps,
-  eventIds?: readonly (string | undefined)[],
-): Promise<AcceptOutcome[]> {
-  const receivedAt = deps.now().toISOString();
-  const newEventId = deps.newEventId ?? randomUUID;
-  const identities = inputs.map((_, index) => ({
-    eventId: eventIds?.[index] ?? newEventId(),
-    receivedAt,
-  }));
-  const messages = inputs.map((input, index) =>
-    encodeEnvelope(
-      toEnvelope(input, {
-        ...identities[index]!,
-        producer: producer.keyId,
-        source: producer.source,
-      }),
-    ),
-  );
-  const settlements = await publishAll(deps.publisher, topics.events.name, messages);
-  return settlements.map((settlement, index) =>
-    settlement.ok
-      ? { kind: 'accepted', ...identities[index]! }
-      : { kind: 'unavailable', reason: describe(settlement.error) },
-  );
 }
 
 async function publish(

@@ -2,13 +2,8 @@ import { HttpError, renameFields, requireJsonContentType } from '../lib/http.ts'
 import { idempotencyKeyOf } from '../lib/idempotencyHeader.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AdmittedCall, Principal, RouteContext } from '../lib/router.ts';
-import { acceptEvent, acceptEvents, type AcceptOutcome } from './acceptEvent.ts';
-import {
-  batchItemSchema,
-  eventInputSchema,
-  validateEventInput,
-  type EventInput,
-} from './eventInput.ts';
+import { acceptEvent, acceptMany, type AcceptItem, type AcceptOutcome } from './acceptEvent.ts';
+import { batchItemSchema, eventInputSchema, validateEventInput } from './eventInput.ts';
 import type { IngestDeps } from './ingestDeps.ts';
 
 /** `POST /v1/events` and `POST /v1/events/batch`: admission, validation, answers. */
@@ -131,10 +126,8 @@ export async function ingestBatch(call: AdmittedCall, deps: IngestDeps): Promise
       ],
     });
   }
-  const producer = producerOf(apiKey);
   const results: BatchResult[] = Array.from({ length: items.length });
-  const keyless: { index: number; input: EventInput }[] = [];
-  const keyed: Promise<void>[] = [];
+  const valid: { index: number; item: AcceptItem }[] = [];
   items.forEach((item: unknown, index) => {
     const validated = validateEventInput(item, batchItemSchema, maxEventBytes);
     if (!validated.ok) {
@@ -142,26 +135,16 @@ export async function ingestBatch(call: AdmittedCall, deps: IngestDeps): Promise
       return;
     }
     const { idempotencyKey, ...input } = validated.value;
-    if (idempotencyKey === undefined) keyless.push({ index, input });
-    else {
-      keyed.push(
-        acceptEvent(input, producer, idempotencyKey, deps).then((outcome) => {
-          results[index] = batchResult(index, outcome);
-        }),
-      );
-    }
+    valid.push({ index, item: { input, idempotencyKey } });
   });
-  // Events without a key share one publish call; those with one claim their key first.
-  const [keylessOutcomes] = await Promise.all([
-    acceptEvents(
-      keyless.map(({ input }) => input),
-      producer,
-      deps,
-    ),
-    Promise.all(keyed),
-  ]);
-  keyless.forEach(({ index }, position) => {
-    results[index] = batchResult(index, keylessOutcomes[position]!);
+  // Keys are claimed first; then every event goes out in as few messages as fit.
+  const outcomes = await acceptMany(
+    valid.map(({ item }) => item),
+    producerOf(apiKey),
+    deps,
+  );
+  valid.forEach(({ index }, position) => {
+    results[index] = batchResult(index, outcomes[position]!);
   });
   const count = (status: BatchResult['status']) =>
     results.filter((r) => r.status === status).length;

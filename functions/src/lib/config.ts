@@ -33,6 +33,13 @@ const configSchema = z.object({
   MAX_EVENT_BYTES: positiveInt(defaults.maxEventBytes),
   MAX_BATCH_BYTES: positiveInt(defaults.maxBatchBytes),
   MAX_BATCH_EVENTS: positiveInt(defaults.maxBatchEvents),
+  MESSAGE_MAX_EVENTS: z.coerce.number().int().min(1).max(500).default(defaults.messageMaxEvents),
+  MESSAGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(defaults.maxEventBytes)
+    .max(7_000_000)
+    .default(defaults.messageMaxBytes),
   API_KEY_CACHE_SECONDS: positiveInt(defaults.apiKeyCacheSeconds),
   RATE_LIMIT_PER_SECOND: positiveInt(defaults.rateLimitPerSecond),
   RATE_LIMIT_BURST: positiveInt(defaults.rateLimitBurst),
@@ -89,6 +96,8 @@ export type Config = Readonly<{
   maxEventBytes: number;
   maxBatchBytes: number;
   maxBatchEvents: number;
+  /** Most events and bytes of one message of many events. */
+  messageLimits: { maxEvents: number; maxBytes: number };
   apiKeyCacheSeconds: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -152,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventBytes: e.MAX_EVENT_BYTES,
     maxBatchBytes: e.MAX_BATCH_BYTES,
     maxBatchEvents: e.MAX_BATCH_EVENTS,
+    messageLimits: { maxEvents: e.MESSAGE_MAX_EVENTS, maxBytes: e.MESSAGE_MAX_BYTES },
     apiKeyCacheSeconds: e.API_KEY_CACHE_SECONDS,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     rateLimitBurst: e.RATE_LIMIT_BURST,

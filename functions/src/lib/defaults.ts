@@ -14,6 +14,13 @@ export const defaults = {
   maxBatchBytes: 5_000_000,
   maxBatchEvents: 500,
 
+  /** A call that brings many events publishes them as messages of at most this many
+   * events and bytes (Pub/Sub takes 10 MB; a push body is the data in base64, a third
+   * more). One message is one push and one processEvent invocation, whose status
+   * writes go out as one batched call: 500 is also Firestore's most writes per call. */
+  messageMaxEvents: 500,
+  messageMaxBytes: 4_000_000,
+
   /** API keys are looked up in Firestore at most once per key per this window. */
   apiKeyCacheSeconds: 60,
   /** Unknown keys are remembered for a shorter time, so a new key works quickly. */
@@ -100,8 +107,8 @@ export const defaults = {
   /** CSV uploads: largest file (Cloud Functions takes at most 32 MiB per request) and rows. */
   uploadMaxBytes: 33_554_432,
   uploadMaxRows: 200_000,
-  /** Rows of an upload published at once; reading waits for acknowledgements beyond it. */
-  uploadPublishConcurrency: 100,
+  /** Messages' worth of an upload's rows in flight at once; reading waits beyond it. */
+  uploadPublishConcurrency: 2,
   /** The answer lists this many row errors at most; the counts are always complete. */
   uploadMaxReportedErrors: 100,
   /** Consecutive rows Pub/Sub refused before an upload stops with 503. */

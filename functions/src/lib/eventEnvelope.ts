@@ -46,6 +46,11 @@ export function encodeEnvelope(envelope: EventEnvelope): OutgoingMessage {
 // Built once: constructing a zod schema costs more than using it.
 const eventIdSchema = z.uuid();
 
+/** Whether a value can be an event id (a UUID). */
+export function isEventId(value: unknown): value is string {
+  return typeof value === 'string' && eventIdSchema.safeParse(value).success;
+}
+
 export type DecodedEnvelope =
   | { ok: true; envelope: EventEnvelope }
   | { ok: false; eventId: string | undefined; reason: string };

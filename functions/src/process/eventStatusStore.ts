@@ -20,7 +20,16 @@ export interface EventStatusStore {
   get(eventId: string): Promise<StoredEvent | undefined>;
   /** Writes `next` if the document is still at `expected` (or still absent). */
   put(next: EventRecord, expected: RecordVersion | undefined): Promise<'written' | 'conflict'>;
+  /**
+   * Creates every record that has no document yet, in one batched call whose writes
+   * succeed or fail one by one (never an atomic batch: one existing record must not
+   * fail the others). One result per record, in order; never rejects.
+   */
+  createAll(records: readonly EventRecord[]): Promise<CreateResult[]>;
 }
+
+export type CreateResult =
+  { kind: 'written' } | { kind: 'conflict' } | { kind: 'error'; error: unknown };
 
 const ALREADY_EXISTS = 6;
 const FAILED_PRECONDITION = 9;
@@ -54,10 +63,29 @@ export class FirestoreEventStatusStore implements EventStatusStore {
     }
   }
 
+  async createAll(records: readonly EventRecord[]): Promise<CreateResult[]> {
+    // BulkWriter sends BatchWrite calls, whose writes each succeed or fail alone.
+    const writer = this.#firestore.bulkWriter({ throttling: false });
+    // A transient failure is retried a little; an existing record is a result, not an error.
+    writer.onWriteError((error) => !isConflict(error) && error.failedAttempts < maxCreateAttempts);
+    const results = records.map((record) =>
+      writer.create(this.#doc(record.eventId), toDocument(record, 'create')).then(
+        (): CreateResult => ({ kind: 'written' }),
+        (error: unknown): CreateResult =>
+          isConflict(error) ? { kind: 'conflict' } : { kind: 'error', error },
+      ),
+    );
+    await writer.close();
+    return Promise.all(results);
+  }
+
   #doc(eventId: string) {
     return this.#firestore.collection(collections.events.name).doc(eventId);
   }
 }
+
+/** Attempts of one create in a batched call before its event is left to redelivery. */
+const maxCreateAttempts = 3;
 
 /**
  * Empty fields are left out rather than stored as null: a processed event then carries

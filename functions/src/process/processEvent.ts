@@ -1,10 +1,12 @@
 import { PipelineError } from '../lib/errors.ts';
 import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
+import { decodeEventMessage, eventCountAttribute } from '../lib/eventMessages.ts';
+import { mapLimit } from '../lib/mapLimit.ts';
 import type { Logger } from '../lib/logger.ts';
 import { deadLetterRecord, processedRecord, type TransitionContext } from './eventTransitions.ts';
 import { decideSettlement, type FanOutResult } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
-import { publishFanOut, type FanOutDeps } from './fanOut.ts';
+import { publishFanOut, publishFanOutMany, type FanOutDeps } from './fanOut.ts';
 import type { PushedMessage } from './pubsubMessage.ts';
 
 export type ProcessDeps = FanOutDeps & {
@@ -14,10 +16,18 @@ export type ProcessDeps = FanOutDeps & {
   logger: Logger;
 };
 
-export type ProcessOutcome =
+export type EventOutcome =
   | { kind: 'processed'; eventId: string }
   | { kind: 'skipped'; eventId: string; reason: 'already_processed' | 'dead_lettered' }
   | { kind: 'rejected'; eventId: string | undefined; reason: string };
+
+export type ProcessOutcome =
+  | EventOutcome
+  /** A message of many events, every one of them settled. */
+  | { kind: 'settled'; events: number; processed: number; skipped: number; rejected: number };
+
+/** Events of one message settled at once once the batched claim left them to settle alone. */
+export const settleConcurrency = 32;
 
 // Each conflict means another delivery changed the record first; a few re-reads settle it.
 export const maxConflictRounds = 5;
@@ -35,8 +45,9 @@ export async function processEvent(
   message: PushedMessage,
   deps: ProcessDeps,
 ): Promise<ProcessOutcome> {
+  if (message.attributes[eventCountAttribute] !== undefined) return processEvents(message, deps);
   const decoded = decodeEnvelope(message.data, message.attributes);
-  if (!decoded.ok) return rejectInvalidMessage(message, decoded, deps);
+  if (!decoded.ok) return rejectInvalidMessage(message, decoded.eventId, decoded.reason, deps);
   const { envelope } = decoded;
   const context = transitionContext(deps);
 
@@ -48,10 +59,77 @@ export async function processEvent(
   if (claim.kind === 'written' && fanOut.kind === 'published') {
     return { kind: 'processed', eventId: envelope.eventId };
   }
-  return settle(envelope, fanOut, context, claim.kind === 'written', deps);
+  return orRetry(await settle(envelope, fanOut, context, claim.kind === 'written', deps));
+}
+
+/**
+ * A message of many events, each settled on its own as a single event would be. The
+ * happy path is still one round trip: every claim in one batched create beside the
+ * fan-out (packed processed events, one delivery per matching endpoint). Events whose
+ * claim found a record, or whose fan-out failed, are settled one by one as above; one
+ * invalid event is dead-lettered alone. If any event asks for a retry the whole message
+ * is delivered again, and the events already settled are skipped then.
+ */
+async function processEvents(message: PushedMessage, deps: ProcessDeps): Promise<ProcessOutcome> {
+  const decoded = decodeEventMessage(message.data, message.attributes);
+  const seen = new Set<string>();
+  const envelopes: EventEnvelope[] = [];
+  const invalid: { eventId: string | undefined; reason: string; text?: string; index: number }[] =
+    [];
+  decoded.forEach((item, index) => {
+    if (!item.ok) invalid.push({ ...item, index });
+    // The same id twice is the same event (a sender's message sent twice in one batch).
+    else if (!seen.has(item.envelope.eventId)) {
+      seen.add(item.envelope.eventId);
+      envelopes.push(item.envelope);
+    }
+  });
+  const context = transitionContext(deps);
+  const [claims, fanOuts, rejected] = await Promise.all([
+    deps.store.createAll(
+      envelopes.map((envelope) => processedRecord(undefined, envelope, context)),
+    ),
+    publishFanOutMany(envelopes, context.now, deps),
+    Promise.all(
+      invalid.map((item) =>
+        rejectInvalidMessage(
+          message,
+          item.eventId ?? `message-${message.messageId}-${item.index}`,
+          item.reason,
+          deps,
+          item.text,
+        ),
+      ),
+    ),
+  ]);
+  const settled = await mapLimit(envelopes, settleConcurrency, async (envelope, index) => {
+    const claim = claims[index]!;
+    const fanOut = fanOuts[index]!;
+    if (claim.kind === 'written' && fanOut.kind === 'published')
+      return { kind: 'processed', eventId: envelope.eventId } as const;
+    if (claim.kind === 'error') return { kind: 'retry', error: claim.error } as const;
+    return settle(envelope, fanOut, context, claim.kind === 'written', deps);
+  });
+  const retry = settled.find((outcome) => outcome.kind === 'retry');
+  if (retry?.kind === 'retry') throw retry.error;
+  return {
+    kind: 'settled',
+    events: decoded.length,
+    processed: settled.filter((outcome) => outcome.kind === 'processed').length,
+    skipped: settled.filter((outcome) => outcome.kind === 'skipped').length,
+    rejected: rejected.length,
+  };
 }
 
 type ClaimResult = { kind: 'written' | 'conflict' } | { kind: 'error'; error: unknown };
+
+/** An event settled, or the error that asks Pub/Sub to deliver its message again. */
+type Settled = EventOutcome | { kind: 'retry'; error: unknown };
+
+function orRetry(settled: Settled): EventOutcome {
+  if (settled.kind === 'retry') throw settled.error;
+  return settled;
+}
 
 /** Never rejects, so the fan-out publish beside it is always awaited to its end. */
 async function claimProcessed(
@@ -73,32 +151,47 @@ async function settle(
   context: TransitionContext,
   ownClaim: boolean,
   deps: ProcessDeps,
-): Promise<ProcessOutcome> {
-  for (let round = 0; round < maxConflictRounds; round += 1) {
-    const stored = await deps.store.get(envelope.eventId);
-    const decision = decideSettlement(stored?.record, fanOut, envelope, context, ownClaim);
-    if (decision.kind === 'ack') {
-      return { kind: 'skipped', eventId: envelope.eventId, reason: decision.reason };
+): Promise<Settled> {
+  try {
+    for (let round = 0; round < maxConflictRounds; round += 1) {
+      const stored = await deps.store.get(envelope.eventId);
+      const decision = decideSettlement(stored?.record, fanOut, envelope, context, ownClaim);
+      if (decision.kind === 'ack') {
+        return { kind: 'skipped', eventId: envelope.eventId, reason: decision.reason };
+      }
+      if ((await deps.store.put(decision.record, stored?.version)) === 'conflict') continue;
+      // Only a failed fan-out asks for a retry.
+      if (decision.afterWrite === 'ack' || fanOut.kind === 'published') {
+        return { kind: 'processed', eventId: envelope.eventId };
+      }
+      const { code, message } = fanOut.error;
+      return { kind: 'retry', error: new PipelineError(code, message, { retriable: true }) };
     }
-    if ((await deps.store.put(decision.record, stored?.version)) === 'conflict') continue;
-    // Only a failed fan-out asks for a retry.
-    if (decision.afterWrite === 'ack' || fanOut.kind === 'published') {
-      return { kind: 'processed', eventId: envelope.eventId };
-    }
-    throw new PipelineError(fanOut.error.code, fanOut.error.message, { retriable: true });
+  } catch (error) {
+    return { kind: 'retry', error };
   }
-  throw new PipelineError('contention', `Event ${envelope.eventId} kept changing under us.`, {
-    retriable: true,
-  });
+  const error = new PipelineError(
+    'contention',
+    `Event ${envelope.eventId} kept changing under us.`,
+    {
+      retriable: true,
+    },
+  );
+  return { kind: 'retry', error };
 }
 
-/** A message that can never be processed goes straight to DEAD_LETTER and is acknowledged. */
+/**
+ * A message (or an event of one) that can never be processed goes straight to
+ * DEAD_LETTER, with its raw text, and is acknowledged.
+ */
 async function rejectInvalidMessage(
   message: PushedMessage,
-  decoded: { eventId: string | undefined; reason: string },
+  attributedId: string | undefined,
+  reason: string,
   deps: ProcessDeps,
-): Promise<ProcessOutcome> {
-  const eventId = decoded.eventId ?? `message-${message.messageId}`;
+  text = message.data.toString('utf8'),
+): Promise<EventOutcome> {
+  const eventId = attributedId ?? `message-${message.messageId}`;
   for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.store.get(eventId);
     if (stored && stored.record.status !== 'FAILED') break;
@@ -107,8 +200,8 @@ async function rejectInvalidMessage(
       stored?.record,
       undefined,
       {
-        error: { code: 'invalid_message', message: decoded.reason },
-        rawMessage: message.data.toString('utf8').slice(0, 100_000),
+        error: { code: 'invalid_message', message: reason },
+        rawMessage: text.slice(0, 100_000),
         countsAsAttempt: true,
       },
       transitionContext(deps),
@@ -116,10 +209,10 @@ async function rejectInvalidMessage(
     if ((await deps.store.put(record, stored?.version)) === 'written') break;
   }
   deps.logger.warn(
-    { eventId, messageId: message.messageId, reason: decoded.reason },
+    { eventId, messageId: message.messageId, reason },
     'invalid message dead-lettered',
   );
-  return { kind: 'rejected', eventId, reason: decoded.reason };
+  return { kind: 'rejected', eventId, reason };
 }
 
 export function transitionContext(deps: { now: () => Date; ttlDays: number }): TransitionContext {

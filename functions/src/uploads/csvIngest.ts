@@ -1,5 +1,5 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { acceptEvent, type AcceptDeps } from '../ingest/acceptEvent.ts';
+import { acceptMany, type AcceptDeps, type AcceptItem } from '../ingest/acceptEvent.ts';
 import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
 import type { FieldError } from '../lib/http.ts';
 import { CsvRecordReader, UnreadableCsvError, type CsvRecord } from './csvRecords.ts';
@@ -17,7 +17,10 @@ export type CsvLimits = {
   maxBytes: number;
   maxRows: number;
   maxEventBytes: number;
-  /** Rows published at once; the file is read no faster than they are acknowledged. */
+  /**
+   * Calls to the core in flight, each up to a message's worth of rows; the file is read
+   * no faster than Pub/Sub acknowledges them.
+   */
   concurrency: number;
   /** The answer lists at most this many row errors (the counts are always complete). */
   maxReportedErrors: number;
@@ -53,13 +56,15 @@ export class TooLargeError extends Error {
 }
 
 /**
- * Reads a CSV stream row by row and publishes each valid row through the event API's
- * path (`acceptEvent`, source `csv`). Never more than `concurrency` rows are in flight:
- * the loop waits for an acknowledgement before it pulls the next row, so the parser,
- * and through it the request, is paused while Pub/Sub catches up. Memory stays bounded
- * whatever the file's size. Row numbers are as a spreadsheet shows them: the header is
- * row 1, the first event row 2. A malformed row is an error of its own (`CsvRecordReader`
- * reads on after it); only a file that cannot be read at all stops the upload.
+ * Reads a CSV stream row by row and takes its valid rows into the pipeline through the
+ * core (`acceptMany`, source `csv`), a message's worth at a time: each row's
+ * `event_id` claimed, then the rows packed into few messages. Never more than
+ * `concurrency` such calls are in flight: the loop waits for an acknowledgement before
+ * it reads on, so the parser, and through it the request, is paused while Pub/Sub
+ * catches up. Memory stays bounded whatever the file's size. Row numbers are as a
+ * spreadsheet shows them: the header is row 1, the first event row 2. A malformed row
+ * is an error of its own (`CsvRecordReader` reads on after it); only a file that cannot
+ * be read at all stops the upload.
  */
 export async function ingestCsv(
   input: Readable,
@@ -102,6 +107,48 @@ export async function ingestCsv(
   let header: Header | undefined;
   let stop: CsvStop | null = null;
   const producerOf = { keyId: producer.keyId, source: 'csv' };
+  let chunk: { row: number; item: AcceptItem }[] = [];
+  let chunkBytes = 0;
+  /**
+   * Sends the rows gathered so far as one call to the core (their keys claimed, then
+   * packed into as few messages as fit), with at most `concurrency` calls in flight.
+   */
+  const dispatch = async () => {
+    if (chunk.length === 0) return;
+    const sent = chunk;
+    chunk = [];
+    chunkBytes = 0;
+    const keyColumn = header?.headerOfField.get('idempotencyKey') ?? 'event_id';
+    const publishing: Promise<void> = acceptMany(
+      sent.map(({ item }) => item),
+      producerOf,
+      deps,
+    )
+      .then((outcomes) => {
+        outcomes.forEach((outcome, index) => {
+          const { row } = sent[index]!;
+          switch (outcome.kind) {
+            case 'accepted':
+            case 'duplicate':
+              counts[outcome.kind === 'accepted' ? 'insertedCount' : 'duplicateCount'] += 1;
+              unavailableStreak = 0;
+              return;
+            case 'conflict':
+              unavailableStreak = 0;
+              fail(row, [{ field: keyColumn, message: 'was taken before by a different event' }]);
+              return;
+            case 'unavailable':
+              unavailableStreak += 1;
+              fail(row, [
+                { field: '(row)', message: 'could not be queued; upload this row again' },
+              ]);
+          }
+        });
+      })
+      .finally(() => inFlight.delete(publishing));
+    inFlight.add(publishing);
+    if (inFlight.size >= limits.concurrency) await Promise.race(inFlight);
+  };
 
   try {
     for await (const record of records) {
@@ -143,46 +190,27 @@ export async function ingestCsv(
         fail(row, inFileTerms(header, validated.errors));
         continue;
       }
-      const keyColumn = header.headerOfField.get('idempotencyKey') ?? 'event_id';
-      const publishing: Promise<void> = acceptEvent(
-        validated.value,
-        producerOf,
-        mapped.idempotencyKey,
-        deps,
-      )
-        .then((outcome) => {
-          switch (outcome.kind) {
-            case 'accepted':
-            case 'duplicate':
-              counts[outcome.kind === 'accepted' ? 'insertedCount' : 'duplicateCount'] += 1;
-              unavailableStreak = 0;
-              return;
-            case 'conflict':
-              unavailableStreak = 0;
-              fail(row, [{ field: keyColumn, message: 'was taken before by a different event' }]);
-              return;
-            case 'unavailable':
-              unavailableStreak += 1;
-              fail(row, [
-                { field: '(row)', message: 'could not be queued; upload this row again' },
-              ]);
-          }
-        })
-        .finally(() => inFlight.delete(publishing));
-      inFlight.add(publishing);
-      if (inFlight.size >= limits.concurrency) await Promise.race(inFlight);
-      if (unavailableStreak >= limits.abortAfterUnavailable) {
-        stop = {
-          code: 'unavailable',
-          message: `Pub/Sub did not accept ${unavailableStreak} rows in a row; the rows after row ${row} were not read.`,
-        };
-        break;
+      chunk.push({ row, item: { input: validated.value, idempotencyKey: mapped.idempotencyKey } });
+      // The row's text bounds what it holds in memory; the messages are measured exactly.
+      chunkBytes += cells.reduce((sum, cell) => sum + cell.length, 0);
+      const { maxEvents, maxBytes } = deps.messageLimits;
+      if (chunk.length >= maxEvents || chunkBytes >= maxBytes) {
+        await dispatch();
+        if (unavailableStreak >= limits.abortAfterUnavailable) {
+          stop = {
+            code: 'unavailable',
+            message: `Pub/Sub did not accept ${unavailableStreak} rows in a row; the rows after row ${row} were not read.`,
+          };
+          break;
+        }
       }
       if (counts.rows % limits.progressEvery === 0) await onProgress(counts);
     }
   } catch (error) {
     stop = stopFor(error);
   }
+  // The rows read before the end, or before a limit stopped the reading, go in too.
+  await dispatch();
   await Promise.all(inFlight);
   if (!header && !stop)
     stop = { code: 'invalid_header', fields: [{ field: 'file', message: 'the file is empty' }] };

@@ -36,6 +36,7 @@ export function buildLoaderDeps(parts: {
     limits: {
       batchRows: config.warehouseBatchRows,
       maxRowsPerRun: config.warehouseMaxRowsPerRun,
+      maxEventsPerMessage: config.messageLimits.maxEvents,
       runBudgetMs: config.warehouseRunSeconds * 1000,
       pullConcurrency: defaults.warehousePullConcurrency,
       batchWaitMs: defaults.warehouseBatchWaitMs,

@@ -44,6 +44,7 @@ function deps(
     limits: {
       batchRows: 100,
       maxRowsPerRun: 1000,
+      maxEventsPerMessage: 500,
       runBudgetMs: 10_000,
       pullConcurrency: 2,
       batchWaitMs: 1000,

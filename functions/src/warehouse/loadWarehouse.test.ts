@@ -4,6 +4,7 @@ import {
   FakePullSource,
   FakeRejectionStore,
   FakeWarehouse,
+  processedBatchMessage,
   processedMessage,
 } from '../../../test/support/warehouseFakes.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -12,6 +13,7 @@ import { pullSizes, runLoader, type LoaderDeps, type LoaderLimits } from './load
 const limits: LoaderLimits = {
   batchRows: 100,
   maxRowsPerRun: 10_000,
+  maxEventsPerMessage: 500,
   runBudgetMs: 60_000,
   pullConcurrency: 4,
   batchWaitMs: 60_000,
@@ -52,6 +54,22 @@ describe('runLoader', () => {
       rowsWritten: 350,
       stoppedBy: 'drained',
     });
+  });
+
+  it('takes messages of many events by their events: few messages per pull, one row per event', async () => {
+    const batches = Array.from({ length: 6 }, (_, i) =>
+      processedBatchMessage(
+        `batch-${i}`,
+        Array.from({ length: 50 }, () => ({})),
+      ),
+    );
+    const source = new FakePullSource(batches);
+    const deps = loader(source, { limits: { maxEventsPerMessage: 50 } });
+    const report = await runLoader(deps);
+    // 300 events in 6 messages, written 100 rows a time: two messages per batch.
+    expect(deps.warehouse.calls).toEqual([100, 100, 100]);
+    expect(source.acknowledged).toEqual(batches.map((m) => m.ackId));
+    expect(report).toMatchObject({ messages: 6, rowsWritten: 300, stoppedBy: 'drained' });
   });
 
   it('writes an event delivered twice in one batch once, and acknowledges both deliveries', async () => {

@@ -1,4 +1,5 @@
 import { describe } from '../lib/errors.ts';
+import { eventCount } from '../lib/eventMessages.ts';
 import type { Logger } from '../lib/logger.ts';
 import { planBatch, settleBatch } from './loaderBatch.ts';
 import type { PulledMessage, PullSource } from './pullSource.ts';
@@ -8,8 +9,13 @@ import type { Warehouse } from './warehouse.ts';
 export type LoaderLimits = {
   /** Rows written per warehouse call. */
   batchRows: number;
-  /** Messages one run takes at most. */
+  /** Rows (events) one run takes at most. */
   maxRowsPerRun: number;
+  /**
+   * Events one message may carry: a run's first pull asks for few enough messages that
+   * even full ones make one batch; later pulls size by the events per message seen.
+   */
+  maxEventsPerMessage: number;
   /** No new batch starts after this long. */
   runBudgetMs: number;
   /** Pulls in flight while a batch is assembled. */
@@ -75,18 +81,23 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
     return report;
   };
 
+  let rowsTaken = 0;
+  let eventsPerMessage = limits.maxEventsPerMessage;
   for (;;) {
     if (deps.clock() - started >= limits.runBudgetMs) return stop('budget');
-    const room = limits.maxRowsPerRun - report.messages;
+    const room = limits.maxRowsPerRun - rowsTaken;
     if (room <= 0) return stop('max_rows');
 
-    const pulled = await collectBatch(deps, Math.min(limits.batchRows, room));
+    const wanted = Math.min(limits.batchRows, room);
+    const pulled = await collectBatch(deps, wanted, eventsPerMessage);
     if (pulled.messages.length === 0) {
       return pulled.error === undefined ? stop('drained') : stop('pull_failed', pulled.error);
     }
     const { messages } = pulled;
+    eventsPerMessage = Math.max(1, Math.ceil(pulled.rows / messages.length));
     report.batches += 1;
     report.messages += messages.length;
+    rowsTaken += pulled.rows;
 
     const plan = planBatch(messages);
     let result;
@@ -106,7 +117,7 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
     const toAcknowledge = [...settlement.written];
     let recordFailure: unknown;
     if (settlement.rejections.length > 0) {
-      const rejectedAckIds = settlement.rejections.flatMap((r) => r.ackIds);
+      const rejectedAckIds = [...new Set(settlement.rejections.flatMap((r) => r.ackIds))];
       try {
         await deps.rejections.record(
           settlement.rejections.map((r) => r.rejection),
@@ -139,25 +150,28 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
     if (pulled.error !== undefined) return stop('pull_failed', pulled.error);
     // A batch that could not be filled means the backlog is drained: what keeps
     // arriving waits for the next run, so batches stay large under any load.
-    if (messages.length < limits.batchRows && report.messages < limits.maxRowsPerRun) {
-      return stop('drained');
-    }
+    if (pulled.rows < wanted) return stop('drained');
   }
 }
 
 /**
- * Assembles up to `want` messages from parallel pulls, until the subscription has
- * nothing more, the batch is full, or the batch wait is over.
+ * Assembles messages carrying up to about `want` events from parallel pulls, until the
+ * subscription has nothing more, the batch is full, or the batch wait is over. Pulls
+ * ask for messages, so each asks for as many as `eventsPerMessage` (what was seen so
+ * far, the most a message can carry at first) says would fill the batch.
  */
 async function collectBatch(
   deps: LoaderDeps,
   want: number,
-): Promise<{ messages: PulledMessage[]; error?: unknown }> {
+  expectedPerMessage: number,
+): Promise<{ messages: PulledMessage[]; rows: number; error?: unknown }> {
   const { limits } = deps;
   const messages: PulledMessage[] = [];
+  let rows = 0;
+  let eventsPerMessage = expectedPerMessage;
   const until = deps.clock() + limits.batchWaitMs;
-  while (messages.length < want) {
-    const sizes = pullSizes(want - messages.length, limits);
+  while (rows < want) {
+    const sizes = pullSizes(Math.ceil((want - rows) / eventsPerMessage), limits);
     const results = await Promise.allSettled(sizes.map((size) => deps.source.pull(size)));
     let received = 0;
     let failure: unknown;
@@ -165,12 +179,14 @@ async function collectBatch(
       if (result.status === 'fulfilled') {
         messages.push(...result.value);
         received += result.value.length;
+        for (const message of result.value) rows += eventCount(message.attributes);
       } else failure ??= result.reason;
     }
-    if (failure !== undefined) return { messages, error: failure };
+    if (failure !== undefined) return { messages, rows, error: failure };
     if (received === 0 || deps.clock() >= until) break;
+    eventsPerMessage = Math.max(1, Math.ceil(rows / messages.length));
   }
-  return { messages };
+  return { messages, rows };
 }
 
 /** Shares `remaining` among parallel pulls, so together they never ask for more. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { processedMessage } from '../../../test/support/warehouseFakes.ts';
+import { processedBatchMessage, processedMessage } from '../../../test/support/warehouseFakes.ts';
 import { planBatch, settleBatch } from './loaderBatch.ts';
 
 describe('planBatch', () => {
@@ -35,7 +35,7 @@ describe('settleBatch', () => {
   const bad = { ...processedMessage('z'), data: Buffer.from('nope') };
 
   it.each([
-    ['everything written', [], ['a', 'c', 'b'], [], 2],
+    ['everything written', [], ['a', 'b', 'c'], [], 2],
     ['one event refused', [{ index: 0, reason: 'too big' }], ['b'], [['a', 'c']], 1],
     [
       'everything refused',
@@ -65,5 +65,44 @@ describe('settleBatch', () => {
       reason: 'too big',
       messageId: 'm-a',
     });
+  });
+});
+
+describe('messages of many events', () => {
+  const shared = randomUUID();
+  const batch = processedBatchMessage('many', [{}, { eventId: shared }, {}]);
+  const single = processedMessage('one', shared);
+
+  it('makes a row of each event, one row for an event two messages carried', () => {
+    const plan = planBatch([batch, single]);
+    expect(plan.rows).toHaveLength(3);
+    expect(plan.sources.map((s) => s.map((m) => m.ackId))).toEqual([
+      ['many'],
+      ['many', 'one'],
+      ['many'],
+    ]);
+  });
+
+  it.each([
+    ['every event written', [], ['many', 'one'], []],
+    ['one event of the batch refused', [{ index: 2, reason: 'too big' }], ['one'], [['many']]],
+    ['the event both carried refused', [{ index: 1, reason: 'too big' }], [], [['many', 'one']]],
+  ])('acknowledges a message once all its events are settled: %s', (_, rejected, written, held) => {
+    const settlement = settleBatch(planBatch([batch, single]), { rejected });
+    expect(settlement.written).toEqual(written);
+    expect(settlement.rejections.map((r) => r.ackIds)).toEqual(held);
+  });
+
+  it('holds a message with one unreadable event until its refusal is recorded', () => {
+    const mixed = processedBatchMessage('mixed', [{}, { overrides: { eventType: 'Bad' } }]);
+    const plan = planBatch([mixed]);
+    expect(plan.rows).toHaveLength(1);
+    expect(plan.invalid[0]!.rejection).toMatchObject({
+      reason: expect.stringContaining('invalid processed event 1'),
+      data: expect.stringContaining('"Bad"'),
+    });
+    const settlement = settleBatch(plan, { rejected: [] });
+    expect(settlement.written).toEqual([]);
+    expect(settlement.rejections.map((r) => r.ackIds)).toEqual([['mixed']]);
   });
 });

@@ -1,52 +1,62 @@
+import { decodeProcessedMessage } from '../lib/eventMessages.ts';
 import type { PulledMessage } from './pullSource.ts';
 import type { WarehouseRejection } from './rejectionStore.ts';
 import type { WarehouseRow, WriteResult } from './warehouse.ts';
-import { rowFromMessage } from './warehouseRow.ts';
+import { toWarehouseRow } from './warehouseRow.ts';
 
-/** A pulled batch ready to write: one row per event, and what to do with each message. */
+/**
+ * A pulled batch ready to write: one row per event, and what to do with each message.
+ * A message may carry many events; it is acknowledged once every one of them is
+ * written, or refused for good and recorded.
+ */
 export type BatchPlan = {
   rows: WarehouseRow[];
   /** For each row, the messages that carried its event (a redelivery may bring two). */
   sources: PulledMessage[][];
-  /** Messages that are not a processed event at all. */
+  /** Events that are not a processed event at all, each with its message. */
   invalid: { message: PulledMessage; rejection: WarehouseRejection }[];
+  /** Every message of the batch, in the order pulled. */
+  messages: readonly PulledMessage[];
 };
 
 export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
-  const plan: BatchPlan = { rows: [], sources: [], invalid: [] };
+  const plan: BatchPlan = { rows: [], sources: [], invalid: [], messages };
   const rowByEventId = new Map<string, number>();
   for (const message of messages) {
-    const decoded = rowFromMessage(message.data, message.attributes);
-    if (!decoded.ok) {
-      plan.invalid.push({
-        message,
-        rejection: {
-          eventId: decoded.eventId,
-          messageId: message.messageId,
-          reason: decoded.reason,
-          data: message.data.toString('utf8'),
-        },
-      });
-      continue;
+    for (const decoded of decodeProcessedMessage(message.data, message.attributes)) {
+      if (!decoded.ok) {
+        plan.invalid.push({
+          message,
+          rejection: {
+            eventId: decoded.eventId,
+            messageId: message.messageId,
+            reason: decoded.reason,
+            data: decoded.text ?? message.data.toString('utf8'),
+          },
+        });
+        continue;
+      }
+      const existing = rowByEventId.get(decoded.event.eventId);
+      if (existing !== undefined) {
+        const sources = plan.sources[existing]!;
+        if (!sources.includes(message)) sources.push(message);
+        continue;
+      }
+      rowByEventId.set(decoded.event.eventId, plan.rows.length);
+      plan.rows.push(toWarehouseRow(decoded.event));
+      plan.sources.push([message]);
     }
-    const existing = rowByEventId.get(decoded.row.event_id);
-    if (existing !== undefined) {
-      plan.sources[existing]!.push(message);
-      continue;
-    }
-    rowByEventId.set(decoded.row.event_id, plan.rows.length);
-    plan.rows.push(decoded.row);
-    plan.sources.push([message]);
   }
   return plan;
 }
 
 export type Settlement = {
-  /** Messages whose row is written: acknowledge them. */
+  /** Messages whose every event is written: acknowledge them. */
   written: string[];
-  /** Refused for good: record the reason, then acknowledge. */
+  /** Refused for good: record the reasons, then acknowledge these messages. */
   rejections: { rejection: WarehouseRejection; ackIds: string[] }[];
   rowsWritten: number;
+  /** Events that arrived more than once in the batch. */
   duplicates: number;
 };
 
@@ -54,15 +64,16 @@ export type Settlement = {
 export function settleBatch(plan: BatchPlan, result: WriteResult): Settlement {
   const rejectedReason = new Map(result.rejected.map((r) => [r.index, r.reason]));
   const settlement: Settlement = { written: [], rejections: [], rowsWritten: 0, duplicates: 0 };
+  // A message with any refused event waits for the refusal to be recorded.
+  const awaitingRecord = new Set<PulledMessage>();
   for (const [index, sources] of plan.sources.entries()) {
-    const ackIds = sources.map((message) => message.ackId);
     settlement.duplicates += sources.length - 1;
     const reason = rejectedReason.get(index);
     if (reason === undefined) {
-      settlement.written.push(...ackIds);
       settlement.rowsWritten += 1;
       continue;
     }
+    for (const message of sources) awaitingRecord.add(message);
     const first = sources[0]!;
     settlement.rejections.push({
       rejection: {
@@ -71,11 +82,15 @@ export function settleBatch(plan: BatchPlan, result: WriteResult): Settlement {
         reason,
         data: first.data.toString('utf8'),
       },
-      ackIds,
+      ackIds: sources.map((message) => message.ackId),
     });
   }
   for (const { message, rejection } of plan.invalid) {
+    awaitingRecord.add(message);
     settlement.rejections.push({ rejection, ackIds: [message.ackId] });
   }
+  settlement.written = plan.messages
+    .filter((message) => !awaitingRecord.has(message))
+    .map((message) => message.ackId);
   return settlement;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { eventsTable } from '../../../infra/spec.ts';
 import type { ProcessedEvent } from '../lib/eventEnvelope.ts';
-import { rowFromMessage, rowProblem, toWarehouseRow } from './warehouseRow.ts';
+import { decodeProcessedMessage } from '../lib/eventMessages.ts';
+import { rowProblem, toWarehouseRow } from './warehouseRow.ts';
 import type { WarehouseRow } from './warehouse.ts';
 
 const event: ProcessedEvent = {
@@ -19,10 +20,10 @@ const event: ProcessedEvent = {
 
 const row: WarehouseRow = toWarehouseRow(event);
 
-describe('rowFromMessage', () => {
-  it('turns a processed event into a row with one value per column of the spec', () => {
-    const decoded = rowFromMessage(Buffer.from(JSON.stringify(event)), {});
-    expect(decoded).toEqual({ ok: true, row });
+describe('a processed event as a row', () => {
+  it('has one value per column of the spec', () => {
+    const [decoded] = decodeProcessedMessage(Buffer.from(JSON.stringify(event)), {});
+    expect(decoded).toEqual({ ok: true, event });
     expect(Object.keys(row).sort()).toEqual(eventsTable.columns.map((c) => c.name).sort());
     expect(row).toMatchObject({
       event_id: event.eventId,
@@ -44,9 +45,9 @@ describe('rowFromMessage', () => {
     ],
     ['a bad event type', Buffer.from(JSON.stringify({ ...event, eventType: 'Bad' })), 'eventType'],
   ])('refuses %s with the reason, keeping the attributed id', (_, data, reason) => {
-    const decoded = rowFromMessage(data, { eventId: event.eventId });
+    const [decoded] = decodeProcessedMessage(data, { eventId: event.eventId });
     expect(decoded).toMatchObject({ ok: false, eventId: event.eventId });
-    expect(decoded.ok ? '' : decoded.reason).toContain(reason);
+    expect(decoded?.ok ? '' : decoded?.reason).toContain(reason);
   });
 });
 

@@ -1,35 +1,8 @@
 import type { ColumnSpec, TableSpec } from '../../../infra/spec.ts';
-import { processedEventSchema, type ProcessedEvent } from '../lib/eventEnvelope.ts';
+import type { ProcessedEvent } from '../lib/eventEnvelope.ts';
 import type { RowRejection, WarehouseRow } from './warehouse.ts';
 
-export type DecodedRow =
-  { ok: true; row: WarehouseRow } | { ok: false; eventId: string | undefined; reason: string };
-
-/** A message of `events-processed` as a row of the events table. */
-export function rowFromMessage(
-  data: Buffer,
-  attributes: Record<string, string> | undefined,
-): DecodedRow {
-  const attributedId = attributes?.eventId;
-  let json: unknown;
-  try {
-    json = JSON.parse(data.toString('utf8'));
-  } catch {
-    return { ok: false, eventId: attributedId, reason: 'message data is not JSON' };
-  }
-  const parsed = processedEventSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || '(root)';
-    return {
-      ok: false,
-      eventId: attributedId,
-      reason: `invalid processed event: ${field}: ${issue?.message ?? 'invalid'}`,
-    };
-  }
-  return { ok: true, row: toWarehouseRow(parsed.data) };
-}
-
+/** A processed event as a row of the events table. */
 export function toWarehouseRow(event: ProcessedEvent): WarehouseRow {
   return {
     event_id: event.eventId,

@@ -40,6 +40,7 @@ export function buildWorkspaceDeps(parts: {
       backoffBaseSeconds: defaults.workspaceBackoffBaseSeconds,
       backoffMaxSeconds: defaults.workspaceBackoffMaxSeconds,
       seenTtlDays: defaults.workspaceSeenTtlDays,
+      messageLimits: config.messageLimits,
     },
   };
 }

@@ -99,10 +99,21 @@ class RecordingPublisher implements Publisher {
     this.messages.push({ topic, message });
     return Promise.resolve(String(this.messages.length));
   }
+  /** What was published to a topic, a message of many events read as its events. */
   on(topic: string) {
     return this.messages
       .filter((m) => m.topic === topic)
-      .map((m) => JSON.parse(m.message.data.toString()) as Record<string, unknown>);
+      .flatMap(({ message }) => {
+        const data = JSON.parse(message.data.toString()) as Record<string, unknown>;
+        return message.attributes.events === undefined
+          ? [data]
+          : (data.events as Record<string, unknown>[]);
+      });
+  }
+
+  /** Messages published to a topic. */
+  count(topic: string) {
+    return this.messages.filter((m) => m.topic === topic).length;
   }
 }
 
@@ -188,6 +199,7 @@ function fixture(activities: Activity[], overrides: Partial<WorkspaceSource> = {
       backoffBaseSeconds: 60,
       backoffMaxSeconds: 3600,
       seenTtlDays: 7,
+      messageLimits: { maxEvents: 500, maxBytes: 4_000_000 },
     },
   };
   const message = (reason: 'schedule' | 'manual' = 'manual'): PushedMessage => ({
@@ -205,6 +217,8 @@ describe('fetchWorkspaceLogs', () => {
     const outcome = await fetchWorkspaceLogs(f.message(), f.deps);
     expect(outcome).toMatchObject({ kind: 'fetched', pages: 2, published: 3, windowsCompleted: 1 });
     expect(f.publisher.on('events')).toHaveLength(3);
+    // One message per page of activities: a page of two, then a page of one.
+    expect(f.publisher.count('events')).toBe(2);
     expect(f.reports.requests.map((r) => r.pageToken)).toEqual([undefined, '2']);
     expect(f.sources.cursors.get(`${f.id}/login`)?.cursor).toMatchObject({
       cursor: now,

@@ -1,7 +1,8 @@
 import { topics } from '../../../infra/spec.ts';
 import { defaults } from '../lib/defaults.ts';
 import { PipelineError } from '../lib/errors.ts';
-import { encodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
+import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import { envelopeMessages } from '../lib/eventMessages.ts';
 import type { PushedMessage } from '../process/pubsubMessage.ts';
 import { activityToEvents } from './activityEvent.ts';
 import { decodeFetchRequest, encodeFetchRequest, type FetchRequest } from './fetchMessage.ts';
@@ -199,9 +200,11 @@ async function publishFresh(
   const seen = await deps.seen.seen(sourceId, keys);
   const fresh = keys.filter((key) => !seen.has(key));
   const envelopes = fresh.flatMap((key) => mapped.get(key) ?? []);
+  // A page's events go out as few messages as fit; all must be acknowledged before the
+  // activities are remembered as published.
   await Promise.all(
-    envelopes.map((envelope) =>
-      deps.publisher.publish(topics.events.name, encodeEnvelope(envelope)),
+    envelopeMessages(envelopes, deps.settings.messageLimits).map(({ message }) =>
+      deps.publisher.publish(topics.events.name, message),
     ),
   );
   const expireAt = new Date(now.getTime() + deps.settings.seenTtlDays * 86_400_000);

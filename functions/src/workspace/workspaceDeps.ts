@@ -1,4 +1,5 @@
 import type { SecretBox } from '../lib/encryption.ts';
+import type { MessageLimits } from '../lib/eventMessages.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Publisher } from '../lib/publisher.ts';
 import type { ActivityReports } from './reportsClient.ts';
@@ -12,6 +13,8 @@ export type WorkspaceSettings = {
   backoffBaseSeconds: number;
   backoffMaxSeconds: number;
   seenTtlDays: number;
+  /** A page's events go out as few messages of at most this many events and bytes. */
+  messageLimits: MessageLimits;
 };
 
 /** What the Workspace subscribers (poll, fetch, exhausted fetch) use. */
