@@ -1,21 +1,29 @@
 /**
- * `npm run api-key:create -- --name NAME [--rate-limit N] [--site SITE]`: creates an API
- * key for a producer and prints it once. `--site` names the site its events belong to
- * (tracking-API calls without one take their page URL's host). Only its hash is stored. Uses GOOGLE_CLOUD_PROJECT and,
- * when set, the emulator hosts; with neither, the running local stack.
+ * `npm run api-key:create -- --name NAME [--rate-limit N] [--site SITE] [--allowed-origin
+ * ORIGIN]...`: creates an API key for a producer and prints it once. `--site` names the
+ * site its events belong to (tracking-API calls without one take their page URL's host).
+ * `--allowed-origin` (repeatable) makes a browser key, usable only for tracking calls
+ * from those origins. Only its hash is stored. Uses GOOGLE_CLOUD_PROJECT and, when set,
+ * the emulator hosts; with neither, the running local stack.
  */
 import { parseArgs } from 'node:util';
 import { createApiKey, FirestoreApiKeyStore } from '../functions/src/ingest/apiKeys.ts';
+import { allowedOriginsSchema } from '../functions/src/ingest/browser/allowedOrigins.ts';
 import { createFirestore } from '../functions/src/lib/clients.ts';
 import { loadConfig } from '../functions/src/lib/config.ts';
 import { readStackInfo } from './lib/stackInfo.ts';
 
 const { values } = parseArgs({
-  options: { name: { type: 'string' }, 'rate-limit': { type: 'string' }, site: { type: 'string' } },
+  options: {
+    name: { type: 'string' },
+    'rate-limit': { type: 'string' },
+    site: { type: 'string' },
+    'allowed-origin': { type: 'string', multiple: true },
+  },
 });
 if (!values.name) {
   console.error(
-    'usage: npm run api-key:create -- --name NAME [--rate-limit REQUESTS_PER_SECOND] [--site SITE]',
+    'usage: npm run api-key:create -- --name NAME [--rate-limit REQUESTS_PER_SECOND] [--site SITE] [--allowed-origin ORIGIN]...',
   );
   process.exit(2);
 }
@@ -26,6 +34,16 @@ if (rateLimit !== undefined && !(rateLimit > 0)) {
 }
 if (values.site !== undefined && (values.site === '' || values.site.length > 200)) {
   console.error('--site must be 1 to 200 characters');
+  process.exit(2);
+}
+
+const origins = values['allowed-origin'];
+const allowedOrigins = origins === undefined ? undefined : allowedOriginsSchema.safeParse(origins);
+if (allowedOrigins && !allowedOrigins.success) {
+  for (const issue of allowedOrigins.error.issues) {
+    const at = typeof issue.path[0] === 'number' ? ` ${origins![issue.path[0]]}` : '';
+    console.error(`--allowed-origin${at}: ${issue.message}`);
+  }
   process.exit(2);
 }
 
@@ -40,8 +58,10 @@ const { key, keyId } = await createApiKey(new FirestoreApiKeyStore(firestore), {
   name: values.name,
   ...(rateLimit === undefined ? {} : { rateLimitPerSecond: rateLimit }),
   ...(values.site === undefined ? {} : { siteId: values.site }),
+  ...(allowedOrigins?.success ? { allowedOrigins: allowedOrigins.data } : {}),
 });
 await firestore.terminate();
-console.log(
-  `Created ${keyId} (${values.name}). Keep this key now; it is not shown again:\n\n  ${key}\n`,
-);
+const kind = allowedOrigins
+  ? `${values.name}, a browser key for ${allowedOrigins.data?.join(', ')}`
+  : values.name;
+console.log(`Created ${keyId} (${kind}). Keep this key now; it is not shown again:\n\n  ${key}\n`);

@@ -62,7 +62,14 @@ export function apiOpenApiDocument(): Record<string, unknown> {
   return apiDocument;
 }
 
-export type RouteEntry = { function: FunctionName; method: Method; path: string; role: Role };
+export type RouteEntry = {
+  function: FunctionName;
+  method: Method;
+  path: string;
+  role: Role;
+  /** Called by web pages: CORS, and browser keys. */
+  browser?: boolean;
+};
 
 /**
  * Every route of both HTTP functions and the credential it requires: `public` (none),
@@ -75,6 +82,7 @@ export const httpRouteTable: readonly RouteEntry[] = [
     method: r.method,
     path: r.path,
     role: r.role,
+    ...(r.browser ? { browser: true } : {}),
   })),
   ...apiFunctionRoutes.map((r) => ({
     function: 'api' as const,

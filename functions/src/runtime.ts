@@ -5,6 +5,7 @@ import { buildApiDeps } from './admin/buildApiDeps.ts';
 import type { ReadinessCheck } from './admin/health.ts';
 import { readinessChecks } from './admin/readinessChecks.ts';
 import { ApiKeyAuthenticator, FirestoreApiKeyStore } from './ingest/apiKeys.ts';
+import { BrowserOriginIndex } from './ingest/browser/originIndex.ts';
 import { FirestoreIdempotencyStore } from './ingest/idempotency.ts';
 import type { IngestDeps } from './ingest/ingestDeps.ts';
 import { TokenBucketRateLimiter } from './ingest/rateLimiter.ts';
@@ -141,6 +142,11 @@ export class Runtime {
       messageLimits: config.messageLimits,
       authenticator: this.#apiKeyAuthenticator(),
       rateLimiter: new TokenBucketRateLimiter(),
+      addressRateLimiter: new TokenBucketRateLimiter(Date.now, defaults.browserRateLimitAddresses),
+      browserOrigins: new BrowserOriginIndex(
+        () => new FirestoreApiKeyStore(this.firestore).listBrowserOrigins(),
+        { ttlMs: config.apiKeyCacheSeconds * 1000 },
+      ),
       logger: this.logger,
       projectId: config.projectId,
       limits: {
@@ -149,6 +155,8 @@ export class Runtime {
         maxBatchEvents: config.maxBatchEvents,
         rateLimitPerSecond: config.rateLimitPerSecond,
         rateLimitBurst: config.rateLimitBurst,
+        browserRateLimitPerSecond: config.browserRateLimitPerSecond,
+        browserRateLimitBurst: config.browserRateLimitBurst,
         retryAfterSeconds: config.retryAfterSeconds,
       },
     };

@@ -10,7 +10,7 @@ import type { BatchPath } from './batchPath.ts';
 import { costPerMillionEvents, monthlyCost, type OpsPerEvent } from './costModel.ts';
 import type { EndToEndCpu, Latencies } from './endToEnd.ts';
 import type { ProcessProbe } from './processProbe.ts';
-import type { BenchResult } from './results.ts';
+import type { BenchResult, BrowserPathResult } from './results.ts';
 import { endToEndEvents, sampleEvent } from './settings.ts';
 import type { SingleEvents } from './singleEvents.ts';
 import { round } from './stats.ts';
@@ -18,6 +18,7 @@ import { targetsFor, type MeasuredResult } from './targets.ts';
 
 export type Measurements = {
   single: SingleEvents;
+  browserPath: BrowserPathResult;
   batch: BatchIngest;
   pushCeiling: BenchResult['pushCeiling'];
   endToEnd: { latencies: Latencies; cpu: EndToEndCpu };
@@ -89,6 +90,7 @@ export function assembleResult(m: Measurements): BenchResult {
     ingestSingle: m.single.ingestSingle,
     ingestBatch: m.batch.ingestBatch,
     trackingBatch: m.batch.trackingBatch,
+    browserPath: m.browserPath,
     pushCeiling: m.pushCeiling,
     endToEnd: {
       events: endToEndEvents,

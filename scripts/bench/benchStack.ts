@@ -32,7 +32,12 @@ export type BenchStack = {
   keys: FirestoreApiKeyStore;
   singleKey: BenchKey;
   endToEndKey: BenchKey;
+  /** A browser key for `browserOrigin`, as a web site's pages use one. */
+  browserKey: BenchKey;
 };
+
+export const browserOrigin = 'https://bench.example';
+export const browserSiteId = 'bench';
 
 export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
   log('Starting emulators and the local stack…');
@@ -71,6 +76,11 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
   const keys = new FirestoreApiKeyStore(firestore);
   const singleKey = await createApiKey(keys, { name: 'bench-single' });
   const endToEndKey = await createApiKey(keys, { name: 'bench-e2e' });
+  const browserKey = await createApiKey(keys, {
+    name: 'bench-browser',
+    siteId: browserSiteId,
+    allowedOrigins: [browserOrigin],
+  });
   return {
     projectId,
     emulatorHosts: { pubsub: pubsubEmulator.host, firestore: firestoreEmulator.host },
@@ -85,5 +95,6 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
     keys,
     singleKey,
     endToEndKey,
+    browserKey,
   };
 }

@@ -136,6 +136,18 @@ export function renderMarkdown(result: BenchResult): string {
           ]),
         ]
       : []),
+    ...(result.browserPath
+      ? [
+          row([
+            'POST /v1/p, from a page (analytics.js)',
+            result.browserPath.pagesPerSecond,
+            result.browserPath.pagesPerSecond,
+            result.browserPath.p50Ms,
+            result.browserPath.p99Ms,
+            `${result.browserPath.ratioToEvents}× POST /v1/events in the same passes (${result.browserPath.eventsPerSecond}/s; passes ${result.browserPath.passRatios.join(', ')}); tracker.js ${result.browserPath.trackerGzipBytes} bytes gzipped`,
+          ]),
+        ]
+      : []),
     row([
       'emulator push to a bare endpoint (ceiling)',
       result.pushCeiling.messagesPerSecond,

@@ -25,6 +25,21 @@ export type TrackingBatchResult = {
   passRatios: number[];
 };
 
+export type BrowserPathResult = {
+  /** `POST /v1/p` calls per second, as analytics.js sends them from a page. */
+  pagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  /** `POST /v1/events` per second with the same events, in the same passes. */
+  eventsPerSecond: number;
+  /** The median of the passes' ratios. */
+  ratioToEvents: number;
+  passRatios: number[];
+  /** The tracker script as served to browsers that accept gzip. */
+  trackerGzipBytes: number;
+};
+
 export type BenchResult = {
   measuredAt: string;
   machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
@@ -35,6 +50,8 @@ export type BenchResult = {
   ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
   /** The tracking API's batch route, beside `/v1/events/batch` in the same passes. */
   trackingBatch?: TrackingBatchResult;
+  /** The browser path (`/v1/p`) beside `/v1/events`, and the tracker's size. */
+  browserPath?: BrowserPathResult;
   pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
   /** processEvent alone behind the emulator's pushes, beside one Firestore write. */
   process: {

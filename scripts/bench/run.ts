@@ -10,6 +10,7 @@ import { measureBatchIngest } from './batchIngest.ts';
 import { measureBatchPath } from './batchPath.ts';
 import { assembleResult } from './benchResult.ts';
 import { startBenchStack, type Cleanup } from './benchStack.ts';
+import { measureBrowser } from './browserPath.ts';
 import { measureEndToEnd, measureSustained } from './endToEnd.ts';
 import { startFloors } from './floors.ts';
 import { countOperations } from './operationCounts.ts';
@@ -23,6 +24,9 @@ import { measureSingleEvents } from './singleEvents.ts';
 process.env.METADATA_SERVER_DETECTION = 'none';
 process.env.RATE_LIMIT_PER_SECOND = '1000000';
 process.env.RATE_LIMIT_BURST = '1000000';
+// Every request comes from 127.0.0.1: the per-address limit would be the bench's ceiling.
+process.env.BROWSER_RATE_LIMIT_PER_SECOND = '1000000';
+process.env.BROWSER_RATE_LIMIT_BURST = '1000000';
 
 const cleanup: Cleanup = [];
 try {
@@ -47,6 +51,7 @@ async function runBenchmark(): Promise<BenchResult> {
   // Ingest is measured alone: with no subscription on `events`, the downstream does not compete for the CPU.
   await bench.pubsub.subscription('events-process').delete();
   const single = await measureSingleEvents(bench, floors);
+  const browserPath = await measureBrowser(bench);
   const batch = await measureBatchIngest(bench);
   const pushCeiling = await measurePushCeiling(bench.pubsub, bench.projectId);
   // measureEndToEnd puts the subscriptions back, pushing to the stack's functions.
@@ -62,6 +67,7 @@ async function runBenchmark(): Promise<BenchResult> {
     batchPath,
     batchOps,
     single,
+    browserPath,
     batch,
     pushCeiling,
     endToEnd,

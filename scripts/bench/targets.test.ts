@@ -31,6 +31,16 @@ const passing: MeasuredResult = {
     ratioToEventsBatch: 0.95,
     passRatios: [0.95],
   },
+  browserPath: {
+    pagesPerSecond: 950,
+    p50Ms: 1,
+    p99Ms: 2,
+    errors: 0,
+    eventsPerSecond: 1000,
+    ratioToEvents: 0.95,
+    passRatios: [0.95],
+    trackerGzipBytes: 1900,
+  },
   pushCeiling: { messagesPerSecond: 1000, maxConcurrentPushes: 10 },
   process: {
     serviceTimeMs: 3,
@@ -129,6 +139,11 @@ describe('targetsFor', () => {
       'tracking API POST /v1/batch vs POST /v1/events/batch',
       { trackingBatch: { ...passing.trackingBatch, ratioToEventsBatch: 0.89 } },
     ],
+    [
+      'browser POST /v1/p vs POST /v1/events',
+      { browserPath: { ...passing.browserPath, ratioToEvents: 0.89 } },
+    ],
+    ['tracker.js gzipped', { browserPath: { ...passing.browserPath, trackerGzipBytes: 2049 } }],
     [
       `end-to-end p99 at ${sustainedRate}/s for ${sustainedSeconds} s`,
       { sustained: { ...latency, p99Ms: 2000 } },

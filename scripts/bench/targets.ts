@@ -1,11 +1,15 @@
 /** The targets the benchmark is held to, each with what this run measured. */
-import type { BenchResult, TrackingBatchResult } from './results.ts';
+import type { BenchResult, BrowserPathResult, TrackingBatchResult } from './results.ts';
 import { endToEndBefore, sustainedRate, sustainedSeconds } from './settings.ts';
 import { round } from './stats.ts';
 
-export type MeasuredResult = Omit<BenchResult, 'targets' | 'trackingBatch'> & {
+export type MeasuredResult = Omit<BenchResult, 'targets' | 'trackingBatch' | 'browserPath'> & {
   trackingBatch: TrackingBatchResult;
+  browserPath: BrowserPathResult;
 };
+
+/** The tracker's budget, gzipped as it is served. */
+export const maxTrackerGzipBytes = 2048;
 
 export function targetsFor(result: MeasuredResult): BenchResult['targets'] {
   const processEvent = result.process;
@@ -27,6 +31,18 @@ export function targetsFor(result: MeasuredResult): BenchResult['targets'] {
       target: '≥ 0.9×',
       measured: `${result.trackingBatch.ratioToEventsBatch}×`,
       met: result.trackingBatch.ratioToEventsBatch >= 0.9,
+    },
+    {
+      name: 'browser POST /v1/p vs POST /v1/events',
+      target: '≥ 0.9×',
+      measured: `${result.browserPath.ratioToEvents}×`,
+      met: result.browserPath.ratioToEvents >= 0.9,
+    },
+    {
+      name: 'tracker.js gzipped',
+      target: `≤ ${maxTrackerGzipBytes} bytes`,
+      measured: `${result.browserPath.trackerGzipBytes} bytes`,
+      met: result.browserPath.trackerGzipBytes <= maxTrackerGzipBytes,
     },
     {
       name: `end-to-end p99 at ${sustainedRate}/s for ${sustainedSeconds} s`,

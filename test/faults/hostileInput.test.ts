@@ -3,9 +3,15 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { httpRouteTable, type RouteEntry } from '../../functions/src/routeTable.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { recordFault } from './faultLedger.ts';
-import { hostileRequest, type Credential, type HostileRequest } from './hostileRequests.ts';
+import {
+  allowedOriginMark,
+  browserKeyMark,
+  hostileRequest,
+  type Credential,
+  type HostileRequest,
+} from './hostileRequests.ts';
 import { csvUploadCase, type CsvUploadCase } from './hostileCsv.ts';
-import { startStack, type StackHarness } from './stackHarness.ts';
+import { startStack, watchSecret, type StackHarness } from './stackHarness.ts';
 
 const runs = 1500;
 
@@ -21,8 +27,20 @@ const internals = [
 
 type Problem = { request: string; status: number; problem: string; excerpt: string };
 
+/** The origin the suite's browser key lists. */
+const allowedOrigin = 'https://hostile.example';
+
+/** What pages send that must always be refused, whatever else the request carries. */
+const alwaysRefused = new Set([
+  'gzip bomb',
+  'oversized beacon',
+  'text/plain not JSON',
+  'bad origin',
+]);
+
 describe('hostile input on every HTTP route', () => {
   let harness: StackHarness;
+  let browserKey: string;
 
   beforeAll(async () => {
     harness = await startStack({
@@ -42,6 +60,25 @@ describe('hostile input on every HTTP route', () => {
   afterAll(async () => {
     await harness.close();
   });
+
+  beforeAll(async () => {
+    const created = await fetch(`${harness.stack.info.apiUrl}/v1/admin/api-keys`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${harness.stack.info.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'hostile pages', allowedOrigins: [allowedOrigin] }),
+    });
+    browserKey = ((await created.json()) as { key: string }).key;
+    // Sent in query strings and bodies: it must never reach a log line.
+    watchSecret(browserKey);
+  });
+
+  /** The browser key and its origin in place of their stand-ins. */
+  function withBrowserKey(text: string): string {
+    return text.replaceAll(browserKeyMark, browserKey).replaceAll(allowedOriginMark, allowedOrigin);
+  }
 
   /** The Authorization header a request carries; empty for none. */
   function authorization(route: RouteEntry, credential: Credential): string {
@@ -78,10 +115,17 @@ describe('hostile input on every HTTP route', () => {
   async function send(request: HostileRequest): Promise<{ status: number; text: string }> {
     const base = harness.stack.info.functionUrls[request.route.function];
     const auth = authorization(request.route, request.credential);
-    const response = await fetch(`${base}${request.path}${request.query}`, {
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).map(([name, value]) => [name, withBrowserKey(value)]),
+    );
+    const body =
+      request.body && request.body.includes(browserKeyMark)
+        ? Buffer.from(withBrowserKey(request.body.toString('utf8')))
+        : request.body;
+    const response = await fetch(`${base}${request.path}${withBrowserKey(request.query)}`, {
       method: request.method,
-      headers: { ...request.headers, ...(auth ? { authorization: auth } : {}) },
-      ...(request.body ? { body: request.body } : {}),
+      headers: { ...headers, ...(auth ? { authorization: auth } : {}) },
+      ...(body ? { body } : {}),
       redirect: 'manual',
       signal: AbortSignal.timeout(30_000),
     });
@@ -99,6 +143,7 @@ describe('hostile input on every HTTP route', () => {
     const routesHit = new Set<string>();
     let serverErrors = 0;
     let refusedWithoutCredential = 0;
+    const browserCases = new Map<string, number>();
 
     await fc.assert(
       fc.asyncProperty(hostileRequest(httpRouteTable), async (request) => {
@@ -162,10 +207,31 @@ describe('hostile input on every HTTP route', () => {
             problem: 'accepted a body that is not UTF-8',
             excerpt: answer.text.slice(0, 300),
           });
+        // What pages send that can never be taken: a bomb, a beacon over 64 KB, text that is
+        // not JSON, a page on an origin the key does not list, two keys that disagree.
+        if (request.route.browser && request.method === 'POST') {
+          const refused =
+            alwaysRefused.has(request.bodyKind) ||
+            (request.bodyKind === 'keys disagree' && request.credential !== 'none');
+          if (
+            refused ||
+            request.bodyKind === 'keys disagree' ||
+            request.bodyKind.startsWith('browser')
+          )
+            browserCases.set(request.bodyKind, (browserCases.get(request.bodyKind) ?? 0) + 1);
+          if (refused && answer.status < 400)
+            problems.push({
+              request: label,
+              status: answer.status,
+              problem: `took ${request.bodyKind}`,
+              excerpt: answer.text.slice(0, 300),
+            });
+        }
         // Refused one way or another (401, or 4xx before the route is reached), never served.
         if (
           request.route.role !== 'public' &&
           request.credential !== 'right' &&
+          !request.keyElsewhere &&
           answer.status < 400 &&
           !addressesPublicRoute(request)
         )
@@ -194,9 +260,11 @@ describe('hostile input on every HTTP route', () => {
       lost: 0,
       duplicated: 0,
       serverErrorsOnBadInput: serverErrors,
-      note: `${routesHit.size}/${httpRouteTable.length} routes; ${refusedWithoutCredential} refused without credential; ${problems.length} problems; statuses ${[
-        ...statuses,
+      note: `${routesHit.size}/${httpRouteTable.length} routes; ${refusedWithoutCredential} refused without credential; browser cases ${[
+        ...browserCases,
       ]
+        .map(([kind, n]) => `${kind}×${n}`)
+        .join(', ')}; ${problems.length} problems; statuses ${[...statuses]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([s, n]) => `${s}×${n}`)
         .join(' ')}`,
@@ -213,6 +281,8 @@ describe('hostile input on every HTTP route', () => {
     expect(refusedWithoutCredential).toBeGreaterThan(50);
     expect([...statuses.keys()].filter((s) => s.startsWith('2')).length).toBeGreaterThan(0);
     expect(statuses.get('400') ?? 0).toBeGreaterThan(40);
+    // Every kind of browser request was sent.
+    expect(browserCases.size).toBe(6);
   });
 
   it('takes every good row of CSV files with malformed and non-UTF-8 rows, and reports each bad one', async () => {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { RouteEntry } from '../../functions/src/routeTable.ts';
 
@@ -15,7 +16,76 @@ export type HostileRequest = {
   body: Buffer | undefined;
   /** What the body is, for the report. */
   bodyKind: string;
+  /** A write key outside the Authorization header (body or query), on routes browsers call. */
+  keyElsewhere?: boolean;
 };
+
+/** Stand-ins the test replaces with the stack's browser key and an origin it allows. */
+export const browserKeyMark = '$BROWSER_KEY';
+export const allowedOriginMark = '$ALLOWED_ORIGIN';
+
+let bomb: Buffer | undefined;
+/** 64 MB of JSON in about 64 KB of gzip. */
+function gzipBomb(): Buffer {
+  bomb ??= gzipSync(
+    `{"type":"page","anonymousId":"a","properties":{"blob":"${'x'.repeat(64 * 1024 * 1024)}"}}`,
+    { level: 9 },
+  );
+  return bomb;
+}
+
+/** What pages and hostile pages send to the routes browsers call. */
+type BrowserCase = {
+  kind: string;
+  body?: Buffer;
+  headers?: Record<string, string>;
+  query?: string;
+  keyElsewhere?: boolean;
+};
+const message = (fields: Record<string, unknown>) =>
+  Buffer.from(JSON.stringify({ type: 'page', anonymousId: 'a', ...fields }));
+const browserCase: fc.Arbitrary<BrowserCase> = fc.oneof(
+  fc.constant<BrowserCase>({
+    kind: 'gzip bomb',
+    body: Buffer.alloc(0),
+    headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+  }),
+  fc.integer({ min: 65 * 1024, max: 400 * 1024 }).map<BrowserCase>((bytes) => ({
+    kind: 'oversized beacon',
+    body: Buffer.from(
+      JSON.stringify({ batch: [{ type: 'page', anonymousId: 'a', blob: 'x'.repeat(bytes) }] }),
+    ),
+    headers: { 'content-type': 'text/plain;charset=UTF-8', origin: allowedOriginMark },
+    query: `?writeKey=${browserKeyMark}`,
+    keyElsewhere: true,
+  })),
+  fc.string({ maxLength: 40 }).map<BrowserCase>((text) => ({
+    kind: 'text/plain not JSON',
+    body: Buffer.from(`${text}{"type":`),
+    headers: { 'content-type': 'text/plain' },
+  })),
+  fc.constant<BrowserCase>({
+    kind: 'keys disagree',
+    body: message({ writeKey: browserKeyMark }),
+    headers: { 'content-type': 'text/plain', origin: allowedOriginMark },
+    keyElsewhere: true,
+  }),
+  fc
+    .constantFrom('https://evil.example', 'null', 'https://hostile.example.evil', '')
+    .map<BrowserCase>((origin) => ({
+      kind: 'bad origin',
+      body: message({ writeKey: browserKeyMark }),
+      headers: { 'content-type': 'text/plain', origin },
+      keyElsewhere: true,
+    })),
+  fc.constant<BrowserCase>({
+    kind: 'browser key in query',
+    body: message({}),
+    headers: { 'content-type': 'text/plain', origin: allowedOriginMark },
+    query: `?writeKey=${browserKeyMark}`,
+    keyElsewhere: true,
+  }),
+);
 
 const text = (maxLength = 64) => fc.string({ unit: 'binary', maxLength });
 
@@ -343,6 +413,11 @@ export function hostileRequest(routes: readonly RouteEntry[]): fc.Arbitrary<Host
       contentEncoding,
       headers: extraHeaders,
       body,
+      // On the routes browsers call, one request in three is what pages send.
+      browser: fc.oneof(
+        { arbitrary: fc.constant(null), weight: 2 },
+        { arbitrary: browserCase, weight: 1 },
+      ),
     })
     .map((r) => {
       let index = 0;
@@ -355,6 +430,20 @@ export function hostileRequest(routes: readonly RouteEntry[]): fc.Arbitrary<Host
       else if (r.contentType !== undefined) headers['content-type'] = r.contentType;
       if (r.contentEncoding !== undefined) headers['content-encoding'] = r.contentEncoding;
       const sendsBody = method !== 'GET' && method !== 'HEAD' && r.body.body !== undefined;
+      if (r.route.browser && method === 'POST' && r.browser !== null) {
+        const chosen = r.browser;
+        return {
+          route: r.route,
+          method,
+          path,
+          query: chosen.query ?? '',
+          credential: r.credential,
+          headers: { ...headers, ...chosen.headers },
+          body: chosen.kind === 'gzip bomb' ? gzipBomb() : chosen.body,
+          bodyKind: chosen.kind,
+          ...(chosen.keyElsewhere ? { keyElsewhere: true } : {}),
+        };
+      }
       return {
         route: r.route,
         method,

@@ -66,9 +66,13 @@ describe('the admin API', () => {
         prefix,
         revoked: false,
         rateLimitPerSecond: 50,
+        browser: false,
+        allowedOrigins: null,
       });
       expect(Object.keys(listed.body.items[0]!).sort()).toEqual(
         [
+          'allowedOrigins',
+          'browser',
           'createdAt',
           'keyId',
           'name',

@@ -12,6 +12,8 @@ export type ApiKeySummary = {
   revokedAt: Date | null;
   rateLimitPerSecond: number | null;
   siteId: string | null;
+  /** A browser key's allowed origins; null for a server key. */
+  allowedOrigins: string[] | null;
 };
 
 export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
@@ -32,7 +34,16 @@ export class FirestoreApiKeyRegistry extends FirestoreApiKeyStore implements Api
 
   async list(limit: number): Promise<ApiKeySummary[]> {
     const snapshot = await this.#collection()
-      .select('keyId', 'name', 'prefix', 'createdAt', 'revokedAt', 'rateLimitPerSecond', 'siteId')
+      .select(
+        'keyId',
+        'name',
+        'prefix',
+        'createdAt',
+        'revokedAt',
+        'rateLimitPerSecond',
+        'siteId',
+        'allowedOrigins',
+      )
       .limit(limit)
       .get();
     return snapshot.docs
@@ -64,5 +75,6 @@ function summary(data: Record<string, unknown>): ApiKeySummary {
     rateLimitPerSecond:
       typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
     siteId: typeof data.siteId === 'string' ? data.siteId : null,
+    allowedOrigins: Array.isArray(data.allowedOrigins) ? data.allowedOrigins.map(String) : null,
   };
 }

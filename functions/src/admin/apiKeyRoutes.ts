@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createApiKey } from '../ingest/apiKeys.ts';
+import { allowedOriginsSchema } from '../ingest/browser/allowedOrigins.ts';
 import { HttpError } from '../lib/http.ts';
 import { parseJsonBody } from '../lib/requestInput.ts';
 import type { Route } from '../lib/router.ts';
@@ -22,6 +23,11 @@ const createKeySchema = z.strictObject({
     .max(200)
     .optional()
     .describe('The site its events belong to when they do not say (analytics SDK calls).'),
+  allowedOrigins: allowedOriginsSchema
+    .optional()
+    .describe(
+      'Makes a browser key: public, only tracking calls, only from these origins (https://shop.example, http://localhost:3000, https://*.shop.example).',
+    ),
 });
 
 /** Producer API keys: created (shown once), listed without secrets, revoked. */
@@ -43,10 +49,14 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           name: input.name,
           ...(input.rateLimitPerSecond ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
           ...(input.siteId ? { siteId: input.siteId } : {}),
+          ...(input.allowedOrigins ? { allowedOrigins: input.allowedOrigins } : {}),
         },
         now,
       );
-      log.info({ keyId, name: input.name }, 'api key created');
+      log.info(
+        { keyId, name: input.name, browser: Boolean(input.allowedOrigins) },
+        'api key created',
+      );
       res.status(201).json({
         ...presentKey({
           keyId,
@@ -56,6 +66,7 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           revokedAt: null,
           rateLimitPerSecond: input.rateLimitPerSecond ?? null,
           siteId: input.siteId ?? null,
+          allowedOrigins: input.allowedOrigins ?? null,
         }),
         key,
       });
@@ -110,5 +121,7 @@ function presentKey(key: ApiKeySummary): z.infer<typeof apiKeySummarySchema> {
     revoked: key.revokedAt !== null,
     rateLimitPerSecond: key.rateLimitPerSecond,
     siteId: key.siteId,
+    browser: key.allowedOrigins !== null,
+    allowedOrigins: key.allowedOrigins,
   };
 }

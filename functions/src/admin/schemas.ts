@@ -56,6 +56,11 @@ export const apiKeySummarySchema = z.object({
   revoked: z.boolean(),
   rateLimitPerSecond: z.number().nullable(),
   siteId: z.string().nullable().describe("The site of this key's events when they name none."),
+  browser: z.boolean().describe('A browser key: public, tracking calls from its origins only.'),
+  allowedOrigins: z
+    .array(z.string())
+    .nullable()
+    .describe("A browser key's origins; null for a server key."),
 });
 
 export const createdApiKeySchema = apiKeySummarySchema.extend({

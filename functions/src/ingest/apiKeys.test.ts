@@ -18,6 +18,11 @@ class MemoryKeyStore implements ApiKeyStore {
     this.keys.set(hash, key);
     return Promise.resolve();
   }
+  listBrowserOrigins(): Promise<string[][]> {
+    return Promise.resolve(
+      [...this.keys.values()].flatMap((key) => (key.allowedOrigins ? [key.allowedOrigins] : [])),
+    );
+  }
 }
 
 describe('API keys', () => {

@@ -10,13 +10,23 @@ export type ApiKey = {
   rateLimitPerSecond: number | null;
   /** The site the key's events belong to, when the key is for one site. */
   siteId?: string;
+  /**
+   * Set on browser keys only: the origins (exact, or `https://*.domain`) the key may send
+   * tracking calls from. Such a key is public by design and opens nothing else.
+   */
+  allowedOrigins?: string[];
   revoked: boolean;
 };
 
 export interface ApiKeyStore {
   findByHash(hash: string): Promise<ApiKey | undefined>;
   create(hash: string, key: ApiKey & { createdAt: Date; prefix: string }): Promise<void>;
+  /** The allowed origins of every active browser key, for answering preflights. */
+  listBrowserOrigins(): Promise<string[][]>;
 }
+
+/** Browser keys carry this `kind`, so their origins are found with one equality query. */
+const browserKind = 'browser';
 
 const keyPrefix = 'trb_';
 
@@ -50,6 +60,7 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
       rateLimitPerSecond:
         typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
       ...(typeof data.siteId === 'string' && data.siteId !== '' ? { siteId: data.siteId } : {}),
+      ...(isOriginList(data.allowedOrigins) ? { allowedOrigins: data.allowedOrigins } : {}),
       revoked: data.revokedAt !== null && data.revokedAt !== undefined,
     };
   }
@@ -64,16 +75,39 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
         prefix: key.prefix,
         rateLimitPerSecond: key.rateLimitPerSecond,
         ...(key.siteId ? { siteId: key.siteId } : {}),
+        ...(key.allowedOrigins ? { kind: browserKind, allowedOrigins: key.allowedOrigins } : {}),
         createdAt: key.createdAt,
         revokedAt: key.revoked ? key.createdAt : null,
       });
   }
+
+  async listBrowserOrigins(): Promise<string[][]> {
+    const snapshot = await this.#firestore
+      .collection(collections.apiKeys.name)
+      .where('kind', '==', browserKind)
+      .select('allowedOrigins', 'revokedAt')
+      .get();
+    return snapshot.docs
+      .map((doc) => doc.data())
+      .filter((data) => !data.revokedAt && isOriginList(data.allowedOrigins))
+      .map((data) => data.allowedOrigins as string[]);
+  }
+}
+
+function isOriginList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string');
 }
 
 /** Stores a new key and returns it; the only moment the plain key exists. */
 export async function createApiKey(
   store: ApiKeyStore,
-  options: { name: string; rateLimitPerSecond?: number; siteId?: string; key?: string },
+  options: {
+    name: string;
+    rateLimitPerSecond?: number;
+    siteId?: string;
+    allowedOrigins?: string[];
+    key?: string;
+  },
   now = new Date(),
 ): Promise<{ key: string; keyId: string }> {
   const key = options.key ?? generateApiKey();
@@ -84,6 +118,7 @@ export async function createApiKey(
     name: options.name,
     rateLimitPerSecond: options.rateLimitPerSecond ?? null,
     ...(options.siteId ? { siteId: options.siteId } : {}),
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     revoked: false,
     createdAt: now,
     prefix: key.slice(0, keyPrefix.length + 4),

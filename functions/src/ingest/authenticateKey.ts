@@ -50,6 +50,14 @@ function requireKey(key: ApiKey | undefined): ApiKey {
       headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", Basic realm="tributary"' },
     });
   }
+  // A browser key is public: it opens the routes web pages call, and nothing else.
+  if (key.allowedOrigins) {
+    throw new HttpError(
+      403,
+      'browser_key_not_allowed',
+      'A browser key only sends tracking calls from its origins; use a server key for this route.',
+    );
+  }
   return key;
 }
 

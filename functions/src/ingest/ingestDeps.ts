@@ -1,12 +1,17 @@
 import type { Logger } from '../lib/logger.ts';
 import type { AcceptDeps } from './acceptEvent.ts';
 import type { ApiKeyAuthenticator } from './apiKeys.ts';
+import type { BrowserOriginIndex } from './browser/originIndex.ts';
 import type { TokenBucketRateLimiter } from './rateLimiter.ts';
 
 /** What the routes of the `ingest` function are given (a leaf: it imports no route). */
 export type IngestDeps = AcceptDeps & {
   authenticator: ApiKeyAuthenticator;
   rateLimiter: TokenBucketRateLimiter;
+  /** Browser keys: per client address, beside the per-key limit. */
+  addressRateLimiter: TokenBucketRateLimiter;
+  /** The origins of every browser key, for preflights and the tracker. */
+  browserOrigins: BrowserOriginIndex;
   logger: Logger;
   projectId: string;
   limits: {
@@ -15,6 +20,8 @@ export type IngestDeps = AcceptDeps & {
     maxBatchEvents: number;
     rateLimitPerSecond: number;
     rateLimitBurst: number;
+    browserRateLimitPerSecond: number;
+    browserRateLimitBurst: number;
     retryAfterSeconds: number;
   };
 };

@@ -6,6 +6,9 @@ import { admitIdempotencyHeader } from '../lib/idempotencyHeader.ts';
 import { livenessRoute } from '../lib/liveness.ts';
 import { lookupRoute, type Route, type RouteLookup } from '../lib/router.ts';
 import { authenticateApiKey } from './authenticateKey.ts';
+import { admitBrowserRequest } from './browser/browserAdmission.ts';
+import { answerPreflight } from './browser/preflight.ts';
+import { trackerRoute } from './browser/trackerScript.ts';
 import { batchItemSchema, eventInputSchema } from './eventInput.ts';
 import type { IngestDeps } from './ingestDeps.ts';
 import { admit, enforceRateLimit, ingestBatch, ingestOne } from './producerEvents.ts';
@@ -66,6 +69,7 @@ export const ingestRoutes: readonly Route<IngestDeps>[] = [
     handle: (context, deps) => ingestBatch(admit(context, deps), deps),
   },
   ...trackingRoutes<IngestDeps>(enforceRateLimit),
+  trackerRoute,
   livenessRoute<IngestDeps>('Health'),
 ];
 
@@ -82,13 +86,22 @@ export function createIngestHandler(
     const log = deps.logger.child(traceFields(req.headers, deps.projectId));
     let lookup: RouteLookup<IngestDeps> | undefined;
     try {
+      if (req.method === 'OPTIONS') {
+        const preflight = answerPreflight(req, res, routes, deps);
+        if (preflight !== undefined) {
+          await preflight;
+          return;
+        }
+      }
       lookup = lookupRoute(routes, req);
       // Credentials first: an unknown path under a guarded prefix answers 401, not 404.
       // Awaited only when the key was not cached: the hot path creates no promise here.
       let apiKey =
-        (lookup.found ? lookup.route.role : lookup.guard) === 'apiKey'
-          ? authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
-          : undefined;
+        lookup.found && lookup.route.browser
+          ? admitBrowserRequest(req, res, lookup.route, deps)
+          : (lookup.found ? lookup.route.role : lookup.guard) === 'apiKey'
+            ? authenticateApiKey(req, deps.authenticator, deps.limits.retryAfterSeconds)
+            : undefined;
       if (apiKey instanceof Promise) apiKey = await apiKey;
       if (!lookup.found) throw lookup.error;
       requireUtf8JsonBody(req);

@@ -27,4 +27,16 @@ describe('TokenBucketRateLimiter', () => {
     limiter.take('k', limit);
     expect(limiter.take('k', limit)).toEqual({ allowed: false, retryAfterSeconds: 4 });
   });
+
+  it('bounded, forgets the least recently used bucket first', () => {
+    const limiter = new TokenBucketRateLimiter(() => 0, 2);
+    const limit = { perSecond: 1, burst: 1 };
+    expect(limiter.take('a', limit).allowed).toBe(true);
+    expect(limiter.take('b', limit).allowed).toBe(true);
+    expect(limiter.take('a', limit).allowed).toBe(false);
+    // `c` evicts `b`, the least recently used: `b` starts again full, `a` stays empty.
+    expect(limiter.take('c', limit).allowed).toBe(true);
+    expect(limiter.take('a', limit).allowed).toBe(false);
+    expect(limiter.take('b', limit).allowed).toBe(true);
+  });
 });

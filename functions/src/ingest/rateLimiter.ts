@@ -10,9 +10,12 @@ type Bucket = { tokens: number; updatedAt: number };
 export class TokenBucketRateLimiter {
   readonly #buckets = new Map<string, Bucket>();
   readonly #now: () => number;
+  readonly #maxBuckets: number;
 
-  constructor(now: () => number = Date.now) {
+  /** `maxBuckets` bounds memory where keys are client addresses: the least recent go first. */
+  constructor(now: () => number = Date.now, maxBuckets = Infinity) {
     this.#now = now;
+    this.#maxBuckets = maxBuckets;
   }
 
   take(key: string, limit: { perSecond: number; burst: number }, cost = 1): RateDecision {
@@ -23,11 +26,25 @@ export class TokenBucketRateLimiter {
       bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.perSecond,
     );
     if (refilled >= cost) {
-      this.#buckets.set(key, { tokens: refilled - cost, updatedAt: now });
+      this.#store(key, { tokens: refilled - cost, updatedAt: now });
       return { allowed: true };
     }
-    this.#buckets.set(key, { tokens: refilled, updatedAt: now });
+    this.#store(key, { tokens: refilled, updatedAt: now });
     const missing = Math.min(cost, limit.burst) - refilled;
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / limit.perSecond)) };
+  }
+
+  #store(key: string, bucket: Bucket): void {
+    if (this.#maxBuckets === Infinity) {
+      this.#buckets.set(key, bucket);
+      return;
+    }
+    // Re-inserted, so the map's order is least recently used first.
+    this.#buckets.delete(key);
+    this.#buckets.set(key, bucket);
+    if (this.#buckets.size > this.#maxBuckets) {
+      const oldest = this.#buckets.keys().next().value;
+      if (oldest !== undefined) this.#buckets.delete(oldest);
+    }
   }
 }

@@ -43,6 +43,8 @@ const configSchema = z.object({
   API_KEY_CACHE_SECONDS: positiveInt(defaults.apiKeyCacheSeconds),
   RATE_LIMIT_PER_SECOND: positiveInt(defaults.rateLimitPerSecond),
   RATE_LIMIT_BURST: positiveInt(defaults.rateLimitBurst),
+  BROWSER_RATE_LIMIT_PER_SECOND: positiveInt(defaults.browserRateLimitPerSecond),
+  BROWSER_RATE_LIMIT_BURST: positiveInt(defaults.browserRateLimitBurst),
   IDEMPOTENCY_TTL_HOURS: positiveInt(defaults.idempotencyTtlHours),
   EVENT_TTL_DAYS: positiveInt(defaults.eventTtlDays),
   PUBLISH_TIMEOUT_MS: positiveInt(defaults.publishTimeoutMs),
@@ -99,6 +101,8 @@ export type Config = Readonly<{
   apiKeyCacheSeconds: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  browserRateLimitPerSecond: number;
+  browserRateLimitBurst: number;
   idempotencyTtlHours: number;
   eventTtlDays: number;
   publishTimeoutMs: number;
@@ -161,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheSeconds: e.API_KEY_CACHE_SECONDS,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     rateLimitBurst: e.RATE_LIMIT_BURST,
+    browserRateLimitPerSecond: e.BROWSER_RATE_LIMIT_PER_SECOND,
+    browserRateLimitBurst: e.BROWSER_RATE_LIMIT_BURST,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     eventTtlDays: e.EVENT_TTL_DAYS,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,

@@ -30,6 +30,12 @@ export const defaults = {
    * per function instance; a key's own limit, when set, wins. */
   rateLimitPerSecond: 200,
   rateLimitBurst: 400,
+  /** A browser key's bucket per client address (IPv6 per /64), beside the key's own:
+   * one visitor's page sends a few calls a second at most. */
+  browserRateLimitPerSecond: 20,
+  browserRateLimitBurst: 60,
+  /** Client-address buckets kept per instance; the least recently used go first. */
+  browserRateLimitAddresses: 100_000,
 
   /** How long an idempotency key is remembered. */
   idempotencyTtlHours: 24,

@@ -23,8 +23,10 @@ function envelope(overrides: Partial<EventEnvelope> = {}): EventEnvelope {
   };
 }
 
+/** A number stands for an event of that many bytes. */
+const size = (n: number) => n;
+
 describe('packByLimits', () => {
-  const size = (n: number) => n;
   it.each([
     ['nothing', [], { maxEvents: 3, maxBytes: 10 }, []],
     ['under both limits', [1, 2, 3], { maxEvents: 3, maxBytes: 10 }, [[1, 2, 3]]],

@@ -58,6 +58,11 @@ export type Route<Deps> = RouteDocs & {
   method: Method;
   path: string;
   role: Role;
+  /**
+   * Called by web pages: answers CORS preflights and carries CORS headers for allowed
+   * origins, and takes browser keys (which no other route does).
+   */
+  browser?: boolean;
   handle: (context: RouteContext, deps: Deps) => Promise<void> | void;
   /** Answers the route's errors in the shape its clients read; our error shape by default. */
   sendError?: (res: Response, error: HttpError) => void;

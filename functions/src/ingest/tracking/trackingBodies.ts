@@ -1,40 +1,69 @@
+import { finished } from 'node:stream';
+import bodyParser from 'body-parser';
 import express from 'express';
-import { trackingCallTypes } from './trackingMessageToEvent.ts';
+import { HttpError } from '../../lib/http.ts';
+import { trackingPaths } from './trackingPaths.ts';
 
 type Patchable = {
   handle: (req: unknown, res: unknown, callback?: (error?: unknown) => void) => void;
   __tributaryTrackingBodies?: boolean;
 };
 
-const trackingPaths = new Set(['/v1/batch', ...trackingCallTypes.map((type) => `/v1/${type}`)]);
+/**
+ * Most a tracking body may hold once decompressed: twice the largest batch, so that an
+ * oversized batch is still answered with its size, while a gzip bomb stops here.
+ */
+export const maxTrackingBodyBytes = 1024 * 1024;
+
+const bodyErrorKey = Symbol.for('tributary.trackingBodyError');
+
+const readJson = bodyParser.json({
+  type: () => true,
+  limit: maxTrackingBodyBytes,
+  verify: (req, _res, bytes) => {
+    (req as { rawBody?: Buffer }).rawBody = bytes;
+  },
+});
 
 /**
- * A tracking-API body is JSON whatever it is declared as: RudderStack's SDK sends its
- * gzipped JSON as `application/x-www-form-urlencoded`. Left to the framework's form
- * parser, such a body is read as form fields, and one with more than a thousand `&`
- * (page URLs with query strings) is refused with 413 before any route runs. So on the
- * tracking routes the declared media type is read as JSON (its parameters, such as a
- * charset, kept), and the framework's JSON parser and our UTF-8 check see the body as
- * on every JSON route. The body itself is untouched. Must run before the framework
- * builds its server.
+ * A tracking-API body is JSON whatever it is declared as: browser SDKs send `text/plain`
+ * (no preflight), RudderStack's server SDK gzipped JSON as
+ * `application/x-www-form-urlencoded`. On the tracking routes the declared media type is
+ * read as JSON (its parameters, such as a charset, kept) and the body is read here, by
+ * the same body parser the framework uses, before the framework's own: compressed
+ * bodies stop at `maxTrackingBodyBytes` once inflated (the framework's limit is 1 GB),
+ * and a body that cannot be read is not answered here but left to the ingest handler,
+ * which answers it after the key, with the CORS headers a browser needs to read it.
+ * The body itself is untouched. Must run before the framework builds its server.
  */
 export function installTrackingBodies(): void {
   const application = express.application as unknown as Patchable;
   if (application.__tributaryTrackingBodies) return;
   const originalHandle = application.handle;
   application.handle = function handle(this: unknown, req, res, callback) {
-    const request = req as {
-      method?: string;
-      url?: string;
-      headers: Record<string, string | string[] | undefined>;
-    };
-    if (request.method === 'POST' && isTrackingUrl(request.url)) {
-      const type = request.headers['content-type'];
-      const declared = typeof type === 'string' ? type : '';
-      const parameters = declared.includes(';') ? declared.slice(declared.indexOf(';')) : '';
-      request.headers['content-type'] = `application/json${parameters}`;
+    const request = req as express.Request & { [bodyErrorKey]?: unknown };
+    if (request.method !== 'POST' || !isTrackingUrl(request.url)) {
+      originalHandle.call(this, req, res, callback);
+      return;
     }
-    originalHandle.call(this, req, res, callback);
+    const type = request.headers['content-type'];
+    const declared = typeof type === 'string' ? type : '';
+    const parameters = declared.includes(';') ? declared.slice(declared.indexOf(';')) : '';
+    request.headers['content-type'] = `application/json${parameters}`;
+    readJson(request, res as express.Response, (error?: unknown) => {
+      const proceed = () => originalHandle.call(this, req, res, callback);
+      if (error === undefined) {
+        proceed();
+        return;
+      }
+      request[bodyErrorKey] = error;
+      // Some refusals come before the body is read: read it off, so no parser tries again.
+      if (request.complete) proceed();
+      else {
+        finished(request, proceed);
+        request.resume();
+      }
+    });
   };
   application.__tributaryTrackingBodies = true;
 }
@@ -42,4 +71,44 @@ export function installTrackingBodies(): void {
 function isTrackingUrl(url: string | undefined): boolean {
   const path = (url ?? '').split('?')[0]!.replace(/\/+$/, '');
   return trackingPaths.has(path);
+}
+
+/** Why the body of a tracking request could not be read, as the error to answer. */
+export function trackingBodyError(req: object): HttpError | undefined {
+  const error = (req as { [bodyErrorKey]?: unknown })[bodyErrorKey];
+  if (error === undefined) return undefined;
+  const { type } = error as { type?: unknown };
+  const encoding = (req as express.Request).headers['content-encoding'];
+  switch (type) {
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', 'The body is not valid JSON.', {
+        fields: [{ field: 'body', message: 'is not JSON' }],
+      });
+    case 'entity.too.large':
+      return new HttpError(
+        400,
+        'payload_too_large',
+        `The body is over ${maxTrackingBodyBytes} bytes${encoding ? ' once decompressed' : ''}.`,
+      );
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_charset', 'Send JSON as UTF-8 (charset=utf-8).', {
+        fields: [{ field: 'Content-Type', message: 'the charset must be utf-8' }],
+      });
+    case 'encoding.unsupported':
+      return new HttpError(
+        415,
+        'unsupported_content_encoding',
+        'Send the body as it is, or compressed with gzip, deflate or br.',
+        { fields: [{ field: 'Content-Encoding', message: `${String(encoding)} is not accepted` }] },
+      );
+  }
+  // What remains with a compressed body is the decompression failing.
+  if (encoding && encoding !== 'identity') {
+    return new HttpError(400, 'invalid_content_encoding', `The body is not valid ${encoding}.`, {
+      fields: [
+        { field: 'Content-Encoding', message: `the body does not decompress as ${encoding}` },
+      ],
+    });
+  }
+  return new HttpError(400, 'bad_request', 'The body could not be read.');
 }

@@ -2,7 +2,7 @@ import { HttpError, sendErrorWithSuccessFlag, type FieldError } from '../../lib/
 import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
-import type { ApiKey } from '../apiKeys.ts';
+import { hashApiKey, keyIdOf, type ApiKey } from '../apiKeys.ts';
 import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
 import {
   authNote,
@@ -13,6 +13,7 @@ import {
   successSchema,
   trackingLimits,
 } from './trackingSchemas.ts';
+import { batchPath, beaconBatchPath, shortBatchPath, shortCallPaths } from './trackingPaths.ts';
 import {
   trackingCallTypes,
   trackingEventId,
@@ -34,7 +35,11 @@ type TrackingDeps = AcceptDeps & {
 /** The per-key rate limit the ingest function applies to every producer call. */
 export type EnforceRateLimit<Deps> = (apiKey: Principal, deps: Deps) => void;
 
-/** The tracking API's routes on the `ingest` function: `/v1/batch` and one per call type. */
+/**
+ * The tracking API's routes on the `ingest` function: `/v1/batch` and one per call type
+ * as the server SDKs send them, the short paths of analytics.js, and RudderStack's
+ * beacon. Browsers may call every one of them.
+ */
 export function trackingRoutes<Deps extends TrackingDeps>(
   enforceRateLimit: EnforceRateLimit<Deps>,
 ): Route<Deps>[] {
@@ -42,13 +47,14 @@ export function trackingRoutes<Deps extends TrackingDeps>(
     enforceRateLimit(apiKey!, deps);
     return { req, res, log, apiKey: apiKey! };
   };
-  const batch: Route<Deps> = {
+  const batch = (path: string, summary: string, maxBytes: number): Route<Deps> => ({
     method: 'POST',
-    path: '/v1/batch',
+    path,
     role: 'apiKey',
+    browser: true,
     tag: 'Tracking API',
-    summary: 'Send a batch of analytics SDK calls (Segment / RudderStack)',
-    description: `${authNote} A message sent again with the same messageId is the same event.`,
+    summary,
+    description: `${authNote} A message sent again with the same messageId is the same event. At most ${maxBytes} bytes.`,
     idempotencyHint: messageIdentityHint,
     sendError: sendErrorWithSuccessFlag,
     body: batchSchema,
@@ -59,14 +65,15 @@ export function trackingRoutes<Deps extends TrackingDeps>(
       },
       ...errorResponses,
     },
-    handle: (context, deps) => ingestTrackingBatch(admit(context, deps), deps),
-  };
-  const singles = trackingCallTypes.map((type): Route<Deps> => ({
+    handle: (context, deps) => ingestTrackingBatch(admit(context, deps), deps, maxBytes),
+  });
+  const single = (type: TrackingCallType, path: string, summary: string): Route<Deps> => ({
     method: 'POST',
-    path: `/v1/${type}`,
+    path,
     role: 'apiKey',
+    browser: true,
     tag: 'Tracking API',
-    summary: `Send one ${type} call`,
+    summary,
     description: authNote,
     idempotencyHint: messageIdentityHint,
     sendError: sendErrorWithSuccessFlag,
@@ -76,8 +83,28 @@ export function trackingRoutes<Deps extends TrackingDeps>(
       ...errorResponses,
     },
     handle: (context, deps) => ingestTrackingCall(type, admit(context, deps), deps),
-  }));
-  return [batch, ...singles];
+  });
+  return [
+    batch(
+      batchPath,
+      'Send a batch of analytics SDK calls (Segment / RudderStack)',
+      trackingLimits.maxBatchBytes,
+    ),
+    ...trackingCallTypes.map((type) => single(type, `/v1/${type}`, `Send one ${type} call`)),
+    ...Object.entries(shortCallPaths).map(([path, type]) =>
+      single(type, path, `Send one ${type} call (analytics.js's path)`),
+    ),
+    batch(
+      shortBatchPath,
+      "Send a batch (analytics.js's batching delivery)",
+      trackingLimits.maxBatchBytes,
+    ),
+    batch(
+      beaconBatchPath,
+      "Send a batch as a beacon (RudderStack's JavaScript SDK)",
+      trackingLimits.maxBeaconBytes,
+    ),
+  ];
 }
 
 async function ingestTrackingCall(
@@ -108,13 +135,15 @@ async function ingestTrackingCall(
 
 type ItemError = { index: number; messageId?: string; fields: FieldError[] };
 
-async function ingestTrackingBatch(call: AdmittedCall, deps: TrackingDeps): Promise<void> {
+async function ingestTrackingBatch(
+  call: AdmittedCall,
+  deps: TrackingDeps,
+  maxBatchBytes: number,
+): Promise<void> {
   const { req, res, apiKey, log } = call;
   const bytes = req.rawBody?.length ?? 0;
-  if (bytes > trackingLimits.maxBatchBytes) {
-    throw tooLarge(
-      `A batch is at most ${trackingLimits.maxBatchBytes} bytes; this one is ${bytes}.`,
-    );
+  if (bytes > maxBatchBytes) {
+    throw tooLarge(`A batch is at most ${maxBatchBytes} bytes; this one is ${bytes}.`);
   }
   const body = req.body as { batch?: unknown; sentAt?: unknown } | null;
   const items = body?.batch;
@@ -178,6 +207,8 @@ type Mapped =
   | { ok: false; errors: FieldError[] };
 
 function mapMessage(message: unknown, context: TrackingContext & { keyId: string }): Mapped {
+  const writeKeyError = foreignWriteKey(message, context.keyId);
+  if (writeKeyError) return failed('writeKey', writeKeyError);
   const mapped = trackingMessageToEvent(message, context);
   if (!mapped.ok) return mapped;
   // The mapping builds a valid event by construction (its unit tests hold every shape it
@@ -190,6 +221,20 @@ function mapMessage(message: unknown, context: TrackingContext & { keyId: string
     eventId:
       mapped.messageId === undefined ? undefined : trackingEventId(context.keyId, mapped.messageId),
   };
+}
+
+/**
+ * A message may carry the key it was sent with (analytics.js puts `writeKey` in every
+ * message of a batch). One naming another key than the request's is refused rather than
+ * taken under the request's key.
+ */
+function foreignWriteKey(message: unknown, keyId: string): string | undefined {
+  const writeKey = (message as { writeKey?: unknown } | null)?.writeKey;
+  if (writeKey === undefined || message === null || typeof message !== 'object') return undefined;
+  if (typeof writeKey !== 'string') return 'must be a string';
+  return keyIdOf(hashApiKey(writeKey)) === keyId
+    ? undefined
+    : 'is another key than the one this request was sent with';
 }
 
 function contextFor(

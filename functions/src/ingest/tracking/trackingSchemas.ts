@@ -9,6 +9,8 @@ const trackingLimits = {
   maxMessageBytes: 32 * 1024,
   /** One `POST /v1/batch` body. */
   maxBatchBytes: 500 * 1024,
+  /** A beacon: browsers send at most 64 KB through `sendBeacon` or `keepalive`. */
+  maxBeaconBytes: 64 * 1024,
 } as const;
 
 export const iso = 'ISO 8601 date-time with a time zone';
@@ -69,7 +71,7 @@ export const trackingErrorSchema = z.object({
 });
 
 export const authNote =
-  'The API key is the write key: HTTP Basic with the key as user name and an empty password, as the analytics SDKs send it, or Authorization: Bearer.';
+  'The API key is the write key: HTTP Basic with the key as user name and an empty password, as the analytics SDKs send it, Authorization: Bearer, `?writeKey=` or a `writeKey` field of the body (the same key wherever it is given). Bodies are JSON whatever their media type (text/plain included), plain or gzip, deflate or br. A browser key works from its allowed origins only.';
 
 export const errorResponses = {
   400: {
