@@ -41,6 +41,25 @@ export type BatchPath = {
   floor: BenchResult['endToEndBatch']['floor'];
 };
 
+/** Status records of `count` fresh events, as processEvent claims them. */
+function records(count: number) {
+  const now = new Date();
+  return Array.from({ length: count }, () =>
+    processedRecord(
+      undefined,
+      {
+        ...sampleEvent,
+        eventId: randomUUID(),
+        occurredAt: now.toISOString(),
+        receivedAt: now.toISOString(),
+        source: 'api',
+        producer: 'key_floor',
+      },
+      { now, ttlDays: 30 },
+    ),
+  );
+}
+
 /** Status documents the emulator takes in flight at once: the emulator pushes two messages at a time. */
 const floorConcurrency = 2;
 
@@ -143,23 +162,6 @@ async function measureFloor(
   try {
     const store = new FirestoreEventStatusStore(firestore);
     const perCall = defaults.messageMaxEvents;
-    const records = (count: number) => {
-      const now = new Date();
-      return Array.from({ length: count }, () =>
-        processedRecord(
-          undefined,
-          {
-            ...sampleEvent,
-            eventId: randomUUID(),
-            occurredAt: now.toISOString(),
-            receivedAt: now.toISOString(),
-            source: 'api',
-            producer: 'key_floor',
-          },
-          { now, ttlDays: 30 },
-        ),
-      );
-    };
     const calls = (count: number) =>
       Array.from({ length: Math.ceil(count / perCall) }, () => records(perCall));
     // Warm, as the stack was; the records are built before the clock starts.

@@ -11,6 +11,7 @@ import type autocannon from 'autocannon';
 import { trackerScript } from '../../functions/src/ingest/browser/trackerScript.ts';
 import { browserOrigin, browserSiteId, type BenchStack } from './benchStack.ts';
 import { load as httpLoad } from './httpLoad.ts';
+import { alternatingPasses, mean } from './alternatingPasses.ts';
 import type { BrowserPathResult, HttpScenario } from './results.ts';
 import { connections, log } from './settings.ts';
 import { round } from './stats.ts';
@@ -56,16 +57,6 @@ export function eventOfPageCall(call: ReturnType<typeof browserPageCall>, siteId
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function mean(runs: HttpScenario[], pick: (run: HttpScenario) => number): number {
-  return runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
-}
-
 export async function measureBrowserPath(
   load: Load,
   options: {
@@ -107,21 +98,8 @@ export async function measureBrowserPath(
       connections: options.connections,
       duration,
     });
-  await page(options.warmupSeconds);
-  await events(options.warmupSeconds);
-  const pageRuns: HttpScenario[] = [];
-  const eventsRuns: HttpScenario[] = [];
-  // ABBA passes, so a drift in the machine's load falls on both; the ratio is the median.
-  const ratios: number[] = [];
-  for (let pass = 0; pass < options.passes; pass += 1) {
-    const order = pass % 2 === 0 ? [page, events] : [events, page];
-    const first = await order[0]!(options.seconds);
-    const second = await order[1]!(options.seconds);
-    const [pageRun, eventsRun] = pass % 2 === 0 ? [first, second] : [second, first];
-    pageRuns.push(pageRun);
-    eventsRuns.push(eventsRun);
-    ratios.push(pageRun.requestsPerSecond / Math.max(1, eventsRun.requestsPerSecond));
-  }
+  const passes = await alternatingPasses(page, events, options);
+  const pageRuns = passes.firstRuns;
   return {
     pagesPerSecond: round(
       mean(pageRuns, (run) => run.requestsPerSecond),
@@ -137,11 +115,11 @@ export async function measureBrowserPath(
     ),
     errors: pageRuns.reduce((sum, run) => sum + run.errors, 0),
     eventsPerSecond: round(
-      mean(eventsRuns, (run) => run.requestsPerSecond),
+      mean(passes.secondRuns, (run) => run.requestsPerSecond),
       0,
     ),
-    ratioToEvents: round(median(ratios)),
-    passRatios: ratios.map((ratio) => round(ratio)),
+    ratioToEvents: passes.ratio,
+    passRatios: passes.passRatios,
     trackerGzipBytes: trackerScript().gzip.body.length,
   };
 }

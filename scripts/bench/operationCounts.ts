@@ -62,18 +62,16 @@ export async function countOperations(emulatorHosts: {
     };
     const n = countedEvents;
     // The waits read through their own store, so these are the pipeline's reads alone.
-    const counted = (events: number): Omit<OpsPerEvent, 'warehouseBytes'> => ({
-      firestoreReads: round((events_.counts.get('get') ?? 0) / events, 3),
+    const counted = (eventCount: number): Omit<OpsPerEvent, 'warehouseBytes'> => ({
+      firestoreReads: round((events.counts.get('get') ?? 0) / eventCount, 3),
       firestoreWrites: round(
-        ((events_.counts.get('put') ?? 0) +
-          store.created +
-          (idempotency.counts.get('claim') ?? 0)) /
-          events,
+        ((events.counts.get('put') ?? 0) + store.created + (idempotency.counts.get('claim') ?? 0)) /
+          eventCount,
         3,
       ),
       firestoreTtlDeletes: 1,
       pubsubPublishes: round(
-        [...publisher.byTopic.values()].reduce((a, b) => a + b, 0) / events,
+        [...publisher.byTopic.values()].reduce((a, b) => a + b, 0) / eventCount,
         3,
       ),
       pubsubDeliveries: round(
@@ -81,12 +79,14 @@ export async function countOperations(emulatorHosts: {
           (sum, [topic, count]) =>
             sum + count * subscriptions().filter((s) => s.topic === topic).length,
           0,
-        ) / events,
+        ) / eventCount,
         3,
       ),
-      functionInvocations: round([...invocations.values()].reduce((a, b) => a + b, 0) / events, 3),
+      functionInvocations: round(
+        [...invocations.values()].reduce((a, b) => a + b, 0) / eventCount,
+        3,
+      ),
     });
-    const events_ = events;
     reset();
     await sendBatchesAndWait(pipeline, batchCalls);
     const batchOps = counted(batchCalls * batchSize);

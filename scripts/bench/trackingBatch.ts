@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type autocannon from 'autocannon';
+import { alternatingPasses, mean } from './alternatingPasses.ts';
 import type { HttpScenario, TrackingBatchResult } from './results.ts';
 import { round } from './stats.ts';
 
@@ -31,16 +32,6 @@ function pageMessage(index: number, sentAt: string): Record<string, unknown> & {
     timestamp: sentAt,
     _metadata: { jsRuntime: 'node' },
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function mean(runs: HttpScenario[], pick: (run: HttpScenario) => number): number {
-  return runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
 }
 
 export async function measureTrackingBatch(
@@ -95,24 +86,11 @@ export async function measureTrackingBatch(
       connections: options.connections,
       duration,
     });
-  await tracking(options.warmupSeconds);
-  await events(options.warmupSeconds);
-  const trackingRuns: HttpScenario[] = [];
-  const eventsRuns: HttpScenario[] = [];
-  // Each pass runs both routes back to back, in alternating order (ABBA), so a drift in
-  // the machine's load falls on both; the ratio is the median of the passes' ratios.
-  const ratios: number[] = [];
-  for (let pass = 0; pass < options.passes; pass += 1) {
-    const order = pass % 2 === 0 ? [tracking, events] : [events, tracking];
-    const first = await order[0]!(options.seconds);
-    const second = await order[1]!(options.seconds);
-    const [trackingRun, eventsRun] = pass % 2 === 0 ? [first, second] : [second, first];
-    trackingRuns.push(trackingRun);
-    eventsRuns.push(eventsRun);
-    ratios.push(trackingRun.requestsPerSecond / Math.max(1, eventsRun.requestsPerSecond));
-  }
+  const passes = await alternatingPasses(tracking, events, options);
+  const trackingRuns = passes.firstRuns;
   const trackingPerSecond = mean(trackingRuns, (run) => run.requestsPerSecond) * options.batchSize;
-  const eventsPerSecond = mean(eventsRuns, (run) => run.requestsPerSecond) * options.batchSize;
+  const eventsPerSecond =
+    mean(passes.secondRuns, (run) => run.requestsPerSecond) * options.batchSize;
   return {
     batchSize: options.batchSize,
     eventsPerSecond: round(trackingPerSecond, 0),
@@ -126,7 +104,7 @@ export async function measureTrackingBatch(
     ),
     errors: trackingRuns.reduce((sum, run) => sum + run.errors, 0),
     eventsBatchPerSecond: round(eventsPerSecond, 0),
-    ratioToEventsBatch: round(median(ratios)),
-    passRatios: ratios.map((ratio) => round(ratio)),
+    ratioToEventsBatch: passes.ratio,
+    passRatios: passes.passRatios,
   };
 }

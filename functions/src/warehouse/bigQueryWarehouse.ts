@@ -2,6 +2,7 @@ import type { BigQuery } from '@google-cloud/bigquery';
 import { adapt, managedwriter } from '@google-cloud/bigquery-storage';
 import type { TableSpec } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
+import { packByLimits } from '../lib/eventMessages.ts';
 import type { Logger } from '../lib/logger.ts';
 import { bigQueryFields } from './tableSchema.ts';
 import {
@@ -231,22 +232,11 @@ export function chunkBySize(
   indexes: readonly number[],
   maxBytes: number,
 ): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let size = 0;
-  for (const index of indexes) {
-    // The JSON text bounds the protobuf encoding from above (keys become field numbers).
-    const rowSize = Buffer.byteLength(JSON.stringify(rows[index]));
-    if (current.length > 0 && size + rowSize > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(index);
-    size += rowSize;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  // The JSON text bounds the protobuf encoding from above (keys become field numbers).
+  return packByLimits(indexes, (index) => Buffer.byteLength(JSON.stringify(rows[index])), {
+    maxEvents: Number.POSITIVE_INFINITY,
+    maxBytes,
+  });
 }
 
 function toNumber(value: number | string | Long | null | undefined): number {
