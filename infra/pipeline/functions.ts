@@ -35,16 +35,21 @@ export const functions: readonly FunctionSpec[] = [
     pulls: [],
   },
   {
-    // CPU-bound: about 3 ms of CPU per push (measured by the bench) on its one vCPU, so
-    // an instance drains at most ~340 pushes/s whatever its concurrency. At a cloud
-    // service time of ~30 ms (one Firestore write beside one publish) that takes ~10
-    // pushes in flight; 20 leaves room for slow round trips without queueing pushes
-    // behind a saturated CPU, as 80 did. 100 instances at the autoscaler's 60% CPU
-    // target: ~20,000 events/s.
+    // CPU-bound: about 3 ms of CPU per push of one event (measured by the bench) on its
+    // one vCPU, so an instance drains at most ~340 such pushes/s whatever its
+    // concurrency. At a cloud service time of ~30 ms (one Firestore write beside one
+    // publish) that takes ~10 pushes in flight; 20 leaves room for slow round trips
+    // without queueing pushes behind a saturated CPU, as 80 did. 100 instances at the
+    // autoscaler's 60% CPU target: ~20,000 events/s.
+    // A message of many events (up to 500, 4 MB) costs about 0.2 ms of CPU per event
+    // (~100 ms a message) and ~250 ms in the cloud (batched writes of 20 beside the
+    // packed publish): 3 in flight keep a vCPU busy at ~5,000 events/s, so the same 20
+    // leave room. Memory is what such messages need: a full one is held as its push body,
+    // its data, its events and its records (~20 MB), and 20 of them fit in 1 GiB.
     name: 'processEvent',
     trigger: 'pubsub-push',
     public: false,
-    memory: '512Mi',
+    memory: '1Gi',
     timeoutSeconds: 60,
     minInstances: 0,
     maxInstances: 100,
