@@ -163,7 +163,7 @@ describe('what one event costs when it comes in a batch of many', () => {
           const response = await postJson(
             `${pipeline.urls.ingest}/v1/events/batch`,
             {
-              events: Array.from({ length: size }, (_, i) => ({
+              events: Array.from({ length: size }, (__, i) => ({
                 eventType: 'page.viewed',
                 payload: { call, i },
               })),

@@ -41,6 +41,8 @@ function envelopes(count: number, eventType = `batch.r${run}`): EventEnvelope[] 
   }));
 }
 
+const processedOnce = (record: EventRecord) => record.status === 'PROCESSED';
+
 describe('processEvent and recordDeadLetter with messages of many events', () => {
   let pipeline: TestPipeline;
   let publisher: FaultyPublisher;
@@ -111,8 +113,6 @@ describe('processEvent and recordDeadLetter with messages of many events', () =>
       { timeoutMs, what: `${events.length} events to settle` },
     );
   }
-
-  const processedOnce = (record: EventRecord) => record.status === 'PROCESSED';
 
   it('a first delivery: one invocation, one batched write per event and no read, one events-processed message', async () => {
     const events = envelopes(50);
