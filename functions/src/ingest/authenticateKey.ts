@@ -1,5 +1,5 @@
 import type { Request } from '@google-cloud/functions-framework';
-import { bearerToken, HttpError } from '../lib/http.ts';
+import { HttpError } from '../lib/http.ts';
 import type { ApiKey, ApiKeyAuthenticator } from './apiKeys.ts';
 
 /**
@@ -11,7 +11,8 @@ export function authenticateApiKey(
   authenticator: ApiKeyAuthenticator,
   retryAfterSeconds: number,
 ): ApiKey | Promise<ApiKey> {
-  const token = bearerToken(req) ?? basicUserName(req);
+  const header = req.headers.authorization;
+  const token = header === undefined ? undefined : keyOfAuthorization(header);
   if (!token) {
     throw new HttpError(
       401,
@@ -31,14 +32,13 @@ export function authenticateApiKey(
 
 const challenge = 'Bearer, Basic realm="tributary"';
 
-/**
- * `Authorization: Basic base64(key:)` → the key: analytics SDKs send their write key
- * as the user name with an empty password.
- */
-export function basicUserName(req: Request): string | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+/** `Bearer <key>`, or `Basic base64(key:)` as the SDKs send it (analytics SDKs send their write key as the user name with an empty password). */
+export function keyOfAuthorization(header: string): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (!basic?.[1]) return undefined;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
   const userName = separator === -1 ? decoded : decoded.slice(0, separator);
   return userName === '' ? undefined : userName;

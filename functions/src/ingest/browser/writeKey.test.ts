@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keyOfAuthorization, readWriteKey, type WriteKeyInput } from './writeKey.ts';
+import { keyOfAuthorization } from '../authenticateKey.ts';
+import { readWriteKey, type WriteKeyInput } from './writeKey.ts';
 
 const basic = (user: string) => `Basic ${Buffer.from(`${user}:`).toString('base64')}`;
 const none: WriteKeyInput = { authorization: undefined, query: undefined, body: undefined };

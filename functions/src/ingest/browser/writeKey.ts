@@ -1,3 +1,5 @@
+import { keyOfAuthorization } from '../authenticateKey.ts';
+
 /**
  * Where a browser SDK puts its write key: the `Authorization` header (Bearer, or Basic
  * with the key as user name), `?writeKey=` in the query string, or a `writeKey` field of
@@ -57,18 +59,6 @@ export function readWriteKey(input: WriteKeyInput): WriteKeyReading {
   const other = found.find(({ key }) => key !== first.key);
   if (other) return { kind: 'conflict', places: [first.place, other.place] };
   return { kind: 'found', key: first.key, places: found.map(({ place }) => place) };
-}
-
-/** `Bearer <key>`, or `Basic base64(key:)` as the SDKs send it (a password is ignored). */
-export function keyOfAuthorization(header: string): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (bearer) return bearer[1];
-  const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
-  if (!basic?.[1]) return undefined;
-  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  const userName = separator === -1 ? decoded : decoded.slice(0, separator);
-  return userName === '' ? undefined : userName;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
