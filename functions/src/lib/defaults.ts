@@ -90,6 +90,8 @@ export const defaults = {
   metricsRecomputeDays: 7,
   /** Paths listed in site statistics. */
   statsTopPaths: 10,
+  /** Sites `GET /v1/sites` lists at most (most viewed first). */
+  sitesListMax: 1000,
 
   /** CSV uploads: largest file (Cloud Functions takes at most 32 MiB per request) and rows. */
   uploadMaxBytes: 33_554_432,
