@@ -58,6 +58,7 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           siteId: input.siteId ?? null,
         }),
         key,
+        ingestUrl: deps.ops.ingestUrl,
       });
     },
   },

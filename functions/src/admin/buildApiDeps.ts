@@ -118,6 +118,7 @@ function buildOpsDeps(
       batchTtlDays: defaults.uploadBatchTtlDays,
       now,
     },
+    ingestUrl: config.ingestUrl ?? null,
     now,
   };
 }
