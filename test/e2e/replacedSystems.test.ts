@@ -9,6 +9,20 @@ import { TestReceiver } from '../support/receiver.ts';
 
 type Json = Record<string, unknown>;
 
+const send = (
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) =>
+  fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+const json = async (response: Response) => (await response.json()) as Json;
+
 /**
  * A user of each system Tributary replaces, against `npm start`: every request example
  * of that system's README (`../shared/seeds/`), sent as written there with only the
@@ -34,19 +48,6 @@ describe('the systems Tributary replaces, against npm start', () => {
 
   const apiKey = () => ({ authorization: `Bearer ${info.apiKey}` });
   const admin = () => ({ authorization: `Bearer ${info.adminToken}` });
-  const send = (
-    base: string,
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body?: unknown,
-  ) =>
-    fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const json = async (response: Response) => (await response.json()) as Json;
 
   /** The status Tributary records, through the operators' API. */
   const processed = (eventId: string) =>

@@ -18,6 +18,8 @@ type Json = Record<string, unknown> & {
   error?: { code: string; message: string; fields?: { field: string; message: string }[] };
 };
 
+const json = async (response: Response) => (await response.json()) as Json;
+
 /**
  * The APIs of the systems Tributary replaces, served by the same functions against the
  * emulators: their answers, their refusals (each naming its field, in their shape),
@@ -52,9 +54,13 @@ describe('the dialects of the systems Tributary replaces', () => {
     postJson(`${pipeline.urls.ingest}${path}`, body, headers);
   const get = (path: string, headers: Record<string, string> = admin) =>
     fetch(`${pipeline.urls.api}${path}`, { headers });
-  const json = async (response: Response) => (await response.json()) as Json;
   const published = () => publisher.attempts.get(topics.events.name) ?? 0;
   const loadWarehouse = () => runLoader(pipeline.runtime.loaderDeps());
+  const upload = (csv: string, headers: Record<string, string> = key) => {
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'events.csv');
+    return fetch(`${pipeline.urls.api}/uploads`, { method: 'POST', headers, body: form });
+  };
 
   describe('website analytics backend', () => {
     const event = {
@@ -287,12 +293,6 @@ describe('the dialects of the systems Tributary replaces', () => {
   });
 
   describe('Event Metrics service', () => {
-    const upload = (csv: string, headers: Record<string, string> = key) => {
-      const form = new FormData();
-      form.append('file', new Blob([csv], { type: 'text/csv' }), 'events.csv');
-      return fetch(`${pipeline.urls.api}/uploads`, { method: 'POST', headers, body: form });
-    };
-
     it('takes a CSV upload, reports the batch, counts it in GET /metrics, and lists the DLQ', async () => {
       const csv = [
         'event_id,event_type,timestamp,user_id,score',

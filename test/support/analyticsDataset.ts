@@ -132,14 +132,14 @@ export function expectedSites(
   from: string,
   to: string,
 ): { siteId: string; events: number; views: number; lastSeen: string }[] {
-  const sites = new Map<
+  const seen = new Map<
     string,
     { siteId: string; events: number; views: number; lastSeen: string }
   >();
   for (const event of unique(events)) {
     const day = event.occurredAt.slice(0, 10);
     if (event.siteId === undefined || day < from || day > to) continue;
-    const site = sites.get(event.siteId) ?? {
+    const site = seen.get(event.siteId) ?? {
       siteId: event.siteId,
       events: 0,
       views: 0,
@@ -148,9 +148,9 @@ export function expectedSites(
     site.events += 1;
     if (event.eventType === 'page.viewed') site.views += 1;
     if (day > site.lastSeen) site.lastSeen = day;
-    sites.set(event.siteId, site);
+    seen.set(event.siteId, site);
   }
-  return [...sites.values()].sort(
+  return [...seen.values()].sort(
     (a, b) => b.views - a.views || b.events - a.events || byCodePoint(a.siteId, b.siteId),
   );
 }

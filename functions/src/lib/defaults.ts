@@ -63,6 +63,8 @@ export const defaults = {
   webhookMaxLoggedAttempts: 50,
   /** Deliveries one replay request may resend. */
   webhookMaxReplayDeliveries: 1000,
+  /** An endpoint's recent deliveries read at most for one listing (they are sorted by time). */
+  webhookMaxRecentRead: 200,
   /** Endpoints one deployment may have. */
   webhookMaxEndpoints: 100,
   /** The local warehouse file (DuckDB), relative to the working directory. */

@@ -16,6 +16,9 @@ import { z } from 'zod';
 
 const tag = 'Webhooks';
 
+/** How many more recent deliveries are read than listed, to find the newest within an hour. */
+const recentReadFactor = 4;
+
 const recentQuerySchema = z.strictObject({
   limit: z.coerce
     .number()
@@ -51,7 +54,7 @@ export const deliveryRoutes: Route<ApiDeps>[] = [
     tag,
     summary: "An endpoint's recent deliveries and its latest failures (without attempt logs)",
     description:
-      '`recent`: the deliveries of the latest hours, newest first (when more than `limit` were made in the latest hour, `limit` of them). `failures`: undelivered deliveries, newest first failure first. Each attempt of a delivery is in GET /v1/events/{eventId}.',
+      '`recent`: the newest deliveries of the latest hours, whatever their status, newest first. Deliveries are indexed by the hour they were created in (an index on their exact time would take every write at one end), so up to four times `limit` (at most 200) of the latest hours are read and the newest kept; `recentSampled` says when the latest hour may hold more. `failures`: undelivered deliveries, newest first failure first, exactly. Each attempt of a delivery is in GET /v1/events/{eventId}.',
     query: recentQuerySchema,
     responses: {
       200: {
@@ -59,6 +62,11 @@ export const deliveryRoutes: Route<ApiDeps>[] = [
         schema: z.object({
           endpointId: z.string(),
           recent: z.array(deliverySummarySchema),
+          recentSampled: z
+            .boolean()
+            .describe(
+              'True when the latest hour may hold more deliveries than were read: `recent` is then the newest of those read.',
+            ),
           failures: z.array(deliverySummarySchema),
         }),
       },
@@ -67,14 +75,17 @@ export const deliveryRoutes: Route<ApiDeps>[] = [
     handle: async ({ req, res, params }, { webhooks }) => {
       const { limit } = parseQuery(req, recentQuerySchema);
       const endpoint = await findEndpoint(webhooks, params.endpointId);
+      // Within an hour the index is in event id order: read more than asked and sort.
+      const read = Math.min(limit * recentReadFactor, defaults.webhookMaxRecentRead);
       const [recent, failures] = await Promise.all([
-        webhooks.deliveries.listRecent(endpoint.id, limit),
+        webhooks.deliveries.listRecent(endpoint.id, read),
         webhooks.deliveries.listRecentFailures(endpoint.id, limit),
       ]);
       recent.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
       res.status(200).json({
         endpointId: endpoint.id,
-        recent: recent.map(presentDeliverySummary),
+        recent: recent.slice(0, limit).map(presentDeliverySummary),
+        recentSampled: recent.length === read,
         failures: failures.map(presentDeliverySummary),
       });
     },
