@@ -1,6 +1,6 @@
 // Tributary console: signs in with the admin token, shows the panel the URL names, and
 // loads each panel's module the first time it is shown (the first load stays small).
-import { $, ApiError, errorText, say, setStatus, tokenKey } from './dom.js';
+import { $, ApiError, errorText, say, setStatus, showFlash, tokenKey } from './dom.js';
 import { currentRoute } from './router.js';
 
 const modules = {
@@ -49,6 +49,7 @@ async function show({ focus = false } = {}) {
   $('sign-out').hidden = false;
   if (focus) $(`${route.panel}-title`)?.focus();
   say(`${route.panel}-message`, '');
+  showFlash();
   setStatus('Loading…');
   try {
     const panel = await modules[route.panel]();

@@ -130,6 +130,19 @@ export function say(target, text, kind = 'info') {
   );
 }
 
+// A message to show once the next view has rendered (an action that moves to another
+// view reports what it did there).
+let flash = null;
+
+export function sayNext(target, text, kind = 'info') {
+  flash = { target, text, kind };
+}
+
+export function showFlash() {
+  if (flash) say(flash.target, flash.text, flash.kind);
+  flash = null;
+}
+
 export function setStatus(text) {
   $('status-line').textContent = text;
 }

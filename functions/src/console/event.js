@@ -1,7 +1,20 @@
 // One event looked up by id: status, attempts, history, payload, and its webhook
 // deliveries with every attempt; replay the event or one delivery. One API call:
 // GET /v1/events/{eventId}.
-import { $, actionButton, api, ApiError, badge, el, facts, say, send, table, when } from './dom.js';
+import {
+  $,
+  actionButton,
+  api,
+  ApiError,
+  badge,
+  el,
+  facts,
+  say,
+  sayNext,
+  send,
+  table,
+  when,
+} from './dom.js';
 import { go, href } from './router.js';
 
 export function setup() {
@@ -45,7 +58,7 @@ function show(event) {
             'POST',
             `/v1/admin/events/${encodeURIComponent(event.eventId)}/replay`,
           );
-          say('events-message', `Queued again (replay ${answer.replay}).`);
+          sayNext('events-message', `Queued again (replay ${answer.replay}).`);
           go('events', event.eventId);
         })
       : '',
@@ -120,7 +133,7 @@ function delivery(eventId, d) {
                 'POST',
                 `/v1/events/${encodeURIComponent(eventId)}/deliveries/${encodeURIComponent(d.endpointId)}/replay`,
               );
-              say('events-message', `Delivery to ${d.endpointId} queued again.`);
+              sayNext('events-message', `Delivery to ${d.endpointId} queued again.`);
               go('events', eventId);
             },
             { class: 'quiet' },

@@ -8,6 +8,7 @@ import {
   el,
   errorText,
   say,
+  sayNext,
   send,
   shownOnce,
   table,
@@ -58,7 +59,7 @@ export async function render(_route, isCurrent) {
                           'POST',
                           `/v1/admin/api-keys/${encodeURIComponent(k.keyId)}/revoke`,
                         );
-                        say('keys-message', `Key ${k.name} revoked.`);
+                        sayNext('keys-message', `Key ${k.name} revoked.`);
                         go('keys');
                       },
                       { class: 'danger', 'aria-label': `Revoke ${k.name}` },

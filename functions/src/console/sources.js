@@ -10,6 +10,7 @@ import {
   errorText,
   facts,
   say,
+  sayNext,
   send,
   shownOnce,
   table,
@@ -176,7 +177,7 @@ async function renderSource(id, isCurrent) {
       async () => {
         if (!confirm(`Delete the source ${source.name ?? source.id}?`)) return;
         await api(path(source.id), { method: 'DELETE' });
-        say('sources-message', `Source ${source.name ?? source.id} deleted.`);
+        sayNext('sources-message', `Source ${source.name ?? source.id} deleted.`);
         go('sources');
       },
       { class: 'danger' },

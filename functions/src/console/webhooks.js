@@ -10,6 +10,7 @@ import {
   errorText,
   facts,
   say,
+  sayNext,
   send,
   shownOnce,
   table,
@@ -136,7 +137,7 @@ async function renderEndpoint(id, isCurrent) {
       async () => {
         if (!confirm(`Delete the endpoint ${endpoint.url}?`)) return;
         await api(path(endpoint.id), { method: 'DELETE' });
-        say('webhooks-message', `Endpoint ${endpoint.url} deleted.`);
+        sayNext('webhooks-message', `Endpoint ${endpoint.url} deleted.`);
         go('webhooks');
       },
       { class: 'danger' },
