@@ -43,6 +43,16 @@ type Shot = {
   act?: (page: Page) => Promise<void>;
 };
 
+/** What the uploads picture shows being uploaded: rows as a spreadsheet exports them. */
+const uploadCsv = [
+  'event_id,Event Type,timestamp,user_id,score',
+  'q-1,quiz_started,2026-11-30T09:00:00Z,u-7,',
+  'q-2,quiz_completed,2026-11-30T09:12:00Z,u-7,78',
+  'q-3,quiz completed,2026-11-30T09:13:00Z,u-8,64',
+  'q-4,quiz_completed,30/11/2026,u-9,91',
+  'q-5,quiz_started,2026-11-30T10:01:00Z,u-10,',
+].join('\r\n');
+
 /** Pictures stop at this height: long lists go on below, as the page shows them. */
 const maxHeight = 1400;
 
@@ -99,7 +109,20 @@ try {
       phone: true,
     },
     { name: 'metrics', hash: '#/metrics?range=30d', ready: '#metrics-days-table' },
-    { name: 'uploads', hash: `#/uploads/${seed.batchId}`, ready: '#upload-errors' },
+    {
+      name: 'uploads',
+      hash: '#/uploads',
+      ready: '#uploads-table',
+      act: async (page) => {
+        await page.getByLabel('Choose a CSV file, or drop one here').setInputFiles({
+          name: 'results.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from(uploadCsv),
+        });
+        await page.getByRole('button', { name: 'Upload' }).click();
+        await page.locator('#upload-result #upload-errors').waitFor();
+      },
+    },
     { name: 'event', hash: `#/events/${firstEvent}`, ready: '#event-deliveries .delivery' },
     {
       name: 'webhooks',

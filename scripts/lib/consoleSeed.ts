@@ -61,7 +61,13 @@ const sites = [
   { siteId: 'blog', views: 30, paths: ['/', '/posts/launch', '/posts/scaling', '/about'] },
   { siteId: 'docs', views: 15, paths: ['/', '/start', '/api', '/faq'] },
 ];
-const others = ['signup.completed', 'order.placed', 'button.clicked', 'search.performed'];
+/** Other event types and how many a day (signups stay under an endpoint's failure limit). */
+const others = {
+  'signup.completed': 2,
+  'order.placed': 5,
+  'button.clicked': 5,
+  'search.performed': 4,
+};
 
 export async function seedConsole(
   info: LocalStackInfo,
@@ -109,8 +115,8 @@ export async function seedConsole(
         });
       }
     }
-    for (const eventType of others) {
-      const count = Math.round(5 * scale * (0.5 + random()));
+    for (const [eventType, perDay] of Object.entries(others)) {
+      const count = Math.round(perDay * scale * (0.5 + random()));
       for (let i = 0; i < count; i += 1) {
         events.push({
           eventType,

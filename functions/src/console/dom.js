@@ -63,6 +63,9 @@ export function shownAsText(value) {
   return typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
+/** An event id as lists show it: a UUID's first block (the whole id in its title). */
+export const shortId = (id) => (/^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(id) ? id.slice(0, 8) : id);
+
 export const badge = (status) =>
   el('span', { class: `badge ${status}`, 'data-status': status }, status);
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
@@ -104,7 +107,9 @@ export function table(columns, rows, options = {}) {
             ...cells.map((cell) =>
               cell instanceof Node || cell === ''
                 ? el('td', {}, cell)
-                : el('td', typeof cell === 'number' ? { class: 'num' } : {}, orDash(cell)),
+                : typeof cell === 'number'
+                  ? el('td', { class: 'num' }, number(cell))
+                  : el('td', {}, orDash(cell)),
             ),
           ),
         ),

@@ -1,6 +1,6 @@
 // Failed events on the overview: the filtered list, and replay followed until the event
 // settles. An event's whole record is its own view (#/events/<id>).
-import { $, api, badge, el, errorText, setStatus, when } from './dom.js';
+import { $, api, badge, el, errorText, setStatus, shortId, when } from './dom.js';
 import { href } from './router.js';
 
 let nextCursor = null;
@@ -42,7 +42,11 @@ function failedRow(item) {
   const row = el(
     'tr',
     { 'data-event-id': item.eventId },
-    el('td', {}, el('a', { href: href('events', item.eventId) }, item.eventId.slice(0, 8))),
+    el(
+      'td',
+      {},
+      el('a', { href: href('events', item.eventId), title: item.eventId }, shortId(item.eventId)),
+    ),
     el('td', {}, item.eventType ?? '—'),
     el('td', { class: 'status' }, badge(item.status)),
     el('td', { class: 'num attempts' }, item.attempts),

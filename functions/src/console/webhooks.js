@@ -10,6 +10,7 @@ import {
   errorText,
   facts,
   say,
+  shortId,
   sayNext,
   send,
   shownOnce,
@@ -193,7 +194,7 @@ function deliveryTable(items, id, replayable) {
     items.map((d) =>
       Object.assign(
         [
-          el('a', { href: href('events', d.eventId) }, d.eventId.slice(0, 8)),
+          el('a', { href: href('events', d.eventId), title: d.eventId }, shortId(d.eventId)),
           d.eventType,
           badge(d.status),
           d.attemptCount,
