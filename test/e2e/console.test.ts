@@ -299,6 +299,24 @@ describe('the web console: overview, sites, metrics, uploads, events', () => {
     expect(failedRows.map((r) => r[0])).toEqual(['3', '4']);
     expect(await tableRows(page, '#upload-result #upload-errors')).toEqual(failedRows);
 
+    // A file dropped on the box goes the same way.
+    // The page's own DataTransfer and File (this file is typed without the DOM's names).
+    const dropped = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      const rows = 'event_id,eventType,occurredAt\\nd-1,test_started,2026-01-06T10:00:00Z\\n';
+      transfer.items.add(new File([rows], 'dropped.csv', { type: 'text/csv' }));
+      return transfer;
+    })()`);
+    await page.dispatchEvent('#upload-drop', 'drop', { dataTransfer: dropped });
+    await expect
+      .poll(() => page.locator('#upload-file-name').textContent())
+      .toContain('dropped.csv');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect
+      .poll(() => page.locator('#upload-result .outcome').getAttribute('data-batch-id'))
+      .not.toBe(batchId);
+    expect(await page.locator('#upload-result [data-count="inserted"] .n').textContent()).toBe('1');
+
     // Listed with the earlier uploads; its own view shows the same record.
     await page.locator(`#uploads-table tr[data-batch-id="${batchId}"] a`).waitFor();
     await page.locator(`#uploads-table tr[data-batch-id="${batchId}"] a`).click();

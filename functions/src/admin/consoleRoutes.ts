@@ -111,6 +111,3 @@ export const consoleRoutes: Route<unknown>[] = [
       handle: ({ res }) => serve(res, name),
     })),
 ];
-
-/** Every file the console is made of, for measuring what its first load costs. */
-export const consoleAssetNames = Object.keys(assets) as readonly AssetName[];
