@@ -115,6 +115,8 @@ describe('Firestore composite indexes', () => {
   it('come from firestore.indexes.json, named by their fields', () => {
     expect(firestoreCompositeIndexes().map((i) => i.name)).toEqual([
       'deliveries(endpointId asc, failedAt asc) across subcollections',
+      'deliveries(endpointId asc, failedAt desc) across subcollections',
+      'deliveries(endpointId asc, createdHour desc) across subcollections',
       'events(status asc, failedAt desc)',
       'events(eventType asc, status asc, failedAt desc)',
     ]);

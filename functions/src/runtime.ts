@@ -255,6 +255,7 @@ export class Runtime {
       now: this.#now,
       clock: () => Date.now(),
       cacheSeconds: this.config.metricsCacheSeconds,
+      maxSites: defaults.sitesListMax,
     });
     return this.#metricsReader;
   };

@@ -58,6 +58,8 @@ function deployFunctionArgs(fn: FunctionSpec, target: DeployTarget): string[] {
     `GOOGLE_CLOUD_PROJECT=${target.project}`,
     'TRIBUTARY_ENV=production',
     'LOG_LEVEL=info',
+    // The api function gives producers the ingest URL with every new API key.
+    ...(fn.name === 'api' ? [`INGEST_URL=${functionUrl('ingest', target)}`] : []),
   ];
   const secretRefs = fn.secrets.map(
     (variable) => `${variable}=${secrets[variable].secretId}:latest`,

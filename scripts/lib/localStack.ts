@@ -158,6 +158,8 @@ export class LocalStack {
       const functionUrls = Object.fromEntries(
         functions.map((fn) => [fn.name, `http://127.0.0.1:${ports[fn.name]}`]),
       ) as Record<FunctionName, string>;
+      // The api function gives it with every new API key.
+      env.INGEST_URL = functionUrls.ingest;
       const info: LocalStackInfo = {
         projectId,
         ingestUrl: functionUrls.ingest,

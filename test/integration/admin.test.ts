@@ -40,12 +40,15 @@ describe('the admin API', () => {
         adminHeaders(pipeline),
       );
       expect(created.status).toBe(201);
-      const { key, keyId, prefix } = (await created.json()) as {
+      const { key, keyId, prefix, ingestUrl } = (await created.json()) as {
         key: string;
         keyId: string;
         prefix: string;
+        ingestUrl: string | null;
       };
       expect(key).toMatch(/^trb_/);
+      // INGEST_URL is not configured here; npm start configures it (test/e2e).
+      expect(ingestUrl).toBeNull();
       expect(key.startsWith(prefix)).toBe(true);
 
       const send = () =>

@@ -56,6 +56,11 @@ describe('the dialects of the systems Tributary replaces', () => {
     fetch(`${pipeline.urls.api}${path}`, { headers });
   const published = () => publisher.attempts.get(topics.events.name) ?? 0;
   const loadWarehouse = () => runLoader(pipeline.runtime.loaderDeps());
+  const upload = (csv: string, headers: Record<string, string> = key) => {
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'events.csv');
+    return fetch(`${pipeline.urls.api}/uploads`, { method: 'POST', headers, body: form });
+  };
 
   describe('website analytics backend', () => {
     const event = {
@@ -286,12 +291,6 @@ describe('the dialects of the systems Tributary replaces', () => {
       expect((await json(missing)).success).toBe(false);
     });
   });
-
-  const upload = (csv: string, headers: Record<string, string> = key) => {
-    const form = new FormData();
-    form.append('file', new Blob([csv], { type: 'text/csv' }), 'events.csv');
-    return fetch(`${pipeline.urls.api}/uploads`, { method: 'POST', headers, body: form });
-  };
 
   describe('Event Metrics service', () => {
     it('takes a CSV upload, reports the batch, counts it in GET /metrics, and lists the DLQ', async () => {

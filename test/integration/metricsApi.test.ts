@@ -35,7 +35,16 @@ describe('GET /v1/metrics and /v1/stats', () => {
     ['/v1/stats?siteId=', 'siteId'],
     [`/v1/stats?siteId=${'x'.repeat(201)}`, 'siteId'],
     ['/v1/stats?siteId=shop&date=2026-13-01', 'date'],
-    ['/v1/stats?siteId=shop&from=2026-01-01', 'from'],
+    ['/v1/stats?siteId=shop&from=2026-01-01', 'to'],
+    ['/v1/stats?siteId=shop&to=2026-01-01', 'from'],
+    ['/v1/stats?siteId=shop&date=2026-01-01&from=2026-01-01&to=2026-01-02', 'date'],
+    ['/v1/stats?siteId=shop&from=2025-01-01&to=2026-01-02', 'to'],
+    ['/v1/stats?from=2026-01-01&to=2026-01-02', 'siteId'],
+    ['/v1/stats?siteId=shop&form=2026-01-01', 'form'],
+    ['/v1/sites?from=2026-01-01', 'to'],
+    ['/v1/sites?siteId=shop', 'siteId'],
+    ['/v1/sites?date=2026-02-30', 'date'],
+    ['/v1/sites?from=2026-01-05&to=2026-01-01', 'to'],
   ])('%s → 400 naming %s', async (path, field) => {
     const response = await get(path);
     expect(response.status).toBe(400);
@@ -48,10 +57,13 @@ describe('GET /v1/metrics and /v1/stats', () => {
     expect(JSON.stringify(body)).not.toMatch(/at .*\.ts/);
   });
 
-  it.each(['/v1/metrics', '/v1/stats?siteId=shop'])('%s needs the admin token', async (path) => {
-    expect((await get(path, null)).status).toBe(401);
-    expect((await get(path, 'not-the-admin-token-at-all-no')).status).toBe(401);
-  });
+  it.each(['/v1/metrics', '/v1/stats?siteId=shop', '/v1/sites'])(
+    '%s needs the admin token',
+    async (path) => {
+      expect((await get(path, null)).status).toBe(401);
+      expect((await get(path, 'not-the-admin-token-at-all-no')).status).toBe(401);
+    },
+  );
 
   it('answers every day of a range, empty ones included, from an empty warehouse', async () => {
     const response = await get('/v1/metrics?from=2026-01-30&to=2026-02-01&eventType=page.viewed');
@@ -74,6 +86,38 @@ describe('GET /v1/metrics and /v1/stats', () => {
       totalViews: 0,
       uniqueUsers: 0,
       topPaths: [],
+    });
+  });
+
+  it('answers a site over a range with each day and the totals, zeros from an empty warehouse', async () => {
+    const response = await get('/v1/stats?siteId=nowhere&from=2026-01-30&to=2026-02-01');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      siteId: 'nowhere',
+      from: '2026-01-30',
+      to: '2026-02-01',
+      totalViews: 0,
+      uniqueUsers: 0,
+      topPaths: [],
+      days: ['2026-01-30', '2026-01-31', '2026-02-01'].map((date) => ({
+        date,
+        totalViews: 0,
+        uniqueUsers: 0,
+      })),
+    });
+  });
+
+  it('lists no site from an empty warehouse, over the last 30 days by default', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    const response = await get('/v1/sites');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      from,
+      to: today,
+      count: 0,
+      truncated: false,
+      sites: [],
     });
   });
 

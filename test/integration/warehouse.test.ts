@@ -11,7 +11,13 @@ import { FirestoreEventStatusStore } from '../../functions/src/process/eventStat
 import { runLoader } from '../../functions/src/warehouse/loadWarehouse.ts';
 import type { Warehouse } from '../../functions/src/warehouse/warehouse.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
-import { expectedMetrics, expectedStats, generateEvents } from '../support/analyticsDataset.ts';
+import {
+  expectedMetrics,
+  expectedSiteRange,
+  expectedSites,
+  expectedStats,
+  generateEvents,
+} from '../support/analyticsDataset.ts';
 import { counting } from '../support/counting.ts';
 import { eventually, postJson, startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 import { CountingWarehouse, RecordingMetricsDocStore } from '../support/warehouseFakes.ts';
@@ -211,6 +217,23 @@ describe(`${published.toLocaleString('en')} events through the pipeline into the
         expect(stats).toEqual({ status: 200, body: expectedStats(all, siteId, date) });
       }
     }
+    // The sites seen, and each site over the whole range: its days and its totals.
+    expect(await admin(`/v1/sites?from=${days[0]}&to=${today}`)).toEqual({
+      status: 200,
+      body: {
+        from: days[0],
+        to: today,
+        count: 3,
+        truncated: false,
+        sites: expectedSites(all, days[0]!, today),
+      },
+    });
+    for (const siteId of sites) {
+      expect(await admin(`/v1/stats?siteId=${siteId}&from=${days[0]}&to=${today}`)).toEqual({
+        status: 200,
+        body: expectedSiteRange(all, siteId, days),
+      });
+    }
     const oneType = await admin(`/v1/metrics?date=${yesterday}&eventType=signup.completed`);
     const signups = all.filter(
       (e) => e.eventType === 'signup.completed' && e.occurredAt.startsWith(yesterday),
@@ -244,6 +267,15 @@ describe(`${published.toLocaleString('en')} events through the pipeline into the
       }
     }
     expect(warehouse.queries - before).toBe(0);
+
+    // A closed range: each day from its documents; only the span's totals are a query.
+    const beforeRange = warehouse.queries;
+    for (const siteId of sites) {
+      expect(
+        (await admin(`/v1/stats?siteId=${siteId}&from=${closedDays[0]}&to=${yesterday}`)).body,
+      ).toEqual(expectedSiteRange(all, siteId, closedDays));
+    }
+    expect(warehouse.queries - beforeRange).toBe(sites.length);
   });
 
   it('counts events that arrive late at the next nightly recomputation', async () => {

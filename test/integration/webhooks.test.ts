@@ -286,6 +286,53 @@ describe('webhook forwarding to real receivers on 127.0.0.1', () => {
     expect(receiver.received('/bad', event.eventId)).toHaveLength(1);
   });
 
+  it("lists an endpoint's recent deliveries, newest first, and its failures apart", async () => {
+    type Listed = { eventId: string; status: string; attemptCount: number; lastError: unknown };
+    type Lists = { endpointId: string; recent: Listed[]; failures: Listed[] };
+    const good = envelope('ok.listed');
+    await publish(pipeline, good);
+    await waitForDelivery(pipeline, good.eventId, 'delivered');
+    const bad = [envelope('bad.listed'), envelope('bad.listed')];
+    for (const event of bad) {
+      await publish(pipeline, event);
+      await waitForDelivery(pipeline, event.eventId, 'failed');
+      await sleep(5);
+    }
+    const ok = (await (
+      await api(pipeline).get(`/v1/webhook-endpoints/${endpoints.ok!.id}/deliveries`)
+    ).json()) as Lists;
+    expect(ok.recent.map((d) => d.eventId)).toContain(good.eventId);
+    expect(ok.recent.find((d) => d.eventId === good.eventId)).toMatchObject({
+      status: 'delivered',
+      attemptCount: 1,
+      lastError: null,
+    });
+    expect(ok.failures).toEqual([]);
+    // Neither list carries the attempt log or the event body.
+    expect(Object.keys(ok.recent[0]!)).not.toContain('attempts');
+    expect(Object.keys(ok.recent[0]!)).not.toContain('event');
+
+    const failing = (await (
+      await api(pipeline).get(`/v1/webhook-endpoints/${endpoints.bad!.id}/deliveries`)
+    ).json()) as Lists;
+    const newest = [bad[1]!.eventId, bad[0]!.eventId];
+    expect(failing.failures.slice(0, 2).map((d) => d.eventId)).toEqual(newest);
+    expect(failing.recent.slice(0, 2).map((d) => d.eventId)).toEqual(newest);
+    expect(failing.failures[0]).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'http_400' },
+    });
+
+    const unknown = await api(pipeline).get(
+      '/v1/webhook-endpoints/ep_AAAAAAAAAAAAAAAAAAAAAA/deliveries',
+    );
+    expect(unknown.status).toBe(404);
+    const badLimit = await api(pipeline).get(
+      `/v1/webhook-endpoints/${endpoints.ok!.id}/deliveries?limit=500`,
+    );
+    expect(badLimit.status).toBe(400);
+  });
+
   it(`a receiver that always fails is exhausted after ${maxWebhookDeliveryAttempts} attempts, every one logged`, async () => {
     const event = envelope('down.sent');
     await publish(pipeline, event);

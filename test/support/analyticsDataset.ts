@@ -126,6 +126,67 @@ export function expectedStats(
   };
 }
 
+/** What `GET /v1/sites?from=&to=` lists for these events (the page views as the API counts them). */
+export function expectedSites(
+  events: readonly Analytic[],
+  from: string,
+  to: string,
+): { siteId: string; events: number; views: number; lastSeen: string }[] {
+  const seen = new Map<
+    string,
+    { siteId: string; events: number; views: number; lastSeen: string }
+  >();
+  for (const event of unique(events)) {
+    const day = event.occurredAt.slice(0, 10);
+    if (event.siteId === undefined || day < from || day > to) continue;
+    const site = seen.get(event.siteId) ?? {
+      siteId: event.siteId,
+      events: 0,
+      views: 0,
+      lastSeen: day,
+    };
+    site.events += 1;
+    if (event.eventType === 'page.viewed') site.views += 1;
+    if (day > site.lastSeen) site.lastSeen = day;
+    seen.set(event.siteId, site);
+  }
+  return [...seen.values()].sort(
+    (a, b) => b.views - a.views || b.events - a.events || byCodePoint(a.siteId, b.siteId),
+  );
+}
+
+/** What `GET /v1/stats?siteId=&from=&to=` must answer: the span's totals and each day. */
+export function expectedSiteRange(
+  events: readonly Analytic[],
+  siteId: string,
+  days: readonly string[],
+): Record<string, unknown> {
+  const from = days[0]!;
+  const to = days[days.length - 1]!;
+  const inSpan = unique(events).filter((e) => {
+    const day = e.occurredAt.slice(0, 10);
+    return day >= from && day <= to;
+  });
+  // The span's figures are a day's figures over every event of the span.
+  const span = expectedStats(
+    inSpan.map((e) => ({ ...e, occurredAt: `${from}T00:00:00.000Z` })),
+    siteId,
+    from,
+  );
+  return {
+    siteId,
+    from,
+    to,
+    totalViews: span.totalViews,
+    uniqueUsers: span.uniqueUsers,
+    topPaths: span.topPaths,
+    days: days.map((date) => {
+      const { totalViews, uniqueUsers } = expectedStats(events, siteId, date);
+      return { date, totalViews, uniqueUsers };
+    }),
+  };
+}
+
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

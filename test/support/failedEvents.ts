@@ -24,7 +24,7 @@ export function testEnvelope(overrides: Partial<EventEnvelope> = {}): EventEnvel
  * own transitions, as processEvent and recordDeadLetter would have.
  */
 export async function seedFailedEvent(
-  pipeline: TestPipeline,
+  pipeline: Pick<TestPipeline, 'firestore'>,
   options: {
     status: 'FAILED' | 'DEAD_LETTER';
     failedAt?: Date;

@@ -16,9 +16,13 @@ export type RunningNpmStart = {
 
 /**
  * `npm start` as a user runs it, on the test run's emulators and free ports, with its
- * own state folder; resolves once it has written local.json and printed its banner.
+ * own state folder (and any settings in `env`); resolves once it has written local.json
+ * and printed its banner.
  */
-export async function startNpmStart(label: string): Promise<RunningNpmStart> {
+export async function startNpmStart(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<RunningNpmStart> {
   const stateDir = await mkdtemp(join(tmpdir(), `tributary-${label}-`));
   const child = spawn(process.execPath, [join(projectRoot, 'scripts', 'start.ts')], {
     cwd: projectRoot,
@@ -29,6 +33,7 @@ export async function startNpmStart(label: string): Promise<RunningNpmStart> {
       FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
       TRIBUTARY_FUNCTIONS_PORT: '0',
       TRIBUTARY_STATE_DIR: stateDir,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

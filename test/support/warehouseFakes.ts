@@ -203,6 +203,13 @@ export class RecordingMetricsDocStore implements MetricsDocStore {
     return this.#inner.getSiteDay(siteId, date);
   }
 
+  getSiteDays(
+    siteId: string,
+    dates: readonly string[],
+  ): ReturnType<MetricsDocStore['getSiteDays']> {
+    return this.#inner.getSiteDays(siteId, dates);
+  }
+
   async saveRecomputed(
     days: readonly DailyMetricsDoc[],
     sites: readonly SiteStatsDoc[],

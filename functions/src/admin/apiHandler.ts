@@ -14,6 +14,7 @@ import {
 } from '../lib/router.ts';
 import { deliveryRoutes } from '../webhooks/deliveryRoutes.ts';
 import { endpointRoutes } from '../webhooks/endpointRoutes.ts';
+import { operatorUploadRoutes } from '../uploads/operatorUploadRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
 import { sourceRoutes } from '../workspace/sourceRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
@@ -56,6 +57,7 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...metricsRoutes,
   ...adminRoutes,
   ...apiKeyRoutes,
+  ...operatorUploadRoutes,
   ...(uploadRoutes as Route<ApiDeps>[]),
 ];
 

@@ -18,10 +18,21 @@ export type ApiKeySummary = {
 
 export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
 
+/** A key looked up by its id, for acting on its behalf: what a request with it would carry. */
+export type KeyOnFile = {
+  keyId: string;
+  name: string;
+  rateLimitPerSecond: number | null;
+  revoked: boolean;
+  /** A browser key (allowed origins): public, for tracking calls only. */
+  browser: boolean;
+};
+
 /** API keys as operators manage them. */
 export interface ApiKeyRegistry extends ApiKeyStore {
   list(limit: number): Promise<ApiKeySummary[]>;
   revoke(keyId: string, at: Date): Promise<RevokeOutcome>;
+  findById(keyId: string): Promise<KeyOnFile | undefined>;
 }
 
 export class FirestoreApiKeyRegistry extends FirestoreApiKeyStore implements ApiKeyRegistry {
@@ -58,6 +69,20 @@ export class FirestoreApiKeyRegistry extends FirestoreApiKeyStore implements Api
     if (doc.get('revokedAt')) return 'already_revoked';
     await doc.ref.update({ revokedAt: at }, { lastUpdateTime: doc.updateTime });
     return 'revoked';
+  }
+
+  async findById(keyId: string): Promise<KeyOnFile | undefined> {
+    const found = await this.#collection().where('keyId', '==', keyId).limit(1).get();
+    const data = found.docs[0]?.data();
+    if (!data) return undefined;
+    const key = summary(data);
+    return {
+      keyId: key.keyId,
+      name: key.name,
+      rateLimitPerSecond: key.rateLimitPerSecond,
+      revoked: key.revokedAt !== null,
+      browser: Array.isArray(data.allowedOrigins),
+    };
   }
 
   #collection() {

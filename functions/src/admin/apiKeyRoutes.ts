@@ -69,6 +69,7 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           allowedOrigins: input.allowedOrigins ?? null,
         }),
         key,
+        ingestUrl: deps.ops.ingestUrl,
       });
     },
   },

@@ -119,6 +119,7 @@ function buildOpsDeps(
       batchTtlDays: defaults.uploadBatchTtlDays,
       now,
     },
+    ingestUrl: config.ingestUrl ?? null,
     now,
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Response } from '@google-cloud/functions-framework';
 import type { Route } from '../lib/router.ts';
@@ -7,25 +8,46 @@ import type { Route } from '../lib/router.ts';
 const assetDir = join(import.meta.dirname, '..', 'console');
 
 const script = 'text/javascript; charset=utf-8';
+const style = 'text/css; charset=utf-8';
 const assets = {
   'index.html': 'text/html; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-  // The script's modules, one concern each: app.js imports the others.
+  'app.css': style,
+  // The script's modules, one concern each: app.js imports the others, each panel's
+  // module the first time the panel is shown.
   'app.js': script,
   'dom.js': script,
+  'router.js': script,
+  'chart.js': script,
+  'ranges.js': script,
   'overview.js': script,
   'events.js': script,
-  'lists.js': script,
+  'sites.js': script,
+  'metrics.js': script,
+  'uploads.js': script,
+  'event.js': script,
+  'webhooks.js': script,
+  'sources.js': script,
+  'keys.js': script,
+  // The charting library, served from its npm package (no CDN: the policy allows 'self' only).
+  'uplot.min.js': script,
+  'uplot.min.css': style,
 } as const;
 
 type AssetName = keyof typeof assets;
 
+const fromPackage: Partial<Record<AssetName, string>> = {
+  'uplot.min.js': 'uplot/dist/uPlot.iife.min.js',
+  'uplot.min.css': 'uplot/dist/uPlot.min.css',
+};
+
 const cache = new Map<AssetName, Buffer>();
+const require = createRequire(import.meta.url);
 
 function asset(name: AssetName): Buffer {
   let body = cache.get(name);
   if (!body) {
-    body = readFileSync(join(assetDir, name));
+    const packaged = fromPackage[name];
+    body = readFileSync(packaged ? require.resolve(packaged) : join(assetDir, name));
     cache.set(name, body);
   }
   return body;
@@ -74,22 +96,18 @@ export const consoleRoutes: Route<unknown>[] = [
     responses: { 200: { description: 'HTML page.' } },
     handle: ({ res }) => serve(res, 'index.html'),
   },
-  {
-    method: 'GET',
-    path: '/console/app.css',
-    role: 'public',
-    tag: 'Console',
-    summary: "The console's stylesheet",
-    handle: ({ res }) => serve(res, 'app.css'),
-  },
   ...(Object.keys(assets) as AssetName[])
-    .filter((name) => name.endsWith('.js'))
+    .filter((name) => name !== 'index.html')
     .map((name): Route<unknown> => ({
       method: 'GET',
       path: `/console/${name}`,
       role: 'public',
       tag: 'Console',
-      summary: `The console's script module ${name}`,
+      summary: fromPackage[name]
+        ? `uPlot, the console's charting library (${fromPackage[name]})`
+        : name.endsWith('.css')
+          ? "The console's stylesheet"
+          : `The console's script module ${name}`,
       handle: ({ res }) => serve(res, name),
     })),
 ];

@@ -13,5 +13,7 @@ export type OpsDeps = {
   backlog: BacklogSource;
   metrics: MetricsSettings;
   uploads: UploadDeps;
+  /** Where producers send events (the ingest function's URL), when configured. */
+  ingestUrl: string | null;
   now: () => Date;
 };

@@ -65,6 +65,10 @@ export const apiKeySummarySchema = z.object({
 
 export const createdApiKeySchema = apiKeySummarySchema.extend({
   key: z.string().describe('The key itself: shown this once, never again.'),
+  ingestUrl: z
+    .string()
+    .nullable()
+    .describe('Where producers send events with the key (INGEST_URL); null when not configured.'),
 });
 
 export const replayResultSchema = z.object({

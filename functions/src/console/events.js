@@ -1,10 +1,26 @@
-// Failed events: the filtered list, replay, and one event's detail with its history.
-import { $, api, badge, el, setStatus, when } from './dom.js';
-import { loadOverview } from './overview.js';
+// Failed events on the overview: the filtered list, and replay followed until the event
+// settles. An event's whole record is its own view (#/events/<id>).
+import { $, api, badge, el, errorText, setStatus, shortId, when } from './dom.js';
+import { href } from './router.js';
 
 let nextCursor = null;
 
-export async function loadFailed(reset) {
+export function wireFailed(afterReplay) {
+  $('filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void loadFailed(true).catch((error) => setStatus(errorText(error)));
+  });
+  $('failed-more').addEventListener(
+    'click',
+    () => void loadFailed(false).catch((error) => setStatus(errorText(error))),
+  );
+  onSettled = afterReplay;
+}
+
+/** Called once a replayed event settles (the overview's counts are read again). */
+let onSettled = () => undefined;
+
+export async function loadFailed(reset, isCurrent = () => true) {
   const params = new URLSearchParams({ limit: '25' });
   const status = $('filter-status').value;
   const type = $('filter-type').value.trim();
@@ -12,6 +28,7 @@ export async function loadFailed(reset) {
   if (type) params.set('type', type);
   if (!reset && nextCursor) params.set('cursor', nextCursor);
   const page = await api(`/v1/admin/events/failed?${params}`);
+  if (!isCurrent()) return;
   const body = $('failed').tBodies[0];
   if (reset) body.replaceChildren();
   for (const item of page.items) body.append(failedRow(item));
@@ -28,11 +45,7 @@ function failedRow(item) {
     el(
       'td',
       {},
-      el(
-        'a',
-        { href: `#${item.eventId}`, onclick: (e) => openDetail(e, item.eventId) },
-        item.eventId.slice(0, 8),
-      ),
+      el('a', { href: href('events', item.eventId), title: item.eventId }, shortId(item.eventId)),
     ),
     el('td', {}, item.eventType ?? '—'),
     el('td', { class: 'status' }, badge(item.status)),
@@ -53,6 +66,7 @@ function failedRow(item) {
             {
               type: 'button',
               class: 'replay',
+              'aria-label': `Replay event ${item.eventId}`,
               onclick: (e) => replay(e.currentTarget, item.eventId, row),
             },
             'Replay',
@@ -77,13 +91,13 @@ async function replay(button, eventId, row) {
   } catch (error) {
     button.disabled = false;
     button.textContent = 'Replay';
-    setStatus(`Replay failed: ${error.message}`);
+    setStatus(`Replay failed: ${errorText(error)}`);
   }
 }
 
 /** Polls the event after a replay until it settles, then updates its row. */
 async function followStatus(eventId, row) {
-  for (let i = 0; i < 60; i += 1) {
+  for (let i = 0; i < 60 && row.isConnected; i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const event = await api(`/v1/events/${encodeURIComponent(eventId)}`);
     row.querySelector('.status').replaceChildren(badge(event.status));
@@ -91,71 +105,8 @@ async function followStatus(eventId, row) {
     row.querySelector('.replays').textContent = String(event.replays);
     if (event.status === 'PROCESSED' || event.status === 'DEAD_LETTER') {
       row.querySelector('button.replay')?.remove();
-      void loadOverview();
+      onSettled();
       return;
     }
   }
-}
-
-async function openDetail(event, eventId) {
-  event.preventDefault();
-  const detail = await api(`/v1/events/${encodeURIComponent(eventId)}`);
-  $('detail-id').textContent = eventId;
-  // The facts are the answer's plain values, in the order the API gives them.
-  const shown = Object.keys(detail).filter(
-    (key) => key !== 'lastError' && (detail[key] === null || typeof detail[key] !== 'object'),
-  );
-  $('detail-facts').replaceChildren(
-    ...shown.flatMap((key) => [
-      el('dt', {}, key),
-      el(
-        'dd',
-        {},
-        key === 'status'
-          ? badge(detail.status)
-          : key.endsWith('At')
-            ? when(detail[key])
-            : (detail[key] ?? '—'),
-      ),
-    ]),
-    el('dt', {}, 'lastError'),
-    el('dd', {}, detail.lastError ? `${detail.lastError.code}: ${detail.lastError.message}` : '—'),
-  );
-  const history = detail.history ?? [];
-  $('detail-history').replaceChildren(
-    el(
-      'tr',
-      {},
-      el('th', {}, 'At'),
-      el('th', {}, 'Status'),
-      el('th', {}, 'Replay'),
-      el('th', {}, 'Attempts'),
-      el('th', {}, 'Error'),
-    ),
-    ...history.map((h) =>
-      el(
-        'tr',
-        {},
-        el('td', {}, when(h.at)),
-        el('td', {}, badge(h.status)),
-        el('td', { class: 'num' }, h.replay),
-        el('td', { class: 'num' }, h.attempts),
-        el('td', {}, h.error ? `${h.error.code}: ${h.error.message}` : ''),
-      ),
-    ),
-    ...(history.length === 0
-      ? [el('tr', {}, el('td', { class: 'muted' }, 'Processed at the first attempt.'))]
-      : []),
-  );
-  // Whatever else the API returns (a delivery log, say) is shown as it comes.
-  const known = new Set([...shown, 'lastError', 'history']);
-  const extra = Object.entries(detail).filter(([key]) => !known.has(key));
-  $('detail-extra').replaceChildren(
-    ...extra.flatMap(([key, value]) => [
-      el('h3', {}, key),
-      el('pre', {}, JSON.stringify(value, null, 2)),
-    ]),
-  );
-  $('detail').hidden = false;
-  $('detail').scrollIntoView({ behavior: 'smooth' });
 }

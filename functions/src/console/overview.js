@@ -1,11 +1,23 @@
-// The overview: counts by status and type, throughput, latency and backlog.
-import { $, api, badge, el, number } from './dom.js';
+// The overview: counts by status and type, throughput, latency and backlog, and the
+// failed events. Two API calls: the metrics summary and the first page of failures.
+import { timeChart } from './chart.js';
+import { $, api, badge, el, number, table } from './dom.js';
+import { loadFailed, wireFailed } from './events.js';
 
 const statuses = ['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED'];
 const ms = (v) => (v === null ? '—' : `${number(v)} ms`);
 
-export async function loadOverview() {
+export function setup() {
+  wireFailed(() => void loadSummary(() => true).catch(() => undefined));
+}
+
+export async function render(_route, isCurrent) {
+  await Promise.all([loadSummary(isCurrent), loadFailed(true, isCurrent)]);
+}
+
+async function loadSummary(isCurrent) {
   const summary = await api('/v1/admin/metrics/summary?hours=24');
+  if (!isCurrent()) return;
   $('counts').replaceChildren(
     ...statuses.map((status) =>
       el(
@@ -34,41 +46,23 @@ export async function loadOverview() {
       : `${number(summary.backlog.messages)} messages waiting on ${summary.backlog.subscription}`;
   const types = summary.byType.types;
   $('by-type').replaceChildren(
-    el('tr', {}, el('th', {}, 'Event type'), el('th', {}, 'Events')),
-    ...types.map((t) =>
-      el('tr', {}, el('td', {}, t.eventType), el('td', { class: 'num' }, number(t.count))),
-    ),
-    ...(types.length === 0 ? [el('tr', {}, el('td', { class: 'muted' }, 'No events yet.'))] : []),
+    types.length === 0
+      ? el('p', { class: 'muted' }, 'No events yet.')
+      : table(
+          ['Event type', 'Events'],
+          types.map((t) => [t.eventType, t.count]),
+        ),
   );
 }
 
 function drawThroughput(hours) {
-  const svg = $('throughput');
-  const ns = 'http://www.w3.org/2000/svg';
-  const width = 600;
-  const height = 140;
-  const max = Math.max(1, ...hours.map((h) => h.processed));
-  const slot = width / Math.max(1, hours.length);
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.replaceChildren();
-  hours.forEach((h, i) => {
-    const barHeight = Math.round((h.processed / max) * (height - 24));
-    const rect = document.createElementNS(ns, 'rect');
-    rect.setAttribute('x', String(i * slot + 1));
-    rect.setAttribute('y', String(height - 14 - barHeight));
-    rect.setAttribute('width', String(Math.max(1, slot - 2)));
-    rect.setAttribute('height', String(barHeight));
-    const title = document.createElementNS(ns, 'title');
-    title.textContent = `${h.hour.slice(11, 16)} UTC: ${h.processed}`;
-    rect.append(title);
-    svg.append(rect);
-    if (i % 4 === 0 || i === hours.length - 1) {
-      const label = document.createElementNS(ns, 'text');
-      label.setAttribute('x', String(i * slot));
-      label.setAttribute('y', String(height - 2));
-      label.textContent = h.hour.slice(11, 13) + 'h';
-      svg.append(label);
-    }
+  const max = Math.max(0, ...hours.map((h) => h.processed));
+  timeChart($('throughput'), {
+    x: hours.map((h) => Date.parse(h.hour) / 1000),
+    series: [{ label: 'Processed', values: hours.map((h) => h.processed), bars: true }],
+    step: 3600,
+    label: `Events processed per hour over the last ${hours.length} hours, at most ${max}`,
   });
-  $('throughput-range').textContent = `(last ${hours.length} hours, max ${number(max)})`;
+  $('throughput').dataset.points = String(hours.length);
+  $('throughput-range').textContent = `(last ${hours.length} hours UTC, max ${number(max)})`;
 }

@@ -51,6 +51,7 @@ const delivery = (endpointId: string, attempts: DeliveryRecord['attempts']): Del
   attempts,
   attemptCount: attempts.length,
   createdAt: at,
+  createdHour: at.toISOString().slice(0, 13),
   updatedAt: at,
   deliveredAt: at,
   failedAt: null,

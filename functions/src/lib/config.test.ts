@@ -32,6 +32,7 @@ describe('loadConfig', () => {
     ['WEBHOOK_TIMEOUT_MS', '0'],
     ['WORKSPACE_API_ROOT_URL', 'not a url'],
     ['WORKSPACE_TOKEN_URL', 'ftp://example.com/token'],
+    ['INGEST_URL', 'ingest.example.com'],
   ])('names the bad variable %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -53,6 +54,15 @@ describe('Workspace endpoints', () => {
       workspaceApiRootUrl: 'http://127.0.0.1:9000/',
       workspaceTokenUrl: 'http://127.0.0.1:9000/token',
     });
+  });
+});
+
+describe('the ingest URL', () => {
+  it('is unset by default and read without its trailing slash', () => {
+    expect(loadConfig({}).ingestUrl).toBeUndefined();
+    expect(loadConfig({ INGEST_URL: 'https://r-p.cloudfunctions.net/ingest/' }).ingestUrl).toBe(
+      'https://r-p.cloudfunctions.net/ingest',
+    );
   });
 });
 

@@ -84,6 +84,8 @@ const configSchema = z.object({
   WORKSPACE_API_ROOT_URL: z.url({ protocol: /^https?$/ }).default(defaults.workspaceApiRootUrl),
   /** OAuth 2.0 token endpoint used to obtain access tokens for Workspace sources. */
   WORKSPACE_TOKEN_URL: z.url({ protocol: /^https?$/ }).default(defaults.workspaceTokenUrl),
+  /** The ingest function's URL, which the api function gives with a new API key. */
+  INGEST_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Config = Readonly<{
@@ -130,6 +132,8 @@ export type Config = Readonly<{
   replayBudgetMs: number;
   workspaceApiRootUrl: string;
   workspaceTokenUrl: string;
+  /** Without a trailing slash; undefined when not configured. */
+  ingestUrl: string | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -201,5 +205,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? e.WORKSPACE_API_ROOT_URL
       : `${e.WORKSPACE_API_ROOT_URL}/`,
     workspaceTokenUrl: e.WORKSPACE_TOKEN_URL,
+    ingestUrl: e.INGEST_URL?.replace(/\/+$/, ''),
   });
 }

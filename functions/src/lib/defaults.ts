@@ -76,6 +76,8 @@ export const defaults = {
   webhookMaxLoggedAttempts: 50,
   /** Deliveries one replay request may resend. */
   webhookMaxReplayDeliveries: 1000,
+  /** An endpoint's recent deliveries read at most for one listing (they are sorted by time). */
+  webhookMaxRecentRead: 200,
   /** Endpoints one deployment may have. */
   webhookMaxEndpoints: 100,
   /** The local warehouse file (DuckDB), relative to the working directory. */
@@ -103,6 +105,8 @@ export const defaults = {
   metricsRecomputeDays: 7,
   /** Paths listed in site statistics. */
   statsTopPaths: 10,
+  /** Sites `GET /v1/sites` lists at most (most viewed first). */
+  sitesListMax: 1000,
 
   /** CSV uploads: largest file (Cloud Functions takes at most 32 MiB per request) and rows. */
   uploadMaxBytes: 33_554_432,

@@ -29,6 +29,15 @@ export type SiteTotals = {
   topPaths: PathViews[];
 };
 
+/** A site seen in a range: its events, its views, and the last day it had an event. */
+export type SiteSeen = { siteId: string; events: number; views: number; lastSeen: string };
+
+/** One day of a site over a range: the day's figures without its paths. */
+export type SiteDayFigures = { date: string; totalViews: number; uniqueUsers: number };
+
+/** A site over a range: the totals of the whole span and the figures of each day. */
+export type SiteRangeStats = SiteTotals & { days: SiteDayFigures[] };
+
 /** `daily_metrics/{date}`: a day's counts by event type, as the last recomputation saw them. */
 export type DailyMetricsDoc = {
   date: string;
@@ -112,6 +121,23 @@ export function metricsAnswer(
     return { date, metrics };
   });
   return { count: data.length, data };
+}
+
+/**
+ * Each day of a site's range, in order: a closed day from its site document (none
+ * means no views that day), any other day from the warehouse's live answer.
+ */
+export function siteDayFigures(
+  days: readonly string[],
+  plan: SourcePlan,
+  siteDocs: ReadonlyMap<string, SiteDayStats>,
+  live: readonly SiteDayStats[],
+): SiteDayFigures[] {
+  const liveByDay = new Map(live.map((stats) => [stats.date, stats]));
+  return days.map((date) => {
+    const stats = plan.stored.has(date) ? siteDocs.get(date) : liveByDay.get(date);
+    return { date, totalViews: stats?.totalViews ?? 0, uniqueUsers: stats?.uniqueUsers ?? 0 };
+  });
 }
 
 export function emptyStats(siteId: string, date: string): SiteDayStats {

@@ -22,6 +22,7 @@ function setup(options: { failing?: boolean } = {}) {
   const docs: MetricsDocStore = {
     getDays: () => Promise.resolve(new Map()),
     getSiteDay: () => Promise.resolve({ day: undefined, site: undefined }),
+    getSiteDays: () => Promise.resolve(new Map()),
     saveRecomputed: (days) => {
       saved.push(days.length);
       return Promise.resolve();

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dayCount, daysBetween, isIsoDate } from './dates.ts';
-import { parseMetricsQuery, parseStatsQuery } from './metricsQuery.ts';
+import {
+  parseMetricsQuery,
+  parseSitesQuery,
+  parseSiteStatsQuery,
+  parseStatsQuery,
+} from './metricsQuery.ts';
 
 const today = '2026-03-10';
 
@@ -93,6 +98,55 @@ describe('parseStatsQuery', () => {
     ['an unknown parameter', { siteId: 'shop', from: '2026-03-01' }, 'from'],
   ])('refuses %s', (_, query, field) => {
     const parsed = parseStatsQuery(query, today);
+    expect(parsed.ok ? [] : parsed.errors.map((e) => e.field)).toEqual([field]);
+  });
+});
+
+describe('parseSiteStatsQuery', () => {
+  it('reads one day as parseStatsQuery does, or a range with from and to', () => {
+    expect(parseSiteStatsQuery({ siteId: 'shop' }, today)).toEqual({
+      ok: true,
+      value: { siteId: 'shop', date: today },
+    });
+    expect(parseSiteStatsQuery({ siteId: 'shop', from: '2026-03-01', to: today }, today)).toEqual({
+      ok: true,
+      value: { siteId: 'shop', from: '2026-03-01', to: today },
+    });
+  });
+
+  it.each([
+    ['no site with a range', { from: '2026-03-01', to: today }, ['siteId']],
+    ['from without to', { siteId: 'shop', from: '2026-03-01' }, ['to']],
+    ['to without from', { siteId: 'shop', to: '2026-03-01' }, ['from']],
+    ['a date beside a range', { siteId: 'shop', date: today, from: today, to: today }, ['date']],
+    ['a range backwards', { siteId: 'shop', from: today, to: '2026-03-01' }, ['to']],
+    ['a range over a year', { siteId: 'shop', from: '2025-01-01', to: today }, ['to']],
+    ['a bad day', { siteId: 'shop', from: '2026-02-30', to: today }, ['from']],
+    ['an unknown parameter', { siteId: 'shop', form: '2026-03-01' }, ['form']],
+  ])('refuses %s', (_, query, fields) => {
+    const parsed = parseSiteStatsQuery(query, today);
+    expect(parsed.ok ? [] : parsed.errors.map((e) => e.field)).toEqual(fields);
+  });
+});
+
+describe('parseSitesQuery', () => {
+  it('covers the last 30 days through today by default, or the range given', () => {
+    expect(parseSitesQuery({}, today)).toEqual({
+      ok: true,
+      value: { from: '2026-02-09', to: today },
+    });
+    expect(parseSitesQuery({ date: '2026-03-01' }, today)).toEqual({
+      ok: true,
+      value: { from: '2026-03-01', to: '2026-03-01' },
+    });
+  });
+
+  it.each([
+    [{ from: '2026-03-01' }, 'to'],
+    [{ siteId: 'shop' }, 'siteId'],
+    [{ date: 'today' }, 'date'],
+  ])('refuses %j naming %s', (query, field) => {
+    const parsed = parseSitesQuery(query, today);
     expect(parsed.ok ? [] : parsed.errors.map((e) => e.field)).toEqual([field]);
   });
 });

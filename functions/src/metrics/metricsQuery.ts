@@ -1,6 +1,6 @@
 import { eventTypePattern, eventTypeRule } from '../lib/eventEnvelope.ts';
 import type { FieldError } from '../lib/http.ts';
-import { dayCount, isIsoDate } from './dates.ts';
+import { addDays, dayCount, isIsoDate } from './dates.ts';
 
 /** The longest range one request may ask for: a leap year. */
 export const maxRangeDays = 366;
@@ -8,6 +8,10 @@ export const maxRangeDays = 366;
 export type DayRange = { from: string; to: string };
 export type MetricsQuery = DayRange & { eventType: string | undefined };
 export type StatsQuery = { siteId: string; date: string };
+export type SiteRangeQuery = DayRange & { siteId: string };
+
+/** Days the sites list covers when no range is given: the last 30, today included. */
+export const defaultSitesDays = 30;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
@@ -33,17 +37,57 @@ export function parseMetricsQuery(query: RawQuery, today: string): Parsed<Metric
 export function parseStatsQuery(query: RawQuery, today: string): Parsed<StatsQuery> {
   const errors: FieldError[] = [];
   const values = singleValues(query, ['siteId', 'date'], errors);
-  const siteId = values.siteId;
-  const siteIdNamed = errors.some((error) => error.field === 'siteId');
-  if ((siteId === undefined && !siteIdNamed) || siteId === '') {
-    errors.push({ field: 'siteId', message: 'required' });
-  } else if (siteId !== undefined && siteId.length > 200) {
-    errors.push({ field: 'siteId', message: 'at most 200 characters' });
-  }
+  const siteId = checkSiteId(values.siteId, errors);
   const date = values.date ?? today;
   if (!isIsoDate(date)) errors.push({ field: 'date', message: 'must be a date as YYYY-MM-DD' });
   if (errors.length > 0 || siteId === undefined) return { ok: false, errors };
   return { ok: true, value: { siteId, date } };
+}
+
+/**
+ * `siteId=` (required), and `date=` for one day (today when absent) or `from=` and
+ * `to=` for a range, whose answer has each day and the totals of the span.
+ */
+export function parseSiteStatsQuery(
+  query: RawQuery,
+  today: string,
+): Parsed<StatsQuery | SiteRangeQuery> {
+  const errors: FieldError[] = [];
+  const values = singleValues(query, ['siteId', 'date', 'from', 'to'], errors);
+  const siteId = checkSiteId(values.siteId, errors);
+  if (values.from === undefined && values.to === undefined) {
+    if (errors.length > 0) return { ok: false, errors };
+    return parseStatsQuery(query, today);
+  }
+  const range = parseDayRange(values, today, errors);
+  if (errors.length > 0 || siteId === undefined || !range) return { ok: false, errors };
+  return { ok: true, value: { siteId, ...range } };
+}
+
+/** `date=`, or `from=` and `to=`; the last 30 days through today when neither is given. */
+export function parseSitesQuery(query: RawQuery, today: string): Parsed<DayRange> {
+  const errors: FieldError[] = [];
+  const values = singleValues(query, ['date', 'from', 'to'], errors);
+  const given = Object.values(values).some((value) => value !== undefined);
+  const range = given
+    ? parseDayRange(values, today, errors)
+    : { from: addDays(today, 1 - defaultSitesDays), to: today };
+  if (errors.length > 0 || !range) return { ok: false, errors };
+  return { ok: true, value: range };
+}
+
+/** A site id is required, not empty, and at most 200 characters, as on events. */
+function checkSiteId(siteId: string | undefined, errors: FieldError[]): string | undefined {
+  const named = errors.some((error) => error.field === 'siteId');
+  if ((siteId === undefined && !named) || siteId === '') {
+    errors.push({ field: 'siteId', message: 'required' });
+    return undefined;
+  }
+  if (siteId !== undefined && siteId.length > 200) {
+    errors.push({ field: 'siteId', message: 'at most 200 characters' });
+    return undefined;
+  }
+  return siteId;
 }
 
 /**

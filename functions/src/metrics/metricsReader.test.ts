@@ -3,6 +3,7 @@ import type {
   DailyCount,
   DailyMetricsDoc,
   SiteDayStats,
+  SiteSeen,
   SiteStatsDoc,
   SiteTotals,
 } from './dailyMetrics.ts';
@@ -24,6 +25,16 @@ class FakeDocs implements MetricsDocStore {
   getSiteDay(siteId: string, date: string) {
     return Promise.resolve({ day: this.days.get(date), site: this.sites.get(`${date}/${siteId}`) });
   }
+  getSiteDays(siteId: string, dates: readonly string[]): Promise<Map<string, SiteStatsDoc>> {
+    return Promise.resolve(
+      new Map(
+        dates.flatMap((d) => {
+          const doc = this.sites.get(`${d}/${siteId}`);
+          return doc ? [[d, doc] as const] : [];
+        }),
+      ),
+    );
+  }
   saveRecomputed(): Promise<void> {
     return Promise.resolve();
   }
@@ -38,8 +49,19 @@ class FakeSource implements MetricsSource {
     return Promise.resolve(this.counts.filter((c) => c.date >= range.from && c.date <= range.to));
   }
   siteStats(range: { from: string; to: string }, siteId?: string): Promise<SiteDayStats[]> {
-    this.queries.push(`stats ${range.from} ${siteId}`);
-    return Promise.resolve(this.stats.filter((s) => s.date === range.from && s.siteId === siteId));
+    this.queries.push(
+      range.from === range.to
+        ? `stats ${range.from} ${siteId}`
+        : `stats ${range.from}..${range.to} ${siteId}`,
+    );
+    return Promise.resolve(
+      this.stats.filter((s) => s.date >= range.from && s.date <= range.to && s.siteId === siteId),
+    );
+  }
+  seen: SiteSeen[] = [];
+  sitesSeen(range: { from: string; to: string }, limit: number): Promise<SiteSeen[]> {
+    this.queries.push(`sites ${range.from}..${range.to} ${limit}`);
+    return Promise.resolve(this.seen.slice(0, limit));
   }
   siteTotals(siteId: string, range: { from: string; to: string } | undefined): Promise<SiteTotals> {
     this.queries.push(`totals ${range ? `${range.from}..${range.to}` : 'all'} ${siteId}`);
@@ -63,6 +85,7 @@ function setup() {
     now: () => now,
     clock: () => 0,
     cacheSeconds: 30,
+    maxSites: 2,
   });
   return { docs, source, reader };
 }
@@ -179,5 +202,56 @@ describe('MetricsReader', () => {
       'totals all shop',
       'totals all blog',
     ]);
+  });
+
+  it('answers a site’s days from documents where final and one live query for the rest', async () => {
+    const { docs, source, reader } = setup();
+    for (const date of ['2026-03-07', '2026-03-08']) {
+      docs.days.set(date, { date, metrics: [], total: 0, computedAt: nightly });
+    }
+    docs.sites.set('2026-03-07/shop', {
+      siteId: 'shop',
+      date: '2026-03-07',
+      totalViews: 5,
+      uniqueUsers: 4,
+      topPaths: [{ path: '/', views: 5 }],
+      computedAt: nightly,
+    });
+    // 03-09 has no document yet: it is computed live with today, in one query.
+    source.stats = [
+      { siteId: 'shop', date: '2026-03-09', totalViews: 2, uniqueUsers: 1, topPaths: [] },
+      { siteId: 'shop', date: '2026-03-10', totalViews: 1, uniqueUsers: 1, topPaths: [] },
+    ];
+    const days = await reader.siteDays('shop', { from: '2026-03-07', to: '2026-03-10' });
+    expect(days).toEqual([
+      { date: '2026-03-07', totalViews: 5, uniqueUsers: 4 },
+      { date: '2026-03-08', totalViews: 0, uniqueUsers: 0 },
+      { date: '2026-03-09', totalViews: 2, uniqueUsers: 1 },
+      { date: '2026-03-10', totalViews: 1, uniqueUsers: 1 },
+    ]);
+    expect(source.queries).toEqual(['stats 2026-03-09..2026-03-10 shop']);
+  });
+
+  it('answers a site’s closed days from documents alone', async () => {
+    const { docs, source, reader } = setup();
+    docs.days.set('2026-03-08', { date: '2026-03-08', metrics: [], total: 0, computedAt: nightly });
+    expect(await reader.siteDays('shop', { from: '2026-03-08', to: '2026-03-08' })).toEqual([
+      { date: '2026-03-08', totalViews: 0, uniqueUsers: 0 },
+    ]);
+    expect(source.queries).toEqual([]);
+  });
+
+  it('lists the sites of a range once for a burst, and says when there were more', async () => {
+    const { source, reader } = setup();
+    source.seen = ['shop', 'blog', 'docs'].map((siteId) => ({
+      siteId,
+      events: 3,
+      views: 2,
+      lastSeen: '2026-03-10',
+    }));
+    const range = { from: '2026-03-01', to: '2026-03-10' };
+    const [first] = await Promise.all([reader.sites(range), reader.sites(range)]);
+    expect(first).toEqual({ sites: source.seen.slice(0, 2), truncated: true });
+    expect(source.queries).toEqual(['sites 2026-03-01..2026-03-10 3']);
   });
 });

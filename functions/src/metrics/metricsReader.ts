@@ -3,10 +3,14 @@ import {
   isFinal,
   metricsAnswer,
   planMetricsSources,
+  siteDayFigures,
   type DailyCount,
   type DailyMetricsDoc,
   type MetricsAnswer,
+  type SiteDayFigures,
   type SiteDayStats,
+  type SiteSeen,
+  type SiteStatsDoc,
   type SiteTotals,
 } from './dailyMetrics.ts';
 import { daysBetween, utcDay } from './dates.ts';
@@ -23,7 +27,12 @@ export type MetricsReaderDeps = {
   /** Milliseconds, for the cache. */
   clock: () => number;
   cacheSeconds: number;
+  /** The most sites `sites` lists. */
+  maxSites: number;
 };
+
+/** The sites of a range, and whether there were more than the list holds. */
+export type SitesAnswer = { sites: SiteSeen[]; truncated: boolean };
 
 /**
  * Answers the metrics and stats endpoints. Closed days come from the nightly
@@ -35,6 +44,7 @@ export class MetricsReader {
   readonly #counts: TtlCache<DailyCount[]>;
   readonly #stats: TtlCache<SiteDayStats[]>;
   readonly #totals: TtlCache<SiteTotals>;
+  readonly #sites: TtlCache<SiteSeen[]>;
 
   constructor(deps: MetricsReaderDeps) {
     this.#deps = deps;
@@ -42,6 +52,7 @@ export class MetricsReader {
     this.#counts = new TtlCache(cacheOptions);
     this.#stats = new TtlCache(cacheOptions);
     this.#totals = new TtlCache(cacheOptions);
+    this.#sites = new TtlCache(cacheOptions);
   }
 
   today(): string {
@@ -76,10 +87,44 @@ export class MetricsReader {
         return stats;
       }
     }
-    const stats = await this.#stats.get(`${date}/${siteId}`, () =>
-      this.#deps.warehouse.siteStats({ from: date, to: date }, siteId),
-    );
+    const stats = await this.#liveSiteStats(siteId, { from: date, to: date });
     return stats[0] ?? emptyStats(siteId, date);
+  }
+
+  /**
+   * A site's views and unique users on each day of a range: closed days from their
+   * nightly documents, the others from one warehouse query over the days they span.
+   */
+  async siteDays(siteId: string, range: DayRange): Promise<SiteDayFigures[]> {
+    const days = daysBetween(range.from, range.to);
+    const closed = days.filter((day) => day < this.today());
+    const [dayDocs, siteDocs] =
+      closed.length > 0
+        ? await Promise.all([
+            this.#deps.docs.getDays(closed),
+            this.#deps.docs.getSiteDays(siteId, closed),
+          ])
+        : [new Map<string, DailyMetricsDoc>(), new Map<string, SiteStatsDoc>()];
+    const plan = planMetricsSources(days, dayDocs);
+    const live = plan.live ? await this.#liveSiteStats(siteId, plan.live) : [];
+    return siteDayFigures(days, plan, siteDocs, live);
+  }
+
+  /** The sites with an event in the range, most viewed first; shared like every live answer. */
+  async sites(range: DayRange): Promise<SitesAnswer> {
+    const { maxSites } = this.#deps;
+    // One more than the list holds tells whether there were more.
+    const sites = await this.#sites.get(`${range.from}/${range.to}`, () =>
+      this.#deps.warehouse.sitesSeen(range, maxSites + 1),
+    );
+    return { sites: sites.slice(0, maxSites), truncated: sites.length > maxSites };
+  }
+
+  #liveSiteStats(siteId: string, range: DayRange): Promise<SiteDayStats[]> {
+    // Dates have a fixed width, so the key cannot be read two ways whatever the site id.
+    return this.#stats.get(`${range.from}/${range.to}/${siteId}`, () =>
+      this.#deps.warehouse.siteStats(range, siteId),
+    );
   }
 
   /**

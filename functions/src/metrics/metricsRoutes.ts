@@ -1,9 +1,21 @@
+import { z } from 'zod';
 import type { ApiDeps } from '../admin/apiDeps.ts';
 import { HttpError } from '../lib/http.ts';
 import type { FieldError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import { WarehouseUnavailableError } from '../warehouse/warehouse.ts';
-import { parseMetricsQuery, parseStatsQuery } from './metricsQuery.ts';
+import { parseMetricsQuery, parseSitesQuery, parseSiteStatsQuery } from './metricsQuery.ts';
+import {
+  metricsAnswerSchema,
+  metricsQueryDocs,
+  siteDayStatsSchema,
+  siteRangeStatsSchema,
+  sitesAnswerSchema,
+  sitesQueryDocs,
+  statsQueryDocs,
+} from './metricsSchemas.ts';
+
+const tag = 'Metrics';
 
 /** Daily metrics and site statistics, for operators. */
 export const metricsRoutes: Route<ApiDeps>[] = [
@@ -11,6 +23,12 @@ export const metricsRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: '/v1/metrics',
     role: 'admin',
+    tag,
+    summary: 'Event counts per UTC day and event type, over a day or a range',
+    description:
+      'Every day of the range is listed, days without events included; types most frequent first.',
+    query: metricsQueryDocs,
+    responses: { 200: { description: 'One entry per day.', schema: metricsAnswerSchema } },
     handle: async ({ req, res }, deps) => {
       const parsed = parseMetricsQuery(req.query, deps.metrics.today());
       if (!parsed.ok) throw invalidQuery(parsed.errors);
@@ -21,10 +39,50 @@ export const metricsRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: '/v1/stats',
     role: 'admin',
+    tag,
+    summary: "A site's views, unique users and top paths, for one UTC day or a range of days",
+    description:
+      'With `date` (or nothing: today) the figures of that day. With `from` and `to`, the totals of the whole range (unique users counted over the span) and each day’s views and unique users.',
+    query: statsQueryDocs,
+    responses: {
+      200: {
+        description: 'The day, or the range with its days.',
+        schema: z.union([siteDayStatsSchema, siteRangeStatsSchema]),
+      },
+    },
     handle: async ({ req, res }, deps) => {
-      const parsed = parseStatsQuery(req.query, deps.metrics.today());
+      const parsed = parseSiteStatsQuery(req.query, deps.metrics.today());
       if (!parsed.ok) throw invalidQuery(parsed.errors);
-      res.status(200).json(await unlessUnavailable(deps.metrics.siteStats(parsed.value)));
+      const query = parsed.value;
+      if ('date' in query) {
+        res.status(200).json(await unlessUnavailable(deps.metrics.siteStats(query)));
+        return;
+      }
+      const { siteId, from, to } = query;
+      const [totals, days] = await unlessUnavailable(
+        Promise.all([
+          deps.metrics.siteTotals(siteId, { from, to }),
+          deps.metrics.siteDays(siteId, { from, to }),
+        ]),
+      );
+      res.status(200).json({ ...totals, days });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/sites',
+    role: 'admin',
+    tag,
+    summary: 'The sites events were seen on over a range (the last 30 days by default)',
+    description:
+      'Each site with its events, its page views and the last day it had an event, most viewed first. Computed from the warehouse and shared for METRICS_CACHE_SECONDS.',
+    query: sitesQueryDocs,
+    responses: { 200: { description: 'The sites.', schema: sitesAnswerSchema } },
+    handle: async ({ req, res }, deps) => {
+      const parsed = parseSitesQuery(req.query, deps.metrics.today());
+      if (!parsed.ok) throw invalidQuery(parsed.errors);
+      const answer = await unlessUnavailable(deps.metrics.sites(parsed.value));
+      res.status(200).json({ ...parsed.value, count: answer.sites.length, ...answer });
     },
   },
 ];

@@ -42,5 +42,14 @@ describe('the metrics SQL of each dialect', () => {
     expect(shape(bigQuery.siteStats({ oneSite: true }))).toBe(
       shape(duckDb.siteStats({ oneSite: true })),
     );
+    expect(shape(bigQuery.sitesSeen({ limit: 10 }))).toBe(shape(duckDb.sitesSeen({ limit: 10 })));
+  });
+
+  it('lists the sites of a range only, through the partitioning column', () => {
+    const sql = bigQuery.sitesSeen({ limit: 1001 });
+    expect(sql).toContain('occurred_at >= TIMESTAMP(@from)');
+    expect(sql).toContain('site_id IS NOT NULL');
+    expect(sql).toContain('COUNT(DISTINCT event_id)');
+    expect(sql).toMatch(/LIMIT 1001$/);
   });
 });

@@ -25,6 +25,11 @@ export type MetricsSql = {
    */
   siteTotals: (options: { ranged: boolean }) => string;
   /**
+   * Columns `site_id`, `events`, `views`, `last_day`: every site with an event in the
+   * range, most viewed first, at most `limit` rows.
+   */
+  sitesSeen: (options: { limit: number }) => string;
+  /**
    * Columns `payload`, `metadata` of one event (`eventId`), within its UTC day when
    * `ranged` (so BigQuery reads one partition), for operators looking an event up.
    */
@@ -100,6 +105,16 @@ export function metricsSql(dialect: SqlDialect): MetricsSqlFactory {
       SELECT t.total_views, t.unique_users, p.path, p.path_views
       FROM totals t LEFT JOIN paths p ON TRUE
       ORDER BY p.path_views DESC, p.path`,
+      sitesSeen: ({ limit }) => `
+      SELECT site_id, COUNT(DISTINCT event_id) AS events,
+             COUNT(DISTINCT CASE WHEN event_type IN (${viewTypes}) THEN event_id END) AS views,
+             MAX(${dialect.day}) AS last_day
+      FROM ${events}
+      WHERE ${inRange}
+        AND site_id IS NOT NULL
+      GROUP BY site_id
+      ORDER BY views DESC, events DESC, site_id
+      LIMIT ${Math.trunc(limit)}`,
       eventBody: ({ ranged }) => `
       SELECT payload, metadata
       FROM ${events}

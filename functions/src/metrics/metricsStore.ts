@@ -13,6 +13,8 @@ export interface MetricsDocStore {
     siteId: string,
     date: string,
   ): Promise<{ day: DailyMetricsDoc | undefined; site: SiteStatsDoc | undefined }>;
+  /** One site's documents of these days, by day; a day without one has no entry. */
+  getSiteDays(siteId: string, dates: readonly string[]): Promise<Map<string, SiteStatsDoc>>;
   /**
    * Writes the site documents first and the day documents last: a day document
    * that is there means the site documents of that day are too.
@@ -52,6 +54,19 @@ export class FirestoreMetricsDocStore implements MetricsDocStore {
       this.#siteRef(date, siteId),
     );
     return { day: day && dayFromSnapshot(day), site: site && siteFromSnapshot(site) };
+  }
+
+  async getSiteDays(siteId: string, dates: readonly string[]): Promise<Map<string, SiteStatsDoc>> {
+    const result = new Map<string, SiteStatsDoc>();
+    if (dates.length === 0) return result;
+    const snapshots = await this.#firestore.getAll(
+      ...dates.map((date) => this.#siteRef(date, siteId)),
+    );
+    for (const snapshot of snapshots) {
+      const doc = siteFromSnapshot(snapshot);
+      if (doc) result.set(doc.date, doc);
+    }
+    return result;
   }
 
   async saveRecomputed(

@@ -47,6 +47,7 @@ describe('recomputeMetrics', () => {
     const docs: MetricsDocStore = {
       getDays: () => Promise.resolve(new Map()),
       getSiteDay: () => Promise.resolve({ day: undefined, site: undefined }),
+      getSiteDays: () => Promise.resolve(new Map()),
       saveRecomputed: (days, sites) => {
         saved.push({ days, sites });
         return Promise.resolve();

@@ -158,6 +158,17 @@ describe('the metrics SQL, run by DuckDB', () => {
     });
   });
 
+  it('lists the sites of a range, most viewed first, each with its events and last day', async () => {
+    expect(await metrics.sitesSeen({ from: '2026-03-07', to: '2026-03-09' }, 10)).toEqual([
+      { siteId: 'shop', events: 8, views: 7, lastSeen: '2026-03-09' },
+      { siteId: 'blog', events: 1, views: 1, lastSeen: '2026-03-08' },
+    ]);
+    expect(await metrics.sitesSeen({ from: '2026-03-10', to: '2026-03-10' }, 10)).toEqual([
+      { siteId: 'legacy', events: 2, views: 2, lastSeen: '2026-03-10' },
+    ]);
+    expect(await metrics.sitesSeen({ from: '2026-03-07', to: '2026-03-09' }, 1)).toHaveLength(1);
+  });
+
   it('totals one site over every day without a range, and zeros for a site never seen', async () => {
     expect(await metrics.siteTotals('legacy', undefined)).toMatchObject({
       from: null,

@@ -1,7 +1,7 @@
 import { eventsTable } from '../../../infra/spec.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { bigQueryMetricsSql } from './bigQuerySql.ts';
-import type { DailyCount, SiteDayStats, SiteTotals } from './dailyMetrics.ts';
+import type { DailyCount, SiteDayStats, SiteSeen, SiteTotals } from './dailyMetrics.ts';
 import { viewEventTypes } from './dailyMetrics.ts';
 import { duckDbMetricsSql } from './duckDbSql.ts';
 import type { DayRange } from './metricsQuery.ts';
@@ -14,6 +14,8 @@ export interface MetricsSource {
   siteStats(range: DayRange, siteId?: string): Promise<SiteDayStats[]>;
   /** One site's views, unique users and top paths over a range, or every day without one. */
   siteTotals(siteId: string, range: DayRange | undefined): Promise<SiteTotals>;
+  /** The sites with an event in the range, most viewed first, at most `limit`. */
+  sitesSeen(range: DayRange, limit: number): Promise<SiteSeen[]>;
 }
 
 /** An event's payload and metadata, as the warehouse keeps them. */
@@ -103,6 +105,19 @@ export class WarehouseMetrics implements MetricsSource, EventBodySource {
         .filter((row) => row.path !== null && row.path !== undefined)
         .map((row) => ({ path: text(row.path), views: Number(row.path_views) })),
     };
+  }
+
+  async sitesSeen(range: DayRange, limit: number): Promise<SiteSeen[]> {
+    const rows = await this.#warehouse.query(this.#sql.sitesSeen({ limit }), {
+      ...range,
+      ...viewTypeParams,
+    });
+    return rows.map((row) => ({
+      siteId: text(row.site_id),
+      events: Number(row.events),
+      views: Number(row.views),
+      lastSeen: text(row.last_day),
+    }));
   }
 
   async eventBody(eventId: string, day: string | null): Promise<EventBody | undefined> {

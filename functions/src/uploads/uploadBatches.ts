@@ -27,10 +27,15 @@ export type UploadBatch = {
   expireAt: Date;
 };
 
+/** An upload as listed: its record without the columns and row errors. */
+export type UploadBatchSummary = Omit<UploadBatch, 'columns' | 'errors' | 'expireAt' | 'updatedAt'>;
+
 export interface UploadBatchStore {
   create(batch: UploadBatch): Promise<void>;
   update(batchId: string, changes: Partial<UploadBatch>): Promise<void>;
   get(batchId: string): Promise<UploadBatch | undefined>;
+  /** The latest uploads of every key, newest first. */
+  recent(limit: number): Promise<UploadBatchSummary[]>;
 }
 
 export function batchChanges(
@@ -91,10 +96,47 @@ export class FirestoreUploadBatchStore implements UploadBatchStore {
     };
   }
 
+  async recent(limit: number): Promise<UploadBatchSummary[]> {
+    // A few uploads a minute at most: an index on their start time is no hotspot.
+    const snapshot = await this.#collection()
+      .select(...summaryFields)
+      .orderBy('startedAt', 'desc')
+      .limit(limit)
+      .get();
+    return snapshot.docs.map((doc) => {
+      const data = doc.data();
+      return {
+        ...(data as UploadBatchSummary),
+        batchId: doc.id,
+        startedAt: date(data.startedAt) ?? new Date(0),
+        finishedAt: date(data.finishedAt),
+      };
+    });
+  }
+
+  #collection() {
+    return this.#firestore.collection(collections.uploadBatches.name);
+  }
+
   #doc(batchId: string) {
-    return this.#firestore.collection(collections.uploadBatches.name).doc(batchId);
+    return this.#collection().doc(batchId);
   }
 }
+
+const summaryFields = [
+  'batchId',
+  'keyId',
+  'fileName',
+  'status',
+  'rows',
+  'insertedCount',
+  'duplicateCount',
+  'failedCount',
+  'errorsTruncated',
+  'stop',
+  'startedAt',
+  'finishedAt',
+] as const satisfies readonly (keyof UploadBatchSummary)[];
 
 function date(value: unknown): Date | null {
   return value instanceof Timestamp ? value.toDate() : null;

@@ -32,7 +32,7 @@ const columnReadingSchema = z.object({
     ),
 });
 
-const uploadResultSchema = z.object({
+export const uploadResultSchema = z.object({
   batchId: z.string(),
   status: z.enum(['completed', 'stopped']),
   rows: z.number().int(),
@@ -47,7 +47,7 @@ const uploadResultSchema = z.object({
   errorsTruncated: z.boolean(),
 });
 
-const uploadBodySchema = z.object({
+export const uploadBodySchema = z.object({
   file: z
     .string()
     .describe(
@@ -75,18 +75,7 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
     },
     handle: async ({ req, res, apiKey, log }, deps) => {
       const { batchId, result } = await takeUpload(req, res, apiKey!, deps.ops.uploads, log);
-      const body = {
-        batchId,
-        status: result.stop ? 'stopped' : 'completed',
-        rows: result.rows,
-        insertedCount: result.insertedCount,
-        duplicateCount: result.duplicateCount,
-        failedCount: result.failedCount,
-        columns: result.columns,
-        errors: result.errors,
-        errorsTruncated: result.errorsTruncated,
-      };
-      answerUpload(res, result.stop, body);
+      answerUpload(res, result.stop, uploadAnswer(batchId, result));
     },
   },
   {
@@ -243,6 +232,24 @@ function readUpload(
   });
 }
 
+/** What an upload answers: its batch, how far the file went, its counts and first errors. */
+export function uploadAnswer(
+  batchId: string,
+  result: CsvResult,
+): z.infer<typeof uploadResultSchema> {
+  return {
+    batchId,
+    status: result.stop ? 'stopped' : 'completed',
+    rows: result.rows,
+    insertedCount: result.insertedCount,
+    duplicateCount: result.duplicateCount,
+    failedCount: result.failedCount,
+    columns: result.columns,
+    errors: result.errors,
+    errorsTruncated: result.errorsTruncated,
+  };
+}
+
 /**
  * The answer to an upload, `body` being the counts in the route's own shape: 200 when
  * the file was read to its end, else the stop's status with our error beside the counts.
@@ -302,7 +309,7 @@ export function clientIp(req: Request): string {
   return last ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-function presentBatch(batch: UploadBatch): Record<string, unknown> {
+export function presentBatch(batch: UploadBatch): Record<string, unknown> {
   return {
     batchId: batch.batchId,
     status: batch.status,

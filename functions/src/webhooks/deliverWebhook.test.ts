@@ -41,6 +41,12 @@ class MemoryDeliveries implements DeliveryStore {
   listFailed(): Promise<StoredDelivery[]> {
     return Promise.resolve([]);
   }
+  listRecent(): Promise<DeliveryRecord[]> {
+    return this.listForEvent();
+  }
+  listRecentFailures(): Promise<DeliveryRecord[]> {
+    return Promise.resolve([]);
+  }
 }
 
 class MemoryEndpoints implements Pick<EndpointStore, 'get' | 'recordOutcome'> {

@@ -68,6 +68,8 @@ describe('recordAttempt', () => {
       deliveredAt: now,
       failedAt: null,
       event: null,
+      createdAt: now,
+      createdHour: now.toISOString().slice(0, 13),
     });
     expect(record.attempts).toEqual([
       {

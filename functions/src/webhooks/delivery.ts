@@ -34,6 +34,12 @@ export type DeliveryRecord = {
   attempts: Attempt[];
   attemptCount: number;
   createdAt: Date;
+  /**
+   * The UTC hour of `createdAt` (`2026-01-02T03`), by which an endpoint's recent
+   * deliveries are listed: an index on `createdAt` itself would take every write at its
+   * end, while entries within an hour are ordered by the random event id, so writes spread.
+   */
+  createdHour: string;
   updatedAt: Date;
   deliveredAt: Date | null;
   /** When the delivery first failed; only undelivered deliveries carry it. */
@@ -205,6 +211,7 @@ function newRecord(key: DeliveryKey, context: DeliveryContext): DeliveryRecord {
     attempts: [],
     attemptCount: 0,
     createdAt: context.now,
+    createdHour: context.now.toISOString().slice(0, 13),
     updatedAt: context.now,
     deliveredAt: null,
     failedAt: null,

@@ -7,17 +7,95 @@ import { topics } from '../../../infra/spec.ts';
 import type { WebhookAdminDeps } from './adminDeps.ts';
 import { isReplayable, replayedRecord, type DeliveryRecord } from './delivery.ts';
 import { encodeDeliveryMessage } from './deliveryMessage.ts';
-import type { StoredDelivery } from './deliveryStore.ts';
+import type { DeliverySummary, StoredDelivery } from './deliveryStore.ts';
 import { iso, type WebhookEndpoint } from './endpoint.ts';
 import { endpointNotFound, findEndpoint, knownId, parseBody } from './endpointRoutes.ts';
 import { replayWindowSchema } from './endpoint.ts';
+import { parseQuery } from '../lib/requestInput.ts';
+import { z } from 'zod';
 
-/** Replaying webhook deliveries: one, or every failed one of an endpoint in a time window. */
+const tag = 'Webhooks';
+
+/** How many more recent deliveries are read than listed, to find the newest within an hour. */
+const recentReadFactor = 4;
+
+const recentQuerySchema = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(25)
+    .describe('Deliveries in each list, 1–100.'),
+});
+
+const deliverySummarySchema = z.object({
+  eventId: z.string(),
+  endpointId: z.string(),
+  eventType: z.string(),
+  status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'exhausted', 'endpoint_disabled']),
+  attemptCount: z.number().int(),
+  createdAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+  failedAt: z.string().nullable(),
+  exhaustedAt: z.string().nullable(),
+  lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+/**
+ * An endpoint's recent deliveries and failures, and replaying deliveries: one, or every
+ * failed one of an endpoint in a time window.
+ */
 export const deliveryRoutes: Route<ApiDeps>[] = [
+  {
+    method: 'GET',
+    path: '/v1/webhook-endpoints/:endpointId/deliveries',
+    role: 'admin',
+    tag,
+    summary: "An endpoint's recent deliveries and its latest failures (without attempt logs)",
+    description:
+      '`recent`: the newest deliveries of the latest hours, whatever their status, newest first. Deliveries are indexed by the hour they were created in (an index on their exact time would take every write at one end), so up to four times `limit` (at most 200) of the latest hours are read and the newest kept; `recentSampled` says when the latest hour may hold more. `failures`: undelivered deliveries, newest first failure first, exactly. Each attempt of a delivery is in GET /v1/events/{eventId}.',
+    query: recentQuerySchema,
+    responses: {
+      200: {
+        description: 'The two lists.',
+        schema: z.object({
+          endpointId: z.string(),
+          recent: z.array(deliverySummarySchema),
+          recentSampled: z
+            .boolean()
+            .describe(
+              'True when the latest hour may hold more deliveries than were read: `recent` is then the newest of those read.',
+            ),
+          failures: z.array(deliverySummarySchema),
+        }),
+      },
+      404: { description: 'No such endpoint.' },
+    },
+    handle: async ({ req, res, params }, { webhooks }) => {
+      const { limit } = parseQuery(req, recentQuerySchema);
+      const endpoint = await findEndpoint(webhooks, params.endpointId);
+      // Within an hour the index is in event id order: read more than asked and sort.
+      const read = Math.min(limit * recentReadFactor, defaults.webhookMaxRecentRead);
+      const [recent, failures] = await Promise.all([
+        webhooks.deliveries.listRecent(endpoint.id, read),
+        webhooks.deliveries.listRecentFailures(endpoint.id, limit),
+      ]);
+      recent.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+      res.status(200).json({
+        endpointId: endpoint.id,
+        recent: recent.slice(0, limit).map(presentDeliverySummary),
+        recentSampled: recent.length === read,
+        failures: failures.map(presentDeliverySummary),
+      });
+    },
+  },
   {
     method: 'POST',
     path: '/v1/events/:eventId/deliveries/:endpointId/replay',
     role: 'admin',
+    tag,
+    summary: "Send one event's delivery to one endpoint again (any status but delivered)",
     handle: async ({ res, params, log }, { webhooks }) => {
       const eventId = params.eventId ?? '';
       const endpointId = knownId(params.endpointId);
@@ -44,6 +122,9 @@ export const deliveryRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: '/v1/webhook-endpoints/:endpointId/replay',
     role: 'admin',
+    tag,
+    summary: 'Send again every undelivered delivery of an endpoint that first failed in [from, to)',
+    body: replayWindowSchema,
     handle: async ({ req, res, params, log }, { webhooks }) => {
       const input = parseBody(req, replayWindowSchema);
       const endpoint = await findEndpoint(webhooks, params.endpointId);
@@ -105,6 +186,22 @@ async function replay(stored: StoredDelivery, webhooks: WebhookAdminDeps): Promi
     });
   }
   return true;
+}
+
+/** A delivery as listed, for operators. */
+function presentDeliverySummary(record: DeliverySummary): z.infer<typeof deliverySummarySchema> {
+  return {
+    eventId: record.eventId,
+    endpointId: record.endpointId,
+    eventType: record.eventType,
+    status: record.status,
+    attemptCount: record.attemptCount,
+    createdAt: iso(record.createdAt),
+    deliveredAt: iso(record.deliveredAt),
+    failedAt: iso(record.failedAt),
+    exhaustedAt: iso(record.exhaustedAt),
+    lastError: record.lastError,
+  };
 }
 
 /** A delivery and its attempts, for operators. */

@@ -9,6 +9,9 @@ import type { Attempt, DeliveryRecord } from './delivery.ts';
 import { timestampDate as date } from '../lib/documentCollection.ts';
 
 export type DeliveryVersion = { readonly updateTime: Timestamp };
+
+/** A delivery as listed: no attempt log and no event body (up to 1 MB each). */
+export type DeliverySummary = Omit<DeliveryRecord, 'attempts' | 'event' | 'expireAt'>;
 export type StoredDelivery = { record: DeliveryRecord; version: DeliveryVersion };
 
 /**
@@ -21,6 +24,13 @@ export interface DeliveryStore {
   listForEvent(eventId: string): Promise<DeliveryRecord[]>;
   /** Undelivered deliveries of an endpoint that first failed in [from, to), oldest first. */
   listFailed(endpointId: string, from: Date, to: Date, limit: number): Promise<StoredDelivery[]>;
+  /**
+   * An endpoint's deliveries of the latest hours, newest hour first (within an hour the
+   * index orders them by event id), whatever their status.
+   */
+  listRecent(endpointId: string, limit: number): Promise<DeliverySummary[]>;
+  /** An endpoint's undelivered deliveries, newest first failure first. */
+  listRecentFailures(endpointId: string, limit: number): Promise<DeliverySummary[]>;
 }
 
 const ALREADY_EXISTS = 6;
@@ -81,6 +91,29 @@ export class FirestoreDeliveryStore implements DeliveryStore {
     return snapshot.docs.flatMap((doc) => stored(doc) ?? []);
   }
 
+  async listRecent(endpointId: string, limit: number): Promise<DeliverySummary[]> {
+    const snapshot = await this.#ofEndpoint(endpointId)
+      .orderBy('createdHour', 'desc')
+      .limit(limit)
+      .get();
+    return snapshot.docs.map((doc) => summaryOf(doc));
+  }
+
+  async listRecentFailures(endpointId: string, limit: number): Promise<DeliverySummary[]> {
+    const snapshot = await this.#ofEndpoint(endpointId)
+      .orderBy('failedAt', 'desc')
+      .limit(limit)
+      .get();
+    return snapshot.docs.map((doc) => summaryOf(doc));
+  }
+
+  #ofEndpoint(endpointId: string) {
+    return this.#firestore
+      .collectionGroup(collections.deliveries.name)
+      .where('endpointId', '==', endpointId)
+      .select(...summaryFields);
+  }
+
   #doc(eventId: string, endpointId: string) {
     return this.#firestore
       .collection(collections.events.name)
@@ -105,13 +138,48 @@ function toDocument(record: DeliveryRecord, mode: 'create' | 'update'): Record<s
   return document;
 }
 
-function fromSnapshot(snapshot: DocumentSnapshot): DeliveryRecord {
+const summaryFields = [
+  'eventId',
+  'endpointId',
+  'eventType',
+  'status',
+  'attemptCount',
+  'createdAt',
+  'createdHour',
+  'updatedAt',
+  'deliveredAt',
+  'failedAt',
+  'exhaustedAt',
+  'lastError',
+] as const satisfies readonly (keyof DeliverySummary)[];
+
+function summaryOf(snapshot: DocumentSnapshot): DeliverySummary {
   const data = snapshot.data() ?? {};
+  const createdAt = date(data.createdAt) ?? new Date(0);
   return {
     eventId: String(data.eventId ?? snapshot.ref.parent.parent?.id ?? ''),
     endpointId: String(data.endpointId ?? snapshot.id),
     eventType: String(data.eventType ?? ''),
     status: data.status as DeliveryRecord['status'],
+    attemptCount: Number(data.attemptCount ?? 0),
+    createdAt,
+    // Records written before the field existed (never listed as recent): their creation hour.
+    createdHour:
+      typeof data.createdHour === 'string'
+        ? data.createdHour
+        : createdAt.toISOString().slice(0, 13),
+    updatedAt: date(data.updatedAt) ?? new Date(0),
+    deliveredAt: date(data.deliveredAt),
+    failedAt: date(data.failedAt),
+    exhaustedAt: date(data.exhaustedAt),
+    lastError: (data.lastError as DeliveryRecord['lastError'] | undefined) ?? null,
+  };
+}
+
+function fromSnapshot(snapshot: DocumentSnapshot): DeliveryRecord {
+  const data = snapshot.data() ?? {};
+  return {
+    ...summaryOf(snapshot),
     attempts: ((data.attempts as Record<string, unknown>[] | undefined) ?? []).map(
       (attempt): Attempt => ({
         at: date(attempt.at) ?? new Date(0),
@@ -122,13 +190,6 @@ function fromSnapshot(snapshot: DocumentSnapshot): DeliveryRecord {
         responseExcerpt: (attempt.responseExcerpt as string | null | undefined) ?? null,
       }),
     ),
-    attemptCount: Number(data.attemptCount ?? 0),
-    createdAt: date(data.createdAt) ?? new Date(0),
-    updatedAt: date(data.updatedAt) ?? new Date(0),
-    deliveredAt: date(data.deliveredAt),
-    failedAt: date(data.failedAt),
-    exhaustedAt: date(data.exhaustedAt),
-    lastError: (data.lastError as DeliveryRecord['lastError'] | undefined) ?? null,
     event: (data.event as string | null | undefined) ?? null,
     expireAt: date(data.expireAt) ?? new Date(0),
   };

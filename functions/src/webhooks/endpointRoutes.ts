@@ -24,6 +24,7 @@ import { generateSigningSecret } from './signWebhook.ts';
 import { resolveDestination } from './urlSafety.ts';
 
 const base = '/v1/webhook-endpoints';
+const tag = 'Webhooks';
 
 /** Managing webhook endpoints: create, list, get, update, delete, rotate the secret. */
 export const endpointRoutes: Route<ApiDeps>[] = [
@@ -31,6 +32,9 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: base,
     role: 'admin',
+    tag,
+    summary: 'Create a webhook endpoint; its signing secret is in this answer only',
+    body: createEndpointSchema,
     handle: async ({ req, res, log }, { webhooks }) => {
       const input = parseBody(req, createEndpointSchema);
       await checkUrl(input.url, webhooks);
@@ -52,6 +56,8 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: base,
     role: 'admin',
+    tag,
+    summary: 'List the webhook endpoints with their statistics (never their secrets)',
     handle: async ({ res }, { webhooks }) => {
       const endpoints = await webhooks.endpoints.list();
       res.status(200).json({ endpoints: endpoints.map(presentEndpoint) });
@@ -61,6 +67,8 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: `${base}/:endpointId`,
     role: 'admin',
+    tag,
+    summary: 'One webhook endpoint with its statistics',
     handle: async ({ res, params }, { webhooks }) => {
       res.status(200).json(presentEndpoint(await findEndpoint(webhooks, params.endpointId)));
     },
@@ -69,6 +77,9 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     method: 'PATCH',
     path: `${base}/:endpointId`,
     role: 'admin',
+    tag,
+    summary: 'Change an endpoint: URL, event types, description, enabled',
+    body: updateEndpointSchema,
     handle: async ({ req, res, params, log }, { webhooks }) => {
       const id = knownId(params.endpointId);
       const input = parseBody(req, updateEndpointSchema);
@@ -89,6 +100,8 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     method: 'DELETE',
     path: `${base}/:endpointId`,
     role: 'admin',
+    tag,
+    summary: 'Delete an endpoint',
     handle: async ({ res, params, log }, { webhooks }) => {
       const id = knownId(params.endpointId);
       if (!(await webhooks.endpoints.delete(id))) throw endpointNotFound();
@@ -100,6 +113,10 @@ export const endpointRoutes: Route<ApiDeps>[] = [
     method: 'POST',
     path: `${base}/:endpointId/rotate-secret`,
     role: 'admin',
+    tag,
+    summary:
+      'A new signing secret, in this answer only; the previous one signs for graceSeconds more',
+    body: rotateSecretSchema,
     handle: async ({ req, res, params, log }, { webhooks }) => {
       const id = knownId(params.endpointId);
       const input = parseBody(req, rotateSecretSchema, { emptyIsObject: true });

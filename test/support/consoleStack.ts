@@ -1,0 +1,122 @@
+import type { Firestore } from '@google-cloud/firestore';
+import type { Page } from 'playwright-core';
+import { inject } from 'vitest';
+import { createFirestore } from '../../functions/src/lib/clients.ts';
+import { loadConfig } from '../../functions/src/lib/config.ts';
+import {
+  openConsoleBrowser,
+  signIn,
+  type ConsoleBrowser,
+} from '../../scripts/lib/consoleBrowser.ts';
+import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
+import { runScript, startNpmStart, stopNpmStart, type RunningNpmStart } from './npmStart.ts';
+import { eventually } from './pipeline.ts';
+
+/** `npm start` with Chromium signed in to its console, and the API as a test calls it. */
+export type ConsoleStack = {
+  npm: RunningNpmStart;
+  info: LocalStackInfo;
+  firestore: Firestore;
+  browser: ConsoleBrowser;
+  page: Page;
+  /** An operator's call: the admin token, JSON in and out; throws on an unexpected status. */
+  admin: <T = Record<string, unknown>>(
+    path: string,
+    init?: { method?: string; body?: unknown; expect?: number },
+  ) => Promise<T>;
+  /** Runs the warehouse loader now (`npm run job -- load-warehouse`). */
+  loadWarehouse: () => Promise<void>;
+  close: () => Promise<void>;
+};
+
+export async function startConsoleStack(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<ConsoleStack> {
+  const npm = await startNpmStart(label, env);
+  const { info } = npm;
+  const firestore = createFirestore(
+    loadConfig({
+      GOOGLE_CLOUD_PROJECT: info.projectId,
+      FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+    }),
+  );
+  const browser = await openConsoleBrowser();
+  const admin = async <T>(
+    path: string,
+    init: { method?: string; body?: unknown; expect?: number } = {},
+  ): Promise<T> => {
+    const response = await fetch(`${info.apiUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${info.adminToken}`,
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+    const text = await response.text();
+    if (response.status !== (init.expect ?? 200) && !(init.expect === undefined && response.ok))
+      throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  };
+  return {
+    npm,
+    info,
+    firestore,
+    browser,
+    page: browser.page,
+    admin,
+    loadWarehouse: async () => {
+      const run = await runScript(npm.stateDir, 'job.ts', ['load-warehouse']);
+      if (run.code !== 0) throw new Error(`npm run job: ${run.output}`);
+    },
+    close: async () => {
+      await browser.close();
+      await firestore.terminate();
+      await stopNpmStart(npm.process, npm.stateDir);
+    },
+  };
+}
+
+/** Signs the console in and opens a view. */
+export async function openView(stack: ConsoleStack, hash: string): Promise<void> {
+  if (!stack.page.url().startsWith(stack.info.apiUrl)) {
+    await signIn(stack.page, stack.info.apiUrl, stack.info.adminToken);
+  }
+  await stack.page.goto(`${stack.info.apiUrl}/console${hash}`);
+}
+
+/** A table's body rows as the operator reads them: the text of each cell. */
+export function tableRows(page: Page, selector: string): Promise<string[][]> {
+  type Row = { cells: ArrayLike<{ textContent: string | null }> };
+  return page
+    .locator(`${selector} tbody tr`)
+    .evaluateAll((rows) =>
+      rows.map((row) =>
+        Array.from((row as unknown as Row).cells, (cell) => (cell.textContent ?? '').trim()),
+      ),
+    );
+}
+
+/** Numbers as the console writes them (the browser's locale groups thousands). */
+export const shown = (n: number | null): string => (n === null ? '—' : n.toLocaleString('en-US'));
+
+/** Waits until the loader has put `count` events in the warehouse, as the metrics count them. */
+export async function waitForWarehouse(
+  stack: ConsoleStack,
+  from: string,
+  to: string,
+  count: number,
+): Promise<void> {
+  await eventually(
+    async () => {
+      await stack.loadWarehouse();
+      const metrics = await stack.admin<{ data: { metrics: { count: number }[] }[] }>(
+        `/v1/metrics?from=${from}&to=${to}`,
+      );
+      const loaded = metrics.data.flatMap((d) => d.metrics).reduce((sum, m) => sum + m.count, 0);
+      return loaded >= count ? true : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 1000, what: `${count} events in the warehouse` },
+  );
+}
