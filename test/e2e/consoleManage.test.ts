@@ -279,7 +279,7 @@ describe('the web console: webhook endpoints, sources, API keys', () => {
     expect(await page.content()).not.toContain(key);
   });
 
-  it('sends allowed origins only when filled, and shows what the API answers for a browser key', async () => {
+  it('creates a browser key with its origins, shows its snippet once, and lists it as a browser key', async () => {
     const { page } = stack;
     await openView(stack, '#/keys');
     await page.locator('#keys-table').waitFor();
@@ -290,26 +290,36 @@ describe('the web console: webhook endpoints, sources, API keys', () => {
       (r) => r.url().endsWith('/v1/admin/api-keys') && r.method() === 'POST',
     );
     await form.getByRole('button', { name: 'Create key' }).click();
-    const body = (await sent).postDataJSON() as Record<string, unknown>;
+    const request = await sent;
+    const body = request.postDataJSON() as Record<string, unknown>;
     expect(body).toEqual({
       name: 'storefront',
       allowedOrigins: ['https://shop.example', 'https://www.shop.example'],
     });
-    // The same request straight to the API: the page shows that answer, key or refusal.
-    const direct = await fetch(`${stack.info.apiUrl}/v1/admin/api-keys`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${stack.info.adminToken}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
+    const response = await request.response();
+    expect(response?.status()).toBe(201);
+    const created = (await response!.json()) as { key: string; keyId: string; ingestUrl: string };
+    // The snippet to paste, with this stack's ingest URL and the key, shown this once.
+    await expect
+      .poll(() => page.locator('#key-created .snippet').textContent())
+      .toBe(
+        `<script defer src="${stack.info.ingestUrl}/tracker.js" data-key="${created.key}"></script>`,
+      );
+    expect(created.ingestUrl).toBe(stack.info.ingestUrl);
+    const row = page.locator(`#keys-table tr[data-key-id="${created.keyId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain(
+      'browser: https://shop.example, https://www.shop.example',
+    );
+    const { items } = await stack.admin<{ items: Key[] }>('/v1/admin/api-keys');
+    expect(items.find((k) => k.keyId === created.keyId)).toMatchObject({
+      browser: true,
+      allowedOrigins: ['https://shop.example', 'https://www.shop.example'],
     });
-    const answer = (await direct.json()) as { key?: string; error?: { message: string } };
-    const expected =
-      direct.status === 201
-        ? { selector: '#key-created .snippet', text: '/tracker.js" data-key="trb_' }
-        : { selector: '#keys-message', text: answer.error!.message };
-    await expect.poll(() => page.locator(expected.selector).textContent()).toContain(expected.text);
+    // A browser key cannot upload for anyone: the upload view leaves it out.
+    await openView(stack, '#/uploads');
+    const options = await page.locator('#upload-key option').allTextContents();
+    expect(options.join('\n')).not.toContain('storefront');
   });
 
   it('is used with the keyboard: the panels are links, every control has a label', async () => {
