@@ -135,7 +135,12 @@ try {
       hash: '#/keys',
       ready: '#keys-table',
       act: async (page) => {
-        await page.getByLabel('Name (who uses it)').fill('website-backend');
+        // A browser key, so the picture shows the snippet a page takes.
+        await page.getByLabel('Name (who uses it)').fill('shop-website');
+        await page.getByLabel('Site (optional)').fill('shop');
+        await page
+          .getByLabel(/Allowed origins/)
+          .fill('https://shop.example\nhttps://*.shop.example');
         await page.getByRole('button', { name: 'Create key' }).click();
         await page.locator('#key-created .snippet').waitFor();
       },
