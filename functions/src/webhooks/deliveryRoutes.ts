@@ -194,6 +194,13 @@ function presentDeliverySummary(record: DeliverySummary): z.infer<typeof deliver
     eventId: record.eventId,
     endpointId: record.endpointId,
     eventType: record.eventType,
+    ...deliveryProgress(record),
+  };
+}
+
+/** Where a delivery stands: the fields a list and a single delivery both show. */
+function deliveryProgress(record: DeliverySummary) {
+  return {
     status: record.status,
     attemptCount: record.attemptCount,
     createdAt: iso(record.createdAt),
@@ -208,13 +215,7 @@ function presentDeliverySummary(record: DeliverySummary): z.infer<typeof deliver
 export function presentDelivery(record: DeliveryRecord): Record<string, unknown> {
   return {
     endpointId: record.endpointId,
-    status: record.status,
-    attemptCount: record.attemptCount,
-    createdAt: iso(record.createdAt),
-    deliveredAt: iso(record.deliveredAt),
-    failedAt: iso(record.failedAt),
-    exhaustedAt: iso(record.exhaustedAt),
-    lastError: record.lastError,
+    ...deliveryProgress(record),
     attempts: record.attempts.map((attempt) => ({ ...attempt, at: iso(attempt.at) })),
   };
 }
