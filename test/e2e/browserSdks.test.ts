@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, keyIdOf } from '../../functions/src/ingest/apiKeys.ts';
 import { trackingEventId } from '../../functions/src/ingest/tracking/trackingMessageToEvent.ts';
 import type { LocalStackInfo } from '../../scripts/lib/localStack.ts';
+import { chromiumArgs, chromiumPath } from '../../scripts/lib/consoleBrowser.ts';
 import { runScript, startNpmStart, stopNpmStart } from '../support/npmStart.ts';
 import { startPageServer, type PageServer } from '../support/pageServer.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
@@ -81,19 +82,7 @@ describe('browser SDKs in Chromium against the local stack', () => {
     info = started.info;
     site = await startPageServer();
     otherSite = await startPageServer();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   }, 120_000);
 
   afterAll(async () => {
