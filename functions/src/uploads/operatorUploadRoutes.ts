@@ -3,14 +3,16 @@ import type { ApiDeps } from '../admin/apiDeps.ts';
 import { HttpError } from '../lib/http.ts';
 import { parseQuery } from '../lib/requestInput.ts';
 import type { Principal, Route } from '../lib/router.ts';
-import type { UploadBatchSummary } from './uploadBatches.ts';
 import {
   answerUpload,
   presentBatch,
+  presentBatchSummary,
   takeUpload,
   uploadAnswer,
   uploadBodySchema,
+  uploadRecordSchema,
   uploadResultSchema,
+  uploadSummarySchema,
 } from './uploadRoutes.ts';
 
 const tag = 'Uploads';
@@ -27,27 +29,7 @@ const recentQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).describe('Uploads listed, 1–100.'),
 });
 
-const isoOrNull = z.string().nullable();
-
-const batchSummarySchema = z.object({
-  batchId: z.string(),
-  keyId: z.string(),
-  fileName: z.string().nullable(),
-  status: z.enum(['receiving', 'completed', 'stopped']),
-  rows: z.number().int(),
-  insertedCount: z.number().int(),
-  duplicateCount: z.number().int(),
-  failedCount: z.number().int(),
-  errorsTruncated: z.boolean(),
-  stop: z.object({ code: z.string(), message: z.string() }).nullable(),
-  startedAt: isoOrNull,
-  finishedAt: isoOrNull,
-});
-
-const batchRecordSchema = batchSummarySchema.extend({
-  columns: uploadResultSchema.shape.columns,
-  errors: uploadResultSchema.shape.errors,
-});
+const withKeyId = { keyId: z.string() };
 
 /**
  * Uploads for operators: every key's uploads, and an upload made for a chosen key with
@@ -69,7 +51,7 @@ export const operatorUploadRoutes: Route<ApiDeps>[] = [
     responses: {
       200: {
         description: 'The file was read to its end.',
-        schema: uploadResultSchema.extend({ keyId: z.string() }),
+        schema: uploadResultSchema.extend(withKeyId),
       },
       400: { description: 'No such key, a revoked or browser key, or a bad file.' },
       413: { description: 'Over the size or row limit (named in the message).' },
@@ -93,13 +75,15 @@ export const operatorUploadRoutes: Route<ApiDeps>[] = [
     responses: {
       200: {
         description: 'The uploads.',
-        schema: z.object({ items: z.array(batchSummarySchema) }),
+        schema: z.object({ items: z.array(uploadSummarySchema.extend(withKeyId)) }),
       },
     },
     handle: async ({ req, res }, deps) => {
       const { limit } = parseQuery(req, recentQuerySchema);
       const batches = await deps.ops.uploads.batches.recent(limit);
-      res.status(200).json({ items: batches.map(presentSummary) });
+      res.status(200).json({
+        items: batches.map((batch) => ({ ...presentBatchSummary(batch), keyId: batch.keyId })),
+      });
     },
   },
   {
@@ -109,7 +93,7 @@ export const operatorUploadRoutes: Route<ApiDeps>[] = [
     tag,
     summary: "One upload's record, whatever key made it: counts, columns and row errors",
     responses: {
-      200: { description: 'The batch record.', schema: batchRecordSchema },
+      200: { description: 'The batch record.', schema: uploadRecordSchema.extend(withKeyId) },
       404: { description: 'No such upload.' },
     },
     handle: async ({ res, params }, deps) => {
@@ -136,21 +120,4 @@ async function uploadingKey(keyId: string, deps: ApiDeps): Promise<Principal> {
     });
   }
   return { keyId: key.keyId, name: key.name, rateLimitPerSecond: key.rateLimitPerSecond };
-}
-
-function presentSummary(batch: UploadBatchSummary): z.infer<typeof batchSummarySchema> {
-  return {
-    batchId: batch.batchId,
-    keyId: batch.keyId,
-    fileName: batch.fileName ?? null,
-    status: batch.status,
-    rows: batch.rows ?? 0,
-    insertedCount: batch.insertedCount ?? 0,
-    duplicateCount: batch.duplicateCount ?? 0,
-    failedCount: batch.failedCount ?? 0,
-    errorsTruncated: batch.errorsTruncated ?? false,
-    stop: batch.stop ?? null,
-    startedAt: batch.startedAt.toISOString(),
-    finishedAt: batch.finishedAt?.toISOString() ?? null,
-  };
 }

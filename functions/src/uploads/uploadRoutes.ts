@@ -9,7 +9,12 @@ import type { Logger } from '../lib/logger.ts';
 import type { Principal, Route } from '../lib/router.ts';
 import { multipartContentType } from '../lib/streamingUploads.ts';
 import { ingestCsv, type CsvLimits, type CsvResult, type CsvStop } from './csvIngest.ts';
-import { batchChanges, type UploadBatch, type UploadBatchStore } from './uploadBatches.ts';
+import {
+  batchChanges,
+  type UploadBatch,
+  type UploadBatchStore,
+  type UploadBatchSummary,
+} from './uploadBatches.ts';
 
 export type UploadDeps = {
   accept: AcceptDeps;
@@ -45,6 +50,27 @@ export const uploadResultSchema = z.object({
   columns: z.array(columnReadingSchema),
   errors: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
   errorsTruncated: z.boolean(),
+});
+
+/** An upload as listed: its counts and state, without the columns and row errors. */
+export const uploadSummarySchema = z.object({
+  batchId: z.string(),
+  fileName: z.string().nullable(),
+  status: z.enum(['receiving', 'completed', 'stopped']),
+  rows: z.number().int(),
+  insertedCount: z.number().int(),
+  duplicateCount: uploadResultSchema.shape.duplicateCount,
+  failedCount: z.number().int(),
+  errorsTruncated: z.boolean(),
+  stop: z.object({ code: z.string(), message: z.string() }).nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+/** An upload's whole record, as read back while or after it is read. */
+export const uploadRecordSchema = uploadSummarySchema.extend({
+  columns: uploadResultSchema.shape.columns,
+  errors: uploadResultSchema.shape.errors,
 });
 
 export const uploadBodySchema = z.object({
@@ -84,7 +110,7 @@ export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
     role: 'apiKey',
     tag: 'Uploads',
     summary: 'The record of an upload made with this key',
-    responses: { 200: { description: 'The batch record.', schema: uploadResultSchema } },
+    responses: { 200: { description: 'The batch record.', schema: uploadRecordSchema } },
     handle: async ({ res, params, apiKey }, deps) => {
       const batch = await deps.ops.uploads.batches.get(params.batchId ?? '');
       if (!batch || batch.keyId !== apiKey?.keyId)
@@ -309,20 +335,24 @@ export function clientIp(req: Request): string {
   return last ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-export function presentBatch(batch: UploadBatch): Record<string, unknown> {
+export function presentBatchSummary(
+  batch: UploadBatchSummary,
+): z.infer<typeof uploadSummarySchema> {
   return {
     batchId: batch.batchId,
-    status: batch.status,
     fileName: batch.fileName,
+    status: batch.status,
     rows: batch.rows,
     insertedCount: batch.insertedCount,
     duplicateCount: batch.duplicateCount ?? 0,
     failedCount: batch.failedCount,
-    columns: batch.columns ?? [],
-    errors: batch.errors,
     errorsTruncated: batch.errorsTruncated,
     stop: batch.stop,
     startedAt: batch.startedAt.toISOString(),
     finishedAt: batch.finishedAt?.toISOString() ?? null,
   };
+}
+
+export function presentBatch(batch: UploadBatch): z.infer<typeof uploadRecordSchema> {
+  return { ...presentBatchSummary(batch), columns: batch.columns ?? [], errors: batch.errors };
 }
