@@ -149,6 +149,28 @@ describe('processEvent and recordDeadLetter with messages of many events', () =>
     expect(poison.envelope).toContain('Not A Type');
   });
 
+  it('a poison event whose dead-letter record cannot be read at first: the message comes again and each event is settled once', async () => {
+    const events = envelopes(6);
+    const poisonId = randomUUID();
+    store.plan.add(poisonId, 'get', { kind: 'refuse' });
+    const message = envelopeMessages(events, limits)[0]!.message;
+    const data = JSON.parse(message.data.toString()) as { events: unknown[] };
+    data.events.push({ eventId: poisonId, eventType: 'Not A Type', payload: [] });
+    await pipeline.pubsub.topic(topics.events.name).publishMessage({
+      data: Buffer.from(JSON.stringify(data)),
+      attributes: { events: '7' },
+    });
+    const done = await settled(events, processedOnce);
+    expect(done.map((r) => r.attempts)).toEqual(events.map(() => 1));
+    const poison = await eventually(async () => {
+      const record = await eventRecord(pipeline, poisonId);
+      return record?.status === 'DEAD_LETTER' ? record : undefined;
+    });
+    expect(poison).toMatchObject({ attempts: 1, lastError: { code: 'invalid_message' } });
+    // The first delivery failed on the refused read and was delivered again.
+    expect(store.calls(poisonId, 'get')).toBeGreaterThanOrEqual(2);
+  });
+
   it('one event whose claim fails: the message comes again, the settled events are skipped, each counted once', async () => {
     const events = envelopes(10, `claimfail.r${run}`);
     store.plan.add(events[3]!.eventId, 'put', { kind: 'refuse' });

@@ -17,7 +17,8 @@ export const defaults = {
   /** A call that brings many events publishes them as messages of at most this many
    * events and bytes (Pub/Sub takes 10 MB; a push body is the data in base64, a third
    * more). One message is one push and one processEvent invocation, whose status
-   * writes go out as one batched call: 500 is also Firestore's most writes per call. */
+   * writes go out together: 500, the most events a batch call takes, keeps such a call
+   * one message. */
   messageMaxEvents: 500,
   messageMaxBytes: 4_000_000,
 

@@ -21,7 +21,7 @@ export interface EventStatusStore {
   /** Writes `next` if the document is still at `expected` (or still absent). */
   put(next: EventRecord, expected: RecordVersion | undefined): Promise<'written' | 'conflict'>;
   /**
-   * Creates every record that has no document yet, in one batched call whose writes
+   * Creates every record that has no document yet, through one bulk writer whose writes
    * succeed or fail one by one (never an atomic batch: one existing record must not
    * fail the others). One result per record, in order; never rejects.
    */
@@ -64,7 +64,8 @@ export class FirestoreEventStatusStore implements EventStatusStore {
   }
 
   async createAll(records: readonly EventRecord[]): Promise<CreateResult[]> {
-    // BulkWriter sends BatchWrite calls, whose writes each succeed or fail alone.
+    // BulkWriter sends BatchWrite requests of 20 writes, all at once with throttling off;
+    // each write succeeds or fails alone.
     const writer = this.#firestore.bulkWriter({ throttling: false });
     // A transient failure is retried a little; an existing record is a result, not an error.
     writer.onWriteError((error) => !isConflict(error) && error.failedAttempts < maxCreateAttempts);
@@ -84,7 +85,7 @@ export class FirestoreEventStatusStore implements EventStatusStore {
   }
 }
 
-/** Attempts of one create in a batched call before its event is left to redelivery. */
+/** Attempts of one create in the bulk writer before its event is left to redelivery. */
 const maxCreateAttempts = 3;
 
 /**

@@ -64,7 +64,7 @@ export async function processEvent(
 
 /**
  * A message of many events, each settled on its own as a single event would be. The
- * happy path is still one round trip: every claim in one batched create beside the
+ * happy path is still one round trip: every claim in one bulk create beside the
  * fan-out (packed processed events, one delivery per matching endpoint). Events whose
  * claim found a record, or whose fan-out failed, are settled one by one as above; one
  * invalid event is dead-lettered alone. If any event asks for a retry the whole message
@@ -90,6 +90,7 @@ async function processEvents(message: PushedMessage, deps: ProcessDeps): Promise
       envelopes.map((envelope) => processedRecord(undefined, envelope, context)),
     ),
     publishFanOutMany(envelopes, context.now, deps),
+    // Never rejects, so the claims and the fan-out beside it are always awaited to their end.
     Promise.all(
       invalid.map((item) =>
         rejectInvalidMessage(
@@ -98,7 +99,7 @@ async function processEvents(message: PushedMessage, deps: ProcessDeps): Promise
           item.reason,
           deps,
           item.text,
-        ),
+        ).catch((error: unknown): Settled => ({ kind: 'retry', error })),
       ),
     ),
   ]);
@@ -110,7 +111,7 @@ async function processEvents(message: PushedMessage, deps: ProcessDeps): Promise
     if (claim.kind === 'error') return { kind: 'retry', error: claim.error } as const;
     return settle(envelope, fanOut, context, claim.kind === 'written', deps);
   });
-  const retry = settled.find((outcome) => outcome.kind === 'retry');
+  const retry = [...rejected, ...settled].find((outcome) => outcome.kind === 'retry');
   if (retry?.kind === 'retry') throw retry.error;
   return {
     kind: 'settled',
