@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { processedBatchMessage, processedMessage } from '../../../test/support/warehouseFakes.ts';
 import { planBatch, settleBatch } from './loaderBatch.ts';
+import { rejectionId } from './rejectionStore.ts';
 
 describe('planBatch', () => {
   it('makes one row per event, keeping every message that carried it', () => {
@@ -91,6 +92,25 @@ describe('messages of many events', () => {
     const settlement = settleBatch(planBatch([batch, single]), { rejected });
     expect(settlement.written).toEqual(written);
     expect(settlement.rejections.map((r) => r.ackIds)).toEqual(held);
+  });
+
+  it('records a refused event of a message of many by itself, not the whole message', () => {
+    const plan = planBatch([batch]);
+    const settlement = settleBatch(plan, { rejected: [{ index: 2, reason: 'too big' }] });
+    const { rejection } = settlement.rejections[0]!;
+    expect(rejection.eventId).toBe(plan.rows[2]!.event_id);
+    expect(rejection.data).toBe(JSON.stringify(plan.rows[2]));
+    expect(rejection.data).not.toContain(shared);
+  });
+
+  it('keeps two unreadable events of one message apart', () => {
+    const mixed = processedBatchMessage('two-bad', [
+      { overrides: { eventType: 'Bad', eventId: 'not-a-uuid' } },
+      {},
+      { overrides: { eventType: 'Bad', eventId: 'not-a-uuid' } },
+    ]);
+    const ids = planBatch([mixed]).invalid.map(({ rejection }) => rejectionId(rejection));
+    expect(ids).toEqual(['message-m-two-bad-0', 'message-m-two-bad-2']);
   });
 
   it('holds a message with one unreadable event until its refusal is recorded', () => {

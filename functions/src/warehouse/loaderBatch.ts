@@ -1,4 +1,4 @@
-import { decodeProcessedMessage } from '../lib/eventMessages.ts';
+import { decodeProcessedMessage, eventCountAttribute } from '../lib/eventMessages.ts';
 import type { PulledMessage } from './pullSource.ts';
 import type { WarehouseRejection } from './rejectionStore.ts';
 import type { WarehouseRow, WriteResult } from './warehouse.ts';
@@ -23,7 +23,11 @@ export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
   const plan: BatchPlan = { rows: [], sources: [], invalid: [], messages };
   const rowByEventId = new Map<string, number>();
   for (const message of messages) {
-    for (const decoded of decodeProcessedMessage(message.data, message.attributes)) {
+    const many = carriesMany(message);
+    for (const [position, decoded] of decodeProcessedMessage(
+      message.data,
+      message.attributes,
+    ).entries()) {
       if (!decoded.ok) {
         plan.invalid.push({
           message,
@@ -32,6 +36,7 @@ export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
             messageId: message.messageId,
             reason: decoded.reason,
             data: decoded.text ?? message.data.toString('utf8'),
+            ...(many ? { position } : {}),
           },
         });
         continue;
@@ -75,12 +80,14 @@ export function settleBatch(plan: BatchPlan, result: WriteResult): Settlement {
     }
     for (const message of sources) awaitingRecord.add(message);
     const first = sources[0]!;
+    const row = plan.rows[index]!;
     settlement.rejections.push({
       rejection: {
-        eventId: plan.rows[index]!.event_id,
+        eventId: row.event_id,
         messageId: first.messageId,
         reason,
-        data: first.data.toString('utf8'),
+        // From a message of many, the refused event alone: its row as the warehouse got it.
+        data: carriesMany(first) ? JSON.stringify(row) : first.data.toString('utf8'),
       },
       ackIds: sources.map((message) => message.ackId),
     });
@@ -93,4 +100,8 @@ export function settleBatch(plan: BatchPlan, result: WriteResult): Settlement {
     .filter((message) => !awaitingRecord.has(message))
     .map((message) => message.ackId);
   return settlement;
+}
+
+function carriesMany(message: PulledMessage): boolean {
+  return message.attributes[eventCountAttribute] !== undefined;
 }

@@ -6,8 +6,11 @@ export type WarehouseRejection = {
   eventId: string | undefined;
   messageId: string;
   reason: string;
-  /** The message as it arrived (truncated), so it can be fixed and replayed. */
+  /** The message as it arrived, or the event's own text when the message carried many
+   * (truncated when stored), so it can be fixed and replayed. */
   data: string;
+  /** The event's place in a message of many, so several refused in one stay apart. */
+  position?: number;
 };
 
 export interface RejectionStore {
@@ -20,7 +23,7 @@ const batchLimit = 500;
 export function rejectionId(rejection: WarehouseRejection): string {
   return rejection.eventId && uuid.test(rejection.eventId)
     ? rejection.eventId
-    : `message-${rejection.messageId.replaceAll('/', '_')}`;
+    : `message-${rejection.messageId.replaceAll('/', '_')}${rejection.position === undefined ? '' : `-${rejection.position}`}`;
 }
 
 /** `warehouse_rejections/{eventId}`: rare, so one document each is affordable. */
