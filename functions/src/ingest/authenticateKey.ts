@@ -30,7 +30,8 @@ export function authenticateApiKey(
   return requireKey(found);
 }
 
-const challenge = 'Bearer, Basic realm="tributary"';
+/** The schemes a key may come by, for WWW-Authenticate. */
+export const challenge = 'Bearer, Basic realm="tributary"';
 
 /** `Bearer <key>`, or `Basic base64(key:)` as the SDKs send it (analytics SDKs send their write key as the user name with an empty password). */
 export function keyOfAuthorization(header: string): string | undefined {
@@ -61,7 +62,7 @@ function requireKey(key: ApiKey | undefined): ApiKey {
   return key;
 }
 
-function storeUnavailable(retryAfterSeconds: number): HttpError {
+export function storeUnavailable(retryAfterSeconds: number): HttpError {
   return new HttpError(503, 'unavailable', 'The key store is unavailable.', {
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AcceptDeps } from '../ingest/acceptEvent.ts';
 import type { TokenBucketRateLimiter } from '../ingest/rateLimiter.ts';
 import { HttpError } from '../lib/http.ts';
+import { clientAddressBucket } from '../lib/clientAddress.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Principal, Route } from '../lib/router.ts';
 import { multipartContentType } from '../lib/streamingUploads.ts';
@@ -132,7 +133,7 @@ export async function takeUpload(
   deps: UploadDeps,
   log: Logger,
 ): Promise<{ batchId: string; result: CsvResult }> {
-  enforceRate(deps, `ip:${clientIp(req)}`, deps.rate.perIpPerMinute, 'this address');
+  enforceRate(deps, `ip:${clientAddressBucket(req)}`, deps.rate.perIpPerMinute, 'this address');
   enforceRate(deps, `key:${apiKey.keyId}`, deps.rate.perKeyPerMinute, 'this API key');
   const contentType = multipartContentType(req);
   if (!contentType) {
@@ -318,21 +319,6 @@ function enforceRate(deps: UploadDeps, bucket: string, perMinute: number, who: s
       { headers: { 'Retry-After': String(decision.retryAfterSeconds) } },
     );
   }
-}
-
-/**
- * The caller's address. Behind Google's front end the last X-Forwarded-For entry is the
- * one the front end appended (earlier entries are whatever the client sent).
- */
-export function clientIp(req: Request): string {
-  const forwarded = req.headers['x-forwarded-for'];
-  const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
-  const last = value
-    ?.split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .at(-1);
-  return last ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 export function presentBatchSummary(

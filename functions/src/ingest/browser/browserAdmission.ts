@@ -1,12 +1,12 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
+import { clientAddressBucket } from '../../lib/clientAddress.ts';
 import { HttpError } from '../../lib/http.ts';
+import { challenge, storeUnavailable } from '../authenticateKey.ts';
 import type { Role } from '../../lib/router.ts';
-import { clientIp } from '../../uploads/uploadRoutes.ts';
 import type { ApiKey } from '../apiKeys.ts';
 import { trackingBodyError } from '../tracking/trackingBodies.ts';
 import { originAllowed } from './allowedOrigins.ts';
 import type { BrowserDeps } from './browserDeps.ts';
-import { addressBucket } from './clientAddress.ts';
 import { corsHeaders } from './cors.ts';
 import { readWriteKey } from './writeKey.ts';
 
@@ -64,9 +64,7 @@ export function admitBrowserRequest(
   };
   if (found instanceof Promise) {
     return found.then(admit, () => {
-      throw new HttpError(503, 'unavailable', 'The key store is unavailable.', {
-        headers: { 'Retry-After': String(deps.limits.retryAfterSeconds) },
-      });
+      throw storeUnavailable(deps.limits.retryAfterSeconds);
     });
   }
   return admit(found);
@@ -87,7 +85,7 @@ function admitBrowserKey(req: Request, res: Response, key: ApiKey, deps: Browser
   }
   for (const [name, value] of Object.entries(corsHeaders(origin))) res.setHeader(name, value);
   const { browserRateLimitPerSecond: perSecond, browserRateLimitBurst: burst } = deps.limits;
-  const bucket = `${key.keyId} ${addressBucket(clientIp(req))}`;
+  const bucket = `${key.keyId} ${clientAddressBucket(req)}`;
   const decision = deps.addressRateLimiter.take(bucket, { perSecond, burst });
   if (!decision.allowed) {
     throw new HttpError(
@@ -123,7 +121,7 @@ function unauthenticated(place: string, message: string): HttpError {
     `The write key is missing or not accepted: ${place} ${message}.`,
     {
       fields: [{ field: place, message }],
-      headers: { 'WWW-Authenticate': 'Bearer, Basic realm="tributary"' },
+      headers: { 'WWW-Authenticate': challenge },
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { HttpError, routePath } from '../../lib/http.ts';
 import type { Method } from '../../lib/router.ts';
+import { storeUnavailable } from '../authenticateKey.ts';
 import type { BrowserDeps } from './browserDeps.ts';
 import { preflightHeaders } from './cors.ts';
 
@@ -40,9 +41,7 @@ export function answerPreflight(
   const allowed = deps.browserOrigins.allows(origin);
   if (allowed instanceof Promise) {
     return allowed.then(answer, () => {
-      throw new HttpError(503, 'unavailable', 'The key store is unavailable.', {
-        headers: { 'Retry-After': String(deps.limits.retryAfterSeconds) },
-      });
+      throw storeUnavailable(deps.limits.retryAfterSeconds);
     });
   }
   return answer(allowed);

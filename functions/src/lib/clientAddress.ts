@@ -1,3 +1,4 @@
+import type { Request } from '@google-cloud/functions-framework';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -15,4 +16,24 @@ export function addressBucket(address: string): string {
   if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
   const parts = v6.parts.slice(0, 4).map((part) => part.toString(16));
   return `${parts.join(':')}::/64`;
+}
+
+/**
+ * The caller's address. Behind Google's front end the last X-Forwarded-For entry is the
+ * one the front end appended (earlier entries are whatever the client sent).
+ */
+export function clientIp(req: Request): string {
+  const forwarded = req.headers['x-forwarded-for'];
+  const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+  const last = value
+    ?.split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .at(-1);
+  return last ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** The rate-limit bucket of the caller: its address, an IPv6 one by its /64. */
+export function clientAddressBucket(req: Request): string {
+  return addressBucket(clientIp(req));
 }
