@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
 import { encodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
-import { envelopeMessages, type MessageLimits } from '../lib/eventMessages.ts';
-import { publishAll, type Publisher } from '../lib/publisher.ts';
+import { envelopeMessages, publishPacked, type MessageLimits } from '../lib/eventMessages.ts';
+import type { Publisher } from '../lib/publisher.ts';
 import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
 import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
 
@@ -86,55 +86,48 @@ export async function acceptMany(
 ): Promise<AcceptOutcome[]> {
   const receivedAt = deps.now().toISOString();
   const newEventId = deps.newEventId ?? randomUUID;
-  const outcomes: (AcceptOutcome | undefined)[] = Array.from({ length: items.length });
-  const toPublish: { index: number; envelope: EventEnvelope; duplicate: boolean }[] = [];
-  await Promise.all(
-    items.map(async (item, index) => {
+  const admissions = await Promise.all(
+    items.map(async (item): Promise<AcceptOutcome | ToPublish> => {
       const identity = { eventId: item.eventId ?? newEventId(), receivedAt };
       const admitted =
         item.idempotencyKey === undefined
           ? ({ kind: 'new', identity } as const)
           : await admitKey(item.input, producer, item.idempotencyKey, identity, deps);
-      if (admitted.kind === 'settled') {
-        outcomes[index] = admitted.outcome;
-        return;
-      }
+      if (admitted.kind === 'settled') return admitted.outcome;
       const envelope = toEnvelope(item.input, {
         ...admitted.identity,
         producer: producer.keyId,
         source: producer.source,
         idempotencyKey: item.idempotencyKey,
       });
-      toPublish.push({ index, envelope, duplicate: admitted.kind === 'repeat' });
+      return { kind: 'publish', envelope, duplicate: admitted.kind === 'repeat' };
     }),
   );
-  toPublish.sort((a, b) => a.index - b.index);
-  const packed = envelopeMessages(
-    toPublish.map((entry) => entry.envelope),
-    deps.messageLimits,
-  );
-  const settlements = await publishAll(
+  const toPublish = admissions.filter((admission) => admission.kind === 'publish');
+  const settlementOfEach = await publishPacked(
     deps.publisher,
     topics.events.name,
-    packed.map((p) => p.message),
+    envelopeMessages(
+      toPublish.map((entry) => entry.envelope),
+      deps.messageLimits,
+    ),
   );
   let position = 0;
-  packed.forEach(({ events }, messageIndex) => {
-    const settlement = settlements[messageIndex]!;
-    for (const envelope of events) {
-      const { index, duplicate } = toPublish[position]!;
-      position += 1;
-      outcomes[index] = settlement.ok
-        ? {
-            kind: duplicate ? 'duplicate' : 'accepted',
-            eventId: envelope.eventId,
-            receivedAt: envelope.receivedAt,
-          }
-        : { kind: 'unavailable', reason: describe(settlement.error) };
-    }
+  return admissions.map((admission): AcceptOutcome => {
+    if (admission.kind !== 'publish') return admission;
+    const settlement = settlementOfEach[position++]!;
+    return settlement.ok
+      ? {
+          kind: admission.duplicate ? 'duplicate' : 'accepted',
+          eventId: admission.envelope.eventId,
+          receivedAt: admission.envelope.receivedAt,
+        }
+      : { kind: 'unavailable', reason: describe(settlement.error) };
   });
-  return outcomes as AcceptOutcome[];
 }
+
+/** An admitted event, ready to publish: new, or a repeat of its key with the same event. */
+type ToPublish = { kind: 'publish'; envelope: EventEnvelope; duplicate: boolean };
 
 /**
  * Many events without idempotency keys (the tracking API's): `acceptMany` with each

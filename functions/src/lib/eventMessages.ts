@@ -10,7 +10,12 @@ import {
   type EventEnvelope,
   type ProcessedEvent,
 } from './eventEnvelope.ts';
-import type { OutgoingMessage } from './publisher.ts';
+import {
+  publishAll,
+  type OutgoingMessage,
+  type PublishSettlement,
+  type Publisher,
+} from './publisher.ts';
 
 /**
  * Many events in one Pub/Sub message. A call that brings many events (a batch, a CSV
@@ -52,6 +57,23 @@ export function packByLimits<T>(
 
 /** One outgoing message and the events it carries, in the order given. */
 export type PackedMessage<T> = { message: OutgoingMessage; events: T[] };
+
+/**
+ * Publishes packed messages and answers one settlement per event, in the order the
+ * events were packed: each event's is its message's.
+ */
+export async function publishPacked<T>(
+  publisher: Publisher,
+  topic: string,
+  messages: readonly PackedMessage<T>[],
+): Promise<PublishSettlement[]> {
+  const settlements = await publishAll(
+    publisher,
+    topic,
+    messages.map((p) => p.message),
+  );
+  return messages.flatMap(({ events }, m) => events.map(() => settlements[m]!));
+}
 
 /** Accepted events as the messages to publish on `events`. */
 export function envelopeMessages(

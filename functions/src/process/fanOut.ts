@@ -1,7 +1,7 @@
 import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
 import { encodeProcessedEvent, type EventEnvelope } from '../lib/eventEnvelope.ts';
-import { processedMessages, type MessageLimits } from '../lib/eventMessages.ts';
+import { processedMessages, publishPacked, type MessageLimits } from '../lib/eventMessages.ts';
 import { publishAll, type Publisher } from '../lib/publisher.ts';
 import { encodeDeliveryMessage } from '../webhooks/deliveryMessage.ts';
 import type { WebhookRouter } from '../webhooks/endpointIndex.ts';
@@ -84,11 +84,7 @@ export async function publishFanOutMany(
     endpoints[index]!.map((endpointId) => ({ index, endpointId, event })),
   );
   const [processedSettlements, deliverySettlements] = await Promise.all([
-    publishAll(
-      deps.publisher,
-      topics.eventsProcessed.name,
-      packed.map((p) => p.message),
-    ),
+    publishPacked(deps.publisher, topics.eventsProcessed.name, packed),
     publishAll(
       deps.publisher,
       topics.deliveries.name,
@@ -96,12 +92,8 @@ export async function publishFanOutMany(
     ),
   ]);
   const failures = new Map<number, unknown>();
-  let position = 0;
-  packed.forEach(({ events: carried }, messageIndex) => {
-    const settlement = processedSettlements[messageIndex]!;
-    for (let i = 0; i < carried.length; i += 1, position += 1) {
-      if (!settlement.ok) failures.set(position, settlement.error);
-    }
+  processedSettlements.forEach((settlement, index) => {
+    if (!settlement.ok) failures.set(index, settlement.error);
   });
   deliveries.forEach(({ index }, deliveryIndex) => {
     const settlement = deliverySettlements[deliveryIndex]!;
