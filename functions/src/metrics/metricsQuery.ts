@@ -55,12 +55,10 @@ export function parseSiteStatsQuery(
   const errors: FieldError[] = [];
   const values = singleValues(query, ['siteId', 'date', 'from', 'to'], errors);
   const siteId = checkSiteId(values.siteId, errors);
-  if (values.from === undefined && values.to === undefined) {
-    if (errors.length > 0) return { ok: false, errors };
-    return parseStatsQuery(query, today);
-  }
   const range = parseDayRange(values, today, errors);
   if (errors.length > 0 || siteId === undefined || !range) return { ok: false, errors };
+  // Without from and to it is one day, answered in that shape.
+  if (values.from === undefined) return { ok: true, value: { siteId, date: range.from } };
   return { ok: true, value: { siteId, ...range } };
 }
 

@@ -97,7 +97,8 @@ export class MetricsReader {
    */
   async siteDays(siteId: string, range: DayRange): Promise<SiteDayFigures[]> {
     const days = daysBetween(range.from, range.to);
-    const closed = days.filter((day) => day < this.today());
+    const today = this.today();
+    const closed = days.filter((day) => day < today);
     const [dayDocs, siteDocs] =
       closed.length > 0
         ? await Promise.all([
