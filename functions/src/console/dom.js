@@ -41,6 +41,20 @@ export function apiError(status, body) {
 /** POST a JSON body. */
 export const send = (method, path, body) => api(path, { method, body: JSON.stringify(body ?? {}) });
 
+/** A recorded error as one line (`code: message`), or null when there is none. */
+export const problemText = (problem) => (problem ? `${problem.code}: ${problem.message}` : null);
+
+/** Queues a failed or dead-lettered event again. */
+export const replayEvent = (eventId) =>
+  send('POST', `/v1/admin/events/${encodeURIComponent(eventId)}/replay`);
+
+/** Sends one webhook delivery again. */
+export const replayDelivery = (eventId, endpointId) =>
+  send(
+    'POST',
+    `/v1/events/${encodeURIComponent(eventId)}/deliveries/${encodeURIComponent(endpointId)}/replay`,
+  );
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {

@@ -11,9 +11,11 @@ import {
   facts,
   say,
   sayNext,
-  send,
   table,
   when,
+  problemText,
+  replayDelivery,
+  replayEvent,
 } from './dom.js';
 import { go, href } from './router.js';
 
@@ -45,7 +47,6 @@ export async function render(route, isCurrent) {
   show(event);
 }
 
-const errorOf = (e) => (e ? `${e.code}: ${e.message}` : null);
 const json = (value) => JSON.stringify(value, null, 2);
 
 function show(event) {
@@ -54,10 +55,7 @@ function show(event) {
   $('event-actions').replaceChildren(
     replayable
       ? actionButton('Replay event', async () => {
-          const answer = await send(
-            'POST',
-            `/v1/admin/events/${encodeURIComponent(event.eventId)}/replay`,
-          );
+          const answer = await replayEvent(event.eventId);
           sayNext('events-message', `Queued again (replay ${answer.replay}).`);
           go('events', event.eventId);
         })
@@ -80,7 +78,7 @@ function show(event) {
         ['Dead-lettered', when(event.deadLetteredAt)],
         ['Queued', when(event.queuedAt)],
         ['Latency', event.processingLatencyMs === null ? null : `${event.processingLatencyMs} ms`],
-        ['Last error', errorOf(event.lastError)],
+        ['Last error', problemText(event.lastError)],
       ],
       { wide: true },
     ),
@@ -91,7 +89,13 @@ function show(event) {
       ? el('p', { class: 'muted' }, 'Processed at the first attempt: no history kept.')
       : table(
           ['At', 'Status', 'Replay', 'Attempts', 'Error'],
-          history.map((h) => [when(h.at), badge(h.status), h.replay, h.attempts, errorOf(h.error)]),
+          history.map((h) => [
+            when(h.at),
+            badge(h.status),
+            h.replay,
+            h.attempts,
+            problemText(h.error),
+          ]),
           { id: 'event-history-table' },
         ),
   );
@@ -129,10 +133,7 @@ function delivery(eventId, d) {
         : actionButton(
             'Replay delivery',
             async () => {
-              await send(
-                'POST',
-                `/v1/events/${encodeURIComponent(eventId)}/deliveries/${encodeURIComponent(d.endpointId)}/replay`,
-              );
+              await replayDelivery(eventId, d.endpointId);
               sayNext('events-message', `Delivery to ${d.endpointId} queued again.`);
               go('events', eventId);
             },
@@ -145,7 +146,7 @@ function delivery(eventId, d) {
       ['Delivered', when(d.deliveredAt)],
       ['Failed', when(d.failedAt)],
       ['Exhausted', when(d.exhaustedAt)],
-      ['Last error', errorOf(d.lastError)],
+      ['Last error', problemText(d.lastError)],
     ]),
     table(
       ['At', 'HTTP status', 'Latency (ms)', 'Outcome', 'Error', 'Answer (excerpt)'],
@@ -154,7 +155,7 @@ function delivery(eventId, d) {
         a.statusCode,
         a.latencyMs,
         a.outcome,
-        errorOf(a.error),
+        problemText(a.error),
         a.responseExcerpt,
       ]),
       { class: 'compact attempts' },

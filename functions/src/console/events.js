@@ -1,6 +1,17 @@
 // Failed events on the overview: the filtered list, and replay followed until the event
 // settles. An event's whole record is its own view (#/events/<id>).
-import { $, api, badge, el, errorText, setStatus, shortId, when } from './dom.js';
+import {
+  $,
+  api,
+  badge,
+  el,
+  errorText,
+  setStatus,
+  shortId,
+  when,
+  problemText,
+  replayEvent,
+} from './dom.js';
 import { href } from './router.js';
 
 let nextCursor = null;
@@ -55,7 +66,7 @@ function failedRow(item) {
     el(
       'td',
       { class: 'error-text', title: item.lastError?.message ?? '' },
-      item.lastError ? `${item.lastError.code}: ${item.lastError.message}` : '—',
+      problemText(item.lastError) ?? '—',
     ),
     el(
       'td',
@@ -81,10 +92,7 @@ async function replay(button, eventId, row) {
   button.disabled = true;
   button.textContent = 'Replaying…';
   try {
-    await api(`/v1/admin/events/${encodeURIComponent(eventId)}/replay`, {
-      method: 'POST',
-      body: '{}',
-    });
+    await replayEvent(eventId);
     row.querySelector('.status').replaceChildren(badge('QUEUED'));
     button.textContent = 'Queued';
     await followStatus(eventId, row);

@@ -88,7 +88,7 @@ async function create(form) {
   try {
     const created = await send('POST', '/v1/admin/api-keys', body);
     form.reset();
-    const browser = Array.isArray(created.allowedOrigins) && created.allowedOrigins.length > 0;
+    const { browser } = created;
     shownOnce('key-created', `Key of ${created.name}`, created.key, [
       el('h4', {}, browser ? 'Paste into your pages' : 'Send an event with it'),
       el('pre', { class: 'snippet' }, snippet(created, browser)),

@@ -39,8 +39,3 @@ export function go(panel, id = null, params = {}) {
   if (location.hash === target) window.dispatchEvent(new HashChangeEvent('hashchange'));
   else location.hash = target;
 }
-
-/** Changes the current view's parameters without adding a history entry per change. */
-export function replaceParams(panel, id, params) {
-  history.replaceState(null, '', href(panel, id, params));
-}

@@ -15,6 +15,7 @@ import {
   shownOnce,
   table,
   when,
+  problemText,
 } from './dom.js';
 import { go, href } from './router.js';
 
@@ -196,10 +197,7 @@ async function renderSource(id, isCurrent) {
         ['Next poll', when(source.nextPollAt)],
         ['Last poll', when(source.lastPolledAt)],
         ['Last window completed', when(source.lastSuccessAt)],
-        [
-          'Last error',
-          source.lastError ? `${source.lastError.code}: ${source.lastError.message}` : null,
-        ],
+        ['Last error', problemText(source.lastError)],
         ['Events fetched', source.eventsFetched],
         ['Forwarded to', source.callbackUrl],
         ['Fetches from', when(source.startAt)],

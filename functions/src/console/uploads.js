@@ -14,6 +14,7 @@ import {
   say,
   table,
   when,
+  problemText,
 } from './dom.js';
 import { href } from './router.js';
 
@@ -108,7 +109,7 @@ async function renderBatch(batchId, isCurrent) {
       ['Status', badge(batch.status)],
       ['Started', when(batch.startedAt)],
       ['Finished', when(batch.finishedAt)],
-      ['Stopped by', batch.stop ? `${batch.stop.code}: ${batch.stop.message}` : null],
+      ['Stopped by', problemText(batch.stop)],
     ]),
     outcome(batch),
   );

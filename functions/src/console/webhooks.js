@@ -16,6 +16,8 @@ import {
   shownOnce,
   table,
   when,
+  problemText,
+  replayDelivery,
 } from './dom.js';
 import { go, href } from './router.js';
 
@@ -200,16 +202,13 @@ function deliveryTable(items, id, replayable) {
           d.attemptCount,
           when(d.createdAt),
           when(replayable ? d.failedAt : d.deliveredAt),
-          d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : null,
+          problemText(d.lastError),
           d.status === 'delivered'
             ? ''
             : actionButton(
                 'Replay',
                 async () => {
-                  await send(
-                    'POST',
-                    `/v1/events/${encodeURIComponent(d.eventId)}/deliveries/${encodeURIComponent(d.endpointId)}/replay`,
-                  );
+                  await replayDelivery(d.eventId, d.endpointId);
                   say('webhooks-message', `Delivery of ${d.eventId} queued again.`);
                 },
                 { class: 'quiet', 'aria-label': `Replay the delivery of ${d.eventId}` },
