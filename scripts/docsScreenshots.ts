@@ -207,6 +207,7 @@ async function pollSource(apiUrl: string, token: string, sourceId: string): Prom
     if (source.lastSuccessAt) return;
     await sleep(1000);
   }
+  throw new Error(`source ${sourceId} did not poll within 60 s`);
 }
 
 /** An event the orders endpoint received, to show an event with its deliveries. */

@@ -138,6 +138,7 @@ const queryKey = fc.oneof(
     'date',
     'days',
     'siteId',
+    'keyId',
     'metric',
     '__proto__',
     'constructor[prototype]',
