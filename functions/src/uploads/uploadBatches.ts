@@ -5,12 +5,14 @@ import type { CsvCounts, CsvStop } from './csvIngest.ts';
 import type { ColumnReading } from './csvRows.ts';
 
 /** The record of one upload (`upload_batches/{batchId}`). */
+/** receiving → completed (read to the end) or stopped (a limit, bad CSV, Pub/Sub down). */
+export const uploadStatuses = ['receiving', 'completed', 'stopped'] as const;
+
 export type UploadBatch = {
   batchId: string;
   keyId: string;
   fileName: string | null;
-  /** receiving → completed (read to the end) or stopped (a limit, bad CSV, Pub/Sub down). */
-  status: 'receiving' | 'completed' | 'stopped';
+  status: (typeof uploadStatuses)[number];
   rows: number;
   insertedCount: number;
   /** Absent on records written before duplicates were counted. */

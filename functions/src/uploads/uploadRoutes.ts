@@ -15,6 +15,7 @@ import {
   type UploadBatch,
   type UploadBatchStore,
   type UploadBatchSummary,
+  uploadStatuses,
 } from './uploadBatches.ts';
 
 export type UploadDeps = {
@@ -57,7 +58,7 @@ export const uploadResultSchema = z.object({
 export const uploadSummarySchema = z.object({
   batchId: z.string(),
   fileName: z.string().nullable(),
-  status: z.enum(['receiving', 'completed', 'stopped']),
+  status: z.enum(uploadStatuses),
   rows: z.number().int(),
   insertedCount: z.number().int(),
   duplicateCount: uploadResultSchema.shape.duplicateCount,

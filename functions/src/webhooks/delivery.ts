@@ -11,8 +11,15 @@ import type { WebhookEndpoint } from './endpoint.ts';
  *                           ──410, or the endpoint's failure run reaches the limit──▶ endpoint_disabled
  *   endpoint disabled ──▶ endpoint_disabled (kept, not sent)      replay ──▶ pending
  */
-export type DeliveryStatus =
-  'pending' | 'retrying' | 'delivered' | 'failed' | 'exhausted' | 'endpoint_disabled';
+export const deliveryStatuses = [
+  'pending',
+  'retrying',
+  'delivered',
+  'failed',
+  'exhausted',
+  'endpoint_disabled',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export type DeliveryError = { code: string; message: string };
 

@@ -5,7 +5,7 @@ import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import { topics } from '../../../infra/spec.ts';
 import type { WebhookAdminDeps } from './adminDeps.ts';
-import { isReplayable, replayedRecord, type DeliveryRecord } from './delivery.ts';
+import { deliveryStatuses, isReplayable, replayedRecord, type DeliveryRecord } from './delivery.ts';
 import { encodeDeliveryMessage } from './deliveryMessage.ts';
 import type { DeliverySummary, StoredDelivery } from './deliveryStore.ts';
 import { iso, type WebhookEndpoint } from './endpoint.ts';
@@ -33,7 +33,7 @@ const deliverySummarySchema = z.object({
   eventId: z.string(),
   endpointId: z.string(),
   eventType: z.string(),
-  status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'exhausted', 'endpoint_disabled']),
+  status: z.enum(deliveryStatuses),
   attemptCount: z.number().int(),
   createdAt: z.string().nullable(),
   deliveredAt: z.string().nullable(),
