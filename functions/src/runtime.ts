@@ -11,9 +11,11 @@ import type { IngestDeps } from './ingest/ingestDeps.ts';
 import { TokenBucketRateLimiter } from './ingest/rateLimiter.ts';
 import { createFirestore, createPubSub } from './lib/clients.ts';
 import type { Config } from './lib/config.ts';
+import { topics } from '../../infra/spec.ts';
 import type { RuntimeOverrides } from './runtimeOverrides.ts';
 import { defaults } from './lib/defaults.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { GroupCommit } from './lib/groupCommit.ts';
 import { PubSubPublisher, type Publisher } from './lib/publisher.ts';
 import { FirestoreEventStatusStore, type EventStatusStore } from './process/eventStatusStore.ts';
 import type { ProcessDeps } from './process/processEvent.ts';
@@ -50,6 +52,7 @@ export class Runtime {
   #pubsub: PubSub | undefined;
   #publisher: PubSubPublisher | undefined;
   #subscriberPublisher: PubSubPublisher | undefined;
+  #eventQueue: GroupCommit | undefined;
   #ingest: IngestDeps | undefined;
   #process: ProcessDeps | undefined;
   #api: ApiDeps | undefined;
@@ -94,6 +97,18 @@ export class Runtime {
     return this.#subscriberPublisher;
   }
 
+  /**
+   * Accepted events on their way to `events`: each instance's single calls, batches,
+   * uploads and replays share messages while a publish is in flight.
+   */
+  get eventQueue(): GroupCommit {
+    this.#eventQueue ??= new GroupCommit(this.publisher, topics.events.name, {
+      limits: this.config.messageLimits,
+      maxWaitMs: defaults.groupCommitMaxWaitMs,
+    });
+    return this.#eventQueue;
+  }
+
   #newPublisher(batchWindowMs: number): PubSubPublisher {
     return new PubSubPublisher(this.pubsub, {
       timeoutMs: this.config.publishTimeoutMs,
@@ -135,7 +150,7 @@ export class Runtime {
   ingestDeps = (): IngestDeps => {
     const config = this.config;
     this.#ingest ??= {
-      publisher: this.publisher,
+      eventQueue: this.eventQueue,
       idempotency: new FirestoreIdempotencyStore(this.firestore),
       now: () => new Date(),
       idempotencyTtlHours: config.idempotencyTtlHours,
@@ -183,6 +198,7 @@ export class Runtime {
       config: this.config,
       firestore: this.firestore,
       publisher: this.publisher,
+      eventQueue: this.eventQueue,
       events: this.events,
       logger: this.logger,
       authenticator: this.#apiKeyAuthenticator(),
@@ -289,6 +305,7 @@ export class Runtime {
 
   /** Sends what the publisher still holds and closes the clients. */
   async close(): Promise<void> {
+    await this.#eventQueue?.flush();
     await Promise.all([this.#publisher?.flush(), this.#subscriberPublisher?.flush()]);
     await Promise.all([this.#pullSource?.close(), this.#warehouse?.close()]);
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { PubSub } from '@google-cloud/pubsub';
 import { topics } from '../../infra/spec.ts';
 import { defaults } from '../../functions/src/lib/defaults.ts';
-import { encodeEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import type { BenchStack } from './benchStack.ts';
 import { headersFor, load } from './httpLoad.ts';
 import type { BenchResult, TrackingBatchResult } from './results.ts';
@@ -73,7 +73,7 @@ async function rawPublishRate(pubsub: PubSub, count: number): Promise<number> {
   });
   const now = new Date().toISOString();
   const messages = Array.from({ length: count }, () =>
-    encodeEnvelope({
+    eventMessage({
       ...sampleEvent,
       eventId: randomUUID(),
       occurredAt: now,

@@ -14,11 +14,8 @@ import { processingSubscription, topics } from '../../infra/spec.ts';
 import { outsideRequestDomain } from '../../functions/src/lib/requestDomain.ts';
 import { readPushedMessage } from '../../functions/src/process/pubsubMessage.ts';
 import { transitionContext, type ProcessDeps } from '../../functions/src/process/processEvent.ts';
-import {
-  encodeEnvelope,
-  encodeProcessedEvent,
-  type EventEnvelope,
-} from '../../functions/src/lib/eventEnvelope.ts';
+import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { processedRecord } from '../../functions/src/process/eventTransitions.ts';
 import type { Publisher } from '../../functions/src/lib/publisher.ts';
 import type { EventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -106,7 +103,7 @@ export async function probeProcessing(
     const publisher = pipeline.runtime.subscriberPublisher;
     const publishOne = () => {
       const event = { ...envelope(), processedAt: new Date().toISOString() };
-      return publisher.publish(topics.eventsProcessed.name, encodeProcessedEvent(event));
+      return publisher.publish(topics.eventsProcessed.name, eventMessage(event));
     };
     for (let i = 0; i < warmupCalls; i += 1) await publishOne();
     publishes.length = 0;
@@ -120,12 +117,12 @@ export async function probeProcessing(
     const topic = pipeline.pubsub.topic(topics.events.name);
     const warmup = Math.min(warmupCalls, Math.round(events / 2));
     await Promise.all(
-      Array.from({ length: warmup }, () => topic.publishMessage(encodeEnvelope(envelope()))),
+      Array.from({ length: warmup }, () => topic.publishMessage(eventMessage(envelope()))),
     );
     await waitFor(() => durations.length >= warmup, 60_000, 'the warm-up pushes');
     await subscription.modifyPushConfig({});
     await Promise.all(
-      Array.from({ length: events }, () => topic.publishMessage(encodeEnvelope(envelope()))),
+      Array.from({ length: events }, () => topic.publishMessage(eventMessage(envelope()))),
     );
     durations.length = 0;
     claims.length = 0;
@@ -171,7 +168,7 @@ function floorHandler(deps: () => ProcessDeps): CloudEventFunction {
       store.put(processedRecord(undefined, sent, context), undefined),
       publisher.publish(
         topics.eventsProcessed.name,
-        encodeProcessedEvent({ ...sent, processedAt: context.now.toISOString() }),
+        eventMessage({ ...sent, processedAt: context.now.toISOString() }),
       ),
     ]);
   });

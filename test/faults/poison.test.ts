@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
-import { envelopeMessages } from '../../functions/src/lib/eventMessages.ts';
+import { eventMessages } from '../../functions/src/lib/eventMessages.ts';
 import { recordFault } from './faultLedger.ts';
 import {
   sendBatch,
@@ -71,7 +71,7 @@ describe('poison messages in healthy traffic', () => {
       // And a poison event inside a message of many healthy ones: it alone is dead-lettered.
       const inside = randomUUID();
       const neighbours = Array.from({ length: 20 }, () => healthyEnvelope(round));
-      const [message] = envelopeMessages(neighbours, { maxEvents: 500, maxBytes: 4_000_000 });
+      const [message] = eventMessages(neighbours, { maxEvents: 500, maxBytes: 4_000_000 });
       const carried = JSON.parse(message!.message.data.toString()) as { events: unknown[] };
       carried.events.splice(round % 20, 0, { eventId: inside, eventType: 'NOT VALID', payload: 1 });
       await topic.publishMessage({

@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
 import { collections, functions, topics, type FunctionName } from '../../infra/spec.ts';
-import { encodeEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import type { OutgoingMessage } from '../../functions/src/lib/publisher.ts';
 import {
   readPushedMessage,
@@ -208,7 +208,7 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
   it('recordDeadLetter marks DEAD_LETTER an event that Pub/Sub gave up on', async () => {
     const now = new Date().toISOString();
     const eventId = randomUUID();
-    const event = encodeEnvelope({
+    const event = eventMessage({
       eventId,
       eventType: 'page.viewed',
       payload: { title: 'Home' },

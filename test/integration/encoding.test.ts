@@ -72,7 +72,7 @@ describe('request bodies that are not valid UTF-8', () => {
   it.each(invalidSequences)(
     'POST /v1/events with %s is refused 400 invalid_encoding, and nothing is published',
     async (_, bytes) => {
-      publisher.byTopic.clear();
+      publisher.reset();
       const response = await post(`${pipeline.urls.ingest}/v1/events`, eventWith(bytes), {
         authorization: `Bearer ${pipeline.apiKey}`,
       });
@@ -87,7 +87,7 @@ describe('request bodies that are not valid UTF-8', () => {
   );
 
   it('refuses a batch with one bad item whole, before any item is published', async () => {
-    publisher.byTopic.clear();
+    publisher.reset();
     const good = Buffer.from('{"eventType":"page.viewed"}');
     const body = Buffer.concat([
       Buffer.from('{"events":['),
@@ -153,7 +153,7 @@ describe('request bodies that are not valid UTF-8', () => {
   it.each(
     bodyRoutes.map(({ fn, route }) => [`${fn} ${route.method} ${route.path}`, fn, route] as const),
   )('%s refuses invalid UTF-8 with 400 invalid_encoding', async (_, fn, route) => {
-    publisher.byTopic.clear();
+    publisher.reset();
     const path = route.path.replace(/:[A-Za-z]+/g, 'no-such-id');
     const credential = route.role === 'admin' ? pipeline.adminToken : pipeline.apiKey;
     const response = await fetch(`${pipeline.urls[fn]}${path}`, {
@@ -171,7 +171,7 @@ describe('request bodies that are not valid UTF-8', () => {
   )(
     '%s refuses an escaped lone surrogate with 400 invalid_encoding naming the field',
     async (_, fn, route) => {
-      publisher.byTopic.clear();
+      publisher.reset();
       const path = route.path.replace(/:[A-Za-z]+/g, 'no-such-id');
       const credential = route.role === 'admin' ? pipeline.adminToken : pipeline.apiKey;
       const response = await fetch(`${pipeline.urls[fn]}${path}`, {
@@ -188,7 +188,7 @@ describe('request bodies that are not valid UTF-8', () => {
   );
 
   it('accepts an escaped surrogate pair and publishes the character it stands for', async () => {
-    publisher.byTopic.clear();
+    publisher.reset();
     const response = await post(
       `${pipeline.urls.ingest}/v1/events`,
       '{"eventType":"page.viewed","payload":{"title":"\\ud83d\\ude00"}}',

@@ -7,7 +7,7 @@ import { FirestoreDeliveryStore } from '../../functions/src/webhooks/deliverySto
 import { FirestoreEndpointStore } from '../../functions/src/webhooks/endpointStore.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 import { TestReceiver } from '../support/receiver.ts';
-import { counting, CountingPublisher } from '../support/counting.ts';
+import { counting, CountingPublisher, statusWrites } from '../support/counting.ts';
 import {
   eventually,
   postJson,
@@ -67,22 +67,27 @@ describe('what one event costs, counted through our store and publisher interfac
   }
 
   function resetCounts(): void {
-    publisher.byTopic.clear();
+    publisher.reset();
     events.reset();
     idempotency.reset();
     apiKeys.reset();
     endpoints.reset();
   }
 
-  it('without an Idempotency-Key: one Firestore write and one publish per topic', async () => {
+  it('without an Idempotency-Key: one Firestore write per event; events that arrive together share messages', async () => {
     const n = 25;
     resetCounts();
     await sendAndProcess(n, false);
-    const writes = (events.counts.get('put') ?? 0) + (idempotency.counts.get('claim') ?? 0);
-    expect(writes / n).toBe(1);
-    expect(publisher.byTopic.get(topics.events.name)).toBe(n);
-    expect(publisher.byTopic.get(topics.eventsProcessed.name)).toBe(n);
-    // A first delivery claims the record without reading it first.
+    expect(statusWrites(events) + (idempotency.counts.get('claim') ?? 0)).toBe(n);
+    // Every event travels in exactly one message on each topic; requests that arrived
+    // while a publish was in flight joined the next one.
+    expect(publisher.eventsByTopic.get(topics.events.name)).toBe(n);
+    expect(publisher.eventsByTopic.get(topics.eventsProcessed.name)).toBe(n);
+    const messages = publisher.byTopic.get(topics.events.name)!;
+    expect(messages).toBeLessThanOrEqual(n);
+    expect(publisher.byTopic.get(topics.eventsProcessed.name)).toBe(messages);
+    // One processEvent invocation per message, each claiming without reading first.
+    expect(events.counts.get('createAll')).toBe(messages);
     expect(events.counts.get('get') ?? 0).toBe(0);
     // Keys are cached: at most one key lookup for the whole run.
     expect(apiKeys.counts.get('findByHash') ?? 0).toBeLessThanOrEqual(1);
@@ -93,14 +98,21 @@ describe('what one event costs, counted through our store and publisher interfac
     expect(endpoints.counts.get('get') ?? 0).toBe(0);
   });
 
+  it('a lone request: one message of one event, published at once', async () => {
+    resetCounts();
+    await sendAndProcess(1, false);
+    expect(publisher.byTopic.get(topics.events.name)).toBe(1);
+    expect(publisher.eventsByTopic.get(topics.events.name)).toBe(1);
+    expect(statusWrites(events)).toBe(1);
+  });
+
   it('with an Idempotency-Key: two Firestore writes per event', async () => {
     const n = 25;
     resetCounts();
     await sendAndProcess(n, true);
-    const writes = (events.counts.get('put') ?? 0) + (idempotency.counts.get('claim') ?? 0);
-    expect(writes / n).toBe(2);
-    expect(publisher.byTopic.get(topics.events.name)).toBe(n);
-    expect(publisher.byTopic.get(topics.eventsProcessed.name)).toBe(n);
+    expect(statusWrites(events) + (idempotency.counts.get('claim') ?? 0)).toBe(2 * n);
+    expect(publisher.eventsByTopic.get(topics.events.name)).toBe(n);
+    expect(publisher.eventsByTopic.get(topics.eventsProcessed.name)).toBe(n);
   });
 });
 
@@ -235,7 +247,7 @@ describe('what a matching webhook endpoint adds to an event', () => {
 
   it('one publish to deliveries; delivering reads two documents and writes one', async () => {
     const n = 25;
-    publisher.byTopic.clear();
+    publisher.reset();
     events.reset();
     endpoints.reset();
     deliveries.reset();
@@ -255,8 +267,8 @@ describe('what a matching webhook endpoint adds to an event', () => {
         receiver.requests.length >= n && deliveries.counts.get('put') === n ? true : undefined,
       { what: 'every delivery to be recorded' },
     );
-    // Processing is unchanged: one status write per event.
-    expect(events.counts.get('put')).toBe(n);
+    // Processing is unchanged: one status write per event, one delivery each.
+    expect(statusWrites(events)).toBe(n);
     expect(publisher.byTopic.get(topics.deliveries.name)).toBe(n);
     // Delivering: the delivery record and the endpoint read, the delivery record written.
     expect(deliveries.counts.get('get')).toBe(n);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxProcessingAttempts, topics } from '../../infra/spec.ts';
-import { encodeEnvelope, type EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import type { Message } from '@google-cloud/pubsub';
+import type { EventEnvelope, ProcessedEvent } from '../../functions/src/lib/eventEnvelope.ts';
+import { decodeProcessedMessage, eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 import {
   drainSubscription,
@@ -11,6 +13,15 @@ import {
   waitForStatus,
   type TestPipeline,
 } from '../support/pipeline.ts';
+
+/** Every copy of one event in the messages pulled from `events-processed`. */
+function processedCopies(messages: readonly Message[], eventId: string): ProcessedEvent[] {
+  return messages.flatMap((message) =>
+    decodeProcessedMessage(message.data, message.attributes).flatMap((item) =>
+      item.ok && item.value.eventId === eventId ? [item.value] : [],
+    ),
+  );
+}
 
 function envelope(overrides: Partial<EventEnvelope> = {}): EventEnvelope {
   const now = new Date().toISOString();
@@ -59,11 +70,11 @@ describe('the pipeline on the emulators', () => {
     expect(record.envelope).toBeNull();
 
     const messages = await drainSubscription(pipeline.pubsub, 'events-processed-warehouse', {
-      until: (received) => received.some((m) => m.attributes.eventId === eventId),
+      until: (received) => processedCopies(received, eventId).length > 0,
     });
-    const processed = messages.filter((m) => m.attributes.eventId === eventId);
+    const processed = processedCopies(messages, eventId);
     expect(processed).toHaveLength(1);
-    const body = JSON.parse(processed[0]!.data.toString()) as Record<string, unknown>;
+    const body = processed[0]!;
     expect(body).toMatchObject({
       eventId,
       eventType: 'page.viewed',
@@ -77,9 +88,9 @@ describe('the pipeline on the emulators', () => {
   it('processes a message delivered twice once', async () => {
     const event = envelope();
     const topic = pipeline.pubsub.topic(topics.events.name);
-    await topic.publishMessage(encodeEnvelope(event));
+    await topic.publishMessage(eventMessage(event));
     await waitForStatus(pipeline, event.eventId, 'PROCESSED');
-    await topic.publishMessage(encodeEnvelope(event));
+    await topic.publishMessage(eventMessage(event));
     await sleep(1500);
 
     const record = await eventRecord(pipeline, event.eventId);
@@ -88,17 +99,38 @@ describe('the pipeline on the emulators', () => {
     // The redelivery publishes the event again, unchanged but for processedAt; the
     // warehouse and webhooks count it once (processFailures.test.ts).
     const messages = await drainSubscription(pipeline.pubsub, 'events-processed-warehouse');
-    const copies = messages.filter((m) => m.attributes.eventId === event.eventId);
+    const copies = processedCopies(messages, event.eventId);
     expect(copies).toHaveLength(2);
     for (const copy of copies) {
-      const { processedAt: _, ...published } = JSON.parse(copy.data.toString()) as {
-        processedAt: string;
-      };
+      const { processedAt: _, ...published } = copy;
       expect(published).toEqual(event);
     }
   });
 
-  it('dead-letters a message that can never be processed at once, without retrying it', async () => {
+  it('dead-letters an event that can never be processed at once, without retrying it', async () => {
+    const eventId = randomUUID();
+    const text = JSON.stringify({ eventId, not: 'an event' });
+    await pipeline.pubsub
+      .topic(topics.events.name)
+      .publishMessage({ data: Buffer.from(`{"events":[${text}]}`), attributes: { events: '1' } });
+    const record = await waitForStatus(pipeline, eventId, 'DEAD_LETTER');
+    expect(record.lastError?.code).toBe('invalid_message');
+    expect(record.envelope).toBe(text);
+    await sleep(1500);
+    expect((await eventRecord(pipeline, eventId))?.attempts).toBe(1);
+  });
+
+  it('reads a message of the earlier one-event format still in the topic', async () => {
+    const event = envelope();
+    await pipeline.pubsub.topic(topics.events.name).publishMessage({
+      data: Buffer.from(JSON.stringify(event)),
+      attributes: { eventId: event.eventId, eventType: event.eventType },
+    });
+    const record = await waitForStatus(pipeline, event.eventId, 'PROCESSED');
+    expect(record.attempts).toBe(1);
+  });
+
+  it('dead-letters a message of the earlier format that can never be processed, by its attributed id', async () => {
     const eventId = randomUUID();
     await pipeline.pubsub
       .topic(topics.events.name)
@@ -125,7 +157,7 @@ describe('an event whose processing keeps failing', () => {
 
   it(`reaches DEAD_LETTER after exactly ${maxProcessingAttempts} attempts`, async () => {
     const event = envelope();
-    await pipeline.pubsub.topic(topics.events.name).publishMessage(encodeEnvelope(event));
+    await pipeline.pubsub.topic(topics.events.name).publishMessage(eventMessage(event));
 
     const failed = await waitForStatus(pipeline, event.eventId, 'FAILED');
     expect(failed.lastError?.code).toBe('publish_failed');

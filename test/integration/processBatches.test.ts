@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../infra/spec.ts';
 import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
-import { envelopeMessages } from '../../functions/src/lib/eventMessages.ts';
+import { eventMessages } from '../../functions/src/lib/eventMessages.ts';
 import { WarehouseMetrics } from '../../functions/src/metrics/warehouseMetrics.ts';
 import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -89,7 +89,7 @@ describe('processEvent and recordDeadLetter with messages of many events', () =>
     events: EventEnvelope[],
     topic: string = topics.events.name,
   ): Promise<void> {
-    const packed = envelopeMessages(events, limits);
+    const packed = eventMessages(events, limits);
     expect(packed).toHaveLength(1);
     await pipeline.pubsub.topic(topic).publishMessage(packed[0]!.message);
   }
@@ -133,7 +133,7 @@ describe('processEvent and recordDeadLetter with messages of many events', () =>
   it('a poison event inside a batch: that event alone DEAD_LETTER, at once; the others PROCESSED', async () => {
     const events = envelopes(9);
     const poisonId = randomUUID();
-    const message = envelopeMessages(events, limits)[0]!.message;
+    const message = eventMessages(events, limits)[0]!.message;
     const data = JSON.parse(message.data.toString()) as { events: unknown[] };
     data.events.splice(4, 0, { eventId: poisonId, eventType: 'Not A Type', payload: [] });
     await pipeline.pubsub.topic(topics.events.name).publishMessage({
@@ -153,7 +153,7 @@ describe('processEvent and recordDeadLetter with messages of many events', () =>
     const events = envelopes(6);
     const poisonId = randomUUID();
     store.plan.add(poisonId, 'get', { kind: 'refuse' });
-    const message = envelopeMessages(events, limits)[0]!.message;
+    const message = eventMessages(events, limits)[0]!.message;
     const data = JSON.parse(message.data.toString()) as { events: unknown[] };
     data.events.push({ eventId: poisonId, eventType: 'Not A Type', payload: [] });
     await pipeline.pubsub.topic(topics.events.name).publishMessage({

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../infra/spec.ts';
-import { encodeEnvelope, type EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { WarehouseMetrics } from '../../functions/src/metrics/warehouseMetrics.ts';
 import { deadLetterRecord, processedRecord } from '../../functions/src/process/eventTransitions.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -75,7 +76,7 @@ describe('processEvent with a failure injected at each point, on the emulators',
   });
 
   async function deliver(event: EventEnvelope): Promise<void> {
-    await pipeline.pubsub.topic(topics.events.name).publishMessage(encodeEnvelope(event));
+    await pipeline.pubsub.topic(topics.events.name).publishMessage(eventMessage(event));
   }
 
   it('a first delivery: one write, no read, one events-processed publish', async () => {
@@ -276,7 +277,7 @@ describe('processEvent with a failure injected at each point, on the emulators',
       'written',
     );
     publisher.plan.add(event.eventId, processed, { kind: 'refuse' });
-    await pipeline.pubsub.topic(topics.eventsDeadLetter.name).publishMessage(encodeEnvelope(event));
+    await pipeline.pubsub.topic(topics.eventsDeadLetter.name).publishMessage(eventMessage(event));
     await eventually(
       async () => (publisher.acknowledged(processed, event.eventId) > 0 ? true : undefined),
       { what: 'the republished fan-out' },

@@ -6,7 +6,7 @@ import { topics } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig, type Config } from '../../functions/src/lib/config.ts';
-import { encodeEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
 import { Runtime } from '../../functions/src/runtime.ts';
 import { freePort } from '../../scripts/lib/emulators.ts';
@@ -46,7 +46,7 @@ describe('graceful shutdown', () => {
     const runtime = new Runtime(config, { logger: createLogger({ level: 'silent' }) });
     const envelope = testEnvelope();
     // Held in the publisher's batch (5 ms window) when close() starts.
-    const pending = runtime.publisher.publish(topics.events.name, encodeEnvelope(envelope));
+    const pending = runtime.publisher.publish(topics.events.name, eventMessage(envelope));
     await runtime.close();
     expect(await pending).toMatch(/\d+/);
     const messages = await drainSubscription(pubsub, 'shutdown-check', {

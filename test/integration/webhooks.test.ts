@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collections, maxWebhookDeliveryAttempts, topics } from '../../infra/spec.ts';
-import { encodeEnvelope, type EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
+import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { secretContext } from '../../functions/src/webhooks/deliverWebhook.ts';
 import { generateSigningSecret } from '../../functions/src/webhooks/signWebhook.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
@@ -64,7 +65,7 @@ async function createEndpoint(
 }
 
 async function publish(pipeline: TestPipeline, event: EventEnvelope): Promise<void> {
-  await pipeline.pubsub.topic(topics.events.name).publishMessage(encodeEnvelope(event));
+  await pipeline.pubsub.topic(topics.events.name).publishMessage(eventMessage(event));
 }
 
 async function deliveries(pipeline: TestPipeline, eventId: string): Promise<Delivery[]> {

@@ -66,7 +66,7 @@ describe('Google Workspace sources', () => {
         (message: Message) =>
           published.push(
             ...decodeEventMessage(message.data, message.attributes).flatMap((decoded) =>
-              decoded.ok ? [decoded.envelope as unknown as PublishedEvent] : [],
+              decoded.ok ? [decoded.value as unknown as PublishedEvent] : [],
             ),
           ),
       ],

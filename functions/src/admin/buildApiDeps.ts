@@ -4,6 +4,7 @@ import { FirestoreIdempotencyStore } from '../ingest/idempotency.ts';
 import { TokenBucketRateLimiter } from '../ingest/rateLimiter.ts';
 import type { Config } from '../lib/config.ts';
 import { defaults } from '../lib/defaults.ts';
+import type { EventQueue } from '../lib/groupCommit.ts';
 import type { Publisher } from '../lib/publisher.ts';
 import type { SecretBox } from '../lib/encryption.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
@@ -30,11 +31,13 @@ export function buildApiDeps(
     config: Config;
     firestore: Firestore;
     publisher: Publisher;
+    eventQueue: EventQueue;
     webhookEndpoints: EndpointStore;
     secrets: SecretBox | undefined;
   },
 ): ApiDeps {
-  const { config, firestore, publisher, events, webhookEndpoints, secrets, ...shared } = parts;
+  const { config, firestore, publisher, eventQueue, events, webhookEndpoints, secrets, ...shared } =
+    parts;
   return {
     ...shared,
     webhooks: {
@@ -52,7 +55,7 @@ export function buildApiDeps(
     projectId: config.projectId,
     retryAfterSeconds: config.retryAfterSeconds,
     readinessTimeoutMs: defaults.readinessTimeoutMs,
-    ops: buildOpsDeps(config, firestore, publisher, events),
+    ops: buildOpsDeps(config, firestore, eventQueue, events),
   };
 }
 
@@ -60,7 +63,7 @@ export function buildApiDeps(
 function buildOpsDeps(
   config: Config,
   firestore: Firestore,
-  publisher: Publisher,
+  eventQueue: EventQueue,
   events: EventStatusStore,
 ): OpsDeps {
   const queries = new FirestoreEventQueries(firestore);
@@ -69,7 +72,7 @@ function buildOpsDeps(
     queries,
     replay: {
       events,
-      publisher,
+      eventQueue,
       now,
       ttlDays: config.eventTtlDays,
       staleQueuedMs: defaults.staleQueuedMs,
@@ -95,7 +98,7 @@ function buildOpsDeps(
     },
     uploads: {
       accept: {
-        publisher,
+        eventQueue,
         idempotency: new FirestoreIdempotencyStore(firestore),
         now,
         idempotencyTtlHours: config.idempotencyTtlHours,

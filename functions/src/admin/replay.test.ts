@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../lib/groupCommit.ts';
 import type { OutgoingMessage, Publisher } from '../lib/publisher.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
 import { deadLetterRecord, failedRecord } from '../process/eventTransitions.ts';
@@ -65,7 +66,10 @@ function setup(record: EventRecord | undefined) {
   const publisher = new RecordingPublisher();
   const deps: ReplayDeps = {
     events: store,
-    publisher,
+    eventQueue: new GroupCommit(publisher, 'events', {
+      limits: { maxEvents: 500, maxBytes: 4_000_000 },
+      maxWaitMs: 5,
+    }),
     now: () => now,
     ttlDays: 30,
     staleQueuedMs: 600_000,
@@ -97,12 +101,10 @@ describe('replayEvent', () => {
     });
     expect(publisher.sent).toHaveLength(1);
     expect(publisher.sent[0]!.topic).toBe('events');
-    expect(publisher.sent[0]!.message.attributes).toEqual({
-      eventId: envelope.eventId,
-      eventType: 'order.placed',
-      replay: '1',
+    expect(publisher.sent[0]!.message.attributes).toEqual({ events: '1', replay: '1' });
+    expect(JSON.parse(publisher.sent[0]!.message.data.toString())).toEqual({
+      events: [envelope],
     });
-    expect(JSON.parse(publisher.sent[0]!.message.data.toString())).toEqual(envelope);
   });
 
   it('refuses a second replay while the first is queued', async () => {

@@ -1,7 +1,6 @@
-import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
-import { decodeEnvelope, encodeEnvelope } from '../lib/eventEnvelope.ts';
-import type { Publisher } from '../lib/publisher.ts';
+import { parseEnvelope } from '../lib/eventEnvelope.ts';
+import type { EventQueue } from '../lib/groupCommit.ts';
 import { queuedRecord } from '../process/eventTransitions.ts';
 import { decideReplay } from '../process/eventStatus.ts';
 import type { EventStatusStore } from '../process/eventStatusStore.ts';
@@ -9,7 +8,8 @@ import { maxConflictRounds } from '../process/processEvent.ts';
 
 export type ReplayDeps = {
   events: EventStatusStore;
-  publisher: Publisher;
+  /** Replays join the messages of other events of the same replay round. */
+  eventQueue: EventQueue;
   now: () => Date;
   ttlDays: number;
   /** A QUEUED event older than this is taken as stuck and may be replayed again. */
@@ -29,8 +29,8 @@ export type ReplayOutcome =
 /**
  * Puts a failed or dead-lettered event back into the pipeline: QUEUED first, with a
  * write conditioned on the state it was decided on (so two operators cannot replay one
- * event twice at once), then the stored envelope is published to `events` with a
- * `replay` attribute naming the round. If the publish fails the status is put back.
+ * event twice at once), then the stored envelope is published to `events` in a message
+ * whose `replay` attribute names the round. If the publish fails the status is put back.
  */
 export async function replayEvent(eventId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
   for (let round = 0; round < maxConflictRounds; round += 1) {
@@ -39,21 +39,18 @@ export async function replayEvent(eventId: string, deps: ReplayDeps): Promise<Re
     const context = { now: deps.now(), ttlDays: deps.ttlDays };
     const decision = decideReplay(stored.record, context.now, deps.staleQueuedMs);
     if (decision.kind === 'refuse') return { kind: 'refused', eventId, reason: decision.reason };
-    const decoded = decodeEnvelope(Buffer.from(stored.record.envelope ?? ''), { eventId });
+    const envelope = parseEnvelope(stored.record.envelope ?? '');
     // A message that never parsed as an event would only be dead-lettered again.
-    if (!decoded.ok) return { kind: 'refused', eventId, reason: 'not_replayable' };
+    if (!envelope) return { kind: 'refused', eventId, reason: 'not_replayable' };
 
     const queued = queuedRecord(stored.record, context);
     if ((await deps.events.put(queued, stored.version)) === 'conflict') continue;
-    const message = encodeEnvelope(decoded.envelope);
-    try {
-      await deps.publisher.publish(topics.events.name, {
-        data: message.data,
-        attributes: { ...message.attributes, replay: String(queued.replays) },
-      });
-    } catch (error) {
+    const [published] = await deps.eventQueue.enqueue([envelope], {
+      replay: String(queued.replays),
+    });
+    if (!published?.ok) {
       await restore(eventId, queued.replays, stored.record, deps);
-      return { kind: 'unavailable', eventId, reason: describe(error) };
+      return { kind: 'unavailable', eventId, reason: describe(published?.error) };
     }
     return { kind: 'replayed', eventId, replay: queued.replays };
   }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
-import { encodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
-import { envelopeMessages, publishPacked, type MessageLimits } from '../lib/eventMessages.ts';
-import type { Publisher } from '../lib/publisher.ts';
+import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import type { MessageLimits } from '../lib/eventMessages.ts';
+import type { EventQueue } from '../lib/groupCommit.ts';
 import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
 import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
 
 export type AcceptDeps = {
-  publisher: Publisher;
+  /** Where accepted events are published, sharing messages with the events beside them. */
+  eventQueue: EventQueue;
   idempotency: IdempotencyStore;
   now: () => Date;
   newEventId?: () => string;
@@ -28,40 +28,20 @@ export type AcceptOutcome =
   | { kind: 'unavailable'; reason: string };
 
 /**
- * Takes one validated event into the pipeline. Without an idempotency key this is one
- * publish and nothing else. With a key, the key is claimed first (one Firestore write);
+ * Takes one validated event into the pipeline: `acceptMany` of one. Without an
+ * idempotency key this is one publish, shared with whatever else this instance is
+ * publishing at the moment. With a key, the key is claimed first (one Firestore write);
  * a repeat with the same event publishes the same event id again, which the processor
  * deduplicates, so an event whose first publish failed or timed out is never lost.
  */
-export function acceptEvent(
+export async function acceptEvent(
   input: EventInput,
   producer: { keyId: string; source: string },
   idempotencyKey: string | undefined,
   deps: AcceptDeps,
 ): Promise<AcceptOutcome> {
-  const receivedAt = deps.now().toISOString();
-  const eventId = (deps.newEventId ?? randomUUID)();
-  if (idempotencyKey === undefined)
-    return publish(input, producer, { eventId, receivedAt }, false, deps);
-  return acceptWithIdempotencyKey(input, producer, idempotencyKey, { eventId, receivedAt }, deps);
-}
-
-async function acceptWithIdempotencyKey(
-  input: EventInput,
-  producer: { keyId: string; source: string },
-  idempotencyKey: string,
-  identity: { eventId: string; receivedAt: string },
-  deps: AcceptDeps,
-): Promise<AcceptOutcome> {
-  const admitted = await admitKey(input, producer, idempotencyKey, identity, deps);
-  if (admitted.kind === 'settled') return admitted.outcome;
-  return publish(
-    input,
-    producer,
-    { ...admitted.identity, idempotencyKey },
-    admitted.kind === 'repeat',
-    deps,
-  );
+  const [outcome] = await acceptMany([{ input, idempotencyKey }], producer, deps);
+  return outcome!;
 }
 
 /** One event of a call that brings many, with its own idempotency key or sender's id. */
@@ -75,9 +55,10 @@ export type AcceptItem = {
 /**
  * Many events of one call, one outcome per event, in order. Keys are claimed first,
  * all at once; then every event to publish (new ones, and repeats of a key with the
- * same event under their original id) goes out packed as few messages as the limits
- * allow. An event whose message Pub/Sub did not acknowledge is `unavailable` while the
- * others are accepted; with its key or id, sending it again is safe.
+ * same event under their original id) joins the event queue, which packs it with the
+ * events beside it into as few messages as the limits allow. An event whose message
+ * Pub/Sub did not acknowledge is `unavailable` while the others are accepted; with its
+ * key or id, sending it again is safe.
  */
 export async function acceptMany(
   items: readonly AcceptItem[],
@@ -86,36 +67,22 @@ export async function acceptMany(
 ): Promise<AcceptOutcome[]> {
   const receivedAt = deps.now().toISOString();
   const newEventId = deps.newEventId ?? randomUUID;
-  const admissions = await Promise.all(
-    items.map(async (item): Promise<AcceptOutcome | ToPublish> => {
-      const identity = { eventId: item.eventId ?? newEventId(), receivedAt };
-      const admitted =
-        item.idempotencyKey === undefined
-          ? ({ kind: 'new', identity } as const)
-          : await admitKey(item.input, producer, item.idempotencyKey, identity, deps);
-      if (admitted.kind === 'settled') return admitted.outcome;
-      const envelope = toEnvelope(item.input, {
-        ...admitted.identity,
-        producer: producer.keyId,
-        source: producer.source,
-        idempotencyKey: item.idempotencyKey,
-      });
-      return { kind: 'publish', envelope, duplicate: admitted.kind === 'repeat' };
-    }),
+  const admit = async (item: AcceptItem): Promise<AcceptOutcome | ToPublish> => {
+    const identity = { eventId: item.eventId ?? newEventId(), receivedAt };
+    if (item.idempotencyKey === undefined) return toPublish(item, identity, false, producer);
+    const admitted = await admitKey(item.input, producer, item.idempotencyKey, identity, deps);
+    if (admitted.kind === 'settled') return admitted.outcome;
+    return toPublish(item, admitted.identity, admitted.kind === 'repeat', producer);
+  };
+  const admissions = await Promise.all(items.map(admit));
+  const publishing = admissions.filter((admission) => admission.kind === 'publish');
+  const settlements = await deps.eventQueue.enqueue(publishing.map((entry) => entry.envelope));
+  const settlementOf = new Map(
+    publishing.map((entry, position) => [entry, settlements[position]!]),
   );
-  const toPublish = admissions.filter((admission) => admission.kind === 'publish');
-  const settlementOfEach = await publishPacked(
-    deps.publisher,
-    topics.events.name,
-    envelopeMessages(
-      toPublish.map((entry) => entry.envelope),
-      deps.messageLimits,
-    ),
-  );
-  let position = 0;
   return admissions.map((admission): AcceptOutcome => {
     if (admission.kind !== 'publish') return admission;
-    const settlement = settlementOfEach[position++]!;
+    const settlement = settlementOf.get(admission)!;
     return settlement.ok
       ? {
           kind: admission.duplicate ? 'duplicate' : 'accepted',
@@ -124,6 +91,21 @@ export async function acceptMany(
         }
       : { kind: 'unavailable', reason: describe(settlement.error) };
   });
+}
+
+function toPublish(
+  item: AcceptItem,
+  identity: { eventId: string; receivedAt: string },
+  duplicate: boolean,
+  producer: { keyId: string; source: string },
+): ToPublish {
+  const envelope = toEnvelope(item.input, {
+    ...identity,
+    producer: producer.keyId,
+    source: producer.source,
+    idempotencyKey: item.idempotencyKey,
+  });
+  return { kind: 'publish', envelope, duplicate };
 }
 
 /** An admitted event, ready to publish: new, or a repeat of its key with the same event. */
@@ -179,29 +161,5 @@ async function admitKey(
   return {
     kind: 'repeat',
     identity: { eventId: claim.record.eventId, receivedAt: claim.record.receivedAt },
-  };
-}
-
-async function publish(
-  input: EventInput,
-  producer: { keyId: string; source: string },
-  identity: { eventId: string; receivedAt: string; idempotencyKey?: string },
-  duplicate: boolean,
-  deps: AcceptDeps,
-): Promise<AcceptOutcome> {
-  const envelope = toEnvelope(input, {
-    ...identity,
-    producer: producer.keyId,
-    source: producer.source,
-  });
-  try {
-    await deps.publisher.publish(topics.events.name, encodeEnvelope(envelope));
-  } catch (error) {
-    return { kind: 'unavailable', reason: describe(error) };
-  }
-  return {
-    kind: duplicate ? 'duplicate' : 'accepted',
-    eventId: identity.eventId,
-    receivedAt: identity.receivedAt,
   };
 }

@@ -47,6 +47,11 @@ export const defaults = {
   publishTimeoutMs: 10_000,
   /** Seconds a producer is told to wait after a 503. */
   retryAfterSeconds: 5,
+  /** Group commit: events that reach an instance while its publish to `events` is in
+   * flight wait for it and go out together as the next message; none waits longer than
+   * this for a slow publish before its message goes anyway. With nothing in flight an
+   * event is published at once. */
+  groupCommitMaxWaitMs: 20,
   /** Publisher batching: concurrent ingest requests share one publish call if they
    * arrive within the window; subscribers, which publish on the way to their
    * acknowledgement one message per topic, send each at once (0: no window). */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { OutgoingMessage } from './publisher.ts';
 
 /**
  * Lowercase segments separated by dots: `page_view`, `page.viewed`,
@@ -36,13 +35,6 @@ export const eventEnvelopeSchema = z.object({
 
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
 
-export function encodeEnvelope(envelope: EventEnvelope): OutgoingMessage {
-  return {
-    data: Buffer.from(JSON.stringify(envelope)),
-    attributes: { eventId: envelope.eventId, eventType: envelope.eventType },
-  };
-}
-
 // Built once: constructing a zod schema costs more than using it.
 const eventIdSchema = z.uuid();
 
@@ -51,35 +43,14 @@ export function isEventId(value: unknown): value is string {
   return typeof value === 'string' && eventIdSchema.safeParse(value).success;
 }
 
-export type DecodedEnvelope =
-  | { ok: true; envelope: EventEnvelope }
-  | { ok: false; eventId: string | undefined; reason: string };
-
-/** Parses a Pub/Sub message body; a message that does not parse can never succeed. */
-export function decodeEnvelope(
-  data: Buffer,
-  attributes: Record<string, string> | undefined,
-): DecodedEnvelope {
-  const attributedId = attributes?.eventId;
-  const eventId =
-    attributedId && eventIdSchema.safeParse(attributedId).success ? attributedId : undefined;
-  let json: unknown;
+/** An envelope kept as text (a failed event's record), if it still reads as one. */
+export function parseEnvelope(text: string): EventEnvelope | undefined {
   try {
-    json = JSON.parse(data.toString('utf8'));
+    const parsed = eventEnvelopeSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    return { ok: false, eventId, reason: 'message data is not JSON' };
+    return undefined;
   }
-  const parsed = eventEnvelopeSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || '(root)';
-    return {
-      ok: false,
-      eventId,
-      reason: `invalid envelope: ${field}: ${issue?.message ?? 'invalid'}`,
-    };
-  }
-  return { ok: true, envelope: parsed.data };
 }
 
 /** What `processEvent` publishes to `events-processed`: the event and when it was processed. */
@@ -88,10 +59,3 @@ export type ProcessedEvent = EventEnvelope & { processedAt: string };
 export const processedEventSchema = eventEnvelopeSchema.extend({
   processedAt: z.iso.datetime({ offset: true }),
 });
-
-export function encodeProcessedEvent(event: ProcessedEvent): OutgoingMessage {
-  return {
-    data: Buffer.from(JSON.stringify(event)),
-    attributes: { eventId: event.eventId, eventType: event.eventType },
-  };
-}

@@ -4,10 +4,10 @@ import type { EventEnvelope, ProcessedEvent } from './eventEnvelope.ts';
 import {
   decodeEventMessage,
   decodeProcessedMessage,
-  envelopeMessages,
   eventCount,
+  eventMessage,
+  eventMessages,
   packByLimits,
-  processedMessages,
 } from './eventMessages.ts';
 
 function envelope(overrides: Partial<EventEnvelope> = {}): EventEnvelope {
@@ -47,28 +47,29 @@ describe('packByLimits', () => {
 describe('messages of many events', () => {
   const limits = { maxEvents: 500, maxBytes: 1_000_000 };
 
-  it('keeps a single event the message it always was', () => {
+  it('makes a single event a message of one', () => {
     const one = envelope();
-    const [packed] = envelopeMessages([one], limits);
-    expect(packed!.message.attributes).toEqual({ eventId: one.eventId, eventType: 'page.viewed' });
-    expect(JSON.parse(packed!.message.data.toString())).toEqual(one);
+    const [packed] = eventMessages([one], limits);
+    expect(packed!.message.attributes).toEqual({ events: '1' });
+    expect(JSON.parse(packed!.message.data.toString())).toEqual({ events: [one] });
+    expect(eventMessage(one)).toEqual(packed!.message);
     expect(decodeEventMessage(packed!.message.data, packed!.message.attributes)).toEqual([
-      { ok: true, envelope: one },
+      { ok: true, value: one },
     ]);
   });
 
   it('round-trips many events in order, with their count as an attribute', () => {
     const events = Array.from({ length: 7 }, (_, i) => envelope({ payload: { i } }));
-    const packed = envelopeMessages(events, { maxEvents: 3, maxBytes: 1_000_000 });
+    const packed = eventMessages(events, { maxEvents: 3, maxBytes: 1_000_000 });
     expect(packed.map((p) => p.events.length)).toEqual([3, 3, 1]);
     expect(packed.map((p) => eventCount(p.message.attributes))).toEqual([3, 3, 1]);
     const decoded = packed.flatMap((p) => decodeEventMessage(p.message.data, p.message.attributes));
-    expect(decoded).toEqual(events.map((e) => ({ ok: true, envelope: e })));
+    expect(decoded).toEqual(events.map((e) => ({ ok: true, value: e })));
   });
 
   it('splits by bytes, never beyond the limit but for one large event', () => {
     const events = Array.from({ length: 10 }, () => envelope({ payload: { x: 'y'.repeat(300) } }));
-    for (const { message, events: carried } of envelopeMessages(events, {
+    for (const { message, events: carried } of eventMessages(events, {
       maxEvents: 500,
       maxBytes: 1_000,
     })) {
@@ -83,42 +84,36 @@ describe('messages of many events', () => {
       JSON.stringify({ events: [good, { eventId: badId, eventType: 'Bad Type' }, 42] }),
     );
     const decoded = decodeEventMessage(data, { events: '3' });
-    expect(decoded[0]).toEqual({ ok: true, envelope: good });
+    expect(decoded[0]).toEqual({ ok: true, value: good });
     expect(decoded[1]).toMatchObject({
       ok: false,
       eventId: badId,
       reason: expect.stringContaining('1'),
+      text: JSON.stringify({ eventId: badId, eventType: 'Bad Type' }),
     });
-    expect(decoded[2]).toMatchObject({ ok: false, eventId: undefined });
+    expect(decoded[2]).toMatchObject({ ok: false, eventId: undefined, text: '42' });
   });
 
   it.each([
     ['data that is not JSON', 'nope', 'not JSON'],
     ['no events array', '{"events":{}}', 'no events array'],
     ['an empty events array', '{"events":[]}', 'no events array'],
-  ])('reports a batch with %s as one failure', (_, data, reason) => {
+  ])('reports a message with %s as one failure, its data kept', (_, data, reason) => {
     expect(decodeEventMessage(Buffer.from(data), { events: '2' })).toEqual([
-      { ok: false, eventId: undefined, reason: expect.stringContaining(reason) },
+      { ok: false, eventId: undefined, reason: expect.stringContaining(reason), text: data },
     ]);
   });
 
-  it('reads processed events in either shape', () => {
+  it('packs processed events alike', () => {
     const events: ProcessedEvent[] = [1, 2].map(() => ({
       ...envelope(),
       processedAt: '2026-01-02T03:04:01.000Z',
     }));
-    const many = processedMessages(events, limits);
-    const one = processedMessages(events.slice(0, 1), limits);
+    const many = eventMessages(events, limits);
     expect(many).toHaveLength(1);
     expect(decodeProcessedMessage(many[0]!.message.data, many[0]!.message.attributes)).toEqual(
-      events.map((event) => ({ ok: true, event })),
+      events.map((event) => ({ ok: true, value: event })),
     );
-    expect(decodeProcessedMessage(one[0]!.message.data, one[0]!.message.attributes)).toEqual([
-      { ok: true, event: events[0] },
-    ]);
-    expect(decodeProcessedMessage(Buffer.from('{}'), { eventId: 'e-1' })).toMatchObject([
-      { ok: false, eventId: 'e-1', reason: expect.stringContaining('invalid processed event:') },
-    ]);
   });
 
   it.each([
@@ -129,5 +124,47 @@ describe('messages of many events', () => {
     [{ events: '0' }, 1],
   ])('counts the events of %j as %i', (attributes, count) => {
     expect(eventCount(attributes)).toBe(count);
+  });
+});
+
+/** A message as published before every message carried `{"events":[…]}`. */
+const legacy = (event: object, eventId: string) => ({
+  data: Buffer.from(JSON.stringify(event)),
+  attributes: { eventId, eventType: 'page.viewed' } as Record<string, string>,
+});
+
+describe('messages of the earlier one-event format', () => {
+  it('reads an event message as a message of one', () => {
+    const one = envelope();
+    const { data, attributes } = legacy(one, one.eventId);
+    expect(decodeEventMessage(data, attributes)).toEqual([{ ok: true, value: one }]);
+    expect(eventCount(attributes)).toBe(1);
+  });
+
+  it('reads a processed event message as a message of one', () => {
+    const event: ProcessedEvent = { ...envelope(), processedAt: '2026-01-02T03:04:01.000Z' };
+    const { data, attributes } = legacy(event, event.eventId);
+    expect(decodeProcessedMessage(data, attributes)).toEqual([{ ok: true, value: event }]);
+  });
+
+  it.each([
+    ['data that is not JSON', Buffer.from('nope'), 'not JSON'],
+    ['an event that is not an envelope', Buffer.from('{"eventId":"x"}'), 'eventId'],
+  ])('refuses %s, keeping the attributed id and the data as sent', (_, data, reason) => {
+    const eventId = randomUUID();
+    expect(decodeEventMessage(data, { eventId })).toEqual([
+      {
+        ok: false,
+        eventId,
+        reason: expect.stringContaining(reason),
+        text: data.toString(),
+      },
+    ]);
+  });
+
+  it('ignores an attributed id that is not an event id', () => {
+    expect(decodeEventMessage(Buffer.from('x'), { eventId: '../../x' })).toMatchObject([
+      { ok: false, eventId: undefined },
+    ]);
   });
 });

@@ -1,15 +1,12 @@
 import type { z } from 'zod';
 import {
-  decodeEnvelope,
-  encodeEnvelope,
-  encodeProcessedEvent,
   eventEnvelopeSchema,
   isEventId,
   processedEventSchema,
-  type DecodedEnvelope,
   type EventEnvelope,
   type ProcessedEvent,
 } from './eventEnvelope.ts';
+import { readLegacyMessage } from './legacyEventMessage.ts';
 import {
   publishAll,
   type OutgoingMessage,
@@ -18,13 +15,13 @@ import {
 } from './publisher.ts';
 
 /**
- * Many events in one Pub/Sub message. A call that brings many events (a batch, a CSV
- * upload, a page of Workspace activities) publishes them as few messages, each
- * `{"events":[…]}` with an `events` attribute giving their count; a single event stays
- * the message of its own it always was. Readers take both.
+ * The one message format of `events` and `events-processed`: `{"events":[…]}` with an
+ * `events` attribute giving their count. A single event is a message of one; a call that
+ * brings many (a batch, a CSV upload, a page of Workspace activities) and single calls
+ * that reach one instance together share messages, bounded by `MessageLimits`.
  */
 
-/** The attribute that marks a message of many events, and says how many. */
+/** The attribute that carries how many events a message holds. */
 export const eventCountAttribute = 'events';
 
 export type MessageLimits = { maxEvents: number; maxBytes: number };
@@ -55,6 +52,25 @@ export function packByLimits<T>(
   return groups;
 }
 
+/**
+ * The message holding events already serialised, joined as they are: nothing is
+ * serialised twice. `attributes` are the message's own (a replay round), beside the count.
+ */
+export function messageOfTexts(
+  texts: readonly string[],
+  attributes: Readonly<Record<string, string>> = {},
+): OutgoingMessage {
+  return {
+    data: Buffer.from(`{"events":[${texts.join(',')}]}`),
+    attributes: { ...attributes, [eventCountAttribute]: String(texts.length) },
+  };
+}
+
+/** Bytes an event's text adds to a message (its separator included). */
+export function textBytes(text: string): number {
+  return Buffer.byteLength(text) + 1;
+}
+
 /** One outgoing message and the events it carries, in the order given. */
 export type PackedMessage<T> = { message: OutgoingMessage; events: T[] };
 
@@ -75,67 +91,41 @@ export async function publishPacked<T>(
   return messages.flatMap(({ events }, m) => events.map(() => settlements[m]!));
 }
 
-/** Accepted events as the messages to publish on `events`. */
-export function envelopeMessages(
-  envelopes: readonly EventEnvelope[],
-  limits: MessageLimits,
-): PackedMessage<EventEnvelope>[] {
-  return packed(envelopes, limits, encodeEnvelope);
-}
-
-/** Processed events as the messages to publish on `events-processed`. */
-export function processedMessages(
-  events: readonly ProcessedEvent[],
-  limits: MessageLimits,
-): PackedMessage<ProcessedEvent>[] {
-  return packed(events, limits, encodeProcessedEvent);
-}
-
-function packed<T extends { eventId: string }>(
+/** Events as the messages to publish on `events` or `events-processed`, packed by the limits. */
+export function eventMessages<T extends EventEnvelope>(
   events: readonly T[],
   limits: MessageLimits,
-  encodeOne: (event: T) => OutgoingMessage,
 ): PackedMessage<T>[] {
   const texts = new Map<T, string>(events.map((event) => [event, JSON.stringify(event)]));
-  // Each event's text is measured once and joined as is: nothing is serialised twice.
-  const groups = packByLimits(events, (event) => Buffer.byteLength(texts.get(event)!) + 1, limits);
-  return groups.map((group) =>
-    group.length === 1
-      ? { message: encodeOne(group[0]!), events: group }
-      : {
-          message: {
-            data: Buffer.from(`{"events":[${group.map((event) => texts.get(event)).join(',')}]}`),
-            attributes: { [eventCountAttribute]: String(group.length) },
-          },
-          events: group,
-        },
-  );
+  return packByLimits(events, (event) => textBytes(texts.get(event)!), limits).map((group) => ({
+    message: messageOfTexts(group.map((event) => texts.get(event)!)),
+    events: group,
+  }));
 }
+
+/** One event as a message of its own. */
+export function eventMessage(event: EventEnvelope | ProcessedEvent): OutgoingMessage {
+  return messageOfTexts([JSON.stringify(event)]);
+}
+
+/** An event of a message, decoded on its own; `text` is the event as sent when it is invalid. */
+export type DecodedItem<T> =
+  { ok: true; value: T } | { ok: false; eventId: string | undefined; reason: string; text: string };
 
 /** Every event of a message on `events`, each decoded on its own. */
 export function decodeEventMessage(
   data: Buffer,
   attributes: Record<string, string> | undefined,
-): (DecodedEnvelope & { text?: string })[] {
-  if (attributes?.[eventCountAttribute] === undefined) return [decodeEnvelope(data, attributes)];
-  return decodeItems(data, true, eventEnvelopeSchema, 'envelope').map((item) =>
-    item.ok ? { ok: true, envelope: item.value } : item,
-  );
+): DecodedItem<EventEnvelope>[] {
+  return decodeMessage(data, attributes, eventEnvelopeSchema, 'envelope');
 }
-
-export type DecodedProcessed =
-  | { ok: true; event: ProcessedEvent }
-  | { ok: false; eventId: string | undefined; reason: string; text?: string };
 
 /** Every event of a message on `events-processed`, each decoded on its own. */
 export function decodeProcessedMessage(
   data: Buffer,
   attributes: Record<string, string> | undefined,
-): DecodedProcessed[] {
-  const batch = attributes?.[eventCountAttribute] !== undefined;
-  return decodeItems(data, batch, processedEventSchema, 'processed event', attributes?.eventId).map(
-    (item) => (item.ok ? { ok: true, event: item.value } : item),
-  );
+): DecodedItem<ProcessedEvent>[] {
+  return decodeMessage(data, attributes, processedEventSchema, 'processed event');
 }
 
 /** How many events a message says it carries, before it is read. */
@@ -144,40 +134,47 @@ export function eventCount(attributes: Record<string, string> | undefined): numb
   return Number.isInteger(count) && count > 0 ? count : 1;
 }
 
-type DecodedItem<T> =
-  | { ok: true; value: T }
-  /** `text`: the event as sent, when the message held it among others. */
-  | { ok: false; eventId: string | undefined; reason: string; text?: string };
-
-/** The message's events: `{"events":[…]}` when `batch`, else the data is one event. */
-function decodeItems<T>(
+function decodeMessage<T>(
   data: Buffer,
-  batch: boolean,
+  attributes: Record<string, string> | undefined,
   schema: z.ZodType<T>,
   what: string,
-  attributedId?: string,
 ): DecodedItem<T>[] {
+  if (attributes?.[eventCountAttribute] === undefined) {
+    const legacy = readLegacyMessage(data, attributes);
+    if (!legacy.ok) return [legacy];
+    const decoded = decodeItem(legacy.item, schema, `invalid ${what}`);
+    return [decoded.ok ? decoded : { ...decoded, eventId: legacy.eventId, text: legacy.text }];
+  }
+  const text = data.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(data.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
-    return [{ ok: false, eventId: attributedId, reason: 'message data is not JSON' }];
+    return [{ ok: false, eventId: undefined, reason: 'message data is not JSON', text }];
   }
-  const events = batch ? (json as { events?: unknown } | null)?.events : [json];
+  const events = (json as { events?: unknown } | null)?.events;
   if (!Array.isArray(events) || events.length === 0) {
-    return [{ ok: false, eventId: attributedId, reason: 'message data holds no events array' }];
+    return [{ ok: false, eventId: undefined, reason: 'message data holds no events array', text }];
   }
-  return events.map((item: unknown, index): DecodedItem<T> => {
-    const parsed = schema.safeParse(item);
-    if (parsed.success) return { ok: true, value: parsed.data };
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || '(root)';
+  return events.map((item: unknown, index) => {
+    const decoded = decodeItem(item, schema, `invalid ${what} ${index}`);
+    if (decoded.ok) return decoded;
     const id = (item as { eventId?: unknown } | null)?.eventId;
-    return {
-      ok: false,
-      eventId: batch ? (isEventId(id) ? id : undefined) : attributedId,
-      reason: `invalid ${what}${batch ? ` ${index}` : ''}: ${field}: ${issue?.message ?? 'invalid'}`,
-      ...(batch ? { text: JSON.stringify(item) ?? String(item) } : {}),
-    };
+    return { ...decoded, eventId: isEventId(id) ? id : undefined };
   });
+}
+
+/** One event checked against its schema; a refusal names the first field at fault. */
+export function decodeItem<T>(item: unknown, schema: z.ZodType<T>, what: string): DecodedItem<T> {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.join('.') || '(root)';
+  return {
+    ok: false,
+    eventId: undefined,
+    reason: `${what}: ${field}: ${issue?.message ?? 'invalid'}`,
+    text: JSON.stringify(item) ?? String(item),
+  };
 }

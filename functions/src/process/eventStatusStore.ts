@@ -64,6 +64,8 @@ export class FirestoreEventStatusStore implements EventStatusStore {
   }
 
   async createAll(records: readonly EventRecord[]): Promise<CreateResult[]> {
+    // One record is one create: a bulk writer's set-up would cost more than the write.
+    if (records.length === 1) return [await this.#createOne(records[0]!)];
     // BulkWriter sends BatchWrite requests of 20 writes, all at once with throttling off;
     // each write succeeds or fails alone.
     const writer = this.#firestore.bulkWriter({ throttling: false });
@@ -78,6 +80,15 @@ export class FirestoreEventStatusStore implements EventStatusStore {
     );
     await writer.close();
     return Promise.all(results);
+  }
+
+  async #createOne(record: EventRecord): Promise<CreateResult> {
+    try {
+      await this.#doc(record.eventId).create(toDocument(record, 'create'));
+      return { kind: 'written' };
+    } catch (error) {
+      return isConflict(error) ? { kind: 'conflict' } : { kind: 'error', error };
+    }
   }
 
   #doc(eventId: string) {

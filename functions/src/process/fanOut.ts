@@ -1,7 +1,7 @@
 import { topics } from '../../../infra/spec.ts';
 import { describe } from '../lib/errors.ts';
-import { encodeProcessedEvent, type EventEnvelope } from '../lib/eventEnvelope.ts';
-import { processedMessages, publishPacked, type MessageLimits } from '../lib/eventMessages.ts';
+import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import { eventMessages, publishPacked, type MessageLimits } from '../lib/eventMessages.ts';
 import { publishAll, type Publisher } from '../lib/publisher.ts';
 import { encodeDeliveryMessage } from '../webhooks/deliveryMessage.ts';
 import type { WebhookRouter } from '../webhooks/endpointIndex.ts';
@@ -16,51 +16,14 @@ export type FanOutDeps = {
 };
 
 /**
- * Publishes the processed event, and one delivery per matching webhook endpoint. Safe
- * to repeat: the warehouse keeps one row per event id and a delivery already delivered
- * is not sent again. Never rejects: the result says how it ended.
+ * The fan-out of a message's events: the processed events packed into as few
+ * `events-processed` messages as the limits allow, and one delivery per event and
+ * matching endpoint. One result per event, in order: an event's fan-out is published
+ * when its processed message and each of its deliveries were. Safe to repeat: the
+ * warehouse keeps one row per event id and a delivery already delivered is not sent
+ * again. Never rejects: the results say how it ended.
  */
 export async function publishFanOut(
-  envelope: EventEnvelope,
-  processedAt: Date,
-  deps: FanOutDeps,
-): Promise<FanOutResult> {
-  let endpointIds: string[];
-  try {
-    endpointIds = await deps.webhooks.matching(envelope.eventType, envelope.producer);
-  } catch (error) {
-    return { kind: 'failed', error: { code: 'webhook_lookup_failed', message: describe(error) } };
-  }
-  const event = { ...envelope, processedAt: processedAt.toISOString() };
-  const processed = deps.publisher.publish(
-    topics.eventsProcessed.name,
-    encodeProcessedEvent(event),
-  );
-  try {
-    if (endpointIds.length === 0) await processed;
-    else
-      await Promise.all([
-        processed,
-        ...endpointIds.map((endpointId) =>
-          deps.publisher.publish(
-            topics.deliveries.name,
-            encodeDeliveryMessage({ endpointId, event }),
-          ),
-        ),
-      ]);
-    return { kind: 'published' };
-  } catch (error) {
-    return { kind: 'failed', error: { code: 'publish_failed', message: describe(error) } };
-  }
-}
-
-/**
- * The fan-out of a message of many events: the processed events packed into as few
- * `events-processed` messages as the limits allow, and one delivery per event and
- * matching endpoint, as for a single event. One result per event, in order: an event's
- * fan-out is published when its processed message and each of its deliveries were.
- */
-export async function publishFanOutMany(
   envelopes: readonly EventEnvelope[],
   processedAt: Date,
   deps: FanOutDeps,
@@ -79,7 +42,7 @@ export async function publishFanOutMany(
   }
   const at = processedAt.toISOString();
   const events = envelopes.map((envelope) => ({ ...envelope, processedAt: at }));
-  const packed = processedMessages(events, deps.messageLimits);
+  const packed = eventMessages(events, deps.messageLimits);
   const deliveries = events.flatMap((event, index) =>
     endpoints[index]!.map((endpointId) => ({ index, endpointId, event })),
   );

@@ -23,10 +23,9 @@ export function subscriber<Deps extends { logger: Logger }>(
       deps.logger.error({ err: error, ceId: event.id }, `${name}: unreadable push acknowledged`);
       return;
     }
-    const log = deps.logger.child({
-      messageId: message.messageId,
-      eventId: message.attributes.eventId,
-    });
+    // A delivery names its event; a message on `events` says how many it carries.
+    const { eventId, events } = message.attributes;
+    const log = deps.logger.child({ messageId: message.messageId, eventId, events });
     try {
       const outcome = await handle(message, { ...deps, logger: log });
       log.debug({ outcome: outcome.kind }, `${name} done`);

@@ -1,12 +1,12 @@
 import { PipelineError } from '../lib/errors.ts';
-import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
-import { decodeEventMessage, eventCountAttribute } from '../lib/eventMessages.ts';
+import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import { decodeEventMessage } from '../lib/eventMessages.ts';
 import { mapLimit } from '../lib/mapLimit.ts';
 import type { Logger } from '../lib/logger.ts';
 import { deadLetterRecord, processedRecord, type TransitionContext } from './eventTransitions.ts';
 import { decideSettlement, type FanOutResult } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
-import { publishFanOut, publishFanOutMany, type FanOutDeps } from './fanOut.ts';
+import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import type { PushedMessage } from './pubsubMessage.ts';
 
 export type ProcessDeps = FanOutDeps & {
@@ -21,10 +21,14 @@ export type EventOutcome =
   | { kind: 'skipped'; eventId: string; reason: 'already_processed' | 'dead_lettered' }
   | { kind: 'rejected'; eventId: string | undefined; reason: string };
 
-export type ProcessOutcome =
-  | EventOutcome
-  /** A message of many events, every one of them settled. */
-  | { kind: 'settled'; events: number; processed: number; skipped: number; rejected: number };
+/** A message, every one of its events settled. */
+export type ProcessOutcome = {
+  kind: 'settled';
+  events: number;
+  processed: number;
+  skipped: number;
+  rejected: number;
+};
 
 /** Events of one message settled at once once the batched claim left them to settle alone. */
 export const settleConcurrency = 32;
@@ -33,72 +37,52 @@ export const settleConcurrency = 32;
 export const maxConflictRounds = 5;
 
 /**
- * Processes one delivery of an event. Returns when the delivery may be acknowledged;
- * throws a retriable error when Pub/Sub should deliver it again.
+ * Processes one delivery of a message, each of its events settled on its own. Returns
+ * when the delivery may be acknowledged; throws a retriable error when Pub/Sub should
+ * deliver it again.
  *
- * The happy path is one round trip: the claim (a create that succeeds only if the
- * event has no record yet, written PROCESSED) and the fan-out publish go out together.
- * Every other case reads the record and settles it with `decideSettlement`; the
- * failure cases are tabled in docs/DECISIONS.md.
+ * The happy path is one round trip: every claim (a create that succeeds only if the
+ * event has no record yet, written PROCESSED) in one batched create beside the fan-out
+ * (the processed events packed, one delivery per matching endpoint). Events whose claim
+ * found a record, or whose fan-out failed, are read and settled one by one with
+ * `decideSettlement`; an invalid event is dead-lettered alone. If any event asks for a
+ * retry the whole message is delivered again, and the events already settled are
+ * skipped then. The failure cases are tabled in docs/DECISIONS.md.
  */
 export async function processEvent(
   message: PushedMessage,
   deps: ProcessDeps,
 ): Promise<ProcessOutcome> {
-  if (message.attributes[eventCountAttribute] !== undefined) return processEvents(message, deps);
-  const decoded = decodeEnvelope(message.data, message.attributes);
-  if (!decoded.ok) return rejectInvalidMessage(message, decoded.eventId, decoded.reason, deps);
-  const { envelope } = decoded;
-  const context = transitionContext(deps);
-
-  const [claim, fanOut] = await Promise.all([
-    claimProcessed(envelope, context, deps.store),
-    publishFanOut(envelope, context.now, deps),
-  ]);
-  if (claim.kind === 'error') throw claim.error;
-  if (claim.kind === 'written' && fanOut.kind === 'published') {
-    return { kind: 'processed', eventId: envelope.eventId };
-  }
-  return orRetry(await settle(envelope, fanOut, context, claim.kind === 'written', deps));
-}
-
-/**
- * A message of many events, each settled on its own as a single event would be. The
- * happy path is still one round trip: every claim in one bulk create beside the
- * fan-out (packed processed events, one delivery per matching endpoint). Events whose
- * claim found a record, or whose fan-out failed, are settled one by one as above; one
- * invalid event is dead-lettered alone. If any event asks for a retry the whole message
- * is delivered again, and the events already settled are skipped then.
- */
-async function processEvents(message: PushedMessage, deps: ProcessDeps): Promise<ProcessOutcome> {
   const decoded = decodeEventMessage(message.data, message.attributes);
   const seen = new Set<string>();
   const envelopes: EventEnvelope[] = [];
-  const invalid: { eventId: string | undefined; reason: string; text?: string; index: number }[] =
+  const invalid: { eventId: string | undefined; reason: string; text: string; index: number }[] =
     [];
   decoded.forEach((item, index) => {
     if (!item.ok) invalid.push({ ...item, index });
     // The same id twice is the same event (a sender's message sent twice in one batch).
-    else if (!seen.has(item.envelope.eventId)) {
-      seen.add(item.envelope.eventId);
-      envelopes.push(item.envelope);
+    else if (!seen.has(item.value.eventId)) {
+      seen.add(item.value.eventId);
+      envelopes.push(item.value);
     }
   });
   const context = transitionContext(deps);
   const [claims, fanOuts, rejected] = await Promise.all([
-    deps.store.createAll(
-      envelopes.map((envelope) => processedRecord(undefined, envelope, context)),
-    ),
-    publishFanOutMany(envelopes, context.now, deps),
+    envelopes.length === 0
+      ? []
+      : deps.store.createAll(
+          envelopes.map((envelope) => processedRecord(undefined, envelope, context)),
+        ),
+    publishFanOut(envelopes, context.now, deps),
     // Never rejects, so the claims and the fan-out beside it are always awaited to their end.
     Promise.all(
       invalid.map((item) =>
-        rejectInvalidMessage(
+        rejectInvalidEvent(
           message,
           item.eventId ?? `message-${message.messageId}-${item.index}`,
           item.reason,
-          deps,
           item.text,
+          deps,
         ).catch((error: unknown): Settled => ({ kind: 'retry', error })),
       ),
     ),
@@ -122,28 +106,8 @@ async function processEvents(message: PushedMessage, deps: ProcessDeps): Promise
   };
 }
 
-type ClaimResult = { kind: 'written' | 'conflict' } | { kind: 'error'; error: unknown };
-
 /** An event settled, or the error that asks Pub/Sub to deliver its message again. */
 type Settled = EventOutcome | { kind: 'retry'; error: unknown };
-
-function orRetry(settled: Settled): EventOutcome {
-  if (settled.kind === 'retry') throw settled.error;
-  return settled;
-}
-
-/** Never rejects, so the fan-out publish beside it is always awaited to its end. */
-async function claimProcessed(
-  envelope: EventEnvelope,
-  context: TransitionContext,
-  store: EventStatusStore,
-): Promise<ClaimResult> {
-  try {
-    return { kind: await store.put(processedRecord(undefined, envelope, context), undefined) };
-  } catch (error) {
-    return { kind: 'error', error };
-  }
-}
 
 /** The record exists already, or the fan-out failed: read, decide, write conditionally. */
 async function settle(
@@ -182,17 +146,16 @@ async function settle(
 }
 
 /**
- * A message (or an event of one) that can never be processed goes straight to
- * DEAD_LETTER, with its raw text, and is acknowledged.
+ * An event of a message that can never be processed goes straight to DEAD_LETTER, with
+ * its text as sent, and is acknowledged with the rest of its message.
  */
-async function rejectInvalidMessage(
+async function rejectInvalidEvent(
   message: PushedMessage,
-  attributedId: string | undefined,
+  eventId: string,
   reason: string,
+  text: string,
   deps: ProcessDeps,
-  text = message.data.toString('utf8'),
 ): Promise<EventOutcome> {
-  const eventId = attributedId ?? `message-${message.messageId}`;
   for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.store.get(eventId);
     if (stored && stored.record.status !== 'FAILED') break;

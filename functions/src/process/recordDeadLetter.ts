@@ -1,5 +1,5 @@
-import { decodeEnvelope, type EventEnvelope } from '../lib/eventEnvelope.ts';
-import { decodeEventMessage, eventCountAttribute } from '../lib/eventMessages.ts';
+import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import { decodeEventMessage } from '../lib/eventMessages.ts';
 import { mapLimit } from '../lib/mapLimit.ts';
 import type { Logger } from '../lib/logger.ts';
 import { deadLetterRecord } from './eventTransitions.ts';
@@ -27,32 +27,23 @@ export type DeadLetterOutcome =
     };
 
 /**
- * Marks an event DEAD_LETTER when Pub/Sub gave up on it. The attempts and the last
- * error come from the FAILED record that each attempt left. A message of many events
- * marks each of its events not yet settled; the others are left as they are.
+ * Marks each event of a message DEAD_LETTER when Pub/Sub gave up on the message. The
+ * attempts and the last error come from the FAILED record that each attempt left; an
+ * event already settled is left as it is.
  */
 export async function recordDeadLetter(
   message: PushedMessage,
   deps: DeadLetterDeps,
-): Promise<DeadLetterOutcome | { kind: 'settled'; events: number; recorded: number }> {
+): Promise<{ kind: 'settled'; events: number; recorded: number }> {
   const round = replayRound(message.attributes);
-  if (message.attributes[eventCountAttribute] === undefined) {
-    const decoded = decodeEnvelope(message.data, message.attributes);
-    const envelope = decoded.ok ? decoded.envelope : undefined;
-    const eventId =
-      envelope?.eventId ??
-      (decoded.ok ? undefined : decoded.eventId) ??
-      `message-${message.messageId}`;
-    return recordOne(eventId, envelope, message.data.toString('utf8'), round, deps);
-  }
   const items = decodeEventMessage(message.data, message.attributes);
   const outcomes = await mapLimit(items, settleConcurrency, (item, index) =>
     item.ok
-      ? recordOne(item.envelope.eventId, item.envelope, JSON.stringify(item.envelope), round, deps)
+      ? recordOne(item.value.eventId, item.value, JSON.stringify(item.value), round, deps)
       : recordOne(
           item.eventId ?? `message-${message.messageId}-${index}`,
           undefined,
-          item.text ?? message.data.toString('utf8'),
+          item.text,
           round,
           deps,
         ),
@@ -108,8 +99,8 @@ async function republishClaim(
   processedAt: Date,
   deps: DeadLetterDeps,
 ): Promise<DeadLetterOutcome> {
-  const fanOut = await publishFanOut(envelope, processedAt, deps);
-  if (fanOut.kind === 'failed') {
+  const [fanOut] = await publishFanOut([envelope], processedAt, deps);
+  if (fanOut?.kind === 'failed') {
     throw new PipelineError(fanOut.error.code, fanOut.error.message, { retriable: true });
   }
   deps.logger.info({ eventId: envelope.eventId }, 'unconfirmed claim published again');

@@ -1,4 +1,4 @@
-import { decodeProcessedMessage, eventCountAttribute } from '../lib/eventMessages.ts';
+import { decodeProcessedMessage } from '../lib/eventMessages.ts';
 import type { PulledMessage } from './pullSource.ts';
 import type { WarehouseRejection } from './rejectionStore.ts';
 import type { WarehouseRow, WriteResult } from './warehouse.ts';
@@ -23,7 +23,6 @@ export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
   const plan: BatchPlan = { rows: [], sources: [], invalid: [], messages };
   const rowByEventId = new Map<string, number>();
   for (const message of messages) {
-    const many = carriesMany(message);
     for (const [position, decoded] of decodeProcessedMessage(
       message.data,
       message.attributes,
@@ -35,20 +34,20 @@ export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
             eventId: decoded.eventId,
             messageId: message.messageId,
             reason: decoded.reason,
-            data: decoded.text ?? message.data.toString('utf8'),
-            ...(many ? { position } : {}),
+            data: decoded.text,
+            position,
           },
         });
         continue;
       }
-      const existing = rowByEventId.get(decoded.event.eventId);
+      const existing = rowByEventId.get(decoded.value.eventId);
       if (existing !== undefined) {
         const sources = plan.sources[existing]!;
         if (!sources.includes(message)) sources.push(message);
         continue;
       }
-      rowByEventId.set(decoded.event.eventId, plan.rows.length);
-      plan.rows.push(toWarehouseRow(decoded.event));
+      rowByEventId.set(decoded.value.eventId, plan.rows.length);
+      plan.rows.push(toWarehouseRow(decoded.value));
       plan.sources.push([message]);
     }
   }
@@ -86,8 +85,8 @@ export function settleBatch(plan: BatchPlan, result: WriteResult): Settlement {
         eventId: row.event_id,
         messageId: first.messageId,
         reason,
-        // From a message of many, the refused event alone: its row as the warehouse got it.
-        data: carriesMany(first) ? JSON.stringify(row) : first.data.toString('utf8'),
+        // The refused event alone, not its whole message: its row as the warehouse got it.
+        data: JSON.stringify(row),
       },
       ackIds: sources.map((message) => message.ackId),
     });
@@ -100,8 +99,4 @@ export function settleBatch(plan: BatchPlan, result: WriteResult): Settlement {
     .filter((message) => !awaitingRecord.has(message))
     .map((message) => message.ackId);
   return settlement;
-}
-
-function carriesMany(message: PulledMessage): boolean {
-  return message.attributes[eventCountAttribute] !== undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventsTable } from '../../../infra/spec.ts';
 import type { ProcessedEvent } from '../lib/eventEnvelope.ts';
-import { decodeProcessedMessage } from '../lib/eventMessages.ts';
+import { decodeProcessedMessage, eventMessage } from '../lib/eventMessages.ts';
 import { rowProblem, toWarehouseRow } from './warehouseRow.ts';
 import type { WarehouseRow } from './warehouse.ts';
 
@@ -22,8 +22,9 @@ const row: WarehouseRow = toWarehouseRow(event);
 
 describe('a processed event as a row', () => {
   it('has one value per column of the spec', () => {
-    const [decoded] = decodeProcessedMessage(Buffer.from(JSON.stringify(event)), {});
-    expect(decoded).toEqual({ ok: true, event });
+    const message = eventMessage(event);
+    const [decoded] = decodeProcessedMessage(message.data, message.attributes);
+    expect(decoded).toEqual({ ok: true, value: event });
     expect(Object.keys(row).sort()).toEqual(eventsTable.columns.map((c) => c.name).sort());
     expect(row).toMatchObject({
       event_id: event.eventId,
@@ -37,16 +38,22 @@ describe('a processed event as a row', () => {
   });
 
   it.each([
-    ['data that is not JSON', Buffer.from('nope'), 'not JSON'],
+    ['data that is not JSON', Buffer.from('nope'), undefined, 'not JSON'],
     [
       'an event without processedAt',
-      Buffer.from(JSON.stringify({ ...event, processedAt: undefined })),
+      Buffer.from(JSON.stringify({ events: [{ ...event, processedAt: undefined }] })),
+      event.eventId,
       'processedAt',
     ],
-    ['a bad event type', Buffer.from(JSON.stringify({ ...event, eventType: 'Bad' })), 'eventType'],
-  ])('refuses %s with the reason, keeping the attributed id', (_, data, reason) => {
-    const [decoded] = decodeProcessedMessage(data, { eventId: event.eventId });
-    expect(decoded).toMatchObject({ ok: false, eventId: event.eventId });
+    [
+      'a bad event type',
+      Buffer.from(JSON.stringify({ events: [{ ...event, eventType: 'Bad' }] })),
+      event.eventId,
+      'eventType',
+    ],
+  ])('refuses %s with the reason, keeping the event id it names', (_, data, eventId, reason) => {
+    const [decoded] = decodeProcessedMessage(data, { events: '1' });
+    expect(decoded).toMatchObject({ ok: false, eventId });
     expect(decoded?.ok ? '' : decoded?.reason).toContain(reason);
   });
 });

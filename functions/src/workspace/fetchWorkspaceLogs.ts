@@ -2,7 +2,7 @@ import { topics } from '../../../infra/spec.ts';
 import { defaults } from '../lib/defaults.ts';
 import { PipelineError } from '../lib/errors.ts';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
-import { envelopeMessages } from '../lib/eventMessages.ts';
+import { eventMessages } from '../lib/eventMessages.ts';
 import type { PushedMessage } from '../process/pubsubMessage.ts';
 import { activityToEvents } from './activityEvent.ts';
 import { decodeFetchRequest, encodeFetchRequest, type FetchRequest } from './fetchMessage.ts';
@@ -203,7 +203,7 @@ async function publishFresh(
   // A page's events go out as few messages as fit; all must be acknowledged before the
   // activities are remembered as published.
   await Promise.all(
-    envelopeMessages(envelopes, deps.settings.messageLimits).map(({ message }) =>
+    eventMessages(envelopes, deps.settings.messageLimits).map(({ message }) =>
       deps.publisher.publish(topics.events.name, message),
     ),
   );
