@@ -104,7 +104,7 @@ export class Runtime {
   get eventQueue(): GroupCommit {
     this.#eventQueue ??= new GroupCommit(this.publisher, topics.events.name, {
       limits: this.config.messageLimits,
-      maxWaitMs: defaults.groupCommitMaxWaitMs,
+      maxWaitMs: this.config.groupCommitMaxWaitMs,
     });
     return this.#eventQueue;
   }

@@ -6,13 +6,12 @@ import { topics } from '../../infra/spec.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig, type Config } from '../../functions/src/lib/config.ts';
-import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
 import { Runtime } from '../../functions/src/runtime.ts';
 import { freePort } from '../../scripts/lib/emulators.ts';
 import { projectRoot } from '../../scripts/lib/localStack.ts';
 import { testEnvelope } from '../support/failedEvents.ts';
-import { drainSubscription, eventually, uniqueProjectId } from '../support/pipeline.ts';
+import { drainSubscription, eventIdsIn, eventually, uniqueProjectId } from '../support/pipeline.ts';
 
 describe('graceful shutdown', () => {
   let env: NodeJS.ProcessEnv;
@@ -42,17 +41,22 @@ describe('graceful shutdown', () => {
     await pubsub.close();
   });
 
-  it('Runtime.close() sends what the publisher still holds', async () => {
+  it('Runtime.close() sends what waits in the group commit and what the publisher still holds', async () => {
     const runtime = new Runtime(config, { logger: createLogger({ level: 'silent' }) });
-    const envelope = testEnvelope();
-    // Held in the publisher's batch (5 ms window) when close() starts.
-    const pending = runtime.publisher.publish(topics.events.name, eventMessage(envelope));
+    const [first, second] = [testEnvelope(), testEnvelope()];
+    // The first is published at once (and held in the publisher's batch window); the
+    // second waits in the group commit for the first's publish when close() starts.
+    const pending = Promise.all([
+      runtime.eventQueue.enqueue([first]),
+      runtime.eventQueue.enqueue([second]),
+    ]);
     await runtime.close();
-    expect(await pending).toMatch(/\d+/);
+    expect((await pending).flat().map((settlement) => settlement.ok)).toEqual([true, true]);
+    const ids = [first.eventId, second.eventId];
     const messages = await drainSubscription(pubsub, 'shutdown-check', {
-      until: (received) => received.some((m) => m.attributes.eventId === envelope.eventId),
+      until: (received) => ids.every((id) => received.some((m) => eventIdsIn(m).includes(id))),
     });
-    expect(messages.some((m) => m.attributes.eventId === envelope.eventId)).toBe(true);
+    expect(messages.flatMap(eventIdsIn)).toEqual(expect.arrayContaining(ids));
   });
 
   it('SIGTERM to a serving ingest process: every event it accepted arrives', async () => {
@@ -101,11 +105,11 @@ describe('graceful shutdown', () => {
     const messages = await drainSubscription(pubsub, 'shutdown-check', {
       timeoutMs: 20_000,
       until: (received) => {
-        const ids = new Set(received.map((m) => m.attributes.eventId));
+        const ids = new Set(received.flatMap(eventIdsIn));
         return accepted.every((id) => ids.has(id));
       },
     });
-    const arrived = new Set(messages.map((m) => m.attributes.eventId));
+    const arrived = new Set(messages.flatMap(eventIdsIn));
     expect(accepted.filter((id) => !arrived.has(id))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { PipelineError } from '../../functions/src/lib/errors.ts';
+import { decodeEventMessage } from '../../functions/src/lib/eventMessages.ts';
 import type { OutgoingMessage, Publisher } from '../../functions/src/lib/publisher.ts';
 import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
 import type {
@@ -53,14 +54,11 @@ async function withFault<T>(
   return result;
 }
 
-/** The ids of the events a message carries: its attribute, or each of its events'. */
+/** The ids of the events a message carries. */
 function eventIdsOf(message: OutgoingMessage): string[] {
-  if (message.attributes.events === undefined)
-    return message.attributes.eventId ? [message.attributes.eventId] : [];
-  const { events } = JSON.parse(message.data.toString('utf8')) as {
-    events: { eventId?: string }[];
-  };
-  return events.flatMap((event) => (event.eventId ? [event.eventId] : []));
+  return decodeEventMessage(message.data, message.attributes).flatMap((item) =>
+    item.ok ? [item.value.eventId] : item.eventId ? [item.eventId] : [],
+  );
 }
 
 /** Our Publisher, with faults per event id and topic; counts what the emulator acknowledged. */

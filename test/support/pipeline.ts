@@ -18,6 +18,7 @@ import { createIngestHandler } from '../../functions/src/ingest/ingestHandler.ts
 import { ingestFunctionRoutes } from '../../functions/src/routeTable.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
+import { decodeEventMessage } from '../../functions/src/lib/eventMessages.ts';
 import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
 import { installStreamingUploads } from '../../functions/src/lib/streamingUploads.ts';
 import { installTrackingBodies } from '../../functions/src/ingest/tracking/trackingBodies.ts';
@@ -160,6 +161,13 @@ export async function startTestPipeline(options: {
 const pushSubscriptionNames = subscriptions()
   .filter((subscription) => subscription.pushTo)
   .map((subscription) => subscription.name);
+
+/** The ids of the events a message on `events` or `events-processed` carries. */
+export function eventIdsIn(message: Pick<Message, 'data' | 'attributes'>): string[] {
+  return decodeEventMessage(message.data, message.attributes).flatMap((item) =>
+    item.ok ? [item.value.eventId] : [],
+  );
+}
 
 /** Waits until `check` returns a value, or fails with what was last seen. */
 export async function eventually<T>(

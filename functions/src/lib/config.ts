@@ -48,6 +48,7 @@ const configSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: positiveInt(defaults.idempotencyTtlHours),
   EVENT_TTL_DAYS: positiveInt(defaults.eventTtlDays),
   PUBLISH_TIMEOUT_MS: positiveInt(defaults.publishTimeoutMs),
+  GROUP_COMMIT_MAX_WAIT_MS: positiveInt(defaults.groupCommitMaxWaitMs),
   RETRY_AFTER_SECONDS: positiveInt(defaults.retryAfterSeconds),
   /** AES-256 key (base64, 32 bytes) sealing secrets at rest. Required by the functions that keep secrets. */
   ENCRYPTION_KEY: parsedBy(decodeKey).optional(),
@@ -108,6 +109,8 @@ export type Config = Readonly<{
   idempotencyTtlHours: number;
   eventTtlDays: number;
   publishTimeoutMs: number;
+  /** The longest an event waits to share a message with others (group commit). */
+  groupCommitMaxWaitMs: number;
   retryAfterSeconds: number;
   /** Undefined when no ENCRYPTION_KEY is configured. */
   encryptionKeys: { current: EncryptionKey; previous: EncryptionKey[] } | undefined;
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     eventTtlDays: e.EVENT_TTL_DAYS,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
+    groupCommitMaxWaitMs: e.GROUP_COMMIT_MAX_WAIT_MS,
     retryAfterSeconds: e.RETRY_AFTER_SECONDS,
     encryptionKeys: e.ENCRYPTION_KEY
       ? {
