@@ -51,7 +51,6 @@ export class Runtime {
   #firestore: Firestore | undefined;
   #pubsub: PubSub | undefined;
   #publisher: PubSubPublisher | undefined;
-  #subscriberPublisher: PubSubPublisher | undefined;
   #eventQueue: GroupCommit | undefined;
   #ingest: IngestDeps | undefined;
   #process: ProcessDeps | undefined;
@@ -81,20 +80,18 @@ export class Runtime {
     return this.#pubsub;
   }
 
-  /** For HTTP functions, where many requests publish at once. */
+  /**
+   * Every function's publisher. Each message goes out at once: ingest's events already
+   * share messages through the event queue, and a subscriber's acknowledgement waits on
+   * its publishes, so a batch window would only add its wait.
+   */
   get publisher(): Publisher {
     if (this.#overrides.publisher) return this.#overrides.publisher;
-    this.#publisher ??= this.#newPublisher(defaults.publishBatchMaxMilliseconds);
+    this.#publisher ??= new PubSubPublisher(this.pubsub, {
+      timeoutMs: this.config.publishTimeoutMs,
+      batchWindowMs: 0,
+    });
     return this.#publisher;
-  }
-
-  /** For subscribers, whose acknowledgement waits for the publish. */
-  get subscriberPublisher(): Publisher {
-    if (this.#overrides.publisher) return this.#overrides.publisher;
-    this.#subscriberPublisher ??= this.#newPublisher(
-      defaults.subscriberPublishBatchMaxMilliseconds,
-    );
-    return this.#subscriberPublisher;
   }
 
   /**
@@ -109,12 +106,6 @@ export class Runtime {
     return this.#eventQueue;
   }
 
-  #newPublisher(batchWindowMs: number): PubSubPublisher {
-    return new PubSubPublisher(this.pubsub, {
-      timeoutMs: this.config.publishTimeoutMs,
-      batchWindowMs,
-    });
-  }
 
   /** Named checks of `GET /health/ready`: one entry per dependency. */
   readinessChecks(): ReadinessCheck[] {
@@ -181,7 +172,7 @@ export class Runtime {
   processDeps = (): ProcessDeps => {
     this.#process ??= {
       store: this.events,
-      publisher: this.subscriberPublisher,
+      publisher: this.publisher,
       now: () => new Date(),
       ttlDays: this.config.eventTtlDays,
       logger: this.logger,
@@ -244,7 +235,7 @@ export class Runtime {
     this.#workspace ??= buildWorkspaceDeps({
       config: this.config,
       firestore: this.firestore,
-      publisher: this.subscriberPublisher,
+      publisher: this.publisher,
       secrets: this.secretBox,
       logger: this.logger,
       reports: this.#overrides.workspaceReports,
@@ -306,7 +297,7 @@ export class Runtime {
   /** Sends what the publisher still holds and closes the clients. */
   async close(): Promise<void> {
     await this.#eventQueue?.flush();
-    await Promise.all([this.#publisher?.flush(), this.#subscriberPublisher?.flush()]);
+    await this.#publisher?.flush();
     await Promise.all([this.#pullSource?.close(), this.#warehouse?.close()]);
     await Promise.all([this.#pubsub?.close(), this.#firestore?.terminate()]);
   }

@@ -14,6 +14,7 @@ import {
   batchBody,
   batchSeconds,
   batchSize,
+  floorPublishBatchMs,
   log,
   rawPublishMessages,
   sampleEvent,
@@ -68,7 +69,7 @@ async function rawPublishRate(pubsub: PubSub, count: number): Promise<number> {
   const topic = pubsub.topic(topics.events.name, {
     batching: {
       maxMessages: defaults.publishBatchMaxMessages,
-      maxMilliseconds: defaults.publishBatchMaxMilliseconds,
+      maxMilliseconds: floorPublishBatchMs,
     },
   });
   const now = new Date().toISOString();

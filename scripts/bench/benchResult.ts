@@ -8,7 +8,7 @@ import { functions } from '../../infra/spec.ts';
 import type { BatchIngest } from './batchIngest.ts';
 import type { BatchPath } from './batchPath.ts';
 import { costPerMillionEvents, monthlyCost, type OpsPerEvent } from './costModel.ts';
-import type { EndToEndCpu, Latencies } from './endToEnd.ts';
+import type { EndToEndCpu, Latencies, MessageShape } from './endToEnd.ts';
 import type { ProcessProbe } from './processProbe.ts';
 import type { BenchResult, BrowserPathResult } from './results.ts';
 import { endToEndEvents, sampleEvent } from './settings.ts';
@@ -21,7 +21,7 @@ export type Measurements = {
   browserPath: BrowserPathResult;
   batch: BatchIngest;
   pushCeiling: BenchResult['pushCeiling'];
-  endToEnd: { latencies: Latencies; cpu: EndToEndCpu };
+  endToEnd: { latencies: Latencies; cpu: EndToEndCpu; messages: MessageShape };
   sustained: Pick<BenchResult, 'sustained' | 'sustainedWithinCapacity'>;
   operations: {
     ops: BenchResult['opsPerEvent'];
@@ -36,7 +36,8 @@ export type Measurements = {
 
 export function assembleResult(m: Measurements): BenchResult {
   const { ingestCpuPerEvent } = m.single;
-  const { latencies, cpu } = m.endToEnd;
+  const { latencies, cpu, messages } = m.endToEnd;
+  const messagesPerSecond = latencies.eventsPerSecond / messages.eventsPerMessage;
   const processCpuPerEvent = (cpu.msPerEvent.processEvent ?? 0) / 1000;
   const totalCpuMsPerEvent = Object.values(cpu.msPerEvent).reduce((sum, ms) => sum + ms, 0);
   const cpuCeiling = (cpu.cores * 1000) / totalCpuMsPerEvent;
@@ -92,11 +93,16 @@ export function assembleResult(m: Measurements): BenchResult {
     trackingBatch: m.batch.trackingBatch,
     browserPath: m.browserPath,
     pushCeiling: m.pushCeiling,
+    ingestLone: m.single.ingestLone,
     endToEnd: {
       events: endToEndEvents,
       ...latencies,
-      ratioToPushCeiling: round(latencies.eventsPerSecond / m.pushCeiling.messagesPerSecond),
-      ratioToServiceCeiling: round(latencies.eventsPerSecond / serviceCeiling),
+      eventsPerMessage: messages.eventsPerMessage,
+      messagesPerSecond: round(messagesPerSecond, 0),
+      ratioToIngestSingle: round(latencies.eventsPerSecond / m.single.ingestSingle.eventsPerSecond),
+      // The emulator's ceilings are per push: a push now carries a message of events.
+      ratioToPushCeiling: round(messagesPerSecond / m.pushCeiling.messagesPerSecond),
+      ratioToServiceCeiling: round(messagesPerSecond / serviceCeiling),
       cpu: {
         ...cpu,
         totalMsPerEvent: round(totalCpuMsPerEvent, 3),

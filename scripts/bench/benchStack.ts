@@ -60,9 +60,6 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
     retryProfile: 'local',
     logLevel: 'warn',
     log: () => undefined,
-    // One event per message, as single calls publish: the batch calls that drive these
-    // scenarios then measure the path of events that come one to a call.
-    env: { MESSAGE_MAX_EVENTS: '1' },
   });
   cleanup.push(() => stack.stop());
   const config = loadConfig({

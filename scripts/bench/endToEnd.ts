@@ -1,6 +1,7 @@
 /**
- * Events through the whole pipeline, 202 → PROCESSED: a burst of batches for the rate,
- * then single events at a fixed rate for the latency, twice.
+ * Events through the whole pipeline, 202 → PROCESSED, one event per request: a burst for
+ * the rate, then a fixed rate for the latency, twice. Requests that reach ingest together
+ * share messages (group commit); each run says how many events a message carried.
  */
 import type { Firestore } from '@google-cloud/firestore';
 import { applyPubSubSpec, topicPushPath } from '../../infra/applyPubSub.ts';
@@ -12,8 +13,7 @@ import type { FunctionName } from '../../infra/spec.ts';
 import { cpuMeter, processCpuSeconds, processGroupCpuSeconds } from './processCpu.ts';
 import type { BenchResult } from './results.ts';
 import {
-  batchBody,
-  batchSize,
+  connections,
   endToEndEvents,
   endToEndWarmupEvents,
   log,
@@ -26,6 +26,9 @@ import { percentile, round } from './stats.ts';
 
 export type Latencies = { eventsPerSecond: number; p50Ms: number; p99Ms: number };
 
+/** Events per push of processEvent over a run: the mean size of the messages ingest formed. */
+export type MessageShape = { pushes: number; eventsPerMessage: number };
+
 /** Where the machine's CPU went while the events went through, per event. */
 export type EndToEndCpu = {
   /** Milliseconds of CPU per event, by process. */
@@ -37,9 +40,9 @@ export type EndToEndCpu = {
 
 export async function measureEndToEnd(
   bench: BenchStack,
-): Promise<{ latencies: Latencies; cpu: EndToEndCpu }> {
+): Promise<{ latencies: Latencies; cpu: EndToEndCpu; messages: MessageShape }> {
   const { stack, projectId } = bench;
-  log(`End to end: ${endToEndEvents} events through the whole pipeline…`);
+  log(`End to end: ${endToEndEvents} events, one per request, through the whole pipeline…`);
   await applyPubSubSpec(bench.pubsub, {
     profile: 'local',
     pushEndpoint: (fn, subscription) =>
@@ -47,17 +50,28 @@ export async function measureEndToEnd(
   });
   // A stack that has been running: the functions' and the emulators' JIT warm before the clock starts.
   const warmupKey = await createApiKey(bench.keys, { name: 'bench-e2e-warmup' });
-  await sendBatches(bench, warmupKey.key, endToEndWarmupEvents);
+  await sendSingles(bench, warmupKey.key, endToEndWarmupEvents);
   await waitForProcessed(bench.firestore, warmupKey.keyId, endToEndWarmupEvents, 300_000);
   const meter = endToEndCpuMeter(bench);
-  await sendBatches(bench, bench.endToEndKey.key, endToEndEvents);
+  const pushesBefore = stack.pushesTo('processEvent');
+  await sendSingles(bench, bench.endToEndKey.key, endToEndEvents);
   const latencies = await waitForProcessed(
     bench.firestore,
     bench.endToEndKey.keyId,
     endToEndEvents,
     600_000,
   );
-  return { latencies, cpu: cpuPerEvent(meter.stop(), endToEndEvents) };
+  const cpu = cpuPerEvent(meter.stop(), endToEndEvents);
+  return {
+    latencies,
+    cpu,
+    messages: messageShape(stack.pushesTo('processEvent') - pushesBefore, endToEndEvents),
+  };
+}
+
+/** What `pushes` pushes of processEvent carried, for `events` events. */
+function messageShape(pushes: number, events: number): MessageShape {
+  return { pushes, eventsPerMessage: round(events / Math.max(1, pushes), 1) };
 }
 
 /** What a CPU meter read over a run, per event. */
@@ -78,15 +92,15 @@ export function cpuPerEvent(
   };
 }
 
-/** `events` events in batches, four requests at a time, as a producer with a backlog sends them. */
-function sendBatches(bench: BenchStack, key: string, events: number) {
+/** `events` events, one per request, from as many connections as the ingest scenarios use. */
+function sendSingles(bench: BenchStack, key: string, events: number) {
   return load({
-    url: `${bench.ingestUrl}/batch`,
+    url: bench.ingestUrl,
     method: 'POST',
-    body: batchBody,
+    body: singleBody,
     headers: headersFor(key),
-    connections: 4,
-    amount: events / batchSize,
+    connections,
+    amount: events,
   });
 }
 
@@ -115,22 +129,27 @@ export async function measureSustained(
   /** Single events at a fixed rate, then how long each took from its 202 to PROCESSED. */
   const sustainedLoad = async (rate: number, name: string) => {
     const key = await createApiKey(bench.keys, { name });
+    const pushesBefore = bench.stack.pushesTo('processEvent');
     const run = await load({
       url: bench.ingestUrl,
       method: 'POST',
       body: singleBody,
       headers: headersFor(key.key),
-      connections: 30,
+      connections,
       duration: sustainedSeconds,
       overallRate: rate,
     });
     const latencies = await waitForProcessed(bench.firestore, key.keyId, run.requests, 600_000);
+    const pushes = bench.stack.pushesTo('processEvent') - pushesBefore;
     return {
       targetPerSecond: rate,
       seconds: sustainedSeconds,
       events: run.requests,
       p50Ms: latencies.p50Ms,
       p99Ms: latencies.p99Ms,
+      ingestP50Ms: run.p50Ms,
+      ingestP99Ms: run.p99Ms,
+      eventsPerMessage: messageShape(pushes, run.requests).eventsPerMessage,
     };
   };
   log(`Sustained: ${sustainedRate} events a second for ${sustainedSeconds} s…`);

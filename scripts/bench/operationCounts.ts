@@ -4,18 +4,18 @@
  */
 import { FirestoreIdempotencyStore } from '../../functions/src/ingest/idempotency.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
-import { subscriptions } from '../../infra/spec.ts';
+import { subscriptions, topics } from '../../infra/spec.ts';
 import { counting, CountingPublisher } from '../../test/support/counting.ts';
 import { startTestPipeline, type TestPipeline } from '../../test/support/pipeline.ts';
 import { sleep } from '../lib/emulators.ts';
 import type { OpsPerEvent } from './costModel.ts';
 import type { BenchResult } from './results.ts';
-import { batchBody, batchSize, log, sampleEvent } from './settings.ts';
+import { batchBody, batchSize, connections, log, sampleEvent } from './settings.ts';
 import { round } from './stats.ts';
 import { TimedWarehouse } from './timedWarehouse.ts';
 import { measureWarehouseLoad } from './warehouseLoad.ts';
 
-const countedEvents = 200;
+const countedEvents = 1000;
 
 export async function countOperations(emulatorHosts: {
   pubsub: string;
@@ -54,7 +54,7 @@ export async function countOperations(emulatorHosts: {
   });
   try {
     const reset = () => {
-      publisher.byTopic.clear();
+      publisher.reset();
       store.created = 0;
       events.reset();
       idempotency.reset();
@@ -93,9 +93,15 @@ export async function countOperations(emulatorHosts: {
     reset();
     await sendAndWait(pipeline, n, false);
     const single = counted(n);
+    const eventsPerMessage = round(
+      (publisher.eventsByTopic.get(topics.events.name) ?? 0) /
+        Math.max(1, publisher.byTopic.get(topics.events.name) ?? 0),
+      1,
+    );
     reset();
     await sendAndWait(pipeline, n, true);
-    const keyedWrites = (events.counts.get('put') ?? 0) + (idempotency.counts.get('claim') ?? 0);
+    const keyedWrites =
+      (events.counts.get('put') ?? 0) + store.created + (idempotency.counts.get('claim') ?? 0);
     const keyedReads = events.counts.get('get') ?? 0;
 
     const warehouseLoad = await measureWarehouseLoad(pipeline, warehouse);
@@ -107,6 +113,7 @@ export async function countOperations(emulatorHosts: {
       batchOps,
       ops: {
         ...ops,
+        eventsPerMessage,
         withIdempotencyKey: {
           firestoreWrites: round(keyedWrites / n, 3),
           firestoreReads: round(keyedReads / n, 3),
@@ -121,10 +128,17 @@ export async function countOperations(emulatorHosts: {
   }
 }
 
-/** Sends n single events, each with its own Idempotency-Key or none, and waits until all are PROCESSED. */
+/**
+ * Sends n single events, each with its own Idempotency-Key or none, from as many
+ * connections as the ingest scenarios use, each sending its next event once the last is
+ * answered; then waits until all are PROCESSED.
+ */
 async function sendAndWait(pipeline: TestPipeline, n: number, withKey: boolean): Promise<void> {
-  const ids = await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
+  let next = 0;
+  const ids: string[] = [];
+  const sender = async () => {
+    while (next < n) {
+      const i = next++;
       const headers: Record<string, string> = {
         authorization: `Bearer ${pipeline.apiKey}`,
         'content-type': 'application/json',
@@ -135,11 +149,12 @@ async function sendAndWait(pipeline: TestPipeline, n: number, withKey: boolean):
         headers,
         body: JSON.stringify(sampleEvent),
       });
-      return ((await response.json()) as { eventId: string }).eventId;
-    }),
-  );
+      ids.push(((await response.json()) as { eventId: string }).eventId);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, sender));
   const store = new FirestoreEventStatusStore(pipeline.firestore);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (const id of ids) {
     while ((await store.get(id))?.record.status !== 'PROCESSED') {
       if (Date.now() > deadline) throw new Error('operation count run did not finish');

@@ -15,7 +15,7 @@ import { outsideRequestDomain } from '../../functions/src/lib/requestDomain.ts';
 import { readPushedMessage } from '../../functions/src/process/pubsubMessage.ts';
 import { transitionContext, type ProcessDeps } from '../../functions/src/process/processEvent.ts';
 import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
-import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
+import { eventMessage, eventMessages } from '../../functions/src/lib/eventMessages.ts';
 import { processedRecord } from '../../functions/src/process/eventTransitions.ts';
 import type { Publisher } from '../../functions/src/lib/publisher.ts';
 import type { EventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -65,7 +65,7 @@ export async function probeProcessing(
     emulatorHosts,
     overrides: (base) => ({
       events: timedClaims(base.events, claims),
-      publisher: timedPublishes(base.subscriberPublisher, publishes),
+      publisher: timedPublishes(base.publisher, publishes),
     }),
     wrapEntry: (name, entry) => {
       if (name !== 'processEvent' || entry.signature !== 'cloudevent') return entry;
@@ -100,7 +100,7 @@ export async function probeProcessing(
     const writes = claims.splice(0);
 
     // The fan-out's publish alone, through the publisher processEvent uses.
-    const publisher = pipeline.runtime.subscriberPublisher;
+    const publisher = pipeline.runtime.publisher;
     const publishOne = () => {
       const event = { ...envelope(), processedAt: new Date().toISOString() };
       return publisher.publish(topics.eventsProcessed.name, eventMessage(event));
@@ -155,40 +155,47 @@ export async function probeProcessing(
 
 /**
  * The least a push can cost with the libraries processEvent uses: the framework hands
- * over the push, and the record processEvent writes is created through the same store
- * while the same message is published, with no validation, no logging, no settlement
- * and no webhook lookup.
+ * over the push, and the records processEvent writes are created through the same store
+ * call while the same message is published, with no validation, no logging, no
+ * settlement and no webhook lookup. The message is read and written in the one format
+ * every message has, `{"events":[…]}`, as processEvent reads and writes it.
  */
 function floorHandler(deps: () => ProcessDeps): CloudEventFunction {
   return outsideRequestDomain(async (event: CloudEvent<unknown>) => {
-    const { store, publisher, now, ttlDays } = deps();
-    const sent = JSON.parse(readPushedMessage(event).data.toString('utf8')) as EventEnvelope;
+    const { store, publisher, now, ttlDays, messageLimits } = deps();
+    const { events } = JSON.parse(readPushedMessage(event).data.toString('utf8')) as {
+      events: EventEnvelope[];
+    };
     const context = transitionContext({ now, ttlDays });
+    const processedAt = context.now.toISOString();
+    const processed = eventMessages(
+      events.map((sent) => ({ ...sent, processedAt })),
+      messageLimits,
+    );
     await Promise.all([
-      store.put(processedRecord(undefined, sent, context), undefined),
-      publisher.publish(
-        topics.eventsProcessed.name,
-        eventMessage({ ...sent, processedAt: context.now.toISOString() }),
-      ),
+      store.createAll(events.map((sent) => processedRecord(undefined, sent, context))),
+      ...processed.map(({ message }) => publisher.publish(topics.eventsProcessed.name, message)),
     ]);
   });
 }
 
-/** The store processEvent uses, timing each claim (a create: no expected version). */
+/** The store processEvent uses, timing each claim: a create, alone or batched. */
 function timedClaims(store: EventStatusStore, times: number[]): EventStatusStore {
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await call();
+    times.push(performance.now() - started);
+    return result;
+  };
   return {
     get: (eventId) => store.get(eventId),
-    put: async (next, expected) => {
-      const started = performance.now();
-      const result = await store.put(next, expected);
-      if (!expected) times.push(performance.now() - started);
-      return result;
-    },
-    createAll: (records) => store.createAll(records),
+    put: (next, expected) =>
+      expected ? store.put(next, expected) : timed(() => store.put(next, expected)),
+    createAll: (records) => timed(() => store.createAll(records)),
   };
 }
 
-/** The subscribers' publisher, timing each publish. */
+/** The functions' publisher, timing each publish. */
 function timedPublishes(publisher: Publisher, times: number[]): Publisher {
   return {
     publish: async (topic, message) => {

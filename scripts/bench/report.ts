@@ -1,6 +1,6 @@
 /** A BenchResult as bench/results/latest.md (renderMarkdown) and chart.svg (renderChart). */
 import { monthlyCost } from './costModel.ts';
-import type { BenchResult } from './results.ts';
+import type { BenchResult, SustainedRun } from './results.ts';
 import { round } from './stats.ts';
 
 /** Where the cores went during the end-to-end run, by process. */
@@ -84,6 +84,52 @@ function batchSection(result: BenchResult): string[] {
   ];
 }
 
+function sustainedNote(run: SustainedRun, what: string): string {
+  const ingest =
+    run.ingestP50Ms === undefined
+      ? ''
+      : `; ingest answered in ${run.ingestP50Ms} / ${run.ingestP99Ms} ms`;
+  const shape =
+    run.eventsPerMessage === undefined ? '' : `; ${run.eventsPerMessage} events a message`;
+  return `${run.events} events, ${what}${shape}${ingest}`;
+}
+
+/** One event per request beside calls of 500: what each carries, and what it costs. */
+function pathsSection(result: BenchResult): string[] {
+  const single = result.opsPerEvent;
+  const batch = result.opsPerEventBatch;
+  return [
+    '',
+    '## The two paths side by side',
+    '',
+    row(['', 'one event per request', 'calls of 500']),
+    row(['---', '---:', '---:']),
+    row([
+      'end to end, events/s',
+      result.endToEnd.eventsPerSecond,
+      result.endToEndBatch.eventsPerSecond,
+    ]),
+    row([
+      'sustained p99 (rate)',
+      `${result.sustained.p99Ms} ms (${result.sustained.targetPerSecond}/s)`,
+      `${result.sustainedBatch.p99Ms} ms (${result.sustainedBatch.targetPerSecond}/s)`,
+    ]),
+    row(['events a message', result.endToEnd.eventsPerMessage, '500 (one call)']),
+    row(['function invocations per event', single.functionInvocations, batch.functionInvocations]),
+    row(['Firestore writes per event', single.firestoreWrites, batch.firestoreWrites]),
+    row([
+      'processEvent CPU per event',
+      `${result.process.cpuMsPerEvent} ms`,
+      `${result.endToEndBatch.cpu.msPerEvent.processEvent ?? 0} ms`,
+    ]),
+    row([
+      'cost per million events',
+      usd(result.costPerMillionEvents.total),
+      usd(result.costPerMillionEventsBatch.total),
+    ]),
+  ];
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const lines = [
     `# Benchmark, ${result.measuredAt}`,
@@ -115,6 +161,14 @@ export function renderMarkdown(result: BenchResult): string {
       result.ingestSingle.p50Ms,
       result.ingestSingle.p99Ms,
       `${result.ingestSingle.ratioToFloor}× the floor, ${result.ingestSingle.ratioToPublishFloor}× the floor with the client`,
+    ]),
+    row([
+      'POST /v1/events, a lone request (one connection)',
+      '',
+      result.ingestLone.requestsPerSecond,
+      result.ingestLone.p50Ms,
+      result.ingestLone.p99Ms,
+      `the publish floor on one connection: ${result.ingestLone.publishFloorP50Ms} / ${result.ingestLone.publishFloorP99Ms} ms`,
     ]),
     row([
       'POST /v1/events/batch (500)',
@@ -162,7 +216,7 @@ export function renderMarkdown(result: BenchResult): string {
       '',
       result.endToEnd.p50Ms,
       result.endToEnd.p99Ms,
-      `${result.endToEnd.events} events; ${result.endToEnd.ratioToPushCeiling}× the push ceiling, ${result.endToEnd.ratioToServiceCeiling}× the ceiling at processEvent's service time`,
+      `${result.endToEnd.events} events, one per request; ${result.endToEnd.ratioToIngestSingle}× ingest alone; ${result.endToEnd.eventsPerMessage} events a message (${result.endToEnd.messagesPerSecond} pushes/s: ${result.endToEnd.ratioToPushCeiling}× the push ceiling, ${result.endToEnd.ratioToServiceCeiling}× the ceiling at processEvent's service time)`,
     ]),
     row([
       'processEvent, one push',
@@ -198,7 +252,7 @@ export function renderMarkdown(result: BenchResult): string {
       '',
       result.sustained.p50Ms,
       result.sustained.p99Ms,
-      `${result.sustained.events} events, 202 → PROCESSED`,
+      sustainedNote(result.sustained, '202 → PROCESSED'),
     ]),
     row([
       `sustained ${result.sustainedWithinCapacity.targetPerSecond}/s for ${result.sustainedWithinCapacity.seconds} s`,
@@ -206,14 +260,16 @@ export function renderMarkdown(result: BenchResult): string {
       '',
       result.sustainedWithinCapacity.p50Ms,
       result.sustainedWithinCapacity.p99Ms,
-      `${result.sustainedWithinCapacity.events} events, half the end-to-end rate`,
+      sustainedNote(result.sustainedWithinCapacity, 'half the end-to-end rate'),
     ]),
     ...cpuSection(result),
     ...batchSection(result),
+    ...pathsSection(result),
     '',
     '## Operations per event',
     '',
     row([
+      'events a message',
       'Firestore reads',
       'Firestore writes',
       'writes with Idempotency-Key',
@@ -224,8 +280,9 @@ export function renderMarkdown(result: BenchResult): string {
       'warehouse calls',
       'rows per call',
     ]),
-    row(Array(9).fill('---:')),
+    row(Array(10).fill('---:')),
     row([
+      result.opsPerEvent.eventsPerMessage,
       result.opsPerEvent.firestoreReads,
       result.opsPerEvent.firestoreWrites,
       result.opsPerEvent.withIdempotencyKey.firestoreWrites,

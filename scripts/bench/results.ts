@@ -40,13 +40,43 @@ export type BrowserPathResult = {
   trackerGzipBytes: number;
 };
 
+/** Single events at a fixed rate for a while, each from its 202 to PROCESSED. */
+export type SustainedRun = {
+  targetPerSecond: number;
+  seconds: number;
+  events: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** How long ingest took to answer, over the same run. */
+  ingestP50Ms?: number;
+  ingestP99Ms?: number;
+  /** Events per processEvent push: the mean size of the messages ingest formed. */
+  eventsPerMessage?: number;
+};
+
 export type BenchResult = {
   measuredAt: string;
   machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
   floor: HttpScenario;
   /** The bare function plus an awaited publish through our publisher: the client's share. */
   publishFloor: HttpScenario;
-  ingestSingle: HttpScenario & { ratioToFloor: number; ratioToPublishFloor: number };
+  ingestSingle: HttpScenario & {
+    ratioToFloor: number;
+    ratioToPublishFloor: number;
+    /** How far ingest's median answer sits above the publish floor's, in the same passes. */
+    p50AboveFloorMs: number;
+  };
+  /**
+   * One connection, one request at a time: a lone request, which the group commit must
+   * publish at once, beside the publish floor answering the same way.
+   */
+  ingestLone: {
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    publishFloorP50Ms: number;
+    publishFloorP99Ms: number;
+  };
   ingestBatch: HttpScenario & { rawPublishPerSecond: number; ratioToRawPublish: number };
   /** The tracking API's batch route, beside `/v1/events/batch` in the same passes. */
   trackingBatch?: TrackingBatchResult;
@@ -90,6 +120,11 @@ export type BenchResult = {
   endToEnd: {
     events: number;
     eventsPerSecond: number;
+    /** Events per processEvent push, and the pushes a second that took. */
+    eventsPerMessage: number;
+    messagesPerSecond: number;
+    /** End to end over what ingest alone answers: the pipeline behind ingest keeping up. */
+    ratioToIngestSingle: number;
     ratioToPushCeiling: number;
     ratioToServiceCeiling: number;
     p50Ms: number;
@@ -109,14 +144,8 @@ export type BenchResult = {
     };
     warehouse: { events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number } | null;
   };
-  sustained: {
-    targetPerSecond: number;
-    seconds: number;
-    events: number;
-    p50Ms: number;
-    p99Ms: number;
-  };
-  sustainedWithinCapacity: BenchResult['sustained'];
+  sustained: SustainedRun;
+  sustainedWithinCapacity: SustainedRun;
   /**
    * Events in calls of 500 through `/v1/events/batch`, 202 → PROCESSED, as messages of
    * many events, on a stack with the default message limits; beside its floor, the
@@ -133,11 +162,13 @@ export type BenchResult = {
     ratioToFloor: number;
   };
   /** Events through batches at a fixed rate: how long each took from its 202 to PROCESSED. */
-  sustainedBatch: BenchResult['sustained'];
+  sustainedBatch: SustainedRun;
   /** What one event costs when it comes in a call of many. */
   opsPerEventBatch: OpsPerEvent;
   costPerMillionEventsBatch: CostBreakdown;
   opsPerEvent: OpsPerEvent & {
+    /** Events per message on `events` in the counted run (single requests, many connections). */
+    eventsPerMessage: number;
     withIdempotencyKey: { firestoreWrites: number; firestoreReads: number };
     warehouseWriteCalls: number | null;
     rowsPerWarehouseCall: number | null;

@@ -16,11 +16,12 @@ const retryEveryMs = 200;
 export async function startFrontDoor(
   publicPort: number,
   upstreamPort: number,
-  options: { holdWhileDownMs?: number } = {},
+  options: { holdWhileDownMs?: number; onPush?: () => void } = {},
 ): Promise<Server> {
   const holdMs = options.holdWhileDownMs ?? holdWhileDownMs;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const server = createServer((req, res) => {
+    options.onPush?.();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {

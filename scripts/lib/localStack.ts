@@ -86,6 +86,7 @@ export class LocalStack {
   /** Where each function's process listens: behind its front door for push functions. */
   readonly #processPorts = new Map<FunctionName, number>();
   readonly #frontDoors: Server[] = [];
+  readonly #pushes = new Map<FunctionName, number>();
   readonly #stateFile: string;
   readonly #log: (line: string) => void;
   #stopping = false;
@@ -228,7 +229,8 @@ export class LocalStack {
       }
       const processPort = await freePort();
       this.#processPorts.set(fn.name, processPort);
-      this.#frontDoors.push(await startFrontDoor(this.#ports[fn.name], processPort));
+      const onPush = () => this.#pushes.set(fn.name, (this.#pushes.get(fn.name) ?? 0) + 1);
+      this.#frontDoors.push(await startFrontDoor(this.#ports[fn.name], processPort, { onPush }));
     }
   }
 
@@ -275,6 +277,11 @@ export class LocalStack {
       }, 500);
     });
     return Promise.resolve();
+  }
+
+  /** Pushes a push-triggered function's front door has taken so far (its invocations). */
+  pushesTo(name: FunctionName): number {
+    return this.#pushes.get(name) ?? 0;
   }
 
   /** The process serving a function, for fault tests that kill it. */

@@ -52,12 +52,9 @@ export const defaults = {
    * this for a slow publish before its message goes anyway. With nothing in flight an
    * event is published at once. */
   groupCommitMaxWaitMs: 20,
-  /** Publisher batching: concurrent ingest requests share one publish call if they
-   * arrive within the window; subscribers, which publish on the way to their
-   * acknowledgement one message per topic, send each at once (0: no window). */
+  /** A publisher given a batch window (none of ours: the group commit groups events
+   * into messages itself) sends at most this many messages per publish call. */
   publishBatchMaxMessages: 500,
-  publishBatchMaxMilliseconds: 5,
-  subscriberPublishBatchMaxMilliseconds: 0,
 
   /** Id of the encryption key when ENCRYPTION_KEY_ID is not set. */
   encryptionKeyId: 'k1',
