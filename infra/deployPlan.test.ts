@@ -221,9 +221,9 @@ describe("the README's scaling table", () => {
       })),
   );
 
-  it('names every push-triggered function with the concurrency and instances the spec deploys', () => {
+  it('names ingest and every push-triggered function with the concurrency and instances the spec deploys', () => {
     const pushed = functions
-      .filter((fn) => fn.trigger === 'pubsub-push')
+      .filter((fn) => fn.trigger === 'pubsub-push' || fn.name === 'ingest')
       .map((fn) => ({ name: fn.name, concurrency: fn.concurrency, maxInstances: fn.maxInstances }));
     expect(rows.toSorted((a, b) => a.name.localeCompare(b.name))).toEqual(
       pushed.toSorted((a, b) => a.name.localeCompare(b.name)),

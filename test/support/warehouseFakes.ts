@@ -20,7 +20,24 @@ export function processedMessage(
   eventId: string = randomUUID(),
   overrides: Record<string, unknown> = {},
 ): PulledMessage {
-  const event = {
+  return processedBatchMessage(ackId, [{ eventId, overrides }]);
+}
+
+/** A processed event as the earlier format published it: the whole data, one event. */
+export function legacyProcessedMessage(
+  ackId: string,
+  eventId: string = randomUUID(),
+): PulledMessage {
+  return {
+    ackId,
+    messageId: `m-${ackId}`,
+    data: Buffer.from(JSON.stringify(processedEvent(eventId, {}))),
+    attributes: { eventId },
+  };
+}
+
+function processedEvent(eventId: string, overrides: Record<string, unknown>) {
+  return {
     eventId,
     eventType: 'page.viewed',
     payload: {},
@@ -31,23 +48,16 @@ export function processedMessage(
     producer: 'key_1',
     ...overrides,
   };
-  return {
-    ackId,
-    messageId: `m-${ackId}`,
-    data: Buffer.from(JSON.stringify(event)),
-    attributes: { eventId },
-  };
 }
 
-/** One message of `events-processed` carrying many events, as processEvent packs them. */
+/** One message of `events-processed` carrying its events, as processEvent packs them. */
 export function processedBatchMessage(
   ackId: string,
   events: { eventId?: string; overrides?: Record<string, unknown> }[],
 ): PulledMessage {
-  const decoded = events.map(({ eventId, overrides }) => {
-    const single = processedMessage(ackId, eventId, overrides);
-    return JSON.parse(single.data.toString()) as unknown;
-  });
+  const decoded = events.map(({ eventId, overrides }) =>
+    processedEvent(eventId ?? randomUUID(), overrides ?? {}),
+  );
   return {
     ackId,
     messageId: `m-${ackId}`,

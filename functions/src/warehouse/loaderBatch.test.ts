@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { processedBatchMessage, processedMessage } from '../../../test/support/warehouseFakes.ts';
+import {
+  legacyProcessedMessage,
+  processedBatchMessage,
+  processedMessage,
+} from '../../../test/support/warehouseFakes.ts';
 import { planBatch, settleBatch } from './loaderBatch.ts';
 import { rejectionId } from './rejectionStore.ts';
 
@@ -17,16 +21,35 @@ describe('planBatch', () => {
     expect(plan.invalid).toEqual([]);
   });
 
-  it('sets aside messages that are not processed events, with the reason', () => {
-    const bad = { ...processedMessage('x'), data: Buffer.from('{"not":"an event"}') };
-    const plan = planBatch([bad, processedMessage('y')]);
+  it('sets aside messages and events that are not processed events, with the reason', () => {
+    const bad = { ...processedMessage('x'), data: Buffer.from('{"not":"events"}') };
+    const badEvent = {
+      ...processedMessage('w'),
+      data: Buffer.from('{"events":[{"not":"an event"}]}'),
+    };
+    const plan = planBatch([bad, badEvent, processedMessage('y')]);
     expect(plan.rows).toHaveLength(1);
-    expect(plan.invalid).toHaveLength(1);
-    expect(plan.invalid[0]!.rejection).toMatchObject({
-      messageId: 'm-x',
-      data: '{"not":"an event"}',
-      reason: expect.stringContaining('invalid processed event'),
-    });
+    expect(plan.invalid.map((item) => item.rejection)).toEqual([
+      expect.objectContaining({
+        messageId: 'm-x',
+        data: '{"not":"events"}',
+        reason: expect.stringContaining('no events array'),
+      }),
+      expect.objectContaining({
+        messageId: 'm-w',
+        position: 0,
+        data: '{"not":"an event"}',
+        reason: expect.stringContaining('invalid processed event 0'),
+      }),
+    ]);
+  });
+
+  it('reads a message of the earlier one-event format as a message of one', () => {
+    const id = randomUUID();
+    const plan = planBatch([legacyProcessedMessage('old', id), processedMessage('new')]);
+    expect(plan.rows.map((row) => row.event_id)).toEqual([id, expect.any(String)]);
+    expect(plan.invalid).toEqual([]);
+    expect(settleBatch(plan, { rejected: [] }).written).toEqual(['old', 'new']);
   });
 });
 
