@@ -106,7 +106,6 @@ export class Runtime {
     return this.#eventQueue;
   }
 
-
   /** Named checks of `GET /health/ready`: one entry per dependency. */
   readinessChecks(): ReadinessCheck[] {
     return readinessChecks({
