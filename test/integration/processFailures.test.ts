@@ -20,7 +20,7 @@ import {
 import { TestReceiver } from '../support/receiver.ts';
 
 /**
- * processEvent's failure cases (docs/DECISIONS.md), each injected at its point through
+ * processEvent's failure cases (docs/decisions/processing.md), each injected at its point through
  * our Publisher and EventStatusStore interfaces around the real emulator clients. An
  * injected crash fails the push, so the emulator redelivers as after a real crash.
  */

@@ -47,7 +47,7 @@ export const maxConflictRounds = 5;
  * found a record, or whose fan-out failed, are read and settled one by one with
  * `decideSettlement`; an invalid event is dead-lettered alone. If any event asks for a
  * retry the whole message is delivered again, and the events already settled are
- * skipped then. The failure cases are tabled in docs/DECISIONS.md.
+ * skipped then. The failure cases are tabled in docs/decisions/processing.md.
  */
 export async function processEvent(
   message: PushedMessage,
