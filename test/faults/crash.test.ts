@@ -13,7 +13,7 @@ import {
 
 const events = 5000;
 const batchSize = 500;
-/** Half the events come in calls of 500 (messages of many events), half one per call. */
+/** Half the events come in calls of 500 (messages of many events), half one per call (grouped by ingest as they arrive together). */
 const batched = events / 2;
 
 describe('a crash of processEvent with 5,000 events in flight, in messages of one and of many', () => {
@@ -103,7 +103,7 @@ describe('a crash of processEvent with 5,000 events in flight, in messages of on
       lost,
       duplicated,
       serverErrorsOnBadInput: 0,
-      note: `SIGKILL twice; ${batched} events in messages of ${batchSize}, ${events - batched} alone; restarted by the stack; backlog drained ${drainSeconds} s after the last kill`,
+      note: `SIGKILL twice; ${batched} events in messages of ${batchSize}, ${events - batched} in single calls sharing messages as they arrive; restarted by the stack; backlog drained ${drainSeconds} s after the last kill`,
     });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
