@@ -47,6 +47,54 @@ const credential: Record<string, string> = {
   writeKey: 'the API key as Basic user name',
 };
 
+const generatingAClient = [
+  '## Generating a client',
+  '',
+  'Any OpenAPI 3.1 client generator reads these documents. Fetch one from a running function',
+  '(`curl -o ingest.json "$INGEST_URL/openapi.json"`), or write both without one:',
+  '`npm run openapi:documents` writes `dist/openapi/ingest.json` and `dist/openapi/api.json`.',
+  '',
+  '- Every operation has an `operationId` of its own, which generators name their functions',
+  '  after: the method and the path (`postEvents` for `POST /v1/events`, `getEventsByEventId`',
+  "  for `GET /v1/events/{eventId}`), with a replaced system's name first on its routes",
+  "  (`eventFlowPostEvents` for EventFlow's `POST /events`).",
+  "- The server is the function's own URL, the variable `functionUrl`: give it `$INGEST_URL`",
+  '  or `$API_URL`. Its default, `http://localhost:8080`, is where the Functions Framework',
+  '  serves a function on its own.',
+  '',
+  'With [orval](https://orval.dev) (`npm install --save-dev orval`), a fetch client that reads',
+  'its base URL when it runs:',
+  '',
+  '```js',
+  '// orval.config.mjs',
+  'export default {',
+  '  ingest: {',
+  "    input: { target: './ingest.json' },",
+  '    output: {',
+  "      target: './src/tributary/ingest.ts',",
+  "      client: 'fetch',",
+  "      baseUrl: { runtime: 'process.env.INGEST_URL' },",
+  '    },',
+  '  },',
+  '};',
+  '```',
+  '',
+  '`npx orval --config orval.config.mjs` writes a function per operation. Each takes the',
+  'credential as a header and returns the status and the body, typed as the document',
+  'describes the answer of that status:',
+  '',
+  '```ts',
+  "import { postEvents } from './tributary/ingest.ts';",
+  '',
+  'const sent = await postEvents(',
+  "  { eventType: 'order.placed', payload: { amount: 42 } },",
+  '  { headers: { Authorization: `Bearer ${process.env.API_KEY}` } },',
+  ');',
+  'if (sent.status === 202) console.log(sent.data.eventId);',
+  '```',
+  '',
+];
+
 export function renderApiReference(documents: { base: string; document: unknown }[]): string {
   const lines = [
     '# API reference',
@@ -55,6 +103,7 @@ export function renderApiReference(documents: { base: string; document: unknown 
     '(`npm run docs:api` writes this file). Every error answer has the shape',
     '`{"error":{"code":"…","message":"…","fields":[{"field":"…","message":"…"}]}}`.',
     '',
+    ...generatingAClient,
   ];
   for (const { base, document } of documents)
     lines.push(...renderDocument(base, document as Document));

@@ -1,11 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  eventFlowApiRoutes,
+  eventFlowIngestRoutes,
+} from '../../functions/src/dialects/eventFlow.ts';
+import { eventMetricsApiRoutes } from '../../functions/src/dialects/eventMetrics.ts';
+import {
+  webhookRelayApiRoutes,
+  webhookRelayIngestRoutes,
+} from '../../functions/src/dialects/webhookRelay.ts';
+import {
+  websiteAnalyticsApiRoutes,
+  websiteAnalyticsIngestRoutes,
+} from '../../functions/src/dialects/websiteAnalytics.ts';
+import { workspaceWebhookApiRoutes } from '../../functions/src/dialects/workspaceWebhook.ts';
 import { httpRouteTable } from '../../functions/src/routeTable.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
+type Operation = Record<string, unknown> & { operationId?: string; summary?: string };
 type Document = {
   openapi: string;
-  paths: Record<string, Record<string, Record<string, unknown>>>;
+  servers: { url: string; variables?: Record<string, { default: string }> }[];
+  paths: Record<string, Record<string, Operation>>;
   components: { securitySchemes: Record<string, unknown> };
+};
+
+/** The routes of each system Tributary replaces, by the operationId prefix they take. */
+const dialectRoutes = {
+  websiteAnalytics: [...websiteAnalyticsIngestRoutes, ...websiteAnalyticsApiRoutes],
+  eventFlow: [...eventFlowIngestRoutes, ...eventFlowApiRoutes],
+  webhookRelay: [...webhookRelayIngestRoutes, ...webhookRelayApiRoutes],
+  eventMetrics: eventMetricsApiRoutes,
+  workspaceWebhook: workspaceWebhookApiRoutes,
 };
 
 describe('GET /openapi.json', () => {
@@ -29,11 +54,10 @@ describe('GET /openapi.json', () => {
     expect(statuses[fn]).toBe(200);
     const document = documents[fn]!;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.components.securitySchemes).sort()).toEqual([
-      'adminToken',
-      'apiKey',
-      'writeKey',
-    ]);
+    // Only the schemes its routes use: the ingest function takes no admin token.
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(
+      fn === 'ingest' ? ['apiKey', 'writeKey'] : ['adminToken', 'apiKey', 'writeKey'],
+    );
     for (const route of httpRouteTable.filter((r) => r.function === fn)) {
       const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
       const operation = document.paths[path]?.[route.method.toLowerCase()];
@@ -45,6 +69,52 @@ describe('GET /openapi.json', () => {
       }[route.role];
       expect(operation!.security).toEqual(security);
     }
+  });
+
+  it.each(['ingest', 'api'] as const)(
+    '%s names its own URL as its server, and each operation by a unique id and a summary',
+    (fn) => {
+      const document = documents[fn]!;
+      expect(document.servers).toEqual([
+        expect.objectContaining({
+          url: '{functionUrl}',
+          variables: { functionUrl: expect.objectContaining({ default: 'http://localhost:8080' }) },
+        }),
+      ]);
+      const operations = Object.values(document.paths).flatMap((byMethod) =>
+        Object.values(byMethod),
+      );
+      const ids = operations.map((operation) => operation.operationId);
+      expect(ids.filter((id) => !/^[a-z][A-Za-z0-9]*$/.test(id ?? ''))).toEqual([]);
+      expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
+      expect(operations.filter((o) => !o.summary).map((o) => o.operationId)).toEqual([]);
+    },
+  );
+
+  const operationOf = (route: { method: string; path: string }) => {
+    const fn = httpRouteTable.find(
+      (entry) => entry.method === route.method && entry.path === route.path,
+    )!.function as 'ingest' | 'api';
+    return documents[fn]!.paths[route.path.replace(/:([A-Za-z]+)/g, '{$1}')]![
+      route.method.toLowerCase()
+    ]!;
+  };
+
+  it("prefixes the replaced systems' operationIds with the system, and leaves ours plain", () => {
+    for (const [prefix, routes] of Object.entries(dialectRoutes)) {
+      for (const route of routes)
+        expect(operationOf(route).operationId, `${route.method} ${route.path}`).toMatch(
+          new RegExp(`^${prefix}(Get|Post|Put|Patch|Delete)[A-Z]`),
+        );
+    }
+    expect(operationOf({ method: 'POST', path: '/v1/events' }).operationId).toBe('postEvents');
+    expect(operationOf({ method: 'POST', path: '/events' }).operationId).toBe(
+      'eventFlowPostEvents',
+    );
+    expect(operationOf({ method: 'GET', path: '/v1/events/:eventId' }).operationId).toBe(
+      'getEventsByEventId',
+    );
+    expect(operationOf({ method: 'GET', path: '/' }).operationId).toBe('getRoot');
   });
 
   it('carries the request schemas generated from zod', () => {

@@ -1,9 +1,46 @@
+import { z } from 'zod';
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
+import { deliveryStatuses } from '../webhooks/delivery.ts';
 import { presentDelivery } from '../webhooks/deliveryRoutes.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import { findEvent } from './eventDetail.ts';
+import { eventStatusSchema } from './schemas.ts';
+
+const errorSchema = z.object({ code: z.string(), message: z.string() });
+
+const eventWithDeliveriesSchema = eventStatusSchema.extend({
+  payload: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("The event's payload; null when neither the event nor the warehouse has it."),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  deliveries: z.array(
+    z.object({
+      endpointId: z.string(),
+      status: z.enum(deliveryStatuses),
+      attemptCount: z.number().int(),
+      createdAt: z.string().nullable(),
+      deliveredAt: z.string().nullable(),
+      failedAt: z.string().nullable(),
+      exhaustedAt: z.string().nullable(),
+      lastError: errorSchema.nullable(),
+      attempts: z
+        .array(
+          z.object({
+            at: z.string().nullable(),
+            statusCode: z.number().int().nullable(),
+            latencyMs: z.number(),
+            outcome: z.string(),
+            error: errorSchema.nullable(),
+            responseExcerpt: z.string().nullable(),
+          }),
+        )
+        .describe('The latest attempts, oldest first.'),
+    }),
+  ),
+});
 
 /** One event's status and its webhook delivery log, for operators. */
 export const eventRoutes: Route<ApiDeps>[] = [
@@ -11,6 +48,12 @@ export const eventRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: '/v1/events/:eventId',
     role: 'admin',
+    tag: 'Events',
+    summary: "One event's status, its payload and its webhook deliveries with their attempts",
+    responses: {
+      200: { description: 'The event.', schema: eventWithDeliveriesSchema },
+      404: { description: 'No status is recorded for this event yet.' },
+    },
     handle: async ({ res, params }, deps) => {
       const found = await findEvent(params.eventId ?? '', deps);
       if (!found)

@@ -10,7 +10,8 @@ import { invalidQuery, unlessUnavailable } from '../metrics/metricsRoutes.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
 import type { CsvResult } from '../uploads/csvIngest.ts';
 import type { UploadBatch } from '../uploads/uploadBatches.ts';
-import { answerUpload, takeUpload } from '../uploads/uploadRoutes.ts';
+import { csvFile, takeUpload } from '../uploads/takeUpload.ts';
+import { answerUpload } from '../uploads/uploadAnswers.ts';
 import { translateQuery } from './dialectQuery.ts';
 
 /**
@@ -115,7 +116,9 @@ export const eventMetricsApiRoutes: Route<ApiDeps>[] = [
       "Headers are read whatever their case, spaces, _ or -; event_id is the row's idempotency key; other columns go into the payload. See POST /v1/uploads.",
     idempotencyHint: "A row's event_id column is its idempotency key.",
     bodyMediaType: 'multipart/form-data',
-    body: z.object({ file: z.string().describe('The CSV file, header row first.') }),
+    body: z.object({
+      file: z.string().meta(csvFile).describe('The CSV file, header row first.'),
+    }),
     responses: {
       200: { description: 'The file was read to its end.', schema: uploadAnswerSchema },
     },
