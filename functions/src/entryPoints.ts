@@ -1,33 +1,46 @@
-import type { CloudEventFunction, HttpFunction } from '@google-cloud/functions-framework';
-import type { FunctionName } from '../../infra/spec.ts';
-import { createApiHandler } from './admin/apiHandler.ts';
-import { createIngestHandler } from './ingest/ingestHandler.ts';
+import { functions, type FunctionName } from '../../infra/spec.ts';
+import type { EntryPoint, EntryPoints } from './entries/entryPoint.ts';
 import { outsideRequestDomain } from './lib/requestDomain.ts';
-import { createRecomputeMetricsHandler } from './metrics/handler.ts';
-import { createProcessEventHandler, createRecordDeadLetterHandler } from './process/handlers.ts';
-import { apiFunctionRoutes, ingestFunctionRoutes } from './routeTable.ts';
 import type { Runtime } from './runtime.ts';
-import {
-  createDeliverWebhookHandler,
-  createRecordExhaustedDeliveryHandler,
-} from './webhooks/handlers.ts';
-import { createLoadWarehouseHandler } from './warehouse/handler.ts';
-import {
-  createFetchWorkspaceLogsHandler,
-  createPollWorkspaceHandler,
-  createRecordExhaustedFetchHandler,
-} from './workspace/handlers.ts';
 
-export type EntryPoint =
-  | { signature: 'http'; handler: HttpFunction }
-  | { signature: 'cloudevent'; handler: CloudEventFunction };
+export type { EntryPoint } from './entries/entryPoint.ts';
 
-/** Every function the spec declares, with its handler. A function missing here fails typechecking. */
-export function entryPoints(runtime: Runtime): Record<FunctionName, EntryPoint> {
-  const entries = handlers(runtime);
-  for (const name of Object.keys(entries) as FunctionName[]) {
-    entries[name] = leavingRequestDomain(entries[name]);
-  }
+type EntryModule = { entryPoints(runtime: Runtime): EntryPoints };
+
+/**
+ * Where each function the spec declares finds its handler, loaded only when that
+ * function is served: a function loads its own code and the clients it uses, never the
+ * others'. A function missing here fails typechecking.
+ */
+const entryModules: Record<FunctionName, () => Promise<EntryModule>> = {
+  ingest: () => import('./entries/ingest.ts'),
+  api: () => import('./entries/api.ts'),
+  processEvent: () => import('./entries/processing.ts'),
+  recordDeadLetter: () => import('./entries/processing.ts'),
+  deliverWebhook: () => import('./entries/webhooks.ts'),
+  recordExhaustedDelivery: () => import('./entries/webhooks.ts'),
+  loadWarehouse: () => import('./entries/warehouse.ts'),
+  recomputeMetrics: () => import('./entries/metrics.ts'),
+  pollWorkspace: () => import('./entries/workspace.ts'),
+  fetchWorkspaceLogs: () => import('./entries/workspace.ts'),
+  recordExhaustedFetch: () => import('./entries/workspace.ts'),
+};
+
+export function isFunctionName(name: string): name is FunctionName {
+  return Object.hasOwn(entryModules, name);
+}
+
+/** One function's handler, outside the framework's request domain. */
+export async function loadEntryPoint(runtime: Runtime, name: FunctionName): Promise<EntryPoint> {
+  const entry = (await entryModules[name]()).entryPoints(runtime)[name];
+  if (!entry) throw new Error(`The entry module of ${name} does not serve it.`);
+  return leavingRequestDomain(entry);
+}
+
+/** Every function's handler: the local stack and the tests serve them all. */
+export async function loadEntryPoints(runtime: Runtime): Promise<Record<FunctionName, EntryPoint>> {
+  const entries = {} as Record<FunctionName, EntryPoint>;
+  for (const { name } of functions) entries[name] = await loadEntryPoint(runtime, name);
   return entries;
 }
 
@@ -36,50 +49,4 @@ function leavingRequestDomain(entry: EntryPoint): EntryPoint {
   return entry.signature === 'http'
     ? { signature: 'http', handler: outsideRequestDomain(entry.handler) }
     : { signature: 'cloudevent', handler: outsideRequestDomain(entry.handler) };
-}
-
-function handlers(runtime: Runtime): Record<FunctionName, EntryPoint> {
-  return {
-    ingest: {
-      signature: 'http',
-      handler: createIngestHandler(runtime.ingestDeps, ingestFunctionRoutes),
-    },
-    api: { signature: 'http', handler: createApiHandler(runtime.apiDeps, apiFunctionRoutes) },
-    processEvent: {
-      signature: 'cloudevent',
-      handler: createProcessEventHandler(runtime.processDeps),
-    },
-    recordDeadLetter: {
-      signature: 'cloudevent',
-      handler: createRecordDeadLetterHandler(runtime.deadLetterDeps),
-    },
-    deliverWebhook: {
-      signature: 'cloudevent',
-      handler: createDeliverWebhookHandler(runtime.deliveryDeps),
-    },
-    recordExhaustedDelivery: {
-      signature: 'cloudevent',
-      handler: createRecordExhaustedDeliveryHandler(runtime.deliveryDeps),
-    },
-    loadWarehouse: {
-      signature: 'cloudevent',
-      handler: createLoadWarehouseHandler(runtime.loaderDeps),
-    },
-    recomputeMetrics: {
-      signature: 'cloudevent',
-      handler: createRecomputeMetricsHandler(runtime.recomputeDeps),
-    },
-    pollWorkspace: {
-      signature: 'cloudevent',
-      handler: createPollWorkspaceHandler(runtime.workspaceDeps),
-    },
-    fetchWorkspaceLogs: {
-      signature: 'cloudevent',
-      handler: createFetchWorkspaceLogsHandler(runtime.workspaceDeps),
-    },
-    recordExhaustedFetch: {
-      signature: 'cloudevent',
-      handler: createRecordExhaustedFetchHandler(runtime.workspaceDeps),
-    },
-  };
 }

@@ -1,66 +1,10 @@
 import type { FunctionName } from '../../infra/spec.ts';
-import type { ApiDeps } from './admin/apiDeps.ts';
-import { apiRoutes } from './admin/apiHandler.ts';
-import { eventFlowApiRoutes, eventFlowIngestRoutes } from './dialects/eventFlow.ts';
-import { eventMetricsApiRoutes } from './dialects/eventMetrics.ts';
-import { webhookRelayApiRoutes, webhookRelayIngestRoutes } from './dialects/webhookRelay.ts';
-import {
-  websiteAnalyticsApiRoutes,
-  websiteAnalyticsIngestRoutes,
-} from './dialects/websiteAnalytics.ts';
-import { workspaceWebhookApiRoutes } from './dialects/workspaceWebhook.ts';
-import type { IngestDeps } from './ingest/ingestDeps.ts';
-import { ingestRoutes } from './ingest/ingestHandler.ts';
-import { openApiDocument, openApiRoute } from './lib/openapi.ts';
-import type { Method, Role, Route } from './lib/router.ts';
+import { apiFunctionRoutes } from './entries/api.ts';
+import { ingestFunctionRoutes } from './entries/ingest.ts';
+import type { Method, Role } from './lib/router.ts';
 
-/**
- * Every route each HTTP function serves: its own, then the dialects of the systems
- * Tributary replaces (thin mappings onto the same core), then its OpenAPI document.
- */
-export const ingestFunctionRoutes: readonly Route<IngestDeps>[] = [
-  ...ingestRoutes,
-  ...websiteAnalyticsIngestRoutes,
-  ...eventFlowIngestRoutes,
-  ...webhookRelayIngestRoutes,
-  openApiRoute<IngestDeps>('Events', () => ingestOpenApiDocument()),
-];
-
-export const apiFunctionRoutes: readonly Route<ApiDeps>[] = [
-  ...apiRoutes,
-  ...websiteAnalyticsApiRoutes,
-  ...eventFlowApiRoutes,
-  ...webhookRelayApiRoutes,
-  ...eventMetricsApiRoutes,
-  ...workspaceWebhookApiRoutes,
-  openApiRoute<ApiDeps>('Health', () => apiOpenApiDocument()),
-];
-
-let ingestDocument: Record<string, unknown> | undefined;
-let apiDocument: Record<string, unknown> | undefined;
-
-/** The OpenAPI document of the `ingest` function, generated once from its routes. */
-export function ingestOpenApiDocument(): Record<string, unknown> {
-  ingestDocument ??= openApiDocument({
-    title: 'Tributary ingest API',
-    version: '1',
-    description: "Producers' API: send events with an API key.",
-    routes: ingestFunctionRoutes,
-  });
-  return ingestDocument;
-}
-
-/** The OpenAPI document of the `api` function, generated once from its routes. */
-export function apiOpenApiDocument(): Record<string, unknown> {
-  apiDocument ??= openApiDocument({
-    title: 'Tributary operators API',
-    version: '1',
-    description:
-      "Operators' API: event status, failed events and replay, webhook endpoints, Google Workspace sources, metrics, API keys, CSV uploads, health and the web console.",
-    routes: apiFunctionRoutes,
-  });
-  return apiDocument;
-}
+export { apiFunctionRoutes, apiOpenApiDocument } from './entries/api.ts';
+export { ingestFunctionRoutes, ingestOpenApiDocument } from './entries/ingest.ts';
 
 export type RouteEntry = {
   function: FunctionName;

@@ -32,6 +32,7 @@ export type Measurements = {
   floorProbe: ProcessProbe;
   batchPath: BatchPath;
   batchOps: Omit<OpsPerEvent, 'warehouseBytes'>;
+  coldStart: BenchResult['coldStart'];
 };
 
 export function assembleResult(m: Measurements): BenchResult {
@@ -86,6 +87,7 @@ export function assembleResult(m: Measurements): BenchResult {
       memoryGib: Math.round(totalmem() / 2 ** 30),
       node: process.versions.node,
     },
+    coldStart: m.coldStart,
     floor: m.single.floor,
     publishFloor: m.single.publishFloor,
     ingestSingle: m.single.ingestSingle,

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { CloudEvent, CloudEventFunction } from '@google-cloud/functions-framework';
 import { processingSubscription, topics } from '../../infra/spec.ts';
 import { outsideRequestDomain } from '../../functions/src/lib/requestDomain.ts';
-import { readPushedMessage } from '../../functions/src/process/pubsubMessage.ts';
+import { readPushedMessage } from '../../functions/src/lib/pushedMessage.ts';
 import { transitionContext, type ProcessDeps } from '../../functions/src/process/processEvent.ts';
 import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';
 import { eventMessage, eventMessages } from '../../functions/src/lib/eventMessages.ts';
@@ -22,6 +22,8 @@ import type { EventStatusStore } from '../../functions/src/process/eventStatusSt
 import { startTestPipeline } from '../../test/support/pipeline.ts';
 import { freePort, sleep, startEmulator } from '../lib/emulators.ts';
 import { percentile, round } from './stats.ts';
+import { processDeps } from '../../functions/src/entries/processing.ts';
+import { eventStatusStore } from '../../functions/src/entries/shared.ts';
 
 export type ProcessProbe = {
   events: number;
@@ -64,13 +66,13 @@ export async function probeProcessing(
     label: 'bench-process',
     emulatorHosts,
     overrides: (base) => ({
-      events: timedClaims(base.events, claims),
+      events: timedClaims(eventStatusStore(base), claims),
       publisher: timedPublishes(base.publisher, publishes),
     }),
     wrapEntry: (name, entry) => {
       if (name !== 'processEvent' || entry.signature !== 'cloudevent') return entry;
       const handler =
-        subject === 'floor' ? floorHandler(() => pipeline.runtime.processDeps()) : entry.handler;
+        subject === 'floor' ? floorHandler(() => processDeps(pipeline.runtime)) : entry.handler;
       return {
         signature: 'cloudevent',
         handler: async (event) => {
@@ -91,7 +93,7 @@ export async function probeProcessing(
     // The claim's write alone, one at a time, after a warm-up: the emulator's JVM and
     // the client take a few thousand calls to reach their steady speed (a cold create
     // measured 4–6 times a warm one).
-    const store = pipeline.runtime.events;
+    const store = eventStatusStore(pipeline.runtime);
     const claim = () =>
       store.put(processedRecord(undefined, envelope(), { now: new Date(), ttlDays: 1 }), undefined);
     for (let i = 0; i < warmupCalls; i += 1) await claim();

@@ -57,6 +57,19 @@ export type SustainedRun = {
 export type BenchResult = {
   measuredAt: string;
   machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
+  /**
+   * Process start to first answer, built JavaScript as deployed, medians of alternating
+   * runs; `ratio` is the slowest function's over the floor (a bare function loading the
+   * framework and the same Google clients).
+   */
+  coldStart: {
+    ingest: { ms: number };
+    api: { ms: number };
+    processEvent: { ms: number };
+    floor: { ms: number };
+    runs: number;
+    ratio: number;
+  };
   floor: HttpScenario;
   /** The bare function plus an awaited publish through our publisher: the client's share. */
   publishFloor: HttpScenario;

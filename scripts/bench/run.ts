@@ -9,6 +9,7 @@ import { projectRoot } from '../lib/localStack.ts';
 import { measureBatchIngest } from './batchIngest.ts';
 import { measureBatchPath } from './batchPath.ts';
 import { assembleResult } from './benchResult.ts';
+import { measureColdStarts } from './coldStart.ts';
 import { startBenchStack, type Cleanup } from './benchStack.ts';
 import { measureBrowser } from './browserPath.ts';
 import { measureEndToEnd, measureSustained } from './endToEnd.ts';
@@ -16,7 +17,8 @@ import { startFloors } from './floors.ts';
 import { countOperations } from './operationCounts.ts';
 import { probeProcessing } from './processProbe.ts';
 import { measurePushCeiling } from './pushCeiling.ts';
-import { renderChart, renderMarkdown } from './report.ts';
+import { renderChart } from './reportChart.ts';
+import { renderMarkdown } from './reportMarkdown.ts';
 import type { BenchResult } from './results.ts';
 import { log, probeEvents } from './settings.ts';
 import { measureSingleEvents } from './singleEvents.ts';
@@ -46,6 +48,8 @@ process.exit(0);
 
 /** Every scenario in turn; each later one builds on the state the earlier ones leave. */
 async function runBenchmark(): Promise<BenchResult> {
+  // First, while nothing else runs: a cold start is mostly loading code, on one core.
+  const coldStart = await measureColdStarts();
   const bench = await startBenchStack(cleanup);
   const floors = await startFloors(bench, cleanup);
   // Ingest is measured alone: with no subscription on `events`, the downstream does not compete for the CPU.
@@ -64,6 +68,7 @@ async function runBenchmark(): Promise<BenchResult> {
   const floorProbe = await probeProcessing(bench.emulatorHosts, probeEvents, undefined, 'floor');
   const batchPath = await measureBatchPath(bench, cleanup);
   return assembleResult({
+    coldStart,
     batchPath,
     batchOps,
     single,

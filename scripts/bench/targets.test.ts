@@ -24,6 +24,14 @@ const latency = {
 const passing: MeasuredResult = {
   measuredAt: '2026-01-01T00:00:00.000Z',
   machine: { cpus: 2, cpuModel: 'test', memoryGib: 4, node: '22' },
+  coldStart: {
+    ingest: { ms: 1200 },
+    api: { ms: 1250 },
+    processEvent: { ms: 1100 },
+    floor: { ms: 1000 },
+    runs: 5,
+    ratio: 1.25,
+  },
   floor: http,
   publishFloor: http,
   ingestSingle: { ...http, ratioToFloor: 0.9, ratioToPublishFloor: 1, p50AboveFloorMs: 2 },
@@ -193,6 +201,10 @@ describe('targetsFor', () => {
       { ingestSingle: { ...passing.ingestSingle, p50AboveFloorMs: 10.1 } },
     ],
     ['a lone request (one connection), p50', { ingestLone: { ...passing.ingestLone, p50Ms: 6.1 } }],
+    [
+      'cold start, the slowest function over its floor',
+      { coldStart: { ...passing.coldStart, ratio: 1.31 } },
+    ],
     [
       'single path function invocations per event',
       { opsPerEvent: { ...passing.opsPerEvent, functionInvocations: 1.11 } },

@@ -9,13 +9,14 @@ import type { BenchResult } from './results.ts';
 import { batchSize, sampleEvent, warehouseEvents } from './settings.ts';
 import { percentile, round } from './stats.ts';
 import type { TimedWarehouse } from './timedWarehouse.ts';
+import { loaderDeps } from '../../functions/src/entries/warehouse.ts';
 
 export async function measureWarehouseLoad(
   pipeline: TestPipeline,
   warehouse: TimedWarehouse,
 ): Promise<NonNullable<BenchResult['endToEnd']['warehouse']>> {
   // Drain what earlier runs left, so only the fresh set is timed.
-  const loader = pipeline.runtime.loaderDeps();
+  const loader = loaderDeps(pipeline.runtime);
   await runLoader(loader);
   warehouse.reset();
   const sent = (async () => {

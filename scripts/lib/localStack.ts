@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Server } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,16 +9,14 @@ import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/a
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { LocalScheduler } from './localScheduler.ts';
-import { defaults } from '../../functions/src/lib/defaults.ts';
 import {
   checkEmulatorPrerequisites,
   freePort,
   reuseEmulator,
-  sleep,
   startEmulator,
   type RunningEmulator,
 } from './emulators.ts';
-import { startFrontDoor } from './frontDoor.ts';
+import { FunctionProcesses } from './functionProcesses.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -80,13 +77,9 @@ export async function readFirebasePorts(): Promise<Ports> {
 export class LocalStack {
   readonly info: LocalStackInfo;
   readonly #emulators: RunningEmulator[];
-  readonly #processes = new Map<FunctionName, ChildProcess>();
+  readonly #functions: FunctionProcesses;
   readonly #env: NodeJS.ProcessEnv;
   readonly #ports: Record<FunctionName, number>;
-  /** Where each function's process listens: behind its front door for push functions. */
-  readonly #processPorts = new Map<FunctionName, number>();
-  readonly #frontDoors: Server[] = [];
-  readonly #pushes = new Map<FunctionName, number>();
   readonly #stateFile: string;
   readonly #log: (line: string) => void;
   #stopping = false;
@@ -107,6 +100,12 @@ export class LocalStack {
     this.#ports = args.ports;
     this.#stateFile = args.stateFile;
     this.#log = args.log;
+    this.#functions = new FunctionProcesses({
+      ports: args.ports,
+      env: args.env,
+      projectRoot,
+      log: args.log,
+    });
   }
 
   static async start(options: StackOptions = {}): Promise<LocalStack> {
@@ -180,13 +179,7 @@ export class LocalStack {
         log,
       });
       try {
-        await stack.#openFrontDoors();
-        await Promise.all(functions.map((fn) => stack.#spawnFunction(fn.name)));
-        await Promise.all(
-          functions.map((fn) =>
-            waitForHttp(`http://127.0.0.1:${stack.#processPorts.get(fn.name)}`, 60_000),
-          ),
-        );
+        await stack.#functions.start();
         await stack.#provision(options.retryProfile ?? 'local');
         stack.#startScheduler();
         await writeFile(stack.#stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
@@ -220,20 +213,6 @@ export class LocalStack {
     }
   }
 
-  /** Push functions get a front door on their public port; HTTP functions listen on it themselves. */
-  async #openFrontDoors(): Promise<void> {
-    for (const fn of functions) {
-      if (fn.trigger !== 'pubsub-push') {
-        this.#processPorts.set(fn.name, this.#ports[fn.name]);
-        continue;
-      }
-      const processPort = await freePort();
-      this.#processPorts.set(fn.name, processPort);
-      const onPush = () => this.#pushes.set(fn.name, (this.#pushes.get(fn.name) ?? 0) + 1);
-      this.#frontDoors.push(await startFrontDoor(this.#ports[fn.name], processPort, { onPush }));
-    }
-  }
-
   /** The spec's schedules, published to their topics on their crons while the stack runs. */
   #startScheduler(): void {
     const pubsub = createPubSub(loadConfig(this.#env));
@@ -245,48 +224,14 @@ export class LocalStack {
     );
   }
 
-  #spawnFunction(name: FunctionName): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [
-        join(projectRoot, 'scripts', 'serveFunction.ts'),
-        name,
-        String(this.#processPorts.get(name)),
-      ],
-      { cwd: projectRoot, env: this.#env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.#processes.set(name, child);
-    const prefix = `[${name}] `;
-    const forward = (chunk: Buffer) =>
-      this.#log(
-        chunk
-          .toString()
-          .split('\n')
-          .filter((line) => line.length > 0)
-          .map((line) => `${prefix}${line}\n`)
-          .join(''),
-      );
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
-    child.once('exit', (code, signal) => {
-      if (this.#stopping || this.#processes.get(name) !== child) return;
-      // Like the platform, bring a crashed function back.
-      this.#log(`${prefix}exited (${signal ?? code}); restarting\n`);
-      setTimeout(() => {
-        if (!this.#stopping) void this.#spawnFunction(name);
-      }, 500);
-    });
-    return Promise.resolve();
-  }
-
   /** Pushes a push-triggered function's front door has taken so far (its invocations). */
   pushesTo(name: FunctionName): number {
-    return this.#pushes.get(name) ?? 0;
+    return this.#functions.pushesTo(name);
   }
 
   /** The process serving a function, for fault tests that kill it. */
   functionProcess(name: FunctionName): ChildProcess | undefined {
-    return this.#processes.get(name);
+    return this.#functions.process(name);
   }
 
   async stop(): Promise<void> {
@@ -294,25 +239,7 @@ export class LocalStack {
     this.#stopping = true;
     this.#scheduler?.stop();
     await this.#schedulerPubSub?.close();
-    await Promise.all(
-      [...this.#processes.values()].map(
-        (child) =>
-          new Promise<void>((resolveExit) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
-            // A function finishes its requests in flight within its grace period, then exits.
-            const timer = setTimeout(() => child.kill('SIGKILL'), defaults.shutdownGraceMs + 2000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolveExit();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
-    for (const door of this.#frontDoors) door.closeAllConnections();
-    await Promise.all(
-      this.#frontDoors.map((door) => new Promise<void>((closed) => door.close(() => closed()))),
-    );
+    await this.#functions.stop();
     await Promise.all(this.#emulators.map((emulator) => emulator.stop()));
     await rm(this.#stateFile, { force: true });
   }
@@ -342,19 +269,6 @@ async function localSecrets(
   };
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1000) });
-      return;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 export { topics };

@@ -6,10 +6,7 @@ import { applyPubSubSpec } from '../../infra/applyPubSub.ts';
 import { collections, functions, topics, type FunctionName } from '../../infra/spec.ts';
 import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import type { OutgoingMessage } from '../../functions/src/lib/publisher.ts';
-import {
-  readPushedMessage,
-  type PushedMessage,
-} from '../../functions/src/process/pubsubMessage.ts';
+import { readPushedMessage, type PushedMessage } from '../../functions/src/lib/pushedMessage.ts';
 import { encodeFetchRequest } from '../../functions/src/workspace/fetchMessage.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 import { CloudPushDoor } from '../support/cloudPushDoor.ts';

@@ -11,6 +11,7 @@ import {
   type TestPipeline,
 } from '../support/pipeline.ts';
 import { TestReceiver } from '../support/receiver.ts';
+import { loaderDeps } from '../../functions/src/entries/warehouse.ts';
 
 type Json = Record<string, unknown> & {
   success?: boolean;
@@ -55,7 +56,7 @@ describe('the dialects of the systems Tributary replaces', () => {
   const get = (path: string, headers: Record<string, string> = admin) =>
     fetch(`${pipeline.urls.api}${path}`, { headers });
   const published = () => publisher.attempts.get(topics.events.name) ?? 0;
-  const loadWarehouse = () => runLoader(pipeline.runtime.loaderDeps());
+  const loadWarehouse = () => runLoader(loaderDeps(pipeline.runtime));
   const upload = (csv: string, headers: Record<string, string> = key) => {
     const form = new FormData();
     form.append('file', new Blob([csv], { type: 'text/csv' }), 'events.csv');

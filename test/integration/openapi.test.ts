@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventFlowApiRoutes,
-  eventFlowIngestRoutes,
-} from '../../functions/src/dialects/eventFlow.ts';
+import { eventFlowIngestRoutes } from '../../functions/src/dialects/eventFlow.ts';
+import { eventFlowApiRoutes } from '../../functions/src/dialects/eventFlowApi.ts';
 import { eventMetricsApiRoutes } from '../../functions/src/dialects/eventMetrics.ts';
-import {
-  webhookRelayApiRoutes,
-  webhookRelayIngestRoutes,
-} from '../../functions/src/dialects/webhookRelay.ts';
-import {
-  websiteAnalyticsApiRoutes,
-  websiteAnalyticsIngestRoutes,
-} from '../../functions/src/dialects/websiteAnalytics.ts';
+import { webhookRelayIngestRoutes } from '../../functions/src/dialects/webhookRelay.ts';
+import { webhookRelayApiRoutes } from '../../functions/src/dialects/webhookRelayApi.ts';
+import { websiteAnalyticsIngestRoutes } from '../../functions/src/dialects/websiteAnalytics.ts';
+import { websiteAnalyticsApiRoutes } from '../../functions/src/dialects/websiteAnalyticsApi.ts';
 import { workspaceWebhookApiRoutes } from '../../functions/src/dialects/workspaceWebhook.ts';
 import { httpRouteTable } from '../../functions/src/routeTable.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';

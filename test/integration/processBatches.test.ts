@@ -18,6 +18,7 @@ import {
   type TestPipeline,
 } from '../support/pipeline.ts';
 import { TestReceiver } from '../support/receiver.ts';
+import { loaderDeps } from '../../functions/src/entries/warehouse.ts';
 
 /**
  * Messages of many events through processEvent and recordDeadLetter, with failures
@@ -185,7 +186,7 @@ describe('processEvent and recordDeadLetter with messages of many events', () =>
     const today = new Date().toISOString().slice(0, 10);
     await eventually(
       async () => {
-        await runLoader(pipeline.runtime.loaderDeps());
+        await runLoader(loaderDeps(pipeline.runtime));
         const counts = await metrics.dailyCounts({ from: today, to: today });
         return counts.find((c) => c.eventType === `claimfail.r${run}`)?.count === 10
           ? true

@@ -18,6 +18,7 @@ import {
   type TestPipeline,
 } from '../support/pipeline.ts';
 import { TestReceiver } from '../support/receiver.ts';
+import { loaderDeps } from '../../functions/src/entries/warehouse.ts';
 
 /**
  * processEvent's failure cases (docs/decisions/processing.md), each injected at its point through
@@ -218,7 +219,7 @@ describe('processEvent with a failure injected at each point, on the emulators',
     expect(repeated).toHaveLength(3);
     const copies = repeated.map((e) => publisher.acknowledged(processed, e.eventId));
     expect(copies).toEqual([2, 2, 2]);
-    const loader = pipeline.runtime.loaderDeps();
+    const loader = loaderDeps(pipeline.runtime);
     const metrics = new WarehouseMetrics(pipeline.runtime.warehouse, { topPaths: 5 });
     const today = new Date().toISOString().slice(0, 10);
     const counted = async () =>

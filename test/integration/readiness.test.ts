@@ -9,6 +9,7 @@ import { Runtime } from '../../functions/src/runtime.ts';
 import { freePort, startEmulator, type RunningEmulator } from '../../scripts/lib/emulators.ts';
 import { uniqueProjectId } from '../support/pipeline.ts';
 import { serveHttp } from '../support/serveHttp.ts';
+import { apiDeps } from '../../functions/src/entries/api.ts';
 
 type Readiness = {
   status: string;
@@ -35,7 +36,7 @@ describe('GET /health/ready', () => {
     await pubsub.createTopic(topics.events.name);
     await pubsub.close();
     runtime = new Runtime(config, { logger: createLogger({ level: 'silent' }) });
-    api = await serveHttp(createApiHandler(runtime.apiDeps, apiFunctionRoutes));
+    api = await serveHttp(createApiHandler(() => apiDeps(runtime), apiFunctionRoutes));
   }, 90_000);
   afterAll(async () => {
     await api?.close();

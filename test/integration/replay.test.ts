@@ -11,6 +11,7 @@ import {
   waitForStatus,
   type TestPipeline,
 } from '../support/pipeline.ts';
+import { processDeps } from '../../functions/src/entries/processing.ts';
 
 type Job = {
   replayId: string;
@@ -148,7 +149,7 @@ describe('replaying dead-lettered events through the pipeline', () => {
         attributes: message.attributes,
         publishTime: undefined,
       },
-      pipeline.runtime.deadLetterDeps(),
+      processDeps(pipeline.runtime),
     );
     expect(outcome).toEqual({ kind: 'settled', events: 1, recorded: 0 });
     await sleep(200);

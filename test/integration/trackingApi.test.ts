@@ -18,6 +18,7 @@ import {
   waitForStatus,
   type TestPipeline,
 } from '../support/pipeline.ts';
+import { loaderDeps } from '../../functions/src/entries/warehouse.ts';
 
 type TrackingError = {
   success: false;
@@ -415,7 +416,7 @@ describe('the tracking API (Segment / RudderStack) over HTTP', () => {
       await processed(track.messageId);
       await processed(onSite.messageId, sitedKey.keyId);
 
-      const loader = pipeline.runtime.loaderDeps();
+      const loader = loaderDeps(pipeline.runtime);
       const rows = await eventually(
         async () => {
           await runLoader(loader);

@@ -18,6 +18,7 @@ import {
 import { counting, statusWrites } from '../support/counting.ts';
 import { eventually, postJson, startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 import { CountingWarehouse, RecordingMetricsDocStore } from '../support/warehouseFakes.ts';
+import { loaderDeps } from '../../functions/src/entries/warehouse.ts';
 
 const published = 10_000;
 const viaIngest = 200;
@@ -82,7 +83,7 @@ describe(`${published.toLocaleString('en')} events through the pipeline into the
   /** Runs the loader on demand until a run finds nothing left. */
   async function drain(): Promise<void> {
     for (;;) {
-      const report = await runLoader(pipeline.runtime.loaderDeps());
+      const report = await runLoader(loaderDeps(pipeline.runtime));
       if (report.messages === 0) return;
     }
   }

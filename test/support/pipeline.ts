@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPubSubSpec, topicPushPath } from '../../infra/applyPubSub.ts';
 import { subscriptions, type FunctionName } from '../../infra/spec.ts';
-import { entryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
+import { loadEntryPoints, type EntryPoint } from '../../functions/src/entryPoints.ts';
+import { ingestDeps as runtimeIngestDeps } from '../../functions/src/entries/ingest.ts';
 import { createApiKey, FirestoreApiKeyStore } from '../../functions/src/ingest/apiKeys.ts';
 import type { IngestDeps } from '../../functions/src/ingest/ingestDeps.ts';
 import { createIngestHandler } from '../../functions/src/ingest/ingestHandler.ts';
@@ -95,11 +96,13 @@ export async function startTestPipeline(options: {
     ? new Runtime(config, { logger: base.logger, ...options.overrides(base) })
     : base;
   const ingestDeps = () =>
-    options.ingestOverrides ? options.ingestOverrides(runtime.ingestDeps()) : runtime.ingestDeps();
+    options.ingestOverrides
+      ? options.ingestOverrides(runtimeIngestDeps(runtime))
+      : runtimeIngestDeps(runtime);
   let ingestCache: IngestDeps | undefined;
 
   const suffix = randomUUID();
-  const entries = entryPoints(runtime);
+  const entries = await loadEntryPoints(runtime);
   entries.ingest = {
     signature: 'http',
     handler: createIngestHandler(() => (ingestCache ??= ingestDeps()), ingestFunctionRoutes),

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Response } from '@google-cloud/functions-framework';
+import { assetPath } from '../lib/assets.ts';
 import type { Route } from '../lib/router.ts';
 
 /** The console's files: hand-written HTML, CSS and JavaScript beside the code, no build step. */
-const assetDir = join(import.meta.dirname, '..', 'console');
+const assetDir = assetPath('console');
 
 const script = 'text/javascript; charset=utf-8';
 const style = 'text/css; charset=utf-8';

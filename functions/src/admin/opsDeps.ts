@@ -1,4 +1,4 @@
-import type { UploadDeps } from '../uploads/uploadRoutes.ts';
+import type { UploadDeps } from '../uploads/takeUpload.ts';
 import type { ApiKeyRegistry } from './apiKeyRegistry.ts';
 import type { BulkReplayDeps } from './bulkReplay.ts';
 import type { EventQueries } from './eventQueries.ts';

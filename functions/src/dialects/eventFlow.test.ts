@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { MetricsSummary } from '../admin/metrics.ts';
 import { HttpError } from '../lib/http.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
+import { createdAnswer } from './eventFlow.ts';
 import {
-  createdAnswer,
   maxFailedOffset,
   pageOffset,
   presentEventFlowEvent,
   presentMetrics,
-} from './eventFlow.ts';
+} from './eventFlowApi.ts';
 
 const at = new Date('2026-01-02T03:04:05.000Z');
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EventDetail } from '../admin/eventDetail.ts';
 import type { DeliveryRecord } from '../webhooks/delivery.ts';
-import { presentRelayedEvent, relayAnswer } from './webhookRelay.ts';
+import { relayAnswer } from './webhookRelay.ts';
+import { presentRelayedEvent } from './webhookRelayApi.ts';
 
 const at = new Date('2024-01-10T10:00:00.000Z');
 

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
-import { findEvent, type EventDetail } from '../admin/eventDetail.ts';
 import { eventInputSchema } from '../ingest/eventInput.ts';
 import type { IngestDeps } from '../ingest/ingestDeps.ts';
 import { admit, takeEvent, type TakenEvent } from '../ingest/producerEvents.ts';
@@ -10,12 +8,13 @@ import type { Route } from '../lib/router.ts';
 
 /**
  * The webhook event relay's API: `POST /api/v1/events` with `x-idempotency-key` on
- * ingest, `GET /api/v1/events/:eventId` with its delivery logs on api. A key used
- * before answers 409 with the original event, as the relay did; the core still
- * republishes a repeat of the same event, so a retry after a lost answer loses nothing.
+ * ingest (here), `GET /api/v1/events/:eventId` with its delivery logs on api
+ * (webhookRelayApi.ts). A key used before answers 409 with the original event, as the
+ * relay did; the core still republishes a repeat of the same event, so a retry after a
+ * lost answer loses nothing.
  */
 
-const tag = 'Webhook event relay';
+export const webhookRelayTag = 'Webhook event relay';
 
 /** What `POST /api/v1/events` answers for an event the core took. */
 export function relayAnswer(
@@ -55,36 +54,12 @@ export function relayAnswer(
   };
 }
 
-/** An event as the relay showed it, with every webhook delivery attempt as a log entry. */
-export function presentRelayedEvent(detail: EventDetail): Record<string, unknown> {
-  const { record, body, deliveries } = detail;
-  return {
-    id: record.eventId,
-    eventType: record.eventType,
-    idempotencyKey: record.idempotencyKey,
-    payload: body?.payload ?? null,
-    receivedAt: record.receivedAt?.toISOString() ?? null,
-    status: record.status,
-    deliveryLogs: deliveries.flatMap((delivery) =>
-      delivery.attempts.map((attempt) => ({
-        endpointId: delivery.endpointId,
-        deliveryStatus: delivery.status,
-        attemptedAt: attempt.at.toISOString(),
-        statusCode: attempt.statusCode,
-        responseTimeMs: attempt.latencyMs,
-        outcome: attempt.outcome,
-        error: attempt.error,
-      })),
-    ),
-  };
-}
-
 export const webhookRelayIngestRoutes: Route<IngestDeps>[] = [
   {
     method: 'POST',
     path: '/api/v1/events',
     role: 'apiKey',
-    tag,
+    tag: webhookRelayTag,
     summary: 'Send one event with its x-idempotency-key (required)',
     takesIdempotencyKey: true,
     body: eventInputSchema,
@@ -118,29 +93,6 @@ export const webhookRelayIngestRoutes: Route<IngestDeps>[] = [
       const elapsed = Math.round(performance.now() - started);
       const { status, body } = relayAnswer(taken, idempotencyKey, elapsed);
       call.res.status(status).json(body);
-    },
-  },
-];
-
-export const webhookRelayApiRoutes: Route<ApiDeps>[] = [
-  {
-    method: 'GET',
-    path: '/api/v1/events/:eventId',
-    role: 'admin',
-    tag,
-    summary: 'One event with its payload and its webhook delivery logs',
-    responses: {
-      200: {
-        description: 'The event.',
-        schema: z.object({ success: z.literal(true), event: z.record(z.string(), z.unknown()) }),
-      },
-      404: { description: 'No status recorded.' },
-    },
-    sendError: sendErrorWithSuccessFlag,
-    handle: async ({ res, params }, deps) => {
-      const found = await findEvent(params.eventId ?? '', deps);
-      if (!found) throw new HttpError(404, 'not_found', 'Event not found.');
-      res.status(200).json({ success: true, event: presentRelayedEvent(found) });
     },
   },
 ];

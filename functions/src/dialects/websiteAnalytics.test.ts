@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
 import { HttpError, renameFields } from '../lib/http.ts';
-import { presentStats, trackedEventAnswer, trackedEventToInput } from './websiteAnalytics.ts';
+import { trackedEventAnswer, trackedEventToInput } from './websiteAnalytics.ts';
+import { presentStats } from './websiteAnalyticsApi.ts';
 
 const readme = {
   site_id: 'site-abc-123',

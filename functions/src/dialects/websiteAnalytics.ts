@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import type { IngestDeps } from '../ingest/ingestDeps.ts';
 import {
   admit,
@@ -7,23 +6,20 @@ import {
   takeEvent,
   type TakenEvent,
 } from '../ingest/producerEvents.ts';
-import { HttpError, renameFields, sendErrorWithSuccessFlag, type FieldError } from '../lib/http.ts';
+import { HttpError, sendErrorWithSuccessFlag, type FieldError } from '../lib/http.ts';
 import { idempotencyKeyOf } from '../lib/idempotencyHeader.ts';
 import type { Route } from '../lib/router.ts';
-import type { SiteDayStats, SiteTotals } from '../metrics/dailyMetrics.ts';
-import { parseStatsQuery } from '../metrics/metricsQuery.ts';
-import { invalidQuery, unlessUnavailable } from '../metrics/metricsRoutes.ts';
-import { translateQuery } from './dialectQuery.ts';
 
 /**
- * The website analytics backend's API: `POST /event` with snake_case fields on ingest,
- * `GET /stats?site_id=&date=` on api. Its `page_view` counts as a view like ours.
+ * The website analytics backend's API: `POST /event` with snake_case fields on ingest
+ * (here), `GET /stats?site_id=&date=` on api (websiteAnalyticsApi.ts). Its `page_view`
+ * counts as a view like ours.
  */
 
-const tag = 'Website analytics backend';
+export const websiteAnalyticsTag = 'Website analytics backend';
 
 /** Its fields and ours: the names errors are given back in. */
-const fieldNames = {
+export const fieldNames = {
   eventType: 'event_type',
   siteId: 'site_id',
   userId: 'user_id',
@@ -60,17 +56,6 @@ export function trackedEventAnswer(taken: TakenEvent): { status: number; body: o
     : { status: 200, body: { success: true, eventId: taken.eventId, duplicate: true } };
 }
 
-/** Its statistics shape, from a day's figures or from every day's (`date: null`). */
-export function presentStats(stats: SiteDayStats | SiteTotals): Record<string, unknown> {
-  return {
-    site_id: stats.siteId,
-    date: 'date' in stats ? stats.date : null,
-    total_views: stats.totalViews,
-    unique_users: stats.uniqueUsers,
-    top_paths: stats.topPaths.map(({ path, views }) => ({ path, views })),
-  };
-}
-
 const trackedEventSchema = z.object({
   site_id: z.string().describe('Required.'),
   event_type: z.string().describe('Required; `page_view` counts as a page view.'),
@@ -79,20 +64,12 @@ const trackedEventSchema = z.object({
   timestamp: z.string().optional().describe('ISO 8601 with an offset, such as Z.'),
 });
 
-const statsSchema = z.object({
-  site_id: z.string(),
-  date: z.string().nullable(),
-  total_views: z.number().int(),
-  unique_users: z.number().int(),
-  top_paths: z.array(z.object({ path: z.string(), views: z.number().int() })),
-});
-
 export const websiteAnalyticsIngestRoutes: Route<IngestDeps>[] = [
   {
     method: 'POST',
     path: '/event',
     role: 'apiKey',
-    tag,
+    tag: websiteAnalyticsTag,
     summary: 'Send one analytics event (site_id, event_type, path, user_id, timestamp)',
     description:
       "The website analytics backend's ingestion route. The body is kept whole as the payload. An Idempotency-Key header makes a retry safe.",
@@ -120,35 +97,6 @@ export const websiteAnalyticsIngestRoutes: Route<IngestDeps>[] = [
       });
       const { status, body } = trackedEventAnswer(taken);
       call.res.status(status).json(body);
-    },
-  },
-];
-
-export const websiteAnalyticsApiRoutes: Route<ApiDeps>[] = [
-  {
-    method: 'GET',
-    path: '/stats',
-    role: 'admin',
-    tag,
-    summary: "A site's views, unique users and top paths, for one UTC day or every day",
-    query: z.object({
-      site_id: z.string().describe('Required.'),
-      date: z.string().optional().describe('YYYY-MM-DD (UTC); without it, every day.'),
-    }),
-    responses: { 200: { description: 'The statistics.', schema: statsSchema } },
-    sendError: sendErrorWithSuccessFlag,
-    handle: async ({ req, res }, deps) => {
-      const { query, errors } = translateQuery(req.query, { site_id: 'siteId', date: 'date' });
-      const today = deps.metrics.today();
-      const parsed = parseStatsQuery(query, today);
-      const problems = [...errors, ...(parsed.ok ? [] : renameFields(parsed.errors, fieldNames))];
-      if (problems.length > 0 || !parsed.ok) throw invalidQuery(problems);
-      const { siteId, date } = parsed.value;
-      const stats =
-        query.date === undefined
-          ? await unlessUnavailable(deps.metrics.siteTotals(siteId, undefined))
-          : await unlessUnavailable(deps.metrics.siteStats({ siteId, date }));
-      res.status(200).json(presentStats(stats));
     },
   },
 ];

@@ -1,6 +1,6 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { describe, expect, it } from 'vitest';
-import { readPushedMessage } from './pubsubMessage.ts';
+import { readPushedMessage } from './pushedMessage.ts';
 
 /** A push as the functions framework hands it over, with the `source` its path gave it. */
 function pushed(source: string | undefined): CloudEvent<unknown> {

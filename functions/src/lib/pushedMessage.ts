@@ -1,5 +1,5 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { PipelineError } from '../lib/errors.ts';
+import { PipelineError } from './errors.ts';
 
 /** The body of a Pub/Sub push, as the functions framework hands it to a CloudEvent function. */
 export type PushedMessage = {

@@ -1,5 +1,5 @@
 import type { CloudEventFunction } from '@google-cloud/functions-framework';
-import { subscriber } from '../process/handlers.ts';
+import { subscriber } from '../lib/subscriber.ts';
 import {
   planRecompute,
   recomputeMetrics,

@@ -7,7 +7,7 @@ import { deadLetterRecord, processedRecord, type TransitionContext } from './eve
 import { decideSettlement, type FanOutResult } from './eventStatus.ts';
 import type { EventStatusStore } from './eventStatusStore.ts';
 import { publishFanOut, type FanOutDeps } from './fanOut.ts';
-import type { PushedMessage } from './pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 
 export type ProcessDeps = FanOutDeps & {
   store: EventStatusStore;

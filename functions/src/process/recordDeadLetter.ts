@@ -8,7 +8,7 @@ import type { EventStatusStore } from './eventStatusStore.ts';
 import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import { maxConflictRounds, settleConcurrency, transitionContext } from './processEvent.ts';
 import { PipelineError } from '../lib/errors.ts';
-import type { PushedMessage } from './pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 
 export type DeadLetterDeps = FanOutDeps & {
   store: EventStatusStore;

@@ -3,17 +3,16 @@ import type { ApiDeps } from '../admin/apiDeps.ts';
 import { HttpError } from '../lib/http.ts';
 import { parseQuery } from '../lib/requestInput.ts';
 import type { Principal, Route } from '../lib/router.ts';
+import { takeUpload, uploadBodySchema } from './takeUpload.ts';
 import {
   answerUpload,
   presentBatch,
   presentBatchSummary,
-  takeUpload,
   uploadAnswer,
-  uploadBodySchema,
   uploadRecordSchema,
   uploadResultSchema,
   uploadSummarySchema,
-} from './uploadRoutes.ts';
+} from './uploadAnswers.ts';
 
 const tag = 'Uploads';
 

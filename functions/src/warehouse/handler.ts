@@ -1,7 +1,7 @@
 import type { CloudEventFunction } from '@google-cloud/functions-framework';
 import { topics } from '../../../infra/spec.ts';
 import type { Publisher } from '../lib/publisher.ts';
-import { subscriber } from '../process/handlers.ts';
+import { subscriber } from '../lib/subscriber.ts';
 import { runLoader, type LoaderDeps, type LoadReport } from './loadWarehouse.ts';
 
 export type LoadWarehouseDeps = LoaderDeps & { publisher: Publisher };

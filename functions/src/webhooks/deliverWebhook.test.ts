@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SecretBox } from '../lib/encryption.ts';
 import { isRetriable } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import type { SendResult } from './classifyResponse.ts';
 import type { DeliveryRecord } from './delivery.ts';
 import { encodeDeliveryMessage } from './deliveryMessage.ts';

@@ -1,7 +1,7 @@
 import type { SecretBox } from '../lib/encryption.ts';
 import { PipelineError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import { classifyResponse } from './classifyResponse.ts';
 import {
   decideDelivery,

@@ -1,5 +1,5 @@
 import type { CloudEventFunction } from '@google-cloud/functions-framework';
-import { subscriber } from '../process/handlers.ts';
+import { subscriber } from '../lib/subscriber.ts';
 import { deliverWebhook, type DeliveryDeps } from './deliverWebhook.ts';
 import { recordExhaustedDelivery, type ExhaustedDeliveryDeps } from './recordExhaustedDelivery.ts';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger.ts';
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import { exhaustedRecord } from './delivery.ts';
 import { decodeDeliveryMessage } from './deliveryMessage.ts';
 import type { DeliveryStore } from './deliveryStore.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SecretBox } from '../lib/encryption.ts';
 import { createLogger } from '../lib/logger.ts';
 import type { OutgoingMessage, Publisher } from '../lib/publisher.ts';
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import type { Activity } from './activityEvent.ts';
 import { encodeFetchRequest } from './fetchMessage.ts';
 import type { FetchCursor } from './fetchWindow.ts';

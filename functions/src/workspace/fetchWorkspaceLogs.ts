@@ -3,7 +3,7 @@ import { defaults } from '../lib/defaults.ts';
 import { PipelineError } from '../lib/errors.ts';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import { eventMessages } from '../lib/eventMessages.ts';
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import { activityToEvents } from './activityEvent.ts';
 import { decodeFetchRequest, encodeFetchRequest, type FetchRequest } from './fetchMessage.ts';
 import { afterPage, backoffSeconds, initialCursor, nextWindow } from './fetchWindow.ts';

@@ -1,5 +1,5 @@
 import type { CloudEventFunction } from '@google-cloud/functions-framework';
-import { subscriber } from '../process/handlers.ts';
+import { subscriber } from '../lib/subscriber.ts';
 import { fetchWorkspaceLogs } from './fetchWorkspaceLogs.ts';
 import { pollWorkspace } from './pollWorkspace.ts';
 import { recordExhaustedFetch } from './recordExhaustedFetch.ts';

@@ -1,6 +1,6 @@
 import { topics } from '../../../infra/spec.ts';
 import type { Publisher } from '../lib/publisher.ts';
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import { encodeFetchRequest, type FetchRequest } from './fetchMessage.ts';
 import { isDue } from './fetchWindow.ts';
 import type { WorkspaceSource } from './source.ts';

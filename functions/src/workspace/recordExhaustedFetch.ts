@@ -1,4 +1,4 @@
-import type { PushedMessage } from '../process/pubsubMessage.ts';
+import type { PushedMessage } from '../lib/pushedMessage.ts';
 import { decodeFetchRequest } from './fetchMessage.ts';
 import type { WorkspaceDeps } from './workspaceDeps.ts';
 

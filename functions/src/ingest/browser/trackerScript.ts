@@ -1,12 +1,12 @@
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Request, Response } from '@google-cloud/functions-framework';
+import { assetPath } from '../../lib/assets.ts';
 import type { Route } from '../../lib/router.ts';
 
 /** Our page tracker: a hand-written file beside this one, no dependency, no build step. */
-const trackerFile = join(import.meta.dirname, 'tracker.js');
+const trackerFile = assetPath('ingest', 'browser', 'tracker.js');
 
 /** How long browsers and caches keep it before asking again (with its ETag). */
 const maxAgeSeconds = 3600;

@@ -1,0 +1,82 @@
+import { FirestoreApiKeyStore } from '../ingest/apiKeys.ts';
+import { BrowserOriginIndex } from '../ingest/browser/originIndex.ts';
+import { FirestoreIdempotencyStore } from '../ingest/idempotency.ts';
+import type { IngestDeps } from '../ingest/ingestDeps.ts';
+import { createIngestHandler, ingestRoutes } from '../ingest/ingestHandler.ts';
+import { TokenBucketRateLimiter } from '../ingest/rateLimiter.ts';
+import { eventFlowIngestRoutes } from '../dialects/eventFlow.ts';
+import { webhookRelayIngestRoutes } from '../dialects/webhookRelay.ts';
+import { websiteAnalyticsIngestRoutes } from '../dialects/websiteAnalytics.ts';
+import { defaults } from '../lib/defaults.ts';
+import { openApiDocument, openApiRoute } from '../lib/openapi.ts';
+import type { Route } from '../lib/router.ts';
+import type { Runtime } from '../runtime.ts';
+import type { EntryPoints } from './entryPoint.ts';
+import { apiKeyAuthenticator } from './apiKeys.ts';
+
+/**
+ * Every route the `ingest` function serves: its own, then the dialects of the systems
+ * Tributary replaces (thin mappings onto the same core), then its OpenAPI document.
+ */
+export const ingestFunctionRoutes: readonly Route<IngestDeps>[] = [
+  ...ingestRoutes,
+  ...websiteAnalyticsIngestRoutes,
+  ...eventFlowIngestRoutes,
+  ...webhookRelayIngestRoutes,
+  openApiRoute<IngestDeps>('Events', () => ingestOpenApiDocument()),
+];
+
+let document: Record<string, unknown> | undefined;
+
+/** The OpenAPI document of the `ingest` function, generated once from its routes. */
+export function ingestOpenApiDocument(): Record<string, unknown> {
+  document ??= openApiDocument({
+    title: 'Tributary ingest API',
+    version: '1',
+    description: "Producers' API: send events with an API key.",
+    routes: ingestFunctionRoutes,
+  });
+  return document;
+}
+
+/** What the `ingest` function's routes are given, built once per runtime. */
+export function ingestDeps(runtime: Runtime): IngestDeps {
+  return runtime.shared('ingest', (): IngestDeps => {
+    const { config, firestore } = runtime;
+    return {
+      eventQueue: runtime.eventQueue,
+      idempotency: new FirestoreIdempotencyStore(firestore),
+      now: () => new Date(),
+      idempotencyTtlHours: config.idempotencyTtlHours,
+      messageLimits: config.messageLimits,
+      authenticator: apiKeyAuthenticator(runtime),
+      rateLimiter: new TokenBucketRateLimiter(),
+      addressRateLimiter: new TokenBucketRateLimiter(Date.now, defaults.browserRateLimitAddresses),
+      browserOrigins: new BrowserOriginIndex(
+        () => new FirestoreApiKeyStore(firestore).listBrowserOrigins(),
+        { ttlMs: config.apiKeyCacheSeconds * 1000 },
+      ),
+      logger: runtime.logger,
+      projectId: config.projectId,
+      limits: {
+        maxEventBytes: config.maxEventBytes,
+        maxBatchBytes: config.maxBatchBytes,
+        maxBatchEvents: config.maxBatchEvents,
+        rateLimitPerSecond: config.rateLimitPerSecond,
+        rateLimitBurst: config.rateLimitBurst,
+        browserRateLimitPerSecond: config.browserRateLimitPerSecond,
+        browserRateLimitBurst: config.browserRateLimitBurst,
+        retryAfterSeconds: config.retryAfterSeconds,
+      },
+    };
+  });
+}
+
+export function entryPoints(runtime: Runtime): EntryPoints {
+  return {
+    ingest: {
+      signature: 'http',
+      handler: createIngestHandler(() => ingestDeps(runtime), ingestFunctionRoutes),
+    },
+  };
+}
