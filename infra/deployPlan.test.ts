@@ -187,8 +187,23 @@ describe('cloudbuild.yaml', () => {
       .scripts,
   );
 
-  it('parses, and runs install, the tests and the deploy', () => {
-    expect(build.steps.map((step) => step.id)).toEqual(['install', 'test', 'deploy']);
+  it('parses, and runs the tests, then the deploy', () => {
+    expect(build.steps.map((step) => step.id)).toEqual(['test', 'deploy']);
+  });
+
+  it('runs the tests as CI does: .ci/run, and nothing else after installing npm', () => {
+    const test = build.steps.find((step) => step.id === 'test')!;
+    expect(test.args.join(' ')).toMatch(/&& bash \.ci\/run$/);
+    expect(test.args.join(' ')).not.toMatch(/npm (test|run)/);
+  });
+
+  it('.ci/run installs what the tests need and runs the README’s test command', () => {
+    const ci = readFileSync('.ci/run', 'utf8');
+    expect(ci).toContain('apt-get install -y -qq chromium');
+    expect(ci).toContain('apt-get install -y -qq default-jre-headless');
+    expect(ci).toMatch(/^timed "npm install" npm install/m);
+    expect(ci).toMatch(/^timed "npm test" npm test$/m);
+    expect(readFileSync('README.md', 'utf8')).toContain('npm install && npm test');
   });
 
   it('runs only npm scripts that exist and that the README or its pages name', () => {
@@ -196,7 +211,7 @@ describe('cloudbuild.yaml', () => {
       (step) =>
         [step.entrypoint, ...step.args].join(' ').match(/npm (?:run \S+|test|install)/g) ?? [],
     );
-    expect(commands.length).toBeGreaterThanOrEqual(3);
+    expect(commands).toContain('npm run deploy');
     for (const command of commands) {
       expect(readme).toContain(command);
     }

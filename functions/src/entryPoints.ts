@@ -1,6 +1,6 @@
 import { functions, type FunctionName } from '../../infra/spec.ts';
 import type { EntryPoint, EntryPoints } from './entries/entryPoint.ts';
-import { outsideRequestDomain } from './lib/requestDomain.ts';
+import { outsideRequestDomain } from './lib/frameworkAdapter.ts';
 import type { Runtime } from './runtime.ts';
 
 export type { EntryPoint } from './entries/entryPoint.ts';

@@ -1,14 +1,12 @@
 import * as functions from '@google-cloud/functions-framework';
 import { isFunctionName, loadEntryPoint, loadEntryPoints, type EntryPoint } from './entryPoints.ts';
 import { loadConfig } from './lib/config.ts';
-import { installJsonFrameworkErrors } from './lib/frameworkErrors.ts';
-import { installStreamingUploads } from './lib/streamingUploads.ts';
-import { installTrackingBodies } from './ingest/tracking/trackingBodies.ts';
+import { installFrameworkHooks } from './lib/frameworkAdapter.ts';
+import { setAsideMultipartBody } from './lib/streamingUploads.ts';
+import { readTrackingBody } from './ingest/tracking/trackingBodies.ts';
 import { Runtime } from './runtime.ts';
 
-installJsonFrameworkErrors();
-installStreamingUploads();
-installTrackingBodies();
+installFrameworkHooks([setAsideMultipartBody, readTrackingBody]);
 
 export const runtime = new Runtime(loadConfig());
 

@@ -11,7 +11,7 @@ import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 import type { CloudEvent, CloudEventFunction } from '@google-cloud/functions-framework';
 import { processingSubscription, topics } from '../../infra/spec.ts';
-import { outsideRequestDomain } from '../../functions/src/lib/requestDomain.ts';
+import { outsideRequestDomain } from '../../functions/src/lib/frameworkAdapter.ts';
 import { readPushedMessage } from '../../functions/src/lib/pushedMessage.ts';
 import { transitionContext, type ProcessDeps } from '../../functions/src/process/processEvent.ts';
 import type { EventEnvelope } from '../../functions/src/lib/eventEnvelope.ts';

@@ -20,9 +20,9 @@ import { ingestFunctionRoutes } from '../../functions/src/routeTable.ts';
 import { createFirestore, createPubSub } from '../../functions/src/lib/clients.ts';
 import { loadConfig } from '../../functions/src/lib/config.ts';
 import { decodeEventMessage } from '../../functions/src/lib/eventMessages.ts';
-import { installJsonFrameworkErrors } from '../../functions/src/lib/frameworkErrors.ts';
-import { installStreamingUploads } from '../../functions/src/lib/streamingUploads.ts';
-import { installTrackingBodies } from '../../functions/src/ingest/tracking/trackingBodies.ts';
+import { installFrameworkHooks } from '../../functions/src/lib/frameworkAdapter.ts';
+import { setAsideMultipartBody } from '../../functions/src/lib/streamingUploads.ts';
+import { readTrackingBody } from '../../functions/src/ingest/tracking/trackingBodies.ts';
 import { createLogger } from '../../functions/src/lib/logger.ts';
 import type { EventRecord } from '../../functions/src/process/eventRecord.ts';
 import { FirestoreEventStatusStore } from '../../functions/src/process/eventStatusStore.ts';
@@ -69,9 +69,7 @@ export async function startTestPipeline(options: {
   /** Wraps each function's entry point, e.g. to count invocations. */
   wrapEntry?: (name: FunctionName, entry: EntryPoint) => EntryPoint;
 }): Promise<TestPipeline> {
-  installJsonFrameworkErrors();
-  installStreamingUploads();
-  installTrackingBodies();
+  installFrameworkHooks([setAsideMultipartBody, readTrackingBody]);
   const projectId = uniqueProjectId(options.label);
   const adminToken = randomBytes(32).toString('base64url');
   // Each pipeline has a local warehouse file of its own.

@@ -1,6 +1,11 @@
+import { appendFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
-/** Ends the run with one plain line, `N passed, N failed, N skipped`, for tools that read it. */
+/**
+ * Ends the run with one plain line, `N passed, N failed, N skipped`, for tools that read
+ * it; with `TEST_COUNTS_FILE` set (by `npm test`, which runs vitest in stages) the counts
+ * are also appended there as a JSON line, for the stages' total.
+ */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -18,5 +23,7 @@ export default class SummaryReporter implements Reporter {
     process.stdout.write(
       `\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
     );
+    const file = process.env.TEST_COUNTS_FILE;
+    if (file) appendFileSync(file, `${JSON.stringify(counts)}\n`);
   }
 }

@@ -1,13 +1,9 @@
 import { finished } from 'node:stream';
 import bodyParser from 'body-parser';
-import express from 'express';
+import type express from 'express';
+import type { BeforeParsersHook } from '../../lib/frameworkAdapter.ts';
 import { HttpError } from '../../lib/http.ts';
 import { trackingPaths } from './trackingPaths.ts';
-
-type Patchable = {
-  handle: (req: unknown, res: unknown, callback?: (error?: unknown) => void) => void;
-  __tributaryTrackingBodies?: boolean;
-};
 
 /**
  * Most a tracking body may hold once decompressed: twice the largest batch, so that an
@@ -34,39 +30,32 @@ const readJson = bodyParser.json({
  * bodies stop at `maxTrackingBodyBytes` once inflated (the framework's limit is 1 GB),
  * and a body that cannot be read is not answered here but left to the ingest handler,
  * which answers it after the key, with the CORS headers a browser needs to read it.
- * The body itself is untouched. Must run before the framework builds its server.
+ * The body itself is untouched.
  */
-export function installTrackingBodies(): void {
-  const application = express.application as unknown as Patchable;
-  if (application.__tributaryTrackingBodies) return;
-  const originalHandle = application.handle;
-  application.handle = function handle(this: unknown, req, res, callback) {
-    const request = req as express.Request & { [bodyErrorKey]?: unknown };
-    if (request.method !== 'POST' || !isTrackingUrl(request.url)) {
-      originalHandle.call(this, req, res, callback);
+export const readTrackingBody: BeforeParsersHook = (req, res, next) => {
+  const request = req as express.Request & { [bodyErrorKey]?: unknown };
+  if (request.method !== 'POST' || !isTrackingUrl(request.url)) {
+    next();
+    return;
+  }
+  const type = request.headers['content-type'];
+  const declared = typeof type === 'string' ? type : '';
+  const parameters = declared.includes(';') ? declared.slice(declared.indexOf(';')) : '';
+  request.headers['content-type'] = `application/json${parameters}`;
+  readJson(request, res, (error?: unknown) => {
+    if (error === undefined) {
+      next();
       return;
     }
-    const type = request.headers['content-type'];
-    const declared = typeof type === 'string' ? type : '';
-    const parameters = declared.includes(';') ? declared.slice(declared.indexOf(';')) : '';
-    request.headers['content-type'] = `application/json${parameters}`;
-    readJson(request, res as express.Response, (error?: unknown) => {
-      const proceed = () => originalHandle.call(this, req, res, callback);
-      if (error === undefined) {
-        proceed();
-        return;
-      }
-      request[bodyErrorKey] = error;
-      // Some refusals come before the body is read: read it off, so no parser tries again.
-      if (request.complete) proceed();
-      else {
-        finished(request, proceed);
-        request.resume();
-      }
-    });
-  };
-  application.__tributaryTrackingBodies = true;
-}
+    request[bodyErrorKey] = error;
+    // Some refusals come before the body is read: read it off, so no parser tries again.
+    if (request.complete) next();
+    else {
+      finished(request, next);
+      request.resume();
+    }
+  });
+};
 
 function isTrackingUrl(url: string | undefined): boolean {
   const path = (url ?? '').split('?')[0]!.replace(/\/+$/, '');
