@@ -58,7 +58,7 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...adminRoutes,
   ...apiKeyRoutes,
   ...operatorUploadRoutes,
-  ...(uploadRoutes as Route<ApiDeps>[]),
+  ...uploadRoutes,
 ];
 
 /** The operators' API: matches the route, checks its role, runs it, answers errors as JSON. */

@@ -2,6 +2,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { Timestamp } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
 import { FirestoreApiKeyStore, type ApiKeyStore } from '../ingest/apiKeys.ts';
+import type { KeyOnFile } from '../uploads/uploadRouteDeps.ts';
 
 /** What operators see of a key: never the key, never its hash. */
 export type ApiKeySummary = {
@@ -17,16 +18,6 @@ export type ApiKeySummary = {
 };
 
 export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
-
-/** A key looked up by its id, for acting on its behalf: what a request with it would carry. */
-export type KeyOnFile = {
-  keyId: string;
-  name: string;
-  rateLimitPerSecond: number | null;
-  revoked: boolean;
-  /** A browser key (allowed origins): public, for tracking calls only. */
-  browser: boolean;
-};
 
 /** API keys as operators manage them. */
 export interface ApiKeyRegistry extends ApiKeyStore {

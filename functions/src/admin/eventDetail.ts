@@ -13,6 +13,9 @@ export type EventDetail = {
   deliveries: DeliveryRecord[];
 };
 
+/** What looking an event up reads: its status, its body, its deliveries. */
+export type EventDetailDeps = Pick<ApiDeps, 'events' | 'eventBodies' | 'webhooks'>;
+
 /**
  * An event's status, body and webhook deliveries, or undefined when no status is
  * recorded. The body is in the record while the event is unprocessed and in the
@@ -21,7 +24,7 @@ export type EventDetail = {
  */
 export async function findEvent(
   eventId: string,
-  deps: Pick<ApiDeps, 'events' | 'eventBodies' | 'webhooks'>,
+  deps: EventDetailDeps,
 ): Promise<EventDetail | undefined> {
   const stored = await deps.events.get(eventId);
   if (!stored) return undefined;

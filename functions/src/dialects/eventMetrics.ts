@@ -1,17 +1,22 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { decodeCursor, encodeCursor } from '../admin/failedEvents.ts';
+import type { OpsDeps } from '../admin/opsDeps.ts';
 import { HttpError, renameFields } from '../lib/http.ts';
 import { parseQuery } from '../lib/requestInput.ts';
 import type { Route } from '../lib/router.ts';
 import type { MetricsAnswer } from '../metrics/dailyMetrics.ts';
 import { parseMetricsQuery } from '../metrics/metricsQuery.ts';
-import { invalidQuery, unlessUnavailable } from '../metrics/metricsRoutes.ts';
+import {
+  invalidQuery,
+  unlessUnavailable,
+  type MetricsRouteDeps,
+} from '../metrics/metricsRoutes.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
 import type { CsvResult } from '../uploads/csvIngest.ts';
 import type { UploadBatch } from '../uploads/uploadBatches.ts';
 import { csvFile, takeUpload } from '../uploads/takeUpload.ts';
 import { answerUpload } from '../uploads/uploadAnswers.ts';
+import type { UploadRouteDeps } from '../uploads/uploadRouteDeps.ts';
 import { translateQuery } from './dialectQuery.ts';
 
 /**
@@ -105,7 +110,10 @@ const dlqQuerySchema = z.strictObject({
   cursor: z.string().max(500).optional().describe('`next_cursor` of the previous answer.'),
 });
 
-export const eventMetricsApiRoutes: Route<ApiDeps>[] = [
+/** What the service's routes use: uploads, daily metrics and admin's failed-event queries. */
+type EventMetricsDeps = UploadRouteDeps & MetricsRouteDeps & { ops: Pick<OpsDeps, 'queries'> };
+
+export const eventMetricsApiRoutes: Route<EventMetricsDeps>[] = [
   {
     method: 'POST',
     path: '/uploads',

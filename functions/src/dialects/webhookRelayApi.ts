@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
-import { findEvent, type EventDetail } from '../admin/eventDetail.ts';
+import { findEvent, type EventDetail, type EventDetailDeps } from '../admin/eventDetail.ts';
 import { HttpError, sendErrorWithSuccessFlag } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import { webhookRelayTag as tag } from './webhookRelay.ts';
@@ -31,7 +30,7 @@ export function presentRelayedEvent(detail: EventDetail): Record<string, unknown
   };
 }
 
-export const webhookRelayApiRoutes: Route<ApiDeps>[] = [
+export const webhookRelayApiRoutes: Route<EventDetailDeps>[] = [
   {
     method: 'GET',
     path: '/api/v1/events/:eventId',

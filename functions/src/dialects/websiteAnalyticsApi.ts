@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { renameFields, sendErrorWithSuccessFlag } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import type { SiteDayStats, SiteTotals } from '../metrics/dailyMetrics.ts';
 import { parseStatsQuery } from '../metrics/metricsQuery.ts';
-import { invalidQuery, unlessUnavailable } from '../metrics/metricsRoutes.ts';
+import {
+  invalidQuery,
+  unlessUnavailable,
+  type MetricsRouteDeps,
+} from '../metrics/metricsRoutes.ts';
 import { translateQuery } from './dialectQuery.ts';
 import { fieldNames, websiteAnalyticsTag as tag } from './websiteAnalytics.ts';
 
@@ -29,7 +32,7 @@ const statsSchema = z.object({
   top_paths: z.array(z.object({ path: z.string(), views: z.number().int() })),
 });
 
-export const websiteAnalyticsApiRoutes: Route<ApiDeps>[] = [
+export const websiteAnalyticsApiRoutes: Route<MetricsRouteDeps>[] = [
   {
     method: 'GET',
     path: '/stats',

@@ -1,5 +1,5 @@
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import type { Route } from '../lib/router.ts';
+import type { WorkspaceRouteDeps } from '../workspace/adminDeps.ts';
 import { sourceRoutes } from '../workspace/sourceRoutes.ts';
 
 /**
@@ -18,7 +18,9 @@ export function servicePath(path: string): string | undefined {
   return undefined;
 }
 
-export const workspaceWebhookApiRoutes: Route<ApiDeps>[] = sourceRoutes.flatMap((route) => {
-  const path = servicePath(route.path);
-  return path === undefined ? [] : [{ ...route, path, tag }];
-});
+export const workspaceWebhookApiRoutes: Route<WorkspaceRouteDeps>[] = sourceRoutes.flatMap(
+  (route) => {
+    const path = servicePath(route.path);
+    return path === undefined ? [] : [{ ...route, path, tag }];
+  },
+);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { HttpError } from '../lib/http.ts';
 import type { FieldError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import { WarehouseUnavailableError } from '../warehouse/warehouse.ts';
+import type { MetricsReader } from './metricsReader.ts';
 import { parseMetricsQuery, parseSitesQuery, parseSiteStatsQuery } from './metricsQuery.ts';
 import {
   metricsAnswerSchema,
@@ -17,8 +17,11 @@ import {
 
 const tag = 'Metrics';
 
+/** What the metrics routes use, as part of the api function's deps. */
+export type MetricsRouteDeps = { metrics: MetricsReader };
+
 /** Daily metrics and site statistics, for operators. */
-export const metricsRoutes: Route<ApiDeps>[] = [
+export const metricsRoutes: Route<MetricsRouteDeps>[] = [
   {
     method: 'GET',
     path: '/v1/metrics',

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { HttpError } from '../lib/http.ts';
 import { parseQuery } from '../lib/requestInput.ts';
 import type { Principal, Route } from '../lib/router.ts';
@@ -13,6 +12,7 @@ import {
   uploadResultSchema,
   uploadSummarySchema,
 } from './uploadAnswers.ts';
+import type { OperatorUploadRouteDeps } from './uploadRouteDeps.ts';
 
 const tag = 'Uploads';
 
@@ -34,7 +34,7 @@ const withKeyId = { keyId: z.string() };
  * Uploads for operators: every key's uploads, and an upload made for a chosen key with
  * the admin token (the web console's upload), through the same core as `POST /v1/uploads`.
  */
-export const operatorUploadRoutes: Route<ApiDeps>[] = [
+export const operatorUploadRoutes: Route<OperatorUploadRouteDeps>[] = [
   {
     method: 'POST',
     path: '/v1/admin/uploads',
@@ -104,7 +104,7 @@ export const operatorUploadRoutes: Route<ApiDeps>[] = [
 ];
 
 /** The key an operator uploads for, as a request made with it would be authenticated. */
-async function uploadingKey(keyId: string, deps: ApiDeps): Promise<Principal> {
+async function uploadingKey(keyId: string, deps: OperatorUploadRouteDeps): Promise<Principal> {
   const key = await deps.ops.apiKeys.findById(keyId);
   const refusal = !key
     ? 'no such API key'

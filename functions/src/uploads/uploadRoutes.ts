@@ -1,6 +1,6 @@
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
-import { type UploadDeps, takeUpload, uploadBodySchema } from './takeUpload.ts';
+import { takeUpload, uploadBodySchema } from './takeUpload.ts';
 import {
   answerUpload,
   presentBatch,
@@ -8,9 +8,10 @@ import {
   uploadRecordSchema,
   uploadResultSchema,
 } from './uploadAnswers.ts';
+import type { UploadRouteDeps } from './uploadRouteDeps.ts';
 
 /** CSV uploads: each row an event, published like the event API's, source `csv`. */
-export const uploadRoutes: Route<{ ops: { uploads: UploadDeps } }>[] = [
+export const uploadRoutes: Route<UploadRouteDeps>[] = [
   {
     method: 'POST',
     path: '/v1/uploads',

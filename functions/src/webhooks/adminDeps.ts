@@ -15,3 +15,6 @@ export type WebhookAdminDeps = {
   resolve: Resolve;
   now: () => Date;
 };
+
+/** What the webhook routes use: endpoints and deliveries, under `webhooks`. */
+export type WebhookRouteDeps = { webhooks: WebhookAdminDeps };

@@ -1,10 +1,9 @@
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { defaults } from '../lib/defaults.ts';
 import { processedEventSchema } from '../lib/eventEnvelope.ts';
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import { topics } from '../../../infra/spec.ts';
-import type { WebhookAdminDeps } from './adminDeps.ts';
+import type { WebhookAdminDeps, WebhookRouteDeps } from './adminDeps.ts';
 import { deliveryStatuses, isReplayable, replayedRecord, type DeliveryRecord } from './delivery.ts';
 import { encodeDeliveryMessage } from './deliveryMessage.ts';
 import type { DeliverySummary, StoredDelivery } from './deliveryStore.ts';
@@ -46,7 +45,7 @@ const deliverySummarySchema = z.object({
  * An endpoint's recent deliveries and failures, and replaying deliveries: one, or every
  * failed one of an endpoint in a time window.
  */
-export const deliveryRoutes: Route<ApiDeps>[] = [
+export const deliveryRoutes: Route<WebhookRouteDeps>[] = [
   {
     method: 'GET',
     path: '/v1/webhook-endpoints/:endpointId/deliveries',

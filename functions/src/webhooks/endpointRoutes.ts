@@ -1,11 +1,10 @@
 import type { Request } from '@google-cloud/functions-framework';
 import type { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { fieldErrors } from '../ingest/eventInput.ts';
 import { defaults } from '../lib/defaults.ts';
 import { HttpError, requireJsonContentType } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
-import type { WebhookAdminDeps } from './adminDeps.ts';
+import type { WebhookAdminDeps, WebhookRouteDeps } from './adminDeps.ts';
 import { secretContext } from './deliverWebhook.ts';
 import {
   applyUpdate,
@@ -27,7 +26,7 @@ const base = '/v1/webhook-endpoints';
 const tag = 'Webhooks';
 
 /** Managing webhook endpoints: create, list, get, update, delete, rotate the secret. */
-export const endpointRoutes: Route<ApiDeps>[] = [
+export const endpointRoutes: Route<WebhookRouteDeps>[] = [
   {
     method: 'POST',
     path: base,

@@ -1,9 +1,9 @@
 import type { Request } from '@google-cloud/functions-framework';
 import type { z } from 'zod';
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { defaults } from '../lib/defaults.ts';
 import { HttpError, requireJsonContentType, type FieldError } from '../lib/http.ts';
 import { isSourceId, type WorkspaceSource } from './source.ts';
+import type { SourceStore } from './sourceStore.ts';
 
 /** What the source routes share in reading a request: the body, the id, the source. */
 
@@ -70,15 +70,13 @@ export function knownSourceId(id: string | undefined): string {
 }
 
 export async function findSource(
-  sources: WorkspaceAdminDepsSources,
+  sources: SourceStore,
   id: string | undefined,
 ): Promise<WorkspaceSource> {
   const source = await sources.get(knownSourceId(id));
   if (!source) throw sourceNotFound();
   return source;
 }
-
-type WorkspaceAdminDepsSources = ApiDeps['workspace']['sources'];
 
 export function sourceNotFound(): HttpError {
   return new HttpError(404, 'not_found', 'No such source.');

@@ -1,7 +1,7 @@
-import type { ApiDeps } from '../admin/apiDeps.ts';
 import { defaults } from '../lib/defaults.ts';
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
+import type { WorkspaceRouteDeps } from './adminDeps.ts';
 import { requestFetches } from './pollWorkspace.ts';
 import { checkCallbackUrl, createForwarding, maintainForwarding } from './sourceForwarding.ts';
 import {
@@ -33,7 +33,7 @@ const base = '/v1/sources';
 const tag = 'Workspace sources';
 
 /** Managing Google Workspace sources: create, list, get, update, delete, poll now. */
-export const sourceRoutes: Route<ApiDeps>[] = [
+export const sourceRoutes: Route<WorkspaceRouteDeps>[] = [
   {
     method: 'POST',
     path: base,
