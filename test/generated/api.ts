@@ -301,9 +301,7 @@ export type GetWebhookEndpointsByEndpointIdDeliveries200RecentItemLastError = {
 } | null;
 
 export type GetWebhookEndpointsByEndpointIdDeliveries200RecentItem = {
-  eventId: string;
   endpointId: string;
-  eventType: string;
   status: GetWebhookEndpointsByEndpointIdDeliveries200RecentItemStatus;
   /**
      * @minimum -9007199254740991
@@ -319,6 +317,8 @@ export type GetWebhookEndpointsByEndpointIdDeliveries200RecentItem = {
   /** @nullable */
   exhaustedAt: string | null;
   lastError: GetWebhookEndpointsByEndpointIdDeliveries200RecentItemLastError;
+  eventId: string;
+  eventType: string;
 };
 
 export type GetWebhookEndpointsByEndpointIdDeliveries200FailuresItemStatus = typeof GetWebhookEndpointsByEndpointIdDeliveries200FailuresItemStatus[keyof typeof GetWebhookEndpointsByEndpointIdDeliveries200FailuresItemStatus];
@@ -339,9 +339,7 @@ export type GetWebhookEndpointsByEndpointIdDeliveries200FailuresItemLastError = 
 } | null;
 
 export type GetWebhookEndpointsByEndpointIdDeliveries200FailuresItem = {
-  eventId: string;
   endpointId: string;
-  eventType: string;
   status: GetWebhookEndpointsByEndpointIdDeliveries200FailuresItemStatus;
   /**
      * @minimum -9007199254740991
@@ -357,6 +355,8 @@ export type GetWebhookEndpointsByEndpointIdDeliveries200FailuresItem = {
   /** @nullable */
   exhaustedAt: string | null;
   lastError: GetWebhookEndpointsByEndpointIdDeliveries200FailuresItemLastError;
+  eventId: string;
+  eventType: string;
 };
 
 export type GetWebhookEndpointsByEndpointIdDeliveries200 = {

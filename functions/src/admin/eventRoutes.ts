@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { HttpError } from '../lib/http.ts';
 import type { Route } from '../lib/router.ts';
 import type { EventRecord } from '../process/eventRecord.ts';
-import { deliveryStatuses } from '../webhooks/delivery.ts';
-import { presentDelivery } from '../webhooks/deliveryRoutes.ts';
+import { deliveryStateSchema, presentDelivery } from '../webhooks/deliveryRoutes.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import { findEvent } from './eventDetail.ts';
 import { eventStatusSchema } from './schemas.ts';
@@ -17,15 +16,7 @@ const eventWithDeliveriesSchema = eventStatusSchema.extend({
     .describe("The event's payload; null when neither the event nor the warehouse has it."),
   metadata: z.record(z.string(), z.unknown()).nullable(),
   deliveries: z.array(
-    z.object({
-      endpointId: z.string(),
-      status: z.enum(deliveryStatuses),
-      attemptCount: z.number().int(),
-      createdAt: z.string().nullable(),
-      deliveredAt: z.string().nullable(),
-      failedAt: z.string().nullable(),
-      exhaustedAt: z.string().nullable(),
-      lastError: errorSchema.nullable(),
+    deliveryStateSchema.extend({
       attempts: z
         .array(
           z.object({

@@ -28,10 +28,9 @@ const recentQuerySchema = z.strictObject({
     .describe('Deliveries in each list, 1–100.'),
 });
 
-const deliverySummarySchema = z.object({
-  eventId: z.string(),
+/** Where a delivery stands, as every answer that shows one gives it. */
+export const deliveryStateSchema = z.object({
   endpointId: z.string(),
-  eventType: z.string(),
   status: z.enum(deliveryStatuses),
   attemptCount: z.number().int(),
   createdAt: z.string().nullable(),
@@ -39,6 +38,11 @@ const deliverySummarySchema = z.object({
   failedAt: z.string().nullable(),
   exhaustedAt: z.string().nullable(),
   lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+const deliverySummarySchema = deliveryStateSchema.extend({
+  eventId: z.string(),
+  eventType: z.string(),
 });
 
 /**
