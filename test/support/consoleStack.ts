@@ -84,6 +84,10 @@ export async function openView(stack: ConsoleStack, hash: string): Promise<void>
     await signIn(stack.page, stack.info.apiUrl, stack.info.adminToken);
   }
   await stack.page.goto(`${stack.info.apiUrl}/console${hash}`);
+  // Its panel's code loaded, its form wired and its first answer drawn.
+  await stack.page
+    .locator(`body[data-shown=${JSON.stringify(hash)}]`)
+    .waitFor({ state: 'attached' });
 }
 
 /** A table's body rows as the operator reads them: the text of each cell. */

@@ -67,6 +67,9 @@ async function show({ focus = false } = {}) {
     if (mine !== shown) return;
     setStatus('Could not load.');
     say(`${route.panel}-message`, `Could not load: ${errorText(error)}`, 'error');
+  } finally {
+    // Which view is on screen and wired, for whatever drives the page (a script, a test).
+    if (mine === shown) document.body.dataset.shown = location.hash;
   }
 }
 
