@@ -119,6 +119,7 @@ describe('Firestore composite indexes', () => {
       'deliveries(endpointId asc, createdHour desc) across subcollections',
       'events(status asc, failedAt desc)',
       'events(eventType asc, status asc, failedAt desc)',
+      'shares(expireAt asc, demand asc)',
     ]);
   });
 });

@@ -4,6 +4,8 @@ export const collections = {
   apiKeys: { name: 'api_keys' },
   idempotencyKeys: { name: 'idempotency_keys', ttlField: 'expireAt' },
   webhookEndpoints: { name: 'webhook_endpoints' },
+  /** `webhook_endpoints/{endpointId}/health/{instanceId}`: one instance's part of an endpoint's health. */
+  webhookHealth: { name: 'health', parent: 'webhook_endpoints' },
   /** `events/{eventId}/deliveries/{endpointId}`: one webhook delivery and its attempts. */
   deliveries: { name: 'deliveries', parent: 'events', ttlField: 'expireAt' },
   /** Processed events the warehouse refused for good, with the reason. */
@@ -22,4 +24,10 @@ export const collections = {
   workspaceCursors: { name: 'cursors', parent: 'workspace_sources' },
   /** Activities already published, by source and unique qualifier (overlap dedupe). */
   workspaceSeen: { name: 'workspace_seen', ttlField: 'expireAt' },
+  /** One document per instance of `ingest`, alive while it says so: how many share limits. */
+  rateLimitInstances: { name: 'rate_limit_instances', ttlField: 'expireAt' },
+  /** `rate_limit_subjects/{subject}`: a parent only, named by a keyed hash of a key or address. */
+  rateLimitSubjects: { name: 'rate_limit_subjects' },
+  /** `rate_limit_subjects/{subject}/shares/{instance}`: one instance's demand for a busy subject. */
+  rateLimitShares: { name: 'shares', parent: 'rate_limit_subjects', ttlField: 'expireAt' },
 } as const;

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { FirestoreApiKeyStore } from '../ingest/apiKeys.ts';
 import { BrowserOriginIndex } from '../ingest/browser/originIndex.ts';
 import { FirestoreIdempotencyStore } from '../ingest/idempotency.ts';
 import type { IngestDeps } from '../ingest/ingestDeps.ts';
 import { createIngestHandler, ingestRoutes } from '../ingest/ingestHandler.ts';
-import { TokenBucketRateLimiter } from '../ingest/rateLimiter.ts';
+import { FirestoreRateShareStore } from '../ingest/rateShareStore.ts';
+import { SharedRateLimiter } from '../ingest/sharedRateLimiter.ts';
 import { eventFlowIngestRoutes } from '../dialects/eventFlow.ts';
 import { webhookRelayIngestRoutes } from '../dialects/webhookRelay.ts';
 import { websiteAnalyticsIngestRoutes } from '../dialects/websiteAnalytics.ts';
@@ -50,8 +52,8 @@ export function ingestDeps(runtime: Runtime): IngestDeps {
       idempotencyTtlHours: config.idempotencyTtlHours,
       messageLimits: config.messageLimits,
       authenticator: apiKeyAuthenticator(runtime),
-      rateLimiter: new TokenBucketRateLimiter(),
-      addressRateLimiter: new TokenBucketRateLimiter(Date.now, defaults.browserRateLimitAddresses),
+      rateLimiter: sharedRateLimiter(runtime, Infinity),
+      addressRateLimiter: sharedRateLimiter(runtime, defaults.browserRateLimitAddresses),
       browserOrigins: new BrowserOriginIndex(
         () => new FirestoreApiKeyStore(firestore).listBrowserOrigins(),
         { ttlMs: config.apiKeyCacheSeconds * 1000 },
@@ -70,6 +72,32 @@ export function ingestDeps(runtime: Runtime): IngestDeps {
       },
     };
   });
+}
+
+/** Limits that hold across instances (see `SharedRateLimiter`); one store for both. */
+function sharedRateLimiter(runtime: Runtime, maxSubjects: number): SharedRateLimiter {
+  const { config, firestore, logger } = runtime;
+  // Subjects are stored as keyed hashes: keyed by the sealing key where there is one.
+  const hashKey =
+    config.encryptionKeys?.current.key ?? Buffer.from(`rate-limits ${config.projectId}`);
+  const store = runtime.shared(
+    'rate-share-store',
+    () => new FirestoreRateShareStore(firestore, hashKey),
+  );
+  const limiter = new SharedRateLimiter({
+    store,
+    instanceId: runtime.shared('instance-id', () => randomUUID()),
+    logger,
+    maxSubjects,
+    syncMs: defaults.rateLimitSyncMs,
+    leaseMs: defaults.rateLimitShareLeaseMs,
+    announceMs: defaults.rateLimitAnnounceMs,
+    windowMs: defaults.rateLimitWindowMs,
+    unsharedFraction: defaults.rateLimitUnsharedFraction,
+    storeTimeoutMs: defaults.rateLimitStoreTimeoutMs,
+  });
+  runtime.onClose(() => limiter.close());
+  return limiter;
 }
 
 export function entryPoints(runtime: Runtime): EntryPoints {

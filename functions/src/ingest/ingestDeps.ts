@@ -2,14 +2,14 @@ import type { Logger } from '../lib/logger.ts';
 import type { AcceptDeps } from './acceptEvent.ts';
 import type { ApiKeyAuthenticator } from './apiKeys.ts';
 import type { BrowserOriginIndex } from './browser/originIndex.ts';
-import type { TokenBucketRateLimiter } from './rateLimiter.ts';
+import type { RateLimiter } from './rateLimiter.ts';
 
 /** What the routes of the `ingest` function are given (a leaf: it imports no route). */
 export type IngestDeps = AcceptDeps & {
   authenticator: ApiKeyAuthenticator;
-  rateLimiter: TokenBucketRateLimiter;
+  rateLimiter: RateLimiter;
   /** Browser keys: per client address, beside the per-key limit. */
-  addressRateLimiter: TokenBucketRateLimiter;
+  addressRateLimiter: RateLimiter;
   /** The origins of every browser key, for preflights and the tracker. */
   browserOrigins: BrowserOriginIndex;
   logger: Logger;

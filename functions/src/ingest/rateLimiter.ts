@@ -1,13 +1,20 @@
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+export type RateLimit = { perSecond: number; burst: number };
+
+/** Admits a request of `key` under `limit`, or says how long to wait. */
+export interface RateLimiter {
+  take(key: string, limit: RateLimit, cost?: number): RateDecision;
+}
+
 type Bucket = { tokens: number; updatedAt: number };
 
 /**
  * A token bucket per key, held in the instance's memory: cheap enough to run on every
- * request. With several instances the effective limit is the per-instance limit
- * times the instance count.
+ * request. Alone it limits one instance; `SharedRateLimiter` gives each instance its
+ * share of a limit that holds across instances.
  */
-export class TokenBucketRateLimiter {
+export class TokenBucketRateLimiter implements RateLimiter {
   readonly #buckets = new Map<string, Bucket>();
   readonly #now: () => number;
   readonly #maxBuckets: number;
@@ -18,7 +25,7 @@ export class TokenBucketRateLimiter {
     this.#maxBuckets = maxBuckets;
   }
 
-  take(key: string, limit: { perSecond: number; burst: number }, cost = 1): RateDecision {
+  take(key: string, limit: RateLimit, cost = 1): RateDecision {
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: limit.burst, updatedAt: now };
     const refilled = Math.min(

@@ -27,8 +27,8 @@ export const defaults = {
   /** Unknown keys are remembered for a shorter time, so a new key works quickly. */
   apiKeyNegativeCacheSeconds: 5,
 
-  /** Per-key token bucket: sustained requests per second and burst size. Counted
-   * per function instance; a key's own limit, when set, wins. */
+  /** Per-key token bucket: sustained requests per second and burst size, across every
+   * instance of ingest (see the rate-limit shares below); a key's own limit, when set, wins. */
   rateLimitPerSecond: 200,
   rateLimitBurst: 400,
   /** A browser key's bucket per client address (IPv6 per /64), beside the key's own:
@@ -37,6 +37,19 @@ export const defaults = {
   browserRateLimitBurst: 60,
   /** Client-address buckets kept per instance; the least recently used go first. */
   browserRateLimitAddresses: 100_000,
+  /** Limits hold across instances: a key or address busy on an instance is shared there,
+   * and the instance reports its demand and takes its share this often. */
+  rateLimitSyncMs: 1000,
+  /** A share holds this long without a sync; then the instance limits alone (fails open). */
+  rateLimitShareLeaseMs: 3000,
+  /** How often an instance says it is alive, so each knows how many share the limits. */
+  rateLimitAnnounceMs: 10_000,
+  /** The window over which a key's or address's count on one instance decides sharing. */
+  rateLimitWindowMs: 10_000,
+  /** What keys and addresses not (yet) shared may add to a limit, in total: 10%. */
+  rateLimitUnsharedFraction: 0.1,
+  /** A share's store call that takes longer counts as failed. */
+  rateLimitStoreTimeoutMs: 2000,
 
   /** How long an idempotency key is remembered. */
   idempotencyTtlHours: 24,

@@ -1,5 +1,5 @@
 import type { ApiKeyAuthenticator } from '../apiKeys.ts';
-import type { TokenBucketRateLimiter } from '../rateLimiter.ts';
+import type { RateLimiter } from '../rateLimiter.ts';
 import type { BrowserOriginIndex } from './originIndex.ts';
 
 /** What the browser side of ingest needs besides the routes' own dependencies. */
@@ -7,7 +7,7 @@ export type BrowserDeps = {
   authenticator: ApiKeyAuthenticator;
   browserOrigins: BrowserOriginIndex;
   /** Per client address, beside each key's own limit. */
-  addressRateLimiter: TokenBucketRateLimiter;
+  addressRateLimiter: RateLimiter;
   limits: {
     retryAfterSeconds: number;
     browserRateLimitPerSecond: number;
