@@ -32,12 +32,14 @@ export type SharedRateLimiterOptions = {
 type Share = { perSecond: number; burst: number; until: number };
 
 type Subject = {
+  key: string;
   limit: RateLimit;
   /** Requests counted per window slot of a tenth of the window, newest last. */
   slots: number[];
   slotStart: number;
+  /** Counted since `syncedAt`, while shared: the demand the next sync reports. */
   sinceSync: number;
-  shared: boolean;
+  syncedAt: number;
   share: Share | undefined;
 };
 
@@ -60,6 +62,8 @@ export class SharedRateLimiter implements RateLimiter {
   readonly #now: () => number;
   readonly #buckets: TokenBucketRateLimiter;
   readonly #subjects = new Map<string, Subject>();
+  /** The keys of the subjects shared on this instance. */
+  readonly #shared = new Set<string>();
   readonly #maxSubjects: number;
   #instances = 1;
   #lastSync: number;
@@ -85,7 +89,11 @@ export class SharedRateLimiter implements RateLimiter {
   take(key: string, limit: RateLimit, cost = 1): RateDecision {
     const now = this.#now();
     const subject = this.#count(key, limit, cost, now);
-    if (!subject.shared && windowCount(subject) >= this.#sharedAbove(limit)) subject.shared = true;
+    if (!this.#shared.has(key) && windowCount(subject) >= this.#sharedAbove(limit)) {
+      this.#shared.add(key);
+      subject.sinceSync = cost;
+      subject.syncedAt = now;
+    }
     if (
       now - this.#lastSync >= this.#options.syncMs ||
       now - this.#lastAnnounce >= this.#options.announceMs
@@ -121,11 +129,12 @@ export class SharedRateLimiter implements RateLimiter {
     let subject = this.#subjects.get(key);
     if (subject) this.#subjects.delete(key);
     subject ??= {
+      key,
       limit,
       slots: Array.from({ length: slotsPerWindow }, () => 0),
       slotStart: now,
       sinceSync: 0,
-      shared: false,
+      syncedAt: now,
       share: undefined,
     };
     subject.limit = limit;
@@ -136,7 +145,10 @@ export class SharedRateLimiter implements RateLimiter {
     this.#subjects.set(key, subject);
     if (this.#subjects.size > this.#maxSubjects) {
       const oldest = this.#subjects.keys().next().value;
-      if (oldest !== undefined) this.#subjects.delete(oldest);
+      if (oldest !== undefined) {
+        this.#subjects.delete(oldest);
+        this.#shared.delete(oldest);
+      }
     }
     return subject;
   }
@@ -155,11 +167,12 @@ export class SharedRateLimiter implements RateLimiter {
   async #exchange(): Promise<void> {
     const { store, instanceId, leaseMs, announceMs, storeTimeoutMs } = this.#options;
     const now = this.#now();
-    const seconds = Math.min(60, Math.max(0.001, (now - this.#lastSync) / 1000));
     this.#lastSync = now;
+    const shared = this.#stillShared(now);
+    const announce = now - this.#lastAnnounce >= announceMs;
+    if (!announce && shared.length === 0) return;
     try {
-      // Alive for three announcements; how many are alive is read at every sync.
-      const announce = now - this.#lastAnnounce >= announceMs;
+      // Alive for three announcements; counted again whenever something is shared.
       if (announce) this.#lastAnnounce = now;
       this.#instances = Math.max(
         1,
@@ -168,20 +181,13 @@ export class SharedRateLimiter implements RateLimiter {
           announce ? store.announce(instanceId, now, now + 3 * announceMs) : store.instances(now),
         ),
       );
-      const shared = [...this.#subjects].filter(([, subject]) => {
-        if (!subject.shared) return false;
-        this.#rotate(subject, now);
-        if (windowCount(subject) >= this.#sharedAbove(subject.limit)) return true;
-        subject.shared = false;
-        subject.share = undefined;
-        return false;
-      });
-      await mapLimit(shared, 8, async ([key, subject]) => {
-        const demand = subject.sinceSync / seconds;
+      await mapLimit(shared, 8, async (subject) => {
+        const demand = subject.sinceSync / Math.max(0.001, (now - subject.syncedAt) / 1000);
         subject.sinceSync = 0;
+        subject.syncedAt = now;
         const total = await within(
           storeTimeoutMs,
-          store.exchange(key, instanceId, demand, now + leaseMs, now),
+          store.exchange(subject.key, instanceId, demand, now + leaseMs, now),
         );
         subject.share = shareOf(subject.limit, demand, total, now + leaseMs);
       });
@@ -195,6 +201,22 @@ export class SharedRateLimiter implements RateLimiter {
         );
       this.#failing = true;
     }
+  }
+
+  /** The shared subjects still busy enough; the others go back to limiting alone. */
+  #stillShared(now: number): Subject[] {
+    const shared: Subject[] = [];
+    for (const key of this.#shared) {
+      const subject = this.#subjects.get(key);
+      if (subject) this.#rotate(subject, now);
+      if (subject && windowCount(subject) >= this.#sharedAbove(subject.limit)) {
+        shared.push(subject);
+        continue;
+      }
+      this.#shared.delete(key);
+      if (subject) subject.share = undefined;
+    }
+    return shared;
   }
 }
 
