@@ -80,8 +80,9 @@ describe('rate limits shared through Firestore', () => {
 
   it('holds one key to its limit across four instances sent three times as much', async () => {
     limiters.push(...instances(4, firestore));
-    const accepted = await drive(limiters, 'key_shared', 3 * limit.perSecond, 9);
-    const steady = mean(accepted.slice(3));
+    // Until their first shares (a second or two), the instances admit their bursts.
+    const accepted = await drive(limiters, 'key_shared', 3 * limit.perSecond, 10);
+    const steady = mean(accepted.slice(4));
     expect(steady / limit.perSecond).toBeGreaterThan(0.9);
     expect(steady / limit.perSecond).toBeLessThan(1.1);
     expect(limiters.map((limiter) => limiter.instances)).toEqual([4, 4, 4, 4]);

@@ -181,7 +181,11 @@ export class SharedRateLimiter implements RateLimiter {
           announce ? store.announce(instanceId, now, now + 3 * announceMs) : store.instances(now),
         ),
       );
-      await mapLimit(shared, 8, async (subject) => {
+      // A subject shared only just now waits a round: a rate over a few milliseconds says little.
+      const measured = shared.filter(
+        (subject) => now - subject.syncedAt >= this.#options.syncMs / 2,
+      );
+      await mapLimit(measured, 8, async (subject) => {
         const demand = subject.sinceSync / Math.max(0.001, (now - subject.syncedAt) / 1000);
         subject.sinceSync = 0;
         subject.syncedAt = now;
