@@ -133,8 +133,9 @@ export const defaults = {
   uploadMaxReportedErrors: 100,
   /** Consecutive rows Pub/Sub refused before an upload stops with 503. */
   uploadAbortAfterUnavailable: 50,
-  /** The batch record is updated every this many rows. */
+  /** The batch record is updated every this many rows, at most once in this many ms. */
   uploadProgressEveryRows: 10_000,
+  uploadProgressMinIntervalMs: 1000,
   /** Uploads per minute per API key and per client address (token buckets, per instance). */
   uploadsPerMinutePerKey: 6,
   uploadsPerMinutePerIp: 12,

@@ -1,6 +1,7 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { acceptMany, type AcceptDeps, type AcceptItem } from '../ingest/acceptEvent.ts';
 import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
+import { defaults } from '../lib/defaults.ts';
 import type { FieldError } from '../lib/http.ts';
 import { CsvRecordReader, UnreadableCsvError, type CsvRecord } from './csvRecords.ts';
 import {
@@ -104,6 +105,7 @@ export async function ingestCsv(
 
   const inFlight = new Set<Promise<void>>();
   let unavailableStreak = 0;
+  let progressAt = -Infinity;
   let header: Header | undefined;
   let stop: CsvStop | null = null;
   const producerOf = { keyId: producer.keyId, source: 'csv' };
@@ -204,7 +206,14 @@ export async function ingestCsv(
           break;
         }
       }
-      if (counts.rows % limits.progressEvery === 0) await onProgress(counts);
+      // Every so many rows, and never twice in a second: one document, one writer at a time.
+      if (
+        counts.rows % limits.progressEvery === 0 &&
+        performance.now() - progressAt >= defaults.uploadProgressMinIntervalMs
+      ) {
+        progressAt = performance.now();
+        await onProgress(counts);
+      }
     }
   } catch (error) {
     stop = stopFor(error);
