@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { frozenFilter, newReplayJob, presentJob, tally } from './bulkReplay.ts';
+import {
+  frozenFilter,
+  newReplayJob,
+  presentJob,
+  runReplayJob,
+  tally,
+  type BulkReplayDeps,
+  type ReplayJob,
+} from './bulkReplay.ts';
 
 const start = new Date('2026-01-02T03:00:00Z');
 
@@ -38,5 +46,34 @@ describe('bulk replay jobs', () => {
       remaining: 0,
       pages: 1,
     });
+  });
+});
+
+describe('a bulk replay run', () => {
+  it('writes its record at most once a second, and once more when it ends', async () => {
+    const saved: ReplayJob[] = [];
+    let page = 0;
+    // Five quick pages of events gone meanwhile: nothing to replay, only progress to save.
+    const deps = {
+      queries: {
+        failedPage: () => {
+          page += 1;
+          const items = [{ eventId: `gone-${page}` }];
+          const next = page < 5 ? { failedAt: start, eventId: `gone-${page}` } : null;
+          return Promise.resolve({ items, next });
+        },
+      },
+      events: { get: () => Promise.resolve(undefined) },
+      jobs: { save: (job: ReplayJob) => Promise.resolve(void saved.push(job)) },
+      pageSize: 1,
+      concurrency: 1,
+      budgetMs: 60_000,
+      now: () => start,
+    } as unknown as BulkReplayDeps;
+    const job = newReplayJob({ statuses: ['FAILED'] }, 5, start, 30);
+    const done = await runReplayJob(job, deps);
+    expect(done).toMatchObject({ status: 'completed', pages: 5, skipped: 5 });
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toEqual(done);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
+import { defaults } from '../lib/defaults.ts';
 import { mapLimit } from '../lib/mapLimit.ts';
 import type { EventStatus } from '../process/eventRecord.ts';
 import type { EventQueries } from './eventQueries.ts';
@@ -101,6 +102,10 @@ export function tally(job: ReplayJob, outcomes: ReplayOutcome[]): ReplayJob {
 export async function runReplayJob(start: ReplayJob, deps: BulkReplayDeps): Promise<ReplayJob> {
   let job = start;
   const deadline = Date.now() + deps.budgetMs;
+  // The job's document is written at most once a second (and when the run ends): a resume
+  // from an older cursor replays nothing twice, as queued events are skipped.
+  let savedAt = Date.now();
+  let unsaved = false;
   // At least one page per call, so every resume makes progress.
   for (
     let first = true;
@@ -122,8 +127,14 @@ export async function runReplayJob(start: ReplayJob, deps: BulkReplayDeps): Prom
       updatedAt: now,
       ...(page.next ? {} : { status: 'completed' as const, finishedAt: now }),
     };
-    await deps.jobs.save(job);
+    unsaved = true;
+    if (job.status !== 'running' || Date.now() - savedAt >= defaults.replayJobSaveIntervalMs) {
+      await deps.jobs.save(job);
+      savedAt = Date.now();
+      unsaved = false;
+    }
   }
+  if (unsaved) await deps.jobs.save(job);
   return job;
 }
 

@@ -150,6 +150,8 @@ export const defaults = {
   replayPageSize: 100,
   replayConcurrency: 16,
   replayBudgetMs: 50_000,
+  /** A bulk replay's record is written at most once in this many ms, and when it ends. */
+  replayJobSaveIntervalMs: 1000,
 
   /** Metrics summary: hours of throughput, latency sample size, distinct types counted. */
   metricsHours: 24,
