@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/logger.ts';
+import type { RateDecision } from './rateLimiter.ts';
 import type { RateShareStore } from './rateShareStore.ts';
 import { shareOf, SharedRateLimiter, type SharedRateLimiterOptions } from './sharedRateLimiter.ts';
 
@@ -70,7 +71,13 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 async function drive(
   instances: SharedRateLimiter[],
   clock: { now: number },
-  options: { perSecond: number; seconds: number; route: (i: number) => number; key?: string },
+  options: {
+    perSecond: number;
+    seconds: number;
+    route: (i: number) => number;
+    key?: string;
+    limit?: { perSecond: number; burst: number };
+  },
 ): Promise<number[]> {
   const perSecond: number[] = [];
   const stepMs = 10;
@@ -86,7 +93,8 @@ async function drive(
       sent += 1;
       const second = Math.floor(t / 1000);
       perSecond[second] ??= 0;
-      if (instance.take(options.key ?? 'key-1', limit).allowed) perSecond[second] += 1;
+      if (instance.take(options.key ?? 'key-1', options.limit ?? limit).allowed)
+        perSecond[second] += 1;
     }
     await settle();
   }
@@ -169,6 +177,27 @@ describe('SharedRateLimiter', () => {
       route: (i) => i % 2,
     });
     expect(mean(healed.slice(4)) / limit.perSecond).toBeLessThan(1.1);
+  });
+
+  it('asks a refused request to wait as the whole limit would, not its small share', async () => {
+    const store = new MemoryShareStore();
+    const clock = { now: 1_000_000 };
+    const instances = instancesOf(4, store, clock);
+    // One a second over four instances: a share of a quarter each, four seconds a token.
+    const slow = { perSecond: 1, burst: 2 };
+    const accepted = await drive(instances, clock, {
+      perSecond: 40,
+      seconds: 10,
+      route: (i) => i % 4,
+      limit: slow,
+    });
+    expect(mean(accepted.slice(5))).toBeLessThanOrEqual(1.5);
+    let refused: RateDecision | undefined;
+    while (!refused) {
+      const decision = instances[0]!.take('key-1', slow);
+      if (!decision.allowed) refused = decision;
+    }
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
   });
 
   it('keeps keys apart', async () => {

@@ -100,7 +100,10 @@ export class SharedRateLimiter implements RateLimiter {
     )
       void this.sync();
     const share = subject.share && subject.share.until > now ? subject.share : undefined;
-    return this.#buckets.take(key, share ?? limit, cost);
+    const decision = this.#buckets.take(key, share ?? limit, cost);
+    if (decision.allowed || !share) return decision;
+    // The wait is the whole limit's: any instance may take the next request.
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(cost / limit.perSecond)) };
   }
 
   /** Reports the shared subjects' demand and takes their new shares; one at a time. */
