@@ -274,8 +274,10 @@ describe('what a matching webhook endpoint adds to an event', () => {
     expect(deliveries.counts.get('get')).toBe(n);
     expect(endpoints.counts.get('get')).toBe(n);
     expect(deliveries.counts.get('put')).toBe(n);
-    // A success after no failures does not touch the endpoint document.
-    expect(endpoints.counts.get('recordOutcome') ?? 0).toBe(0);
+    // A success after no failures writes neither the endpoint document nor a health shard.
+    for (const write of ['update', 'putHealth', 'disable', 'foldHealth'])
+      expect(endpoints.counts.get(write) ?? 0).toBe(0);
+    expect(endpoints.counts.get('listHealth') ?? 0).toBe(0);
     expect(receiver.requests).toHaveLength(n);
   });
 });

@@ -8,18 +8,23 @@ import {
 import type { EntryPoints } from './entryPoint.ts';
 import { webhookDeliveries, webhookEndpoints } from './shared.ts';
 
-/** What `deliverWebhook` and `recordExhaustedDelivery` are given, built once per runtime. */
+/**
+ * What `deliverWebhook` and `recordExhaustedDelivery` are given, built once per runtime:
+ * one endpoint health recorder per instance, whose pending counts are written on close.
+ */
 export function deliveryDeps(runtime: Runtime): DeliveryDeps {
-  return runtime.shared('delivery', () =>
-    buildDeliveryDeps({
+  return runtime.shared('delivery', () => {
+    const deps = buildDeliveryDeps({
       config: runtime.config,
       endpoints: webhookEndpoints(runtime),
       deliveries: webhookDeliveries(runtime),
       secrets: runtime.secretBox,
       sender: runtime.overrides.webhookSender,
       logger: runtime.logger,
-    }),
-  );
+    });
+    runtime.onClose(() => deps.health.flush());
+    return deps;
+  });
 }
 
 export function entryPoints(runtime: Runtime): EntryPoints {

@@ -78,6 +78,12 @@ export const defaults = {
    * disabled. Any 2xx resets the run. With 20 attempts per delivery, about five
    * deliveries failing every attempt. */
   webhookDisableAfterFailures: 100,
+  /** Each instance writes an endpoint's health to its own shard at most this often:
+   * Firestore sustains about one write a second to a document. */
+  webhookHealthWriteIntervalMs: 1000,
+  /** Another instance's health shard not written for this long is folded into the
+   * endpoint's document at the next write, so an endpoint keeps few shards. */
+  webhookHealthFoldAfterMs: 10 * 60_000,
   /** How long `processEvent` reuses its list of webhook endpoints before reading it
    * again: a new or changed endpoint takes effect within this time. */
   webhookEndpointCacheSeconds: 10,

@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { DeliveryDeps } from './deliverWebhook.ts';
 import type { DeliveryStore } from './deliveryStore.ts';
 import type { EndpointStore } from './endpointStore.ts';
+import { EndpointHealthRecorder } from './healthRecorder.ts';
 import { HttpWebhookSender, type WebhookSender } from './httpSender.ts';
 import type { UrlPolicy } from './urlSafety.ts';
 
@@ -16,7 +17,10 @@ export function webhookUrlPolicy(config: Config): UrlPolicy {
   };
 }
 
-/** The delivery subscribers' parts (deliver, exhausted delivery). */
+/**
+ * The delivery subscribers' parts (deliver, exhausted delivery), with this instance's
+ * endpoint health recorder, whose pending counts `health.flush()` writes on close.
+ */
 export function buildDeliveryDeps(parts: {
   config: Config;
   endpoints: EndpointStore;
@@ -28,6 +32,13 @@ export function buildDeliveryDeps(parts: {
   const { config } = parts;
   return {
     endpoints: parts.endpoints,
+    health: new EndpointHealthRecorder({
+      store: parts.endpoints,
+      disableAfterFailures: config.webhookDisableAfterFailures,
+      logger: parts.logger,
+      writeIntervalMs: defaults.webhookHealthWriteIntervalMs,
+      foldAfterMs: defaults.webhookHealthFoldAfterMs,
+    }),
     deliveries: parts.deliveries,
     secrets: parts.secrets,
     sender:
@@ -39,7 +50,6 @@ export function buildDeliveryDeps(parts: {
     now: () => new Date(),
     ttlDays: config.eventTtlDays,
     timeoutMs: config.webhookTimeoutMs,
-    disableAfterFailures: config.webhookDisableAfterFailures,
     logger: parts.logger,
   };
 }

@@ -9,9 +9,9 @@ import type { DeliveryRecord } from './delivery.ts';
 import { encodeDeliveryMessage } from './deliveryMessage.ts';
 import type { DeliveryStore, DeliveryVersion, StoredDelivery } from './deliveryStore.ts';
 import { deliverWebhook, secretContext, type DeliveryDeps } from './deliverWebhook.ts';
-import type { EndpointChange } from './delivery.ts';
 import { newEndpoint, newEndpointId, type WebhookEndpoint } from './endpoint.ts';
-import type { EndpointStore } from './endpointStore.ts';
+import type { DisabledReason, EndpointStore } from './endpointStore.ts';
+import type { HealthOutcome, HealthRecorder } from './healthRecorder.ts';
 import type { WebhookRequest, WebhookSender } from './httpSender.ts';
 import { generateSigningSecret } from './signWebhook.ts';
 import { verifyWebhook } from './verifyWebhook.ts';
@@ -49,8 +49,7 @@ class MemoryDeliveries implements DeliveryStore {
   }
 }
 
-class MemoryEndpoints implements Pick<EndpointStore, 'get' | 'recordOutcome'> {
-  readonly changes: EndpointChange[] = [];
+class MemoryEndpoints implements Pick<EndpointStore, 'get'> {
   readonly endpoint: WebhookEndpoint | undefined;
   constructor(stored: WebhookEndpoint | undefined) {
     this.endpoint = stored;
@@ -58,8 +57,23 @@ class MemoryEndpoints implements Pick<EndpointStore, 'get' | 'recordOutcome'> {
   get(): Promise<WebhookEndpoint | undefined> {
     return Promise.resolve(this.endpoint);
   }
-  recordOutcome(_id: string, change: EndpointChange): Promise<void> {
-    this.changes.push(change);
+}
+
+/** Keeps the outcomes; disables (says so) after `limit` failures, or at once on a 410. */
+class MemoryHealth implements HealthRecorder {
+  readonly outcomes: HealthOutcome[] = [];
+  readonly limit: number;
+  constructor(limit = 100) {
+    this.limit = limit;
+  }
+  record(_endpoint: WebhookEndpoint, outcome: HealthOutcome): Promise<DisabledReason | null> {
+    this.outcomes.push(outcome);
+    if (outcome.kind === 'delivered') return Promise.resolve(null);
+    if (outcome.gone) return Promise.resolve('endpoint_gone');
+    const failures = this.outcomes.filter((o) => o.kind === 'failed').length;
+    return Promise.resolve(failures >= this.limit ? 'consecutive_failures' : null);
+  }
+  flush(): Promise<void> {
     return Promise.resolve();
   }
 }
@@ -98,19 +112,21 @@ function setup(
   target: WebhookEndpoint | undefined,
   answers: SendResult[] = [],
   secrets: SecretBox | null = box,
+  limit = 100,
 ) {
   const deliveries = new MemoryDeliveries();
   const endpoints = new MemoryEndpoints(target);
+  const health = new MemoryHealth(limit);
   const sender = new ScriptedSender(answers);
   const deps: DeliveryDeps = {
     endpoints: endpoints as unknown as EndpointStore,
+    health,
     deliveries,
     secrets: secrets ?? undefined,
     sender,
     now: () => new Date(),
     ttlDays: 30,
     timeoutMs: 1000,
-    disableAfterFailures: 100,
     logger: createLogger({ level: 'silent' }),
   };
   const now = new Date().toISOString();
@@ -134,7 +150,7 @@ function setup(
     attributes: outgoing.attributes,
     publishTime: undefined,
   };
-  return { deps, deliveries, endpoints, sender, message, eventId };
+  return { deps, deliveries, health, sender, message, eventId };
 }
 
 const status = (statusCode: number): SendResult => ({
@@ -162,11 +178,42 @@ describe('deliverWebhook', () => {
   });
 
   it('throws a retriable error for a 503 and logs the attempt', async () => {
-    const { deps, deliveries, endpoints, message } = setup(endpoint(), [status(503)]);
+    const { deps, deliveries, health, message } = setup(endpoint(), [status(503)]);
     const failure = await deliverWebhook(message, deps).catch((error: unknown) => error);
     expect(isRetriable(failure)).toBe(true);
     expect([...deliveries.records.values()][0]?.record.status).toBe('retrying');
-    expect(endpoints.changes).toMatchObject([{ kind: 'failure', disable: null }]);
+    expect(health.outcomes).toMatchObject([
+      { kind: 'failed', error: { code: 'http_503' }, gone: false },
+    ]);
+  });
+
+  it('the failure the recorder finds at the limit is kept as endpoint_disabled, not retried', async () => {
+    const { deps, deliveries, message } = setup(endpoint(), [status(503)], box, 1);
+    expect(await deliverWebhook(message, deps)).toEqual({
+      kind: 'endpoint_disabled',
+      code: 'http_503',
+    });
+    expect([...deliveries.records.values()][0]?.record.status).toBe('endpoint_disabled');
+  });
+
+  it('a 410 disables at once; a success after a failure is recorded as ending a run', async () => {
+    const gone = setup(endpoint(), [status(410)]);
+    expect(await deliverWebhook(gone.message, gone.deps)).toMatchObject({
+      kind: 'endpoint_disabled',
+    });
+    expect(gone.health.outcomes).toMatchObject([{ kind: 'failed', gone: true }]);
+
+    const { deps, health, message } = setup(endpoint(), [status(500), status(200)]);
+    await deliverWebhook(message, deps).catch(() => undefined);
+    expect(await deliverWebhook(message, deps)).toEqual({ kind: 'delivered', attempts: 2 });
+    expect(health.outcomes.map((o) => o.kind)).toEqual(['failed', 'delivered']);
+    expect(health.outcomes[1]).toEqual({ kind: 'delivered', afterFailures: true });
+  });
+
+  it('a first-time success is recorded without a run to end', async () => {
+    const { deps, health, message } = setup(endpoint());
+    await deliverWebhook(message, deps);
+    expect(health.outcomes).toEqual([{ kind: 'delivered', afterFailures: false }]);
   });
 
   it('acknowledges a permanent failure', async () => {

@@ -16,11 +16,14 @@ import { decodeDeliveryMessage, webhookBody, type DeliveryMessage } from './deli
 import type { DeliveryStore, StoredDelivery } from './deliveryStore.ts';
 import { activeSecrets, type WebhookEndpoint } from './endpoint.ts';
 import type { EndpointStore } from './endpointStore.ts';
+import type { HealthRecorder } from './healthRecorder.ts';
 import type { WebhookSender } from './httpSender.ts';
 import { signWebhook } from './signWebhook.ts';
 
 export type DeliveryDeps = {
   endpoints: EndpointStore;
+  /** The endpoints' health, kept per instance (one per runtime). */
+  health: HealthRecorder;
   deliveries: DeliveryStore;
   /** Undefined when no encryption key is configured: deliveries are retried until it is. */
   secrets: SecretBox | undefined;
@@ -28,7 +31,6 @@ export type DeliveryDeps = {
   now: () => Date;
   ttlDays: number;
   timeoutMs: number;
-  disableAfterFailures: number;
   logger: Logger;
 };
 
@@ -85,7 +87,17 @@ export async function deliverWebhook(
     timeoutMs: deps.timeoutMs,
   });
   const verdict = classifyResponse(result);
-  const change = endpointChange(endpoint, verdict, deps.disableAfterFailures);
+  // A failure is counted before it is logged, so a delivery that disables the endpoint
+  // says so; a success is logged first, so nothing delays recording it as delivered.
+  const disabled =
+    verdict.kind === 'delivered'
+      ? null
+      : await deps.health.record(endpoint, {
+          kind: 'failed',
+          error: { code: verdict.code, message: verdict.message },
+          gone: verdict.kind === 'gone',
+        });
+  const change = endpointChange(verdict, disabled);
 
   let retry = false;
   let record: DeliveryRecord | undefined;
@@ -95,8 +107,12 @@ export async function deliverWebhook(
     record = next.record;
     return next.record;
   });
-  if (change.kind !== 'none')
-    await deps.endpoints.recordOutcome(key.endpointId, change, deps.now());
+  if (verdict.kind === 'delivered') {
+    await deps.health.record(endpoint, {
+      kind: 'delivered',
+      afterFailures: (stored?.record.attemptCount ?? 0) > 0,
+    });
+  }
 
   const log = { endpointId: key.endpointId, attempt: record?.attemptCount, verdict: verdict.kind };
   if (verdict.kind === 'delivered') {

@@ -79,10 +79,9 @@ export function decideDelivery(
   return { kind: 'send' };
 }
 
-/** What an attempt does to its endpoint's statistics. */
+/** What an attempt does to its endpoint: whether it left the endpoint disabled. */
 export type EndpointChange =
   | { kind: 'none' }
-  | { kind: 'recovered' }
   | {
       kind: 'failure';
       error: DeliveryError;
@@ -90,25 +89,17 @@ export type EndpointChange =
     };
 
 /**
- * A success ends a failure run (written only if there was one, so the happy path does
- * not touch the endpoint document); a failure extends it and may disable the endpoint.
+ * A success changes nothing here (the health recorder keeps the run); a failure says
+ * whether the endpoint is disabled: at once by a 410, or when the recorder found its run
+ * of failures at the limit.
  */
 export function endpointChange(
-  endpoint: Pick<WebhookEndpoint, 'consecutiveFailures'>,
   verdict: AttemptVerdict,
-  disableAfterFailures: number,
+  disabled: 'endpoint_gone' | 'consecutive_failures' | null,
 ): EndpointChange {
-  if (verdict.kind === 'delivered') {
-    return endpoint.consecutiveFailures > 0 ? { kind: 'recovered' } : { kind: 'none' };
-  }
+  if (verdict.kind === 'delivered') return { kind: 'none' };
   const error = { code: verdict.code, message: verdict.message };
-  if (verdict.kind === 'gone') return { kind: 'failure', error, disable: 'endpoint_gone' };
-  const run = endpoint.consecutiveFailures + 1;
-  return {
-    kind: 'failure',
-    error,
-    disable: run >= disableAfterFailures ? 'consecutive_failures' : null,
-  };
+  return { kind: 'failure', error, disable: verdict.kind === 'gone' ? 'endpoint_gone' : disabled };
 }
 
 export type DeliveryContext = { now: Date; ttlDays: number };

@@ -57,6 +57,8 @@ describe('applyUpdate', () => {
       disabledAt: null,
       consecutiveFailures: 0,
       failedAttempts: 120,
+      // Every instance's failures before it leave the run.
+      runStartedAt: later(5),
       updatedAt: later(5),
     });
   });

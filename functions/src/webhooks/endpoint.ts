@@ -24,13 +24,21 @@ export type WebhookEndpoint = {
   disabledAt: Date | null;
   /** Newest first; during a rotation the previous one keeps signing until it expires. */
   secrets: StoredSecret[];
-  /** Failed attempts since the last success, across deliveries. */
+  /**
+   * Failed attempts since the last success, across deliveries. The document holds the
+   * part folded into it; the instances' shards hold the rest (`endpointHealth.ts`).
+   */
   consecutiveFailures: number;
   failedAttempts: number;
   lastFailureAt: Date | null;
   lastFailure: EndpointError | null;
   /** When a success last ended a run of failures. */
   recoveredAt: Date | null;
+  /**
+   * From when the document's `consecutiveFailures` count: enabling the endpoint again
+   * moves it to that moment, which ends every earlier run.
+   */
+  runStartedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -54,6 +62,7 @@ export function newEndpoint(settings: EndpointSettings, now: Date): WebhookEndpo
     lastFailureAt: null,
     lastFailure: null,
     recoveredAt: null,
+    runStartedAt: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -125,7 +134,10 @@ export const replayWindowSchema = z
     path: ['to'],
   });
 
-/** The endpoint after an operator's update. Enabling again starts a fresh failure run. */
+/**
+ * The endpoint after an operator's update. Enabling again starts a fresh failure run:
+ * failures recorded before `runStartedAt` no longer count, whichever instance recorded them.
+ */
 export function applyUpdate(
   current: WebhookEndpoint,
   input: UpdateEndpointInput,
@@ -145,6 +157,7 @@ export function applyUpdate(
       disabledReason: null,
       disabledAt: null,
       consecutiveFailures: 0,
+      runStartedAt: now,
     };
   }
   if (input.enabled === false && current.enabled) {

@@ -19,6 +19,7 @@ import {
   type StoredSecret,
   type WebhookEndpoint,
 } from './endpoint.ts';
+import { withHealth } from './endpointHealth.ts';
 import { generateSigningSecret } from './signWebhook.ts';
 import { resolveDestination } from './urlSafety.ts';
 
@@ -58,6 +59,7 @@ export const endpointRoutes: Route<WebhookRouteDeps>[] = [
     tag,
     summary: 'List the webhook endpoints with their statistics (never their secrets)',
     handle: async ({ res }, { webhooks }) => {
+      // Each with its health combined from every instance's shard.
       const endpoints = await webhooks.endpoints.list();
       res.status(200).json({ endpoints: endpoints.map(presentEndpoint) });
     },
@@ -69,7 +71,9 @@ export const endpointRoutes: Route<WebhookRouteDeps>[] = [
     tag,
     summary: 'One webhook endpoint with its statistics',
     handle: async ({ res, params }, { webhooks }) => {
-      res.status(200).json(presentEndpoint(await findEndpoint(webhooks, params.endpointId)));
+      const endpoint = await webhooks.endpoints.getWithHealth(knownId(params.endpointId));
+      if (!endpoint) throw endpointNotFound();
+      res.status(200).json(presentEndpoint(endpoint));
     },
   },
   {
@@ -92,7 +96,7 @@ export const endpointRoutes: Route<WebhookRouteDeps>[] = [
       );
       if (!updated) throw endpointNotFound();
       log.info({ endpointId: id, fields: Object.keys(input) }, 'webhook endpoint updated');
-      res.status(200).json(presentEndpoint(updated));
+      res.status(200).json(await presentWithHealth(webhooks, updated));
     },
   },
   {
@@ -130,7 +134,7 @@ export const endpointRoutes: Route<WebhookRouteDeps>[] = [
       }));
       if (!updated) throw endpointNotFound();
       log.info({ endpointId: id, graceSeconds: grace }, 'webhook secret rotated');
-      res.status(200).json({ ...presentEndpoint(updated), secret });
+      res.status(200).json({ ...(await presentWithHealth(webhooks, updated)), secret });
     },
   },
 ];
@@ -159,6 +163,14 @@ export async function registerEndpoint(
   const endpoint = newEndpoint({ id, ...fields, secrets: [sealed(box, id, secret, now)] }, now);
   await webhooks.endpoints.create(endpoint);
   return { endpoint, secret };
+}
+
+/** An endpoint just written, shown with its health combined from the shards. */
+async function presentWithHealth(
+  webhooks: WebhookAdminDeps,
+  endpoint: WebhookEndpoint,
+): Promise<Record<string, unknown>> {
+  return presentEndpoint(withHealth(endpoint, await webhooks.endpoints.listHealth(endpoint.id)));
 }
 
 function sealed(
