@@ -33,6 +33,8 @@ export type Measurements = {
   batchPath: BatchPath;
   batchOps: Omit<OpsPerEvent, 'warehouseBytes'>;
   coldStart: BenchResult['coldStart'];
+  rateLimitAcrossInstances: MeasuredResult['rateLimitAcrossInstances'];
+  endpointFailureWrites: MeasuredResult['endpointFailureWrites'];
 };
 
 export function assembleResult(m: Measurements): BenchResult {
@@ -88,6 +90,8 @@ export function assembleResult(m: Measurements): BenchResult {
       node: process.versions.node,
     },
     coldStart: m.coldStart,
+    rateLimitAcrossInstances: m.rateLimitAcrossInstances,
+    endpointFailureWrites: m.endpointFailureWrites,
     floor: m.single.floor,
     publishFloor: m.single.publishFloor,
     ingestSingle: m.single.ingestSingle,

@@ -1,6 +1,13 @@
 /** A BenchResult as bench/results/latest.md; the chart beside it is reportChart.ts's. */
 import type { BenchResult, SustainedRun } from './results.ts';
-import { batchSection, cpuSection, pathsSection, row, usd } from './reportSections.ts';
+import {
+  batchSection,
+  cpuSection,
+  instancesSection,
+  pathsSection,
+  row,
+  usd,
+} from './reportSections.ts';
 import { round } from './stats.ts';
 
 function sustainedNote(run: SustainedRun, what: string): string {
@@ -148,6 +155,7 @@ export function renderMarkdown(result: BenchResult): string {
     ...cpuSection(result),
     ...batchSection(result),
     ...pathsSection(result),
+    ...instancesSection(result),
     '',
     '## Operations per event',
     '',

@@ -119,6 +119,36 @@ export function pathsSection(result: BenchResult): string[] {
   ];
 }
 
+/** What changes with many instances: limits across them, and a failing endpoint's writes. */
+export function instancesSection(result: BenchResult): string[] {
+  const limits = result.rateLimitAcrossInstances;
+  const endpoint = result.endpointFailureWrites;
+  if (!limits || !endpoint) return [];
+  return [
+    '',
+    `## At many instances`,
+    '',
+    row(['sent at 3× its limit', 'limit', 'accepted a second', 'ratio', 'instances']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    row([
+      'one key',
+      `${limits.limitPerSecond}/s`,
+      limits.acceptedPerSecond,
+      `${limits.ratio}×`,
+      limits.instances,
+    ]),
+    row([
+      'one client address, browser key',
+      `${limits.browserLimitPerSecond}/s`,
+      limits.browserAcceptedPerSecond,
+      `${limits.browserRatio}×`,
+      limits.instances,
+    ]),
+    '',
+    `A failing webhook endpoint, ${Math.round(endpoint.deliveries / endpoint.seconds)} failed deliveries a second for ${endpoint.seconds} s: at most ${endpoint.perSecond} write a second to any one of its documents (${endpoint.perDocumentMax} in all to the busiest); disabled by the rule: ${endpoint.disabled ? 'yes' : '**no**'}.`,
+  ];
+}
+
 export function row(cells: (string | number)[]): string {
   return `| ${cells.join(' | ')} |`;
 }

@@ -1,5 +1,6 @@
 /** What one `npm run bench` writes to bench/results/latest.json, read by the report. */
 import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
+import type { RateLimitAcrossInstances } from './rateLimitAcrossInstances.ts';
 
 export type HttpScenario = {
   /** Requests completed in the run. */
@@ -56,6 +57,19 @@ export type SustainedRun = {
 
 export type BenchResult = {
   measuredAt: string;
+  /** Limits across instances of ingest behind one front door (scripts/bench/rateLimitAcrossInstances.ts). */
+  rateLimitAcrossInstances?: RateLimitAcrossInstances;
+  /**
+   * Writes to a failing endpoint's documents while deliveries to it fail hundreds of
+   * times a second, counted through the store: `perSecond`, the most any one document took.
+   */
+  endpointFailureWrites?: {
+    perSecond: number;
+    perDocumentMax: number;
+    deliveries: number;
+    seconds: number;
+    disabled: boolean;
+  };
   machine: { cpus: number; cpuModel: string; memoryGib: number; node: string };
   /**
    * Process start to first answer, built JavaScript as deployed, medians of alternating

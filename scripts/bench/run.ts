@@ -17,6 +17,8 @@ import { startFloors } from './floors.ts';
 import { countOperations } from './operationCounts.ts';
 import { probeProcessing } from './processProbe.ts';
 import { measurePushCeiling } from './pushCeiling.ts';
+import { measureRateLimitAcrossInstances } from './rateLimitAcrossInstances.ts';
+import { measureEndpointFailureWrites } from './endpointFailureWrites.ts';
 import { renderChart } from './reportChart.ts';
 import { renderMarkdown } from './reportMarkdown.ts';
 import type { BenchResult } from './results.ts';
@@ -67,7 +69,12 @@ async function runBenchmark(): Promise<BenchResult> {
   log('The floor: the framework, one create and one publish per push…');
   const floorProbe = await probeProcessing(bench.emulatorHosts, probeEvents, undefined, 'floor');
   const batchPath = await measureBatchPath(bench, cleanup);
+  const rateLimitAcrossInstances = await measureRateLimitAcrossInstances(bench);
+  log('A failing webhook endpoint: writes to its documents…');
+  const endpointFailureWrites = await measureEndpointFailureWrites();
   return assembleResult({
+    rateLimitAcrossInstances,
+    endpointFailureWrites,
     coldStart,
     batchPath,
     batchOps,

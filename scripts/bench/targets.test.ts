@@ -32,6 +32,24 @@ const passing: MeasuredResult = {
     runs: 5,
     ratio: 1.25,
   },
+  rateLimitAcrossInstances: {
+    instances: 4,
+    ratio: 1.02,
+    acceptedPerSecond: 51,
+    limitPerSecond: 50,
+    browserRatio: 0.97,
+    browserAcceptedPerSecond: 19.4,
+    browserLimitPerSecond: 20,
+    refused: 1000,
+    errors: 0,
+  },
+  endpointFailureWrites: {
+    perSecond: 1,
+    perDocumentMax: 10,
+    deliveries: 5000,
+    seconds: 10,
+    disabled: true,
+  },
   floor: http,
   publishFloor: http,
   ingestSingle: { ...http, ratioToFloor: 0.9, ratioToPublishFloor: 1, p50AboveFloorMs: 2 },
@@ -204,6 +222,22 @@ describe('targetsFor', () => {
     [
       'cold start, the slowest function over its floor',
       { coldStart: { ...passing.coldStart, ratio: 1.31 } },
+    ],
+    [
+      'one key at 3× its limit, across instances behind one front door',
+      { rateLimitAcrossInstances: { ...passing.rateLimitAcrossInstances, ratio: 1.11 } },
+    ],
+    [
+      'one key at 3× its limit, across instances behind one front door',
+      { rateLimitAcrossInstances: { ...passing.rateLimitAcrossInstances, instances: 3 } },
+    ],
+    [
+      'one client address at 3× a browser key’s per-address limit, same instances',
+      { rateLimitAcrossInstances: { ...passing.rateLimitAcrossInstances, browserRatio: 0.89 } },
+    ],
+    [
+      'writes to a failing webhook endpoint’s busiest document',
+      { endpointFailureWrites: { ...passing.endpointFailureWrites, perSecond: 2 } },
     ],
     [
       'single path function invocations per event',

@@ -3,10 +3,18 @@ import type { BenchResult, BrowserPathResult, TrackingBatchResult } from './resu
 import { sustainedRate, sustainedSeconds } from './settings.ts';
 import { round } from './stats.ts';
 
-export type MeasuredResult = Omit<BenchResult, 'targets' | 'trackingBatch' | 'browserPath'> & {
+export type MeasuredResult = Omit<
+  BenchResult,
+  'targets' | 'trackingBatch' | 'browserPath' | 'rateLimitAcrossInstances' | 'endpointFailureWrites'
+> & {
   trackingBatch: TrackingBatchResult;
   browserPath: BrowserPathResult;
+  rateLimitAcrossInstances: NonNullable<BenchResult['rateLimitAcrossInstances']>;
+  endpointFailureWrites: NonNullable<BenchResult['endpointFailureWrites']>;
 };
+
+/** A limit holds across instances when what they accept together is within 10% of it. */
+const withinTenPercent = (ratio: number) => ratio >= 0.9 && ratio <= 1.1;
 
 /** The tracker's budget, gzipped as it is served. */
 export const maxTrackerGzipBytes = 2048;
@@ -109,6 +117,26 @@ export function targetsFor(result: MeasuredResult): BenchResult['targets'] {
       target: '≤ 1.3×',
       measured: `${result.coldStart.ratio}× (ingest ${result.coldStart.ingest.ms} ms, api ${result.coldStart.api.ms} ms, processEvent ${result.coldStart.processEvent.ms} ms; the floor ${result.coldStart.floor.ms} ms)`,
       met: result.coldStart.ratio <= 1.3,
+    },
+    {
+      name: 'one key at 3× its limit, across instances behind one front door',
+      target: '0.9–1.1× the limit, ≥ 4 instances',
+      measured: `${result.rateLimitAcrossInstances.ratio}× (${result.rateLimitAcrossInstances.acceptedPerSecond}/s of ${result.rateLimitAcrossInstances.limitPerSecond}/s, ${result.rateLimitAcrossInstances.instances} instances)`,
+      met:
+        result.rateLimitAcrossInstances.instances >= 4 &&
+        withinTenPercent(result.rateLimitAcrossInstances.ratio),
+    },
+    {
+      name: 'one client address at 3× a browser key’s per-address limit, same instances',
+      target: '0.9–1.1× the limit',
+      measured: `${result.rateLimitAcrossInstances.browserRatio}× (${result.rateLimitAcrossInstances.browserAcceptedPerSecond}/s of ${result.rateLimitAcrossInstances.browserLimitPerSecond}/s)`,
+      met: withinTenPercent(result.rateLimitAcrossInstances.browserRatio),
+    },
+    {
+      name: 'writes to a failing webhook endpoint’s busiest document',
+      target: '≤ 1 a second',
+      measured: `${result.endpointFailureWrites.perSecond}/s (${Math.round(result.endpointFailureWrites.deliveries / result.endpointFailureWrites.seconds)} failed deliveries a second)`,
+      met: result.endpointFailureWrites.perSecond <= 1,
     },
     {
       name: 'single path function invocations per event',

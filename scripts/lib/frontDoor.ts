@@ -15,11 +15,14 @@ const retryEveryMs = 200;
  */
 export async function startFrontDoor(
   publicPort: number,
-  upstreamPort: number,
+  /** One process, or several instances of one function taking requests in turn. */
+  upstreamPort: number | readonly number[],
   options: { holdWhileDownMs?: number; onPush?: () => void } = {},
 ): Promise<Server> {
   const holdMs = options.holdWhileDownMs ?? holdWhileDownMs;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const upstreamPorts = typeof upstreamPort === 'number' ? [upstreamPort] : upstreamPort;
+  let turn = 0;
   const server = createServer((req, res) => {
     options.onPush?.();
     const chunks: Buffer[] = [];
@@ -73,7 +76,7 @@ export async function startFrontDoor(
         const upstream = request(
           {
             host: '127.0.0.1',
-            port: upstreamPort,
+            port: upstreamPorts[turn++ % upstreamPorts.length],
             method: incoming.method,
             path: incoming.path,
             headers: incoming.headers,
