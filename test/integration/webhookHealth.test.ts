@@ -155,7 +155,11 @@ describe('an endpoint failing hundreds of times a second at several instances', 
       failedAttempts: before + 30,
     });
     const endpoint = (await store.get(endpointId))!;
+    // The success does not wait for its write: it goes with the next, within a second.
     await recorders[0]!.record(endpoint, { kind: 'delivered', afterFailures: true });
+    await expect
+      .poll(async () => (await shown()).stats.consecutiveFailures, { timeout: 5000 })
+      .toBe(0);
     const recovered = await shown();
     expect(recovered).toMatchObject({
       enabled: true,

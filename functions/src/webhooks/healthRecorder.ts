@@ -46,10 +46,11 @@ export type HealthRecorderOptions = {
  * An endpoint's health, kept in memory per instance and written to the instance's own
  * shard at most once a second: by the delivery that finds a second passed since the
  * last write (so it works when the CPU is throttled between requests), by a best-effort
- * timer, and on close. A delivery whose outcome matters at once (410, a success that
- * ends a run, a run that may have reached the limit) waits for the next write, at most
- * a second. At each write the shards are read (one query) and combined: a run that has
- * reached `disableAfterFailures` disables the endpoint, the one write to its document.
+ * timer, and on close. A delivery whose outcome matters at once (410, a run that may
+ * have reached the limit) waits for the next write, at most a second; a success that
+ * ends a run never waits (it goes with the next write). At each write the shards are
+ * read (one query) and combined: a run that has reached `disableAfterFailures` disables
+ * the endpoint, the one write to its document.
  */
 export class EndpointHealthRecorder implements HealthRecorder {
   readonly instanceId: string;
@@ -81,7 +82,9 @@ export class EndpointHealthRecorder implements HealthRecorder {
     if (outcome.kind === 'delivered') {
       if (tally.ownRun() + tally.othersRun === 0 && !outcome.afterFailures) return null;
       tally.endRun(now);
-      await this.#writeSoon(tally);
+      // Nothing waits on a success: it is written now if a write is due, else with the next.
+      if (!tally.writing && now - tally.lastWriteAt >= this.#interval) await this.#writeSoon(tally);
+      else this.#arm(tally);
       return null;
     }
     tally.addFailure(outcome.error, now);
