@@ -14,6 +14,7 @@ import { startFrontDoor } from '../lib/frontDoor.ts';
 import { projectRoot } from '../lib/localStack.ts';
 import { browserPageCall } from './browserPath.ts';
 import { browserOrigin, browserSiteId, type BenchStack } from './benchStack.ts';
+import type { RateLimitAcrossInstances } from './results.ts';
 import { log } from './settings.ts';
 import { round } from './stats.ts';
 
@@ -23,21 +24,6 @@ const addressLimit = { perSecond: 20, burst: 60 };
 /** How long each run sends, and from when its seconds count: the shares settle first. */
 const seconds = 16;
 const settleSeconds = 6;
-
-export type RateLimitAcrossInstances = {
-  instances: number;
-  /** One key at three times its limit: accepted per second over the limit. */
-  ratio: number;
-  acceptedPerSecond: number;
-  limitPerSecond: number;
-  /** One client address at three times a browser key's per-address limit. */
-  browserRatio: number;
-  browserAcceptedPerSecond: number;
-  browserLimitPerSecond: number;
-  /** Refused requests answered 429 with Retry-After, in both runs; anything else is an error. */
-  refused: number;
-  errors: number;
-};
 
 export async function measureRateLimitAcrossInstances(
   bench: BenchStack,

@@ -1,6 +1,5 @@
 /** What one `npm run bench` writes to bench/results/latest.json, read by the report. */
 import type { CostBreakdown, OpsPerEvent } from './costModel.ts';
-import type { RateLimitAcrossInstances } from './rateLimitAcrossInstances.ts';
 
 export type HttpScenario = {
   /** Requests completed in the run. */
@@ -204,4 +203,20 @@ export type BenchResult = {
   costPerMillionEvents: CostBreakdown;
   monthlyCost: { at1000PerSecond: number; at10000PerSecond: number };
   targets: { name: string; target: string; measured: string; met: boolean }[];
+};
+
+/** Limits across instances of ingest behind one front door. */
+export type RateLimitAcrossInstances = {
+  instances: number;
+  /** One key at three times its limit: accepted per second over the limit. */
+  ratio: number;
+  acceptedPerSecond: number;
+  limitPerSecond: number;
+  /** One client address at three times a browser key's per-address limit. */
+  browserRatio: number;
+  browserAcceptedPerSecond: number;
+  browserLimitPerSecond: number;
+  /** Refused requests answered 429 with Retry-After, in both runs; anything else is an error. */
+  refused: number;
+  errors: number;
 };
