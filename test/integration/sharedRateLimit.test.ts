@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collections } from '../../infra/spec.ts';
+import { LiveInstances } from '../../functions/src/ingest/liveInstances.ts';
 import { FirestoreRateShareStore } from '../../functions/src/ingest/rateShareStore.ts';
 import { SharedRateLimiter } from '../../functions/src/ingest/sharedRateLimiter.ts';
 import { createFirestore } from '../../functions/src/lib/clients.ts';
@@ -23,21 +24,24 @@ function instances(count: number, firestore: Firestore, lines: string[] = []) {
     level: 'info',
     destination: { write: (line: string) => lines.push(line) },
   });
-  return Array.from(
-    { length: count },
-    () =>
-      new SharedRateLimiter({
-        store: new FirestoreRateShareStore(firestore, hashKey),
-        instanceId: randomUUID(),
-        logger,
-        syncMs: defaults.rateLimitSyncMs,
-        leaseMs: defaults.rateLimitShareLeaseMs,
+  return Array.from({ length: count }, () => {
+    const store = new FirestoreRateShareStore(firestore, hashKey);
+    const instanceId = randomUUID();
+    return new SharedRateLimiter({
+      store,
+      instanceId,
+      instances: new LiveInstances(store, instanceId, {
         announceMs: defaults.rateLimitAnnounceMs,
-        windowMs: defaults.rateLimitWindowMs,
-        unsharedFraction: defaults.rateLimitUnsharedFraction,
-        storeTimeoutMs: 1000,
+        readMs: defaults.rateLimitSyncMs,
       }),
-  );
+      logger,
+      syncMs: defaults.rateLimitSyncMs,
+      leaseMs: defaults.rateLimitShareLeaseMs,
+      windowMs: defaults.rateLimitWindowMs,
+      unsharedFraction: defaults.rateLimitUnsharedFraction,
+      storeTimeoutMs: 1000,
+    });
+  });
 }
 
 /** `perSecond` requests of one subject, round robin over the instances, in real time. */

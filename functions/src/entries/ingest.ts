@@ -4,6 +4,7 @@ import { BrowserOriginIndex } from '../ingest/browser/originIndex.ts';
 import { FirestoreIdempotencyStore } from '../ingest/idempotency.ts';
 import type { IngestDeps } from '../ingest/ingestDeps.ts';
 import { createIngestHandler, ingestRoutes } from '../ingest/ingestHandler.ts';
+import { LiveInstances } from '../ingest/liveInstances.ts';
 import { FirestoreRateShareStore } from '../ingest/rateShareStore.ts';
 import { SharedRateLimiter } from '../ingest/sharedRateLimiter.ts';
 import { eventFlowIngestRoutes } from '../dialects/eventFlow.ts';
@@ -84,14 +85,23 @@ function sharedRateLimiter(runtime: Runtime, maxSubjects: number): SharedRateLim
     'rate-share-store',
     () => new FirestoreRateShareStore(firestore, hashKey),
   );
+  const instanceId = runtime.shared('instance-id', () => randomUUID());
+  const instances = runtime.shared(
+    'live-instances',
+    () =>
+      new LiveInstances(store, instanceId, {
+        announceMs: defaults.rateLimitAnnounceMs,
+        readMs: defaults.rateLimitSyncMs,
+      }),
+  );
   const limiter = new SharedRateLimiter({
     store,
-    instanceId: runtime.shared('instance-id', () => randomUUID()),
+    instanceId,
+    instances,
     logger,
     maxSubjects,
     syncMs: defaults.rateLimitSyncMs,
     leaseMs: defaults.rateLimitShareLeaseMs,
-    announceMs: defaults.rateLimitAnnounceMs,
     windowMs: defaults.rateLimitWindowMs,
     unsharedFraction: defaults.rateLimitUnsharedFraction,
     storeTimeoutMs: defaults.rateLimitStoreTimeoutMs,

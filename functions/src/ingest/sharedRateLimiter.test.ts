@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/logger.ts';
+import { LiveInstances } from './liveInstances.ts';
 import type { RateDecision } from './rateLimiter.ts';
 import type { RateShareStore } from './rateShareStore.ts';
 import { shareOf, SharedRateLimiter, type SharedRateLimiterOptions } from './sharedRateLimiter.ts';
@@ -44,7 +45,6 @@ const limit = { perSecond: 200, burst: 400 };
 const settings = {
   syncMs: 1000,
   leaseMs: 3000,
-  announceMs: 10_000,
   windowMs: 10_000,
   unsharedFraction: 0.1,
   storeTimeoutMs: 2000,
@@ -56,6 +56,7 @@ function instancesOf(count: number, store: RateShareStore, clock: { now: number 
     ...settings,
     store,
     instanceId: `instance-${id}`,
+    instances: new LiveInstances(store, `instance-${id}`, { announceMs: 10_000, readMs: 1000 }),
     logger,
     now: () => clock.now,
   });
@@ -196,6 +197,31 @@ describe('SharedRateLimiter', () => {
     while (!instances[0]!.take('key-1', slow).allowed) clock.now += 100;
     const refused: RateDecision = instances[0]!.take('key-1', slow);
     expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
+  });
+
+  it('announces and counts once per instance, however many limiters it runs', async () => {
+    const store = new MemoryShareStore();
+    const clock = { now: 1_000_000 };
+    let announced = 0;
+    const announce = store.announce.bind(store);
+    store.announce = (...args) => ((announced += 1), announce(...args));
+    const logger = createLogger({ level: 'silent' });
+    const instances = new LiveInstances(store, 'one', { announceMs: 10_000, readMs: 1000 });
+    const limiters = [1, 2].map(
+      () =>
+        new SharedRateLimiter({
+          ...settings,
+          store,
+          instanceId: 'one',
+          instances,
+          logger,
+          now: () => clock.now,
+        }),
+    );
+    for (const limiter of limiters) limiter.take('key-1', limit);
+    await Promise.all(limiters.map((limiter) => limiter.sync()));
+    expect(announced).toBe(1);
+    expect(limiters.map((limiter) => limiter.instances)).toEqual([1, 1]);
   });
 
   it('keeps keys apart', async () => {

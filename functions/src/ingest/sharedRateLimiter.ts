@@ -6,6 +6,7 @@ import {
   type RateLimit,
   type RateLimiter,
 } from './rateLimiter.ts';
+import type { LiveInstances } from './liveInstances.ts';
 import type { RateShareStore } from './rateShareStore.ts';
 
 export type SharedRateLimiterOptions = {
@@ -19,8 +20,8 @@ export type SharedRateLimiterOptions = {
   syncMs: number;
   /** How long a share holds without a sync: then the instance limits alone (fails open). */
   leaseMs: number;
-  /** How often an instance says it is alive, so every instance knows how many there are. */
-  announceMs: number;
+  /** How many instances share the limits: one per instance, for all its limiters. */
+  instances: LiveInstances;
   /** The window over which a subject's local count decides whether it is shared. */
   windowMs: number;
   /** What subjects not shared may add to a limit across all instances, as a fraction. */
@@ -65,9 +66,7 @@ export class SharedRateLimiter implements RateLimiter {
   /** The keys of the subjects shared on this instance. */
   readonly #shared = new Set<string>();
   readonly #maxSubjects: number;
-  #instances = 1;
   #lastSync: number;
-  #lastAnnounce = -Infinity;
   #syncing: Promise<void> | undefined;
   #failing = false;
   #closed = false;
@@ -83,7 +82,7 @@ export class SharedRateLimiter implements RateLimiter {
 
   /** Instances alive as last read; 1 until the store first answers. */
   get instances(): number {
-    return this.#instances;
+    return this.#options.instances.count;
   }
 
   take(key: string, limit: RateLimit, cost = 1): RateDecision {
@@ -94,10 +93,7 @@ export class SharedRateLimiter implements RateLimiter {
       subject.sinceSync = cost;
       subject.syncedAt = now;
     }
-    if (
-      now - this.#lastSync >= this.#options.syncMs ||
-      now - this.#lastAnnounce >= this.#options.announceMs
-    )
+    if (now - this.#lastSync >= this.#options.syncMs || this.#options.instances.announceDue(now))
       void this.sync();
     const share = subject.share && subject.share.until > now ? subject.share : undefined;
     const decision = this.#buckets.take(key, share ?? limit, cost);
@@ -124,7 +120,8 @@ export class SharedRateLimiter implements RateLimiter {
   /** The local count above which a subject is shared: one instance's part of the slack. */
   #sharedAbove(limit: RateLimit): number {
     const { windowMs, unsharedFraction } = this.#options;
-    const slack = (unsharedFraction * limit.perSecond * windowMs) / 1000 / this.#instances;
+    const slack =
+      (unsharedFraction * limit.perSecond * windowMs) / 1000 / this.#options.instances.count;
     return Math.max(2, Math.floor(slack) + 1);
   }
 
@@ -168,22 +165,13 @@ export class SharedRateLimiter implements RateLimiter {
   }
 
   async #exchange(): Promise<void> {
-    const { store, instanceId, leaseMs, announceMs, storeTimeoutMs } = this.#options;
+    const { store, instanceId, leaseMs, instances, storeTimeoutMs } = this.#options;
     const now = this.#now();
     this.#lastSync = now;
     const shared = this.#stillShared(now);
-    const announce = now - this.#lastAnnounce >= announceMs;
-    if (!announce && shared.length === 0) return;
+    if (!instances.announceDue(now) && shared.length === 0) return;
     try {
-      // Alive for three announcements; counted again whenever something is shared.
-      if (announce) this.#lastAnnounce = now;
-      this.#instances = Math.max(
-        1,
-        await within(
-          storeTimeoutMs,
-          announce ? store.announce(instanceId, now, now + 3 * announceMs) : store.instances(now),
-        ),
-      );
+      await within(storeTimeoutMs, instances.refresh(now));
       // A subject shared only just now waits a round: a rate over a few milliseconds says little.
       const measured = shared.filter(
         (subject) => now - subject.syncedAt >= this.#options.syncMs / 2,
