@@ -115,12 +115,7 @@ export class FirestoreEndpointStore implements EndpointStore {
   async delete(id: string): Promise<boolean> {
     const deleted = (await this.#documents.delete(id)) !== undefined;
     // Also when the document was gone: a shard written as it was deleted is removed too.
-    const shards = await this.#health(id).get();
-    for (let i = 0; i < shards.docs.length; i += 500) {
-      const batch = this.#firestore.batch();
-      for (const doc of shards.docs.slice(i, i + 500)) batch.delete(doc.ref);
-      await batch.commit();
-    }
+    await this.#firestore.recursiveDelete(this.#health(id));
     return deleted;
   }
 
