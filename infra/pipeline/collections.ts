@@ -30,4 +30,14 @@ export const collections = {
   rateLimitSubjects: { name: 'rate_limit_subjects' },
   /** `rate_limit_subjects/{subject}/shares/{instance}`: one instance's demand for a busy subject. */
   rateLimitShares: { name: 'shares', parent: 'rate_limit_subjects', ttlField: 'expireAt' },
+  /** `tracking_plan/current`: the enforced plan (settings and every type's current version). */
+  trackingPlan: { name: 'tracking_plan' },
+  /** `tracking_plan_types/{eventType}`: a type's draft and its latest version number. */
+  trackingPlanTypes: { name: 'tracking_plan_types' },
+  /** `tracking_plan_types/{eventType}/versions/{n}`: published versions, never changed. */
+  trackingPlanVersions: { name: 'versions', parent: 'tracking_plan_types' },
+  /** `tracking_violation_counts/{day}_{shard}`: events that broke the plan, by type. */
+  trackingViolationCounts: { name: 'tracking_violation_counts' },
+  /** Progress records of quarantine replays. */
+  quarantineReplays: { name: 'quarantine_replays', ttlField: 'expireAt' },
 } as const;

@@ -76,6 +76,7 @@ export function presentEvent(record: EventRecord): Record<string, unknown> {
     deadLetteredAt: iso(record.deadLetteredAt),
     queuedAt: iso(record.queuedAt),
     lastError: record.lastError ? { ...record.lastError, at: iso(record.lastError.at) } : null,
+    violations: record.violations,
     processingLatencyMs:
       record.processedAt && record.receivedAt
         ? record.processedAt.getTime() - record.receivedAt.getTime()

@@ -1,12 +1,25 @@
+import { eventStatuses } from '../process/eventRecord.ts';
 import { z } from 'zod';
 
 /** Response shapes, for the OpenAPI document. */
 
 const isoOrNull = z.string().nullable();
 
+export const violationSchema = z.object({
+  eventType: z.string(),
+  version: z
+    .number()
+    .int()
+    .nullable()
+    .describe("The schema's version; null for an unplanned type."),
+  instancePath: z.string().describe('JSON pointer into the event as sent, like /payload/amount.'),
+  keyword: z.string().describe('The JSON Schema rule broken (Ajv keyword), or `unplanned`.'),
+  message: z.string(),
+});
+
 export const historyEntrySchema = z.object({
   at: z.string(),
-  status: z.enum(['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED']),
+  status: z.enum(eventStatuses),
   attempts: z.number().int(),
   replay: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -14,7 +27,7 @@ export const historyEntrySchema = z.object({
 
 export const eventStatusSchema = z.object({
   eventId: z.string(),
-  status: z.enum(['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED']),
+  status: z.enum(eventStatuses),
   eventType: z.string().nullable(),
   source: z.string().nullable(),
   producer: z.string().nullable(),
@@ -28,6 +41,9 @@ export const eventStatusSchema = z.object({
   deadLetteredAt: isoOrNull,
   queuedAt: isoOrNull,
   lastError: z.object({ code: z.string(), message: z.string(), at: isoOrNull }).nullable(),
+  violations: z
+    .array(violationSchema)
+    .describe('How the event broke the tracking plan when last checked (empty when it did not).'),
   processingLatencyMs: z.number().nullable(),
   history: z.array(historyEntrySchema),
 });

@@ -30,6 +30,8 @@ const failed: EventRecord = {
   queuedAt: null,
   lastError: { code: 'publish_failed', message: 'Pub/Sub refused', at },
   envelope: null,
+  violations: [],
+  violationDay: null,
   history: [{ at, status: 'DEAD_LETTER', attempts: 5, replay: 0, error: null }],
   updatedAt: at,
   expireAt: at,
@@ -87,7 +89,7 @@ describe('an event in its field names', () => {
 
 const summary = (meanMs: number | null): MetricsSummary => ({
   generatedAt: at.toISOString(),
-  byStatus: { PROCESSED: 950, FAILED: 30, DEAD_LETTER: 5, QUEUED: 10 },
+  byStatus: { PROCESSED: 950, FAILED: 30, DEAD_LETTER: 5, QUEUED: 10, QUARANTINED: 0 },
   byType: { types: [{ eventType: 'user.signup', count: 500 }], truncated: false },
   throughput: { unit: 'events processed per hour (UTC)', hours: [] },
   latency: {

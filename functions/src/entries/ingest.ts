@@ -1,3 +1,4 @@
+import { planGate } from './shared.ts';
 import { randomUUID } from 'node:crypto';
 import { FirestoreApiKeyStore } from '../ingest/apiKeys.ts';
 import { BrowserOriginIndex } from '../ingest/browser/originIndex.ts';
@@ -52,6 +53,7 @@ export function ingestDeps(runtime: Runtime): IngestDeps {
       now: () => new Date(),
       idempotencyTtlHours: config.idempotencyTtlHours,
       messageLimits: config.messageLimits,
+      plan: planGate(runtime),
       authenticator: apiKeyAuthenticator(runtime),
       rateLimiter: sharedRateLimiter(runtime, Infinity),
       addressRateLimiter: sharedRateLimiter(runtime, defaults.browserRateLimitAddresses),

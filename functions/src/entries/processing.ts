@@ -2,7 +2,7 @@ import { createProcessEventHandler, createRecordDeadLetterHandler } from '../pro
 import type { ProcessDeps } from '../process/processEvent.ts';
 import type { Runtime } from '../runtime.ts';
 import type { EntryPoints } from './entryPoint.ts';
-import { eventStatusStore, webhookRouter } from './shared.ts';
+import { eventStatusStore, planGate, webhookRouter } from './shared.ts';
 
 /** What `processEvent` and `recordDeadLetter` are given, built once per runtime. */
 export function processDeps(runtime: Runtime): ProcessDeps {
@@ -14,6 +14,7 @@ export function processDeps(runtime: Runtime): ProcessDeps {
     logger: runtime.logger,
     webhooks: webhookRouter(runtime),
     messageLimits: runtime.config.messageLimits,
+    plan: planGate(runtime),
   }));
 }
 

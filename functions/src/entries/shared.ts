@@ -2,6 +2,11 @@ import { defaults } from '../lib/defaults.ts';
 import { FirestoreMetricsDocStore, type MetricsDocStore } from '../metrics/metricsStore.ts';
 import { WarehouseMetrics } from '../metrics/warehouseMetrics.ts';
 import { FirestoreEventStatusStore, type EventStatusStore } from '../process/eventStatusStore.ts';
+import { PlanCache } from '../plan/planCache.ts';
+import { PlanChecker } from '../plan/planChecker.ts';
+import type { PlanGate } from '../plan/planGate.ts';
+import { FirestorePlanStore, type PlanStore } from '../plan/planStore.ts';
+import { FirestoreViolationCounts } from '../plan/violationCounts.ts';
 import type { Runtime } from '../runtime.ts';
 import { FirestoreDeliveryStore, type DeliveryStore } from '../webhooks/deliveryStore.ts';
 import { CachedWebhookRouter, type WebhookRouter } from '../webhooks/endpointIndex.ts';
@@ -28,6 +33,24 @@ export function webhookEndpoints(runtime: Runtime): EndpointStore {
 
 export function webhookDeliveries(runtime: Runtime): DeliveryStore {
   return runtime.overrides.webhookDeliveries ?? new FirestoreDeliveryStore(runtime.firestore);
+}
+
+/** The tracking plan as this runtime enforces it: one held copy for every function it serves. */
+export function planGate(runtime: Runtime): PlanGate {
+  return runtime.shared('planGate', () => {
+    const store = planStore(runtime);
+    return {
+      cache: new PlanCache(() => store.current(), {
+        maxAgeMs: runtime.config.trackingPlanCacheSeconds * 1000,
+      }),
+      checker: new PlanChecker(),
+      counts: new FirestoreViolationCounts(runtime.firestore),
+    };
+  });
+}
+
+export function planStore(runtime: Runtime): PlanStore {
+  return new FirestorePlanStore(runtime.firestore);
 }
 
 /** Which endpoints want an event type, read at most once per cache window per runtime. */

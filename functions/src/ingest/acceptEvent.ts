@@ -3,6 +3,9 @@ import { describe } from '../lib/errors.ts';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { MessageLimits } from '../lib/eventMessages.ts';
 import type { EventQueue } from '../lib/groupCommit.ts';
+import { PlanChecker } from '../plan/planChecker.ts';
+import type { PlanGate } from '../plan/planGate.ts';
+import type { Violation } from '../plan/trackingPlan.ts';
 import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
 import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
 
@@ -15,6 +18,8 @@ export type AcceptDeps = {
   idempotencyTtlHours: number;
   /** How many events, and bytes, one message of many events holds at most. */
   messageLimits: MessageLimits;
+  /** The tracking plan held by this instance, for `block`; processing checks every event anyway. */
+  plan?: Pick<PlanGate, 'cache' | 'checker'>;
 };
 
 export type AcceptOutcome =
@@ -25,7 +30,9 @@ export type AcceptOutcome =
   /** The key was used before with a different event: answer 409. */
   | { kind: 'conflict'; eventId: string }
   /** Pub/Sub or Firestore did not answer: 503; retrying with the same key is safe. */
-  | { kind: 'unavailable'; reason: string };
+  | { kind: 'unavailable'; reason: string }
+  /** The tracking plan blocks the event: 400 naming every violation; nothing was kept. */
+  | { kind: 'blocked'; violations: Violation[] };
 
 /**
  * Takes one validated event into the pipeline: `acceptMany` of one. Without an
@@ -53,7 +60,8 @@ export type AcceptItem = {
 };
 
 /**
- * Many events of one call, one outcome per event, in order. Keys are claimed first,
+ * Many events of one call, one outcome per event, in order. Under a plan that blocks,
+ * an event it refuses is answered `blocked` before anything is claimed or published. Keys are claimed first,
  * all at once; then every event to publish (new ones, and repeats of a key with the
  * same event under their original id) joins the event queue, which packs it with the
  * events beside it into as few messages as the limits allow. An event whose message
@@ -67,7 +75,14 @@ export async function acceptMany(
 ): Promise<AcceptOutcome[]> {
   const receivedAt = deps.now().toISOString();
   const newEventId = deps.newEventId ?? randomUUID;
+  const plan = deps.plan?.cache.held();
+  const blocking = plan && PlanChecker.blocks(plan) ? plan : undefined;
   const admit = async (item: AcceptItem): Promise<AcceptOutcome | ToPublish> => {
+    if (blocking) {
+      const verdict = deps.plan!.checker.check(blocking, item.input);
+      if (verdict.kind === 'violations' && verdict.enforcement === 'block')
+        return { kind: 'blocked', violations: verdict.violations };
+    }
     const identity = { eventId: item.eventId ?? newEventId(), receivedAt };
     if (item.idempotencyKey === undefined) return toPublish(item, identity, false, producer);
     const admitted = await admitKey(item.input, producer, item.idempotencyKey, identity, deps);

@@ -5,6 +5,7 @@ import type { AdmittedCall, Principal, RouteContext } from '../lib/router.ts';
 import { acceptEvent, acceptMany, type AcceptItem, type AcceptOutcome } from './acceptEvent.ts';
 import { batchItemSchema, eventInputSchema, validateEventInput } from './eventInput.ts';
 import type { IngestDeps } from './ingestDeps.ts';
+import { planViolation, violationFields } from '../plan/planChecker.ts';
 
 /** `POST /v1/events` and `POST /v1/events/batch`: admission, validation, answers. */
 
@@ -72,6 +73,7 @@ export async function takeEvent(
   logOutcome(log, apiKey, eventType, outcome);
   if (outcome.kind === 'unavailable')
     throw unavailable(deps, 'The event could not be queued; retry with the same idempotency key.');
+  if (outcome.kind === 'blocked') throw planViolation(outcome.violations, options.fieldNames);
   return { ...outcome, eventType };
 }
 
@@ -163,6 +165,8 @@ export async function ingestBatch(call: AdmittedCall, deps: IngestDeps): Promise
 
 function batchResult(index: number, outcome: AcceptOutcome): BatchResult {
   if (outcome.kind === 'unavailable') return { index, status: 'unavailable' };
+  if (outcome.kind === 'blocked')
+    return { index, status: 'rejected', errors: violationFields(outcome.violations) };
   return { index, status: outcome.kind, eventId: outcome.eventId };
 }
 
@@ -189,5 +193,7 @@ function logOutcome(
   const fields = { keyId: apiKey.keyId, eventType, outcome: outcome.kind };
   if (outcome.kind === 'unavailable')
     log.warn({ ...fields, reason: outcome.reason }, 'event not queued');
+  else if (outcome.kind === 'blocked')
+    log.info({ ...fields, violations: outcome.violations.length }, 'event blocked by the plan');
   else log.debug({ ...fields, eventId: outcome.eventId }, 'event ingested');
 }

@@ -63,6 +63,7 @@ const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt(defaults.webhookTimeoutMs),
   WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(defaults.webhookDisableAfterFailures),
   WEBHOOK_ENDPOINT_CACHE_SECONDS: positiveInt(defaults.webhookEndpointCacheSeconds),
+  TRACKING_PLAN_CACHE_SECONDS: positiveInt(defaults.trackingPlanCacheSeconds),
   /** Where events are loaded and metrics queried: BigQuery in production, DuckDB otherwise. */
   WAREHOUSE: z.enum(['bigquery', 'duckdb']).optional(),
   WAREHOUSE_DUCKDB_PATH: z.string().min(1).default(defaults.warehouseDuckDbPath),
@@ -118,6 +119,7 @@ export type Config = Readonly<{
   webhookTimeoutMs: number;
   webhookDisableAfterFailures: number;
   webhookEndpointCacheSeconds: number;
+  trackingPlanCacheSeconds: number;
   warehouse: 'bigquery' | 'duckdb';
   warehouseDuckDbPath: string;
   bigQueryProject: string;
@@ -189,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
     webhookEndpointCacheSeconds: e.WEBHOOK_ENDPOINT_CACHE_SECONDS,
+    trackingPlanCacheSeconds: e.TRACKING_PLAN_CACHE_SECONDS,
     warehouse: e.WAREHOUSE ?? (e.TRIBUTARY_ENV === 'production' ? 'bigquery' : 'duckdb'),
     warehouseDuckDbPath: e.WAREHOUSE_DUCKDB_PATH,
     bigQueryProject: e.BIGQUERY_PROJECT ?? e.GOOGLE_CLOUD_PROJECT,

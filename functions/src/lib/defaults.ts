@@ -87,6 +87,15 @@ export const defaults = {
   /** How long `processEvent` reuses its list of webhook endpoints before reading it
    * again: a new or changed endpoint takes effect within this time. */
   webhookEndpointCacheSeconds: 10,
+  /** How long an instance enforces the tracking plan it holds before reading it again:
+   * a publish or a change of enforcement reaches every instance within this time. */
+  trackingPlanCacheSeconds: 30,
+  /** Quarantined events one step of a quarantine replay takes from its page. */
+  quarantineReplayPageSize: 200,
+  /** How long one step of a quarantine replay works before it hands over to the next. */
+  quarantineReplayStepMs: 20_000,
+  /** How long a quarantine replay's progress record is kept. */
+  quarantineReplayTtlDays: 30,
   /** After a secret rotation the old secret keeps signing (alongside the new one) this long,
    * unless the rotation asks for another window. */
   webhookSecretGraceSeconds: 24 * 3600,

@@ -1,16 +1,24 @@
+import type { Violation } from '../plan/trackingPlan.ts';
+
 /** An event's status record in Firestore, as the processor and operators see it. */
 
-export type EventStatus = 'PROCESSED' | 'FAILED' | 'DEAD_LETTER' | 'QUEUED';
-
-export const eventStatuses: readonly EventStatus[] = [
+export const eventStatuses = [
   'PROCESSED',
   'FAILED',
   'DEAD_LETTER',
   'QUEUED',
-];
+  'QUARANTINED',
+] as const;
+
+export type EventStatus = (typeof eventStatuses)[number];
 
 /** Statuses of events that have not been processed and carry their envelope. */
-export const unprocessedStatuses: readonly EventStatus[] = ['FAILED', 'DEAD_LETTER', 'QUEUED'];
+export const unprocessedStatuses: readonly EventStatus[] = [
+  'FAILED',
+  'DEAD_LETTER',
+  'QUEUED',
+  'QUARANTINED',
+];
 
 export type LastError = { code: string; message: string; at: Date };
 
@@ -56,6 +64,13 @@ export type EventRecord = {
   lastError: LastError | null;
   /** The whole event while it is not processed, so it can be replayed. */
   envelope: string | null;
+  /**
+   * How the event broke the tracking plan when it was last checked: kept on a
+   * quarantined event, and on one the plan allowed through with its violations.
+   */
+  violations: Violation[];
+  /** The UTC day (`2026-01-02`) the event first broke the plan, for the day's examples. */
+  violationDay: string | null;
   history: HistoryEntry[];
   updatedAt: Date;
   expireAt: Date;

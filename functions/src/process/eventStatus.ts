@@ -12,6 +12,8 @@ import { failedRecord, processedRecord, type TransitionContext } from './eventTr
  *                                   └─failure──▶ FAILED (attempts + 1)
  *   (none|FAILED|QUEUED) ──attempts exhausted, or permanently invalid──▶ DEAD_LETTER
  *   FAILED|DEAD_LETTER ──replay (operator)──▶ QUEUED ──processed like FAILED──▶ …
+ *   (none|FAILED|QUEUED) ──breaks the tracking plan (quarantine)──▶ QUARANTINED
+ *   QUARANTINED ──replay that passes the current plan──▶ QUEUED ──▶ …
  *
  * A replay resets `attempts` (Pub/Sub counts the republished message afresh) and
  * counts itself in `replays`; `history` keeps every transition after the first attempt.
@@ -78,7 +80,11 @@ export type DeadLetterDecision =
   | { kind: 'republish' }
   | {
       kind: 'skip';
-      reason: 'already_processed' | 'already_dead_lettered' | 'superseded_by_replay';
+      reason:
+        | 'already_processed'
+        | 'already_dead_lettered'
+        | 'already_quarantined'
+        | 'superseded_by_replay';
     };
 
 /**
@@ -96,6 +102,8 @@ export function decideDeadLetter(
   // A late success (its acknowledgement lost) can precede the dead-letter copy.
   if (current?.status === 'PROCESSED') return { kind: 'skip', reason: 'already_processed' };
   if (current?.status === 'DEAD_LETTER') return { kind: 'skip', reason: 'already_dead_lettered' };
+  // The plan held it back: it waits for a replay, not for the dead-letter queue.
+  if (current?.status === 'QUARANTINED') return { kind: 'skip', reason: 'already_quarantined' };
   if (current && current.replays > messageReplay)
     return { kind: 'skip', reason: 'superseded_by_replay' };
   return { kind: 'record' };

@@ -5,6 +5,7 @@ import {
   type Firestore,
 } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
+import type { Violation } from '../plan/trackingPlan.ts';
 import type { EventRecord, HistoryEntry } from './eventRecord.ts';
 
 /** Opaque token of the stored version a decision was based on. */
@@ -139,6 +140,8 @@ export function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
     queuedAt: date(data.queuedAt),
     lastError: lastError ? { ...lastError, at: date(lastError.at) ?? new Date(0) } : null,
     envelope: (data.envelope as string | null) ?? null,
+    violations: Array.isArray(data.violations) ? (data.violations as Violation[]) : [],
+    violationDay: (data.violationDay as string | null) ?? null,
     history: Array.isArray(data.history)
       ? (data.history as StoredHistoryEntry[]).map(historyEntry)
       : [],

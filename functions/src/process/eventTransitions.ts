@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
+import type { Violation } from '../plan/trackingPlan.ts';
 import { maxHistoryEntries, type EventRecord, type HistoryEntry } from './eventRecord.ts';
 
 /** The records an event's transitions write: pure, from the current record and the envelope. */
@@ -11,10 +12,12 @@ export function processedRecord(
   current: EventRecord | undefined,
   envelope: EventEnvelope,
   context: TransitionContext,
+  violations: readonly Violation[] = [],
 ): EventRecord {
   const attempts = (current?.attempts ?? 0) + 1;
   return {
     ...baseRecord(envelope, context),
+    ...violationFields(current, violations, context),
     status: 'PROCESSED',
     attempts,
     replays: current?.replays ?? 0,
@@ -80,6 +83,65 @@ export function deadLetterRecord(
       { status: 'DEAD_LETTER', attempts, error: detail.error },
       context,
     ),
+  };
+}
+
+/**
+ * An event the tracking plan holds back: kept whole with its violations, not loaded,
+ * delivered or counted, until a replay finds it passes the plan. `failedAt` is when it
+ * was (last) quarantined, so quarantined events list and replay like failed ones.
+ */
+export function quarantinedRecord(
+  current: EventRecord | undefined,
+  envelope: EventEnvelope,
+  violations: readonly Violation[],
+  context: TransitionContext,
+): EventRecord {
+  const attempts = (current?.attempts ?? 0) + 1;
+  const first = violations[0];
+  const error = {
+    code: 'plan_violation',
+    message: first
+      ? `${first.instancePath || '(root)'} ${first.message}` +
+        (violations.length > 1 ? ` (and ${violations.length - 1} more)` : '')
+      : 'breaks the tracking plan',
+  };
+  return {
+    ...baseRecord(envelope, context),
+    ...violationFields(current, violations, context),
+    status: 'QUARANTINED',
+    attempts,
+    replays: current?.replays ?? 0,
+    failedAt: context.now,
+    lastError: { ...error, at: context.now },
+    envelope: JSON.stringify(envelope),
+    history: appendHistory(current, { status: 'QUARANTINED', attempts, error }, context),
+  };
+}
+
+/** A recheck of a quarantined event that still fails: the same record, the new violations. */
+export function requarantinedRecord(
+  current: EventRecord,
+  envelope: EventEnvelope,
+  violations: readonly Violation[],
+  context: TransitionContext,
+): EventRecord {
+  return {
+    ...quarantinedRecord(current, envelope, violations, context),
+    attempts: current.attempts,
+  };
+}
+
+function violationFields(
+  current: EventRecord | undefined,
+  violations: readonly Violation[],
+  context: TransitionContext,
+): Pick<EventRecord, 'violations' | 'violationDay'> {
+  if (violations.length === 0)
+    return { violations: [], violationDay: current?.violationDay ?? null };
+  return {
+    violations: [...violations],
+    violationDay: current?.violationDay ?? context.now.toISOString().slice(0, 10),
   };
 }
 
@@ -159,6 +221,8 @@ function emptyRecord(eventId: string, context: TransitionContext): EventRecord {
     queuedAt: null,
     lastError: null,
     envelope: null,
+    violations: [],
+    violationDay: null,
     history: [],
     updatedAt: context.now,
     expireAt: expiry(context),

@@ -1,11 +1,19 @@
-import { PipelineError } from '../lib/errors.ts';
+import { describe, PipelineError } from '../lib/errors.ts';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import { decodeEventMessage } from '../lib/eventMessages.ts';
 import { mapLimit } from '../lib/mapLimit.ts';
 import type { Logger } from '../lib/logger.ts';
-import { deadLetterRecord, processedRecord, type TransitionContext } from './eventTransitions.ts';
-import { decideSettlement, type FanOutResult } from './eventStatus.ts';
-import type { EventStatusStore } from './eventStatusStore.ts';
+import type { PlanVerdict, Violation } from '../plan/trackingPlan.ts';
+import type { PlanGate } from '../plan/planGate.ts';
+import type { EventRecord } from './eventRecord.ts';
+import {
+  deadLetterRecord,
+  processedRecord,
+  quarantinedRecord,
+  type TransitionContext,
+} from './eventTransitions.ts';
+import { decideSettlement, isUnconfirmedClaim, type FanOutResult } from './eventStatus.ts';
+import type { CreateResult, EventStatusStore } from './eventStatusStore.ts';
 import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import type { PushedMessage } from '../lib/pushedMessage.ts';
 
@@ -14,11 +22,18 @@ export type ProcessDeps = FanOutDeps & {
   now: () => Date;
   ttlDays: number;
   logger: Logger;
+  /** The tracking plan; without it every event passes (a pipeline with no plan). */
+  plan?: PlanGate;
 };
 
 export type EventOutcome =
   | { kind: 'processed'; eventId: string }
-  | { kind: 'skipped'; eventId: string; reason: 'already_processed' | 'dead_lettered' }
+  | { kind: 'quarantined'; eventId: string }
+  | {
+      kind: 'skipped';
+      eventId: string;
+      reason: 'already_processed' | 'dead_lettered' | 'already_quarantined';
+    }
   | { kind: 'rejected'; eventId: string | undefined; reason: string };
 
 /** A message, every one of its events settled. */
@@ -26,6 +41,7 @@ export type ProcessOutcome = {
   kind: 'settled';
   events: number;
   processed: number;
+  quarantined: number;
   skipped: number;
   rejected: number;
 };
@@ -67,13 +83,16 @@ export async function processEvent(
     }
   });
   const context = transitionContext(deps);
-  const [claims, fanOuts, rejected] = await Promise.all([
+  const verdicts = await checkAgainstPlan(envelopes, message, deps);
+  const held = envelopes.map((_, index) => holds(verdicts[index]!));
+  const passing = envelopes.filter((_, index) => !held[index]);
+  const [claims, passingFanOuts, rejected] = await Promise.all([
     envelopes.length === 0
       ? []
       : deps.store.createAll(
-          envelopes.map((envelope) => processedRecord(undefined, envelope, context)),
+          envelopes.map((envelope, index) => claimRecord(envelope, verdicts[index]!, context)),
         ),
-    publishFanOut(envelopes, context.now, deps),
+    publishFanOut(passing, context.now, deps),
     // Never rejects, so the claims and the fan-out beside it are always awaited to their end.
     Promise.all(
       invalid.map((item) =>
@@ -87,23 +106,140 @@ export async function processEvent(
       ),
     ),
   ]);
-  const settled = await mapLimit(envelopes, settleConcurrency, async (envelope, index) => {
-    const claim = claims[index]!;
-    const fanOut = fanOuts[index]!;
-    if (claim.kind === 'written' && fanOut.kind === 'published')
-      return { kind: 'processed', eventId: envelope.eventId } as const;
-    if (claim.kind === 'error') return { kind: 'retry', error: claim.error } as const;
-    return settle(envelope, fanOut, context, claim.kind === 'written', deps);
-  });
+  const fanOutOf = new Map(passing.map((envelope, index) => [envelope, passingFanOuts[index]!]));
+  const [settled] = await Promise.all([
+    mapLimit(envelopes, settleConcurrency, async (envelope, index): Promise<Settled> => {
+      const claim = claims[index]!;
+      if (claim.kind === 'error') return { kind: 'retry', error: claim.error };
+      const verdict = verdicts[index]!;
+      if (held[index] && verdict.kind === 'violations') {
+        if (claim.kind === 'written') return { kind: 'quarantined', eventId: envelope.eventId };
+        return settleHeld(envelope, verdict.violations, context, deps);
+      }
+      const fanOut = fanOutOf.get(envelope)!;
+      if (claim.kind === 'written' && fanOut.kind === 'published')
+        return { kind: 'processed', eventId: envelope.eventId };
+      return settle(envelope, fanOut, context, claim.kind === 'written', deps);
+    }),
+    countViolations(envelopes, verdicts, claims, context, deps),
+  ]);
   const retry = [...rejected, ...settled].find((outcome) => outcome.kind === 'retry');
   if (retry?.kind === 'retry') throw retry.error;
+  const count = (kind: Settled['kind']) =>
+    settled.filter((outcome) => outcome.kind === kind).length;
   return {
     kind: 'settled',
     events: decoded.length,
-    processed: settled.filter((outcome) => outcome.kind === 'processed').length,
-    skipped: settled.filter((outcome) => outcome.kind === 'skipped').length,
+    processed: count('processed'),
+    quarantined: count('quarantined'),
+    skipped: count('skipped'),
     rejected: rejected.length,
   };
+}
+
+/** The message attribute naming the plan revision its events were last checked against. */
+export const planRevisionAttribute = 'planRevision';
+
+/** What the plan says of each event; with no plan, every event passes. */
+async function checkAgainstPlan(
+  envelopes: readonly EventEnvelope[],
+  message: PushedMessage,
+  deps: ProcessDeps,
+): Promise<PlanVerdict[]> {
+  if (!deps.plan || envelopes.length === 0) return envelopes.map(() => passed);
+  const revision = Number(message.attributes?.[planRevisionAttribute] ?? 0);
+  const plan = await deps.plan.cache.current(Number.isFinite(revision) ? revision : 0);
+  return envelopes.map((envelope) => deps.plan!.checker.check(plan, envelope));
+}
+
+const passed: PlanVerdict = { kind: 'pass', version: null };
+
+/** Whether the plan keeps the event back: quarantined, or blocked (which here means the same). */
+function holds(verdict: PlanVerdict): boolean {
+  return verdict.kind === 'violations' && verdict.enforcement !== 'allow';
+}
+
+/** The record a first delivery claims the event with: processed (with any allowed violations) or quarantined. */
+function claimRecord(
+  envelope: EventEnvelope,
+  verdict: PlanVerdict,
+  context: TransitionContext,
+): EventRecord {
+  if (verdict.kind === 'pass') return processedRecord(undefined, envelope, context);
+  if (holds(verdict)) return quarantinedRecord(undefined, envelope, verdict.violations, context);
+  return processedRecord(undefined, envelope, context, verdict.violations);
+}
+
+/**
+ * A held event whose record was already there. Held it stays held, and what was
+ * processed or dead-lettered stays so; a failed or replayed event is quarantined now.
+ * An unconfirmed claim (a first delivery's, whose fan-out may not have gone out) was
+ * admitted by the plan then: it is finished as it began, its fan-out published again.
+ */
+async function settleHeld(
+  envelope: EventEnvelope,
+  violations: readonly Violation[],
+  context: TransitionContext,
+  deps: ProcessDeps,
+): Promise<Settled> {
+  try {
+    for (let round = 0; round < maxConflictRounds; round += 1) {
+      const stored = await deps.store.get(envelope.eventId);
+      const status = stored?.record.status;
+      if (stored && isUnconfirmedClaim(stored.record)) {
+        const [fanOut] = await publishFanOut([envelope], context.now, deps);
+        return settle(envelope, fanOut!, context, false, deps);
+      }
+      if (status === 'QUARANTINED')
+        return { kind: 'skipped', eventId: envelope.eventId, reason: 'already_quarantined' };
+      if (status === 'PROCESSED')
+        return { kind: 'skipped', eventId: envelope.eventId, reason: 'already_processed' };
+      if (status === 'DEAD_LETTER')
+        return { kind: 'skipped', eventId: envelope.eventId, reason: 'dead_lettered' };
+      const record = quarantinedRecord(stored?.record, envelope, violations, context);
+      if ((await deps.store.put(record, stored?.version)) === 'written')
+        return { kind: 'quarantined', eventId: envelope.eventId };
+    }
+  } catch (error) {
+    return { kind: 'retry', error };
+  }
+  const error = new PipelineError(
+    'contention',
+    `Event ${envelope.eventId} kept changing under us.`,
+    {
+      retriable: true,
+    },
+  );
+  return { kind: 'retry', error };
+}
+
+/**
+ * Counts the events this delivery found breaking the plan for the first time (its own
+ * claim wrote them): a redelivery's claim finds the record and counts nothing again. A
+ * count that cannot be written is logged, never retried: the events are safe already.
+ */
+async function countViolations(
+  envelopes: readonly EventEnvelope[],
+  verdicts: readonly PlanVerdict[],
+  claims: readonly CreateResult[],
+  context: TransitionContext,
+  deps: ProcessDeps,
+): Promise<void> {
+  if (!deps.plan) return;
+  const byType = new Map<string, number>();
+  envelopes.forEach((envelope, index) => {
+    if (verdicts[index]!.kind !== 'violations' || claims[index]!.kind !== 'written') return;
+    byType.set(envelope.eventType, (byType.get(envelope.eventType) ?? 0) + 1);
+  });
+  if (byType.size === 0) return;
+  try {
+    await deps.plan.counts.add(context.now.toISOString().slice(0, 10), byType);
+  } catch (error) {
+    deps.logger.warn(
+      { error: describe(error), types: byType.size },
+      'violation counts not written',
+    );
+  }
 }
 
 /** An event settled, or the error that asks Pub/Sub to deliver its message again. */

@@ -23,7 +23,11 @@ export type DeadLetterOutcome =
   | {
       kind: 'skipped';
       eventId: string;
-      reason: 'already_processed' | 'already_dead_lettered' | 'superseded_by_replay';
+      reason:
+        | 'already_processed'
+        | 'already_dead_lettered'
+        | 'already_quarantined'
+        | 'superseded_by_replay';
     };
 
 /**

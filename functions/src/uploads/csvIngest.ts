@@ -1,6 +1,7 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { acceptMany, type AcceptDeps, type AcceptItem } from '../ingest/acceptEvent.ts';
 import { eventInputSchema, validateEventInput } from '../ingest/eventInput.ts';
+import { violationFields } from '../plan/planChecker.ts';
 import { defaults } from '../lib/defaults.ts';
 import type { FieldError } from '../lib/http.ts';
 import { CsvRecordReader, UnreadableCsvError, type CsvRecord } from './csvRecords.ts';
@@ -138,6 +139,10 @@ export async function ingestCsv(
             case 'conflict':
               unavailableStreak = 0;
               fail(row, [{ field: keyColumn, message: 'was taken before by a different event' }]);
+              return;
+            case 'blocked':
+              unavailableStreak = 0;
+              fail(row, violationFields(outcome.violations));
               return;
             case 'unavailable':
               unavailableStreak += 1;

@@ -1,7 +1,9 @@
 import { HttpError, sendErrorWithSuccessFlag, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
-import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
+import { acceptEvents, type AcceptDeps, type AcceptOutcome } from '../acceptEvent.ts';
+import { planViolation, violationFields } from '../../plan/planChecker.ts';
+import type { Violation } from '../../plan/trackingPlan.ts';
 import { hashApiKey, keyIdOf, type ApiKey } from '../apiKeys.ts';
 import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
 import {
@@ -129,6 +131,7 @@ async function ingestTrackingCall(
     log.warn({ keyId: apiKey.keyId, reason: outcome.reason }, 'tracking call not queued');
     throw unavailable(deps);
   }
+  if (outcome?.kind === 'blocked') throw planViolation(outcome.violations);
   log.debug({ keyId: apiKey.keyId, eventType: mapped.event.eventType }, 'tracking call ingested');
   res.status(200).json({ success: true });
 }
@@ -156,6 +159,8 @@ async function ingestTrackingBatch(
   const context = { ...contextFor(apiKey, deps), batchSentAt: body?.sentAt };
   const events: EventInput[] = [];
   const eventIds: (string | undefined)[] = [];
+  const messageIds: (string | undefined)[] = [];
+  const indexes: number[] = [];
   const errors: ItemError[] = [];
   let oversized = 0;
   items.forEach((item: unknown, index) => {
@@ -165,12 +170,14 @@ async function ingestTrackingBatch(
       size > limit
         ? failed('(root)', `message is ${size} bytes; at most ${limit}`)
         : mapMessage(item, context);
+    const messageId = (item as { messageId?: unknown } | null)?.messageId;
     if (mapped.ok) {
       events.push(mapped.event);
       eventIds.push(mapped.eventId);
+      messageIds.push(typeof messageId === 'string' ? messageId : undefined);
+      indexes.push(index);
       return;
     }
-    const messageId = (item as { messageId?: unknown } | null)?.messageId;
     errors.push({
       index,
       ...(typeof messageId === 'string' ? { messageId } : {}),
@@ -191,8 +198,23 @@ async function ingestTrackingBatch(
     });
   }
   const outcomes = await acceptEvents(events, producerOf(apiKey), deps, eventIds);
+  outcomes.forEach((outcome, position) => {
+    if (outcome.kind !== 'blocked') return;
+    const messageId = messageIds[position];
+    errors.push({
+      index: indexes[position]!,
+      ...(messageId === undefined ? {} : { messageId }),
+      fields: violationFields(outcome.violations),
+    });
+  });
+  errors.sort((a, b) => a.index - b.index);
   const unavailableCount = outcomes.filter((outcome) => outcome.kind === 'unavailable').length;
-  const summary = { accepted: events.length - unavailableCount, rejected: errors.length };
+  const blockedCount = outcomes.filter((outcome) => outcome.kind === 'blocked').length;
+  if (blockedCount === events.length) throw planViolation(outcomes.flatMap(violationsOf));
+  const summary = {
+    accepted: events.length - unavailableCount - blockedCount,
+    rejected: errors.length,
+  };
   log.info(
     { keyId: apiKey.keyId, ...summary, unavailable: unavailableCount },
     'tracking batch ingested',
@@ -200,6 +222,10 @@ async function ingestTrackingBatch(
   // Every message keeps its id on a resend, so the SDK may send the whole batch again.
   if (unavailableCount > 0) throw unavailable(deps);
   res.status(200).json({ success: true, ...summary, ...(errors.length > 0 ? { errors } : {}) });
+}
+
+function violationsOf(outcome: AcceptOutcome): Violation[] {
+  return outcome.kind === 'blocked' ? outcome.violations : [];
 }
 
 type Mapped =

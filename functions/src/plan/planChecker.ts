@@ -1,0 +1,176 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { HttpError, renameFields, type FieldError } from '../lib/http.ts';
+import {
+  maxViolationsPerEvent,
+  type Enforcement,
+  type JsonSchema,
+  type PlanVerdict,
+  type PublishedPlan,
+  type TypeVersion,
+  type Violation,
+} from './trackingPlan.ts';
+
+/** The parts of an event the plan reads. */
+export type PlannedEvent = {
+  eventType: string;
+  payload: Record<string, unknown>;
+  userId?: string | undefined;
+  siteId?: string | undefined;
+  path?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+};
+
+/**
+ * Checks events against a published plan. Each type's schema is compiled once per
+ * version and kept while that version is current, so checking an event is one call of
+ * generated code.
+ */
+export class PlanChecker {
+  readonly #ajv = newAjv();
+  /** By type: the version compiled and its validator. */
+  readonly #compiled = new Map<string, { version: number; validate: CompiledSchema }>();
+
+  check(plan: PublishedPlan, event: PlannedEvent): PlanVerdict {
+    const type = plan.types.get(event.eventType);
+    if (!type) {
+      if (plan.settings.unplanned === 'allow' && plan.types.size === 0)
+        return { kind: 'pass', version: null };
+      return verdict(plan.settings.unplanned, [
+        {
+          eventType: event.eventType,
+          version: null,
+          instancePath: '',
+          keyword: 'unplanned',
+          message: `type ${event.eventType} is not in the tracking plan`,
+        },
+      ]);
+    }
+    const violations = [...missingFields(type, event), ...this.#payloadViolations(type, event)];
+    if (violations.length === 0) return { kind: 'pass', version: type.version };
+    return verdict(plan.settings.violations, violations.slice(0, maxViolationsPerEvent));
+  }
+
+  /** Whether any event could be refused at the door under this plan. */
+  static blocks(plan: PublishedPlan): boolean {
+    return plan.settings.unplanned === 'block' || plan.settings.violations === 'block';
+  }
+
+  #payloadViolations(type: TypeVersion, event: PlannedEvent): Violation[] {
+    const validate = this.#validator(type);
+    if (validate === 'uncompilable') {
+      return [
+        {
+          eventType: type.eventType,
+          version: type.version,
+          instancePath: '',
+          keyword: 'schema',
+          message: 'the schema of this version does not compile',
+        },
+      ];
+    }
+    if (validate(event.payload)) return [];
+    return (validate.errors ?? []).map((error) => ({
+      eventType: type.eventType,
+      version: type.version,
+      instancePath: `/payload${error.instancePath}`,
+      keyword: error.keyword,
+      message: messageOf(error),
+    }));
+  }
+
+  #validator(type: TypeVersion): CompiledSchema {
+    const held = this.#compiled.get(type.eventType);
+    if (held?.version === type.version) return held.validate;
+    // The superseded version's code is dropped with it.
+    if (held && held.validate !== 'uncompilable')
+      this.#ajv.removeSchema(held.validate.schema as object);
+    let validate: CompiledSchema;
+    try {
+      validate = this.#ajv.compile(type.schema);
+    } catch {
+      validate = 'uncompilable';
+    }
+    this.#compiled.set(type.eventType, { version: type.version, validate });
+    return validate;
+  }
+}
+
+type CompiledSchema = ValidateFunction | 'uncompilable';
+
+function verdict(enforcement: Enforcement, violations: Violation[]): PlanVerdict {
+  return { kind: 'violations', enforcement, violations };
+}
+
+function missingFields(type: TypeVersion, event: PlannedEvent): Violation[] {
+  return type.requiredFields
+    .filter((field) => event[field] === undefined)
+    .map((field) => ({
+      eventType: type.eventType,
+      version: type.version,
+      instancePath: '',
+      keyword: 'required',
+      message: `must have required property '${field}'`,
+    }));
+}
+
+function messageOf(error: ErrorObject): string {
+  const message = error.message ?? error.keyword;
+  // Ajv names the property an `additionalProperties` error is about in its params only.
+  if (error.keyword === 'additionalProperties') {
+    const property = (error.params as { additionalProperty?: string }).additionalProperty;
+    return property === undefined ? message : `${message}: '${property}'`;
+  }
+  return message;
+}
+
+function newAjv(): Ajv2020 {
+  // Unknown keywords are errors (a typo like `requried` must not pass silently); type
+  // strictness is left to the author, and nothing is logged.
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    logger: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+let draftAjv: Ajv2020 | undefined;
+
+/** Why a schema cannot be published, or nothing when it compiles. */
+export function schemaErrors(schema: JsonSchema): FieldError[] {
+  draftAjv ??= newAjv();
+  try {
+    const validate = draftAjv.compile(schema);
+    draftAjv.removeSchema(validate.schema as object);
+    return [];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return [{ field: 'schema', message: message.slice(0, 500) }];
+  }
+}
+
+/** Violations as the field errors of a refusal (400), one per violation. */
+export function violationFields(violations: readonly Violation[]): FieldError[] {
+  return violations.map((violation) => ({
+    field: violation.instancePath || '(root)',
+    message:
+      violation.version === null
+        ? violation.message
+        : `${violation.message} (${violation.eventType} v${violation.version}, ${violation.keyword})`,
+  }));
+}
+
+/** 400: the tracking plan blocks the event; every violation named, as the route names fields. */
+export function planViolation(
+  violations: readonly Violation[],
+  fieldNames?: Readonly<Record<string, string>>,
+): HttpError {
+  return new HttpError(400, 'plan_violation', 'The event breaks the tracking plan.', {
+    fields: renameFields(violationFields(violations), fieldNames),
+  });
+}
