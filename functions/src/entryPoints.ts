@@ -24,6 +24,7 @@ const entryModules: Record<FunctionName, () => Promise<EntryModule>> = {
   pollWorkspace: () => import('./entries/workspace.ts'),
   fetchWorkspaceLogs: () => import('./entries/workspace.ts'),
   recordExhaustedFetch: () => import('./entries/workspace.ts'),
+  replayQuarantine: () => import('./entries/trackingPlan.ts'),
 };
 
 export function isFunctionName(name: string): name is FunctionName {

@@ -186,4 +186,20 @@ export const functions: readonly FunctionSpec[] = [
     publishes: [],
     pulls: [],
   },
+  {
+    // One page of a quarantine replay per push: check, requeue or keep, then publish the
+    // next step. Rare and I/O-bound; one job's steps run one after another.
+    name: 'replayQuarantine',
+    trigger: 'pubsub-push',
+    public: false,
+    memory: '512Mi',
+    timeoutSeconds: 300,
+    minInstances: 0,
+    maxInstances: 5,
+    concurrency: 4,
+    secrets: [],
+    serviceAccount: 'processor',
+    publishes: [topics.events.name, topics.quarantineReplay.name],
+    pulls: [],
+  },
 ];

@@ -135,5 +135,14 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       messageRetentionSeconds: sevenDays,
       retry,
     },
+    {
+      // A step is redelivered until it saves its progress; the job's record says where it is.
+      name: 'quarantine-replay-run',
+      topic: topics.quarantineReplay.name,
+      pushTo: 'replayQuarantine',
+      ackDeadlineSeconds: 300,
+      messageRetentionSeconds: sevenDays,
+      retry,
+    },
   ];
 }

@@ -39,6 +39,10 @@ export const topics = {
     name: 'workspace-fetch-dead-letter',
     purpose: 'Workspace fetches that failed every attempt (the window is marked as a gap)',
   },
+  quarantineReplay: {
+    name: 'quarantine-replay',
+    purpose: 'one step of a replay of quarantined events (started by an operator)',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export function topicList(): TopicSpec[] {

@@ -27,7 +27,8 @@ export type FunctionName =
   | 'recomputeMetrics'
   | 'pollWorkspace'
   | 'fetchWorkspaceLogs'
-  | 'recordExhaustedFetch';
+  | 'recordExhaustedFetch'
+  | 'replayQuarantine';
 
 export type FunctionSpec = {
   name: FunctionName;

@@ -19,6 +19,9 @@ import { FirestoreReplayJobStore } from './bulkReplay.ts';
 import { FirestoreEventQueries } from './eventQueries.ts';
 import { UnavailableBacklog } from './metrics.ts';
 import { CloudMonitoringBacklog, type MonitoringRequest } from './monitoringBacklog.ts';
+import type { PlanGate } from '../plan/planGate.ts';
+import type { PlanStore } from '../plan/planStore.ts';
+import { FirestoreQuarantineReplayStore } from '../plan/quarantineReplayStore.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import type { OpsDeps } from './opsDeps.ts';
 
@@ -34,12 +37,34 @@ export function buildApiDeps(
     eventQueue: EventQueue;
     webhookEndpoints: EndpointStore;
     secrets: SecretBox | undefined;
+    plan: PlanGate;
+    planStore: PlanStore;
   },
 ): ApiDeps {
-  const { config, firestore, publisher, eventQueue, events, webhookEndpoints, secrets, ...shared } =
-    parts;
+  const {
+    config,
+    firestore,
+    publisher,
+    eventQueue,
+    events,
+    webhookEndpoints,
+    secrets,
+    plan,
+    planStore,
+    ...shared
+  } = parts;
+  const ops = buildOpsDeps(config, firestore, eventQueue, events, plan);
   return {
     ...shared,
+    trackingPlan: {
+      store: planStore,
+      counts: plan.counts,
+      queries: ops.queries,
+      replays: new FirestoreQuarantineReplayStore(firestore),
+      publisher,
+      now,
+      replayTtlDays: defaults.quarantineReplayTtlDays,
+    },
     webhooks: {
       endpoints: webhookEndpoints,
       deliveries: new FirestoreDeliveryStore(firestore),
@@ -55,7 +80,7 @@ export function buildApiDeps(
     projectId: config.projectId,
     retryAfterSeconds: config.retryAfterSeconds,
     readinessTimeoutMs: defaults.readinessTimeoutMs,
-    ops: buildOpsDeps(config, firestore, eventQueue, events),
+    ops,
   };
 }
 
@@ -65,6 +90,7 @@ function buildOpsDeps(
   firestore: Firestore,
   eventQueue: EventQueue,
   events: EventStatusStore,
+  plan: PlanGate,
 ): OpsDeps {
   const queries = new FirestoreEventQueries(firestore);
   return {
@@ -103,6 +129,7 @@ function buildOpsDeps(
         now,
         idempotencyTtlHours: config.idempotencyTtlHours,
         messageLimits: config.messageLimits,
+        plan,
       },
       batches: new FirestoreUploadBatchStore(firestore),
       limits: {

@@ -19,7 +19,7 @@ export type FailedEventFilter = {
 /** Where the next page starts: the last item's `failedAt` and id. */
 export type Cursor = { failedAt: Date; eventId: string };
 
-const failedStatuses = ['FAILED', 'DEAD_LETTER', 'QUEUED', 'PROCESSED'] as const;
+const failedStatuses = ['FAILED', 'DEAD_LETTER', 'QUEUED', 'QUARANTINED', 'PROCESSED'] as const;
 export const defaultListStatuses: EventStatus[] = ['FAILED', 'DEAD_LETTER', 'QUEUED'];
 /** What a bulk replay may pick: events that are neither processed nor already queued. */
 export const replayableStatuses: EventStatus[] = ['FAILED', 'DEAD_LETTER'];

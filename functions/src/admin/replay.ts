@@ -58,11 +58,11 @@ export async function replayEvent(eventId: string, deps: ReplayDeps): Promise<Re
 }
 
 /** Best effort: a record left QUEUED becomes replayable again after the stale window. */
-async function restore(
+export async function restore(
   eventId: string,
   replay: number,
   previous: Parameters<typeof queuedRecord>[0],
-  deps: ReplayDeps,
+  deps: Pick<ReplayDeps, 'events' | 'now'>,
 ): Promise<void> {
   try {
     const current = await deps.events.get(eventId);

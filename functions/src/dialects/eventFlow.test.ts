@@ -118,6 +118,7 @@ describe('GET /admin/metrics from the summary', () => {
         processed: 950,
         failed: 30,
         deadLetter: 5,
+        quarantined: 0,
       },
       eventsByType: [{ eventType: 'user.signup', count: 500 }],
       processingStats: { averageProcessingTimeSeconds: seconds, totalProcessed: 950 },

@@ -14,7 +14,14 @@ import { MetricsReader } from '../metrics/metricsReader.ts';
 import type { Runtime } from '../runtime.ts';
 import type { EntryPoints } from './entryPoint.ts';
 import { apiKeyAuthenticator } from './apiKeys.ts';
-import { eventStatusStore, metricsDocs, warehouseMetrics, webhookEndpoints } from './shared.ts';
+import {
+  eventStatusStore,
+  metricsDocs,
+  planGate,
+  planStore,
+  warehouseMetrics,
+  webhookEndpoints,
+} from './shared.ts';
 
 /**
  * Every route the `api` function serves: its own, then the dialects of the systems
@@ -72,6 +79,8 @@ export function apiDeps(runtime: Runtime): ApiDeps {
         maxSites: defaults.sitesListMax,
       }),
       eventBodies: warehouseMetrics(runtime),
+      plan: planGate(runtime),
+      planStore: planStore(runtime),
     }),
   );
 }

@@ -73,7 +73,7 @@ export async function takeEvent(
   logOutcome(log, apiKey, eventType, outcome);
   if (outcome.kind === 'unavailable')
     throw unavailable(deps, 'The event could not be queued; retry with the same idempotency key.');
-  if (outcome.kind === 'blocked') throw planViolation(outcome.violations, options.fieldNames);
+  if (outcome.kind === 'blocked') throw planViolation(outcome.violations);
   return { ...outcome, eventType };
 }
 

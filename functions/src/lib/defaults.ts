@@ -92,8 +92,6 @@ export const defaults = {
   trackingPlanCacheSeconds: 30,
   /** Quarantined events one step of a quarantine replay takes from its page. */
   quarantineReplayPageSize: 200,
-  /** How long one step of a quarantine replay works before it hands over to the next. */
-  quarantineReplayStepMs: 20_000,
   /** How long a quarantine replay's progress record is kept. */
   quarantineReplayTtlDays: 30,
   /** After a secret rotation the old secret keeps signing (alongside the new one) this long,

@@ -1,5 +1,7 @@
 import { emptyPlan, type PublishedPlan } from './trackingPlan.ts';
 
+const retryAfterFailureMs = 5_000;
+
 /**
  * The plan as one instance enforces it: read again once it is older than `maxAgeMs`
  * (so a publish reaches every instance within that), and at once when a message names a
@@ -11,6 +13,7 @@ export class PlanCache {
   readonly #clock: () => number;
   #plan: PublishedPlan | undefined;
   #readAt = 0;
+  #failedAt = -Infinity;
   #reading: Promise<PublishedPlan> | undefined;
 
   constructor(
@@ -28,10 +31,12 @@ export class PlanCache {
    */
   async current(revision = 0): Promise<PublishedPlan> {
     const held = this.#plan;
-    const fresh = held && this.#clock() - this.#readAt < this.#maxAgeMs;
-    if (held && fresh && held.revision >= revision) return held;
+    if (held && !this.#due() && held.revision >= revision) return held;
+    if (held && this.#failedRecently()) return held;
     try {
-      return await this.#refresh();
+      const plan = await this.#refresh();
+      // A read that began before the revision asked for was published: read once more.
+      return plan.revision >= revision ? plan : await this.#refresh();
     } catch (error) {
       if (held) return held;
       throw error;
@@ -40,13 +45,26 @@ export class PlanCache {
 
   /** What is held, without waiting: the door's check never adds a read to a request. */
   held(): PublishedPlan {
-    if (!this.#plan || this.#clock() - this.#readAt >= this.#maxAgeMs)
+    if ((!this.#plan || this.#due()) && !this.#failedRecently())
       this.#refresh().catch(() => undefined);
     return this.#plan ?? emptyPlan;
   }
 
+  #due(): boolean {
+    return this.#clock() - this.#readAt >= this.#maxAgeMs;
+  }
+
+  /** After a failed read the held plan serves for a while: no read per event while Firestore is down. */
+  #failedRecently(): boolean {
+    return this.#clock() - this.#failedAt < Math.min(this.#maxAgeMs, retryAfterFailureMs);
+  }
+
   #refresh(): Promise<PublishedPlan> {
     this.#reading ??= this.#read()
+      .catch((error: unknown) => {
+        this.#failedAt = this.#clock();
+        throw error;
+      })
       .then((plan) => {
         // A slower read must not replace a newer plan.
         if (!this.#plan || plan.revision >= this.#plan.revision) this.#plan = plan;

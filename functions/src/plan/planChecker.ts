@@ -1,6 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { HttpError, renameFields, type FieldError } from '../lib/http.ts';
+import { HttpError, type FieldError } from '../lib/http.ts';
 import {
   maxViolationsPerEvent,
   type Enforcement,
@@ -83,8 +83,7 @@ export class PlanChecker {
     const held = this.#compiled.get(type.eventType);
     if (held?.version === type.version) return held.validate;
     // The superseded version's code is dropped with it.
-    if (held && held.validate !== 'uncompilable')
-      this.#ajv.removeSchema(held.validate.schema as object);
+    if (held && held.validate !== 'uncompilable') this.#ajv.removeSchema(held.validate.schema);
     let validate: CompiledSchema;
     try {
       validate = this.#ajv.compile(type.schema);
@@ -133,6 +132,9 @@ function newAjv(): Ajv2020 {
     strictTypes: false,
     strictTuples: false,
     strictRequired: false,
+    // A schema's `$id` is not registered: a failed compile, or two types with the same
+    // `$id`, must not make later compiles fail with "already exists".
+    addUsedSchema: false,
     logger: false,
   });
   addFormats.default(ajv);
@@ -146,7 +148,7 @@ export function schemaErrors(schema: JsonSchema): FieldError[] {
   draftAjv ??= newAjv();
   try {
     const validate = draftAjv.compile(schema);
-    draftAjv.removeSchema(validate.schema as object);
+    draftAjv.removeSchema(validate.schema);
     return [];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -165,12 +167,9 @@ export function violationFields(violations: readonly Violation[]): FieldError[] 
   }));
 }
 
-/** 400: the tracking plan blocks the event; every violation named, as the route names fields. */
-export function planViolation(
-  violations: readonly Violation[],
-  fieldNames?: Readonly<Record<string, string>>,
-): HttpError {
+/** 400: the tracking plan blocks the event; every violation named by its pointer. */
+export function planViolation(violations: readonly Violation[]): HttpError {
   return new HttpError(400, 'plan_violation', 'The event breaks the tracking plan.', {
-    fields: renameFields(violationFields(violations), fieldNames),
+    fields: violationFields(violations),
   });
 }

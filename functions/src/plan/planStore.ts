@@ -1,25 +1,24 @@
-import { Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
+import type { Firestore, Transaction } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
 import {
-  defaultSettings,
-  emptyPlan,
+  draftDocument,
+  draftOf,
+  planOf,
+  typeOf,
+  versionDocument,
+  versionOf,
+} from './planDocuments.ts';
+import {
   sameDefinition,
-  type EnvelopeField,
-  type JsonSchema,
   type PlanFile,
   type PlanSettings,
   type PublishedPlan,
+  type PlanType,
   type TypeDraft,
   type TypeVersion,
 } from './trackingPlan.ts';
 
-/** One type as operators see it: its current version, its draft, how many versions it has. */
-export type PlanType = {
-  eventType: string;
-  current: TypeVersion | null;
-  draft: TypeDraft | null;
-  latestVersion: number;
-};
+export type { PlanType } from './trackingPlan.ts';
 
 export type PublishOutcome =
   | { kind: 'published'; version: TypeVersion; revision: number }
@@ -244,66 +243,4 @@ export class FirestorePlanStore implements PlanStore {
   #versions(eventType: string) {
     return this.#types().doc(eventType).collection(collections.trackingPlanVersions.name);
   }
-}
-
-// Schemas are stored as JSON text: a schema's keys (`$defs`, `$ref`) and depth are its
-// author's, and Firestore limits both in maps.
-function versionDocument(version: TypeVersion): Record<string, unknown> {
-  return {
-    eventType: version.eventType,
-    version: version.version,
-    schema: JSON.stringify(version.schema),
-    requiredFields: version.requiredFields,
-    description: version.description,
-    publishedAt: version.publishedAt,
-  };
-}
-
-function versionOf(data: Record<string, unknown>): TypeVersion {
-  return {
-    eventType: String(data.eventType),
-    version: Number(data.version),
-    schema: JSON.parse(String(data.schema)) as JsonSchema,
-    requiredFields: (data.requiredFields as EnvelopeField[] | undefined) ?? [],
-    description: (data.description as string | null | undefined) ?? null,
-    publishedAt: date(data.publishedAt),
-  };
-}
-
-function draftDocument(draft: TypeDraft): Record<string, unknown> {
-  return { ...draft, schema: JSON.stringify(draft.schema) };
-}
-
-function draftOf(data: Record<string, unknown>): TypeDraft {
-  return {
-    schema: JSON.parse(String(data.schema)) as JsonSchema,
-    requiredFields: (data.requiredFields as EnvelopeField[] | undefined) ?? [],
-    description: (data.description as string | null | undefined) ?? null,
-    updatedAt: date(data.updatedAt),
-  };
-}
-
-function typeOf(eventType: string, data: Record<string, unknown>, plan: PublishedPlan): PlanType {
-  const current = plan.types.get(eventType) ?? null;
-  return {
-    eventType,
-    current,
-    draft: data.draft ? draftOf(data.draft as Record<string, unknown>) : null,
-    latestVersion: Number(data.latestVersion ?? current?.version ?? 0),
-  };
-}
-
-function planOf(snapshot: { data(): Record<string, unknown> | undefined }): PublishedPlan {
-  const data = snapshot.data();
-  if (!data) return emptyPlan;
-  const types = (data.types ?? {}) as Record<string, Record<string, unknown>>;
-  return {
-    revision: Number(data.revision ?? 0),
-    settings: { ...defaultSettings, ...(data.settings as Partial<PlanSettings> | undefined) },
-    types: new Map(Object.entries(types).map(([name, version]) => [name, versionOf(version)])),
-  };
-}
-
-function date(value: unknown): Date {
-  return value instanceof Timestamp ? value.toDate() : new Date(0);
 }

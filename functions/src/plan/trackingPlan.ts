@@ -47,6 +47,14 @@ export type TypeDraft = {
   updatedAt: Date;
 };
 
+/** One type as operators see it: its current version, its draft, how many versions it has. */
+export type PlanType = {
+  eventType: string;
+  current: TypeVersion | null;
+  draft: TypeDraft | null;
+  latestVersion: number;
+};
+
 /**
  * What every instance enforces: the settings and each type's current version. `revision`
  * grows by one with every publish and every change of settings, so a message can name
@@ -66,8 +74,10 @@ export const emptyPlan: PublishedPlan = {
 
 /**
  * One way an event breaks the plan. `instancePath` is a JSON pointer into the event as
- * sent (`/payload/amount`, `/userId`); `keyword` and `message` are the validator's
- * (Ajv's), or `unplanned` for a type the plan does not name.
+ * sent (`/payload/amount`); as in Ajv, a missing property is reported at its parent
+ * (`/payload`, or `` for an envelope field) with the property named in the message.
+ * `keyword` and `message` are the validator's (Ajv's), or `unplanned` for a type the
+ * plan does not name.
  */
 export type Violation = {
   eventType: string;

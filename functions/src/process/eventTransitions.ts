@@ -96,8 +96,9 @@ export function quarantinedRecord(
   envelope: EventEnvelope,
   violations: readonly Violation[],
   context: TransitionContext,
+  countsAsAttempt = true,
 ): EventRecord {
-  const attempts = (current?.attempts ?? 0) + 1;
+  const attempts = (current?.attempts ?? 0) + (countsAsAttempt ? 1 : 0);
   const first = violations[0];
   const error = {
     code: 'plan_violation',
@@ -126,10 +127,7 @@ export function requarantinedRecord(
   violations: readonly Violation[],
   context: TransitionContext,
 ): EventRecord {
-  return {
-    ...quarantinedRecord(current, envelope, violations, context),
-    attempts: current.attempts,
-  };
+  return quarantinedRecord(current, envelope, violations, context, false);
 }
 
 function violationFields(

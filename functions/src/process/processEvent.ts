@@ -1,19 +1,14 @@
-import { describe, PipelineError } from '../lib/errors.ts';
+import { PipelineError } from '../lib/errors.ts';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import { decodeEventMessage } from '../lib/eventMessages.ts';
 import { mapLimit } from '../lib/mapLimit.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { PlanVerdict, Violation } from '../plan/trackingPlan.ts';
+import type { Violation } from '../plan/trackingPlan.ts';
 import type { PlanGate } from '../plan/planGate.ts';
-import type { EventRecord } from './eventRecord.ts';
-import {
-  deadLetterRecord,
-  processedRecord,
-  quarantinedRecord,
-  type TransitionContext,
-} from './eventTransitions.ts';
+import { deadLetterRecord, quarantinedRecord, type TransitionContext } from './eventTransitions.ts';
+import { checkAgainstPlan, claimRecord, countViolations, holds } from './planVerdicts.ts';
 import { decideSettlement, isUnconfirmedClaim, type FanOutResult } from './eventStatus.ts';
-import type { CreateResult, EventStatusStore } from './eventStatusStore.ts';
+import type { EventStatusStore } from './eventStatusStore.ts';
 import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import type { PushedMessage } from '../lib/pushedMessage.ts';
 
@@ -137,39 +132,6 @@ export async function processEvent(
   };
 }
 
-/** The message attribute naming the plan revision its events were last checked against. */
-export const planRevisionAttribute = 'planRevision';
-
-/** What the plan says of each event; with no plan, every event passes. */
-async function checkAgainstPlan(
-  envelopes: readonly EventEnvelope[],
-  message: PushedMessage,
-  deps: ProcessDeps,
-): Promise<PlanVerdict[]> {
-  if (!deps.plan || envelopes.length === 0) return envelopes.map(() => passed);
-  const revision = Number(message.attributes?.[planRevisionAttribute] ?? 0);
-  const plan = await deps.plan.cache.current(Number.isFinite(revision) ? revision : 0);
-  return envelopes.map((envelope) => deps.plan!.checker.check(plan, envelope));
-}
-
-const passed: PlanVerdict = { kind: 'pass', version: null };
-
-/** Whether the plan keeps the event back: quarantined, or blocked (which here means the same). */
-function holds(verdict: PlanVerdict): boolean {
-  return verdict.kind === 'violations' && verdict.enforcement !== 'allow';
-}
-
-/** The record a first delivery claims the event with: processed (with any allowed violations) or quarantined. */
-function claimRecord(
-  envelope: EventEnvelope,
-  verdict: PlanVerdict,
-  context: TransitionContext,
-): EventRecord {
-  if (verdict.kind === 'pass') return processedRecord(undefined, envelope, context);
-  if (holds(verdict)) return quarantinedRecord(undefined, envelope, verdict.violations, context);
-  return processedRecord(undefined, envelope, context, verdict.violations);
-}
-
 /**
  * A held event whose record was already there. Held it stays held, and what was
  * processed or dead-lettered stays so; a failed or replayed event is quarantined now.
@@ -211,35 +173,6 @@ async function settleHeld(
     },
   );
   return { kind: 'retry', error };
-}
-
-/**
- * Counts the events this delivery found breaking the plan for the first time (its own
- * claim wrote them): a redelivery's claim finds the record and counts nothing again. A
- * count that cannot be written is logged, never retried: the events are safe already.
- */
-async function countViolations(
-  envelopes: readonly EventEnvelope[],
-  verdicts: readonly PlanVerdict[],
-  claims: readonly CreateResult[],
-  context: TransitionContext,
-  deps: ProcessDeps,
-): Promise<void> {
-  if (!deps.plan) return;
-  const byType = new Map<string, number>();
-  envelopes.forEach((envelope, index) => {
-    if (verdicts[index]!.kind !== 'violations' || claims[index]!.kind !== 'written') return;
-    byType.set(envelope.eventType, (byType.get(envelope.eventType) ?? 0) + 1);
-  });
-  if (byType.size === 0) return;
-  try {
-    await deps.plan.counts.add(context.now.toISOString().slice(0, 10), byType);
-  } catch (error) {
-    deps.logger.warn(
-      { error: describe(error), types: byType.size },
-      'violation counts not written',
-    );
-  }
 }
 
 /** An event settled, or the error that asks Pub/Sub to deliver its message again. */

@@ -1,9 +1,8 @@
 import { HttpError, sendErrorWithSuccessFlag, type FieldError } from '../../lib/http.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
-import { acceptEvents, type AcceptDeps, type AcceptOutcome } from '../acceptEvent.ts';
+import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
 import { planViolation, violationFields } from '../../plan/planChecker.ts';
-import type { Violation } from '../../plan/trackingPlan.ts';
 import { hashApiKey, keyIdOf, type ApiKey } from '../apiKeys.ts';
 import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
 import {
@@ -210,7 +209,8 @@ async function ingestTrackingBatch(
   errors.sort((a, b) => a.index - b.index);
   const unavailableCount = outcomes.filter((outcome) => outcome.kind === 'unavailable').length;
   const blockedCount = outcomes.filter((outcome) => outcome.kind === 'blocked').length;
-  if (blockedCount === events.length) throw planViolation(outcomes.flatMap(violationsOf));
+  if (blockedCount === events.length)
+    throw planViolation(outcomes.flatMap((o) => (o.kind === 'blocked' ? o.violations : [])));
   const summary = {
     accepted: events.length - unavailableCount - blockedCount,
     rejected: errors.length,
@@ -222,10 +222,6 @@ async function ingestTrackingBatch(
   // Every message keeps its id on a resend, so the SDK may send the whole batch again.
   if (unavailableCount > 0) throw unavailable(deps);
   res.status(200).json({ success: true, ...summary, ...(errors.length > 0 ? { errors } : {}) });
-}
-
-function violationsOf(outcome: AcceptOutcome): Violation[] {
-  return outcome.kind === 'blocked' ? outcome.violations : [];
 }
 
 type Mapped =
