@@ -18,7 +18,7 @@ import { operatorUploadRoutes } from '../uploads/operatorUploadRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
 import { sourceRoutes } from '../workspace/sourceRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
-import { trackingPlanRoutes } from '../plan/planRoutes.ts';
+import { trackingPlanRoutes } from './trackingPlan/planRoutes.ts';
 import { adminRoutes } from './adminRoutes.ts';
 import { apiKeyRoutes } from './apiKeyRoutes.ts';
 import { consoleRoutes } from './consoleRoutes.ts';

@@ -21,7 +21,8 @@ import { UnavailableBacklog } from './metrics.ts';
 import { CloudMonitoringBacklog, type MonitoringRequest } from './monitoringBacklog.ts';
 import type { PlanGate } from '../plan/planGate.ts';
 import type { PlanStore } from '../plan/planStore.ts';
-import { FirestoreQuarantineReplayStore } from '../plan/quarantineReplayStore.ts';
+import { FirestoreQuarantineReplayStore } from './trackingPlan/quarantineReplayStore.ts';
+import { firestoreViolationExamples } from './trackingPlan/violationExamples.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import type { OpsDeps } from './opsDeps.ts';
 
@@ -59,6 +60,7 @@ export function buildApiDeps(
     trackingPlan: {
       store: planStore,
       counts: plan.counts,
+      examples: firestoreViolationExamples(firestore),
       queries: ops.queries,
       replays: new FirestoreQuarantineReplayStore(firestore),
       publisher,

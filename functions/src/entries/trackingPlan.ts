@@ -1,8 +1,11 @@
 import { FirestoreEventQueries } from '../admin/eventQueries.ts';
 import { defaults } from '../lib/defaults.ts';
 import { subscriber } from '../lib/subscriber.ts';
-import { runQuarantineStep, type QuarantineReplayDeps } from '../plan/quarantineReplay.ts';
-import { FirestoreQuarantineReplayStore } from '../plan/quarantineReplayStore.ts';
+import {
+  runQuarantineStep,
+  type QuarantineReplayDeps,
+} from '../admin/trackingPlan/quarantineReplay.ts';
+import { FirestoreQuarantineReplayStore } from '../admin/trackingPlan/quarantineReplayStore.ts';
 import type { Runtime } from '../runtime.ts';
 import type { EntryPoints } from './entryPoint.ts';
 import { eventStatusStore, planGate, planStore } from './shared.ts';

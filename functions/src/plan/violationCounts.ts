@@ -1,15 +1,11 @@
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
-import type { EventRecord } from '../process/eventRecord.ts';
-import { fromSnapshot } from '../process/eventStatusStore.ts';
 
 /** Events that broke the plan on one UTC day, by type: counts only, never an event. */
 export interface ViolationCounts {
   /** Adds one delivery's first-time violations. */
   add(day: string, byType: ReadonlyMap<string, number>): Promise<void>;
   read(day: string): Promise<Map<string, number>>;
-  /** Some events of the type that broke the plan on the day, with their violations. */
-  examples(day: string, eventType: string, limit: number): Promise<EventRecord[]>;
 }
 
 /**
@@ -45,16 +41,6 @@ export class FirestoreViolationCounts implements ViolationCounts {
         totals.set(type, (totals.get(type) ?? 0) + Number(count));
     }
     return totals;
-  }
-
-  async examples(day: string, eventType: string, limit: number): Promise<EventRecord[]> {
-    const snapshot = await this.#firestore
-      .collection(collections.events.name)
-      .where('violationDay', '==', day)
-      .where('eventType', '==', eventType)
-      .limit(limit)
-      .get();
-    return snapshot.docs.map(fromSnapshot);
   }
 
   #collection() {

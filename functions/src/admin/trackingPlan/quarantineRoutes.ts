@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { HttpError } from '../lib/http.ts';
-import { parseJsonBody, parseQuery } from '../lib/requestInput.ts';
-import type { Route } from '../lib/router.ts';
+import { HttpError } from '../../lib/http.ts';
+import { parseJsonBody, parseQuery } from '../../lib/requestInput.ts';
+import type { Route } from '../../lib/router.ts';
 import type { TrackingPlanAdminDeps, TrackingPlanRouteDeps } from './planAdminDeps.ts';
 import {
   base,
@@ -43,13 +43,11 @@ export const quarantineRoutes: Route<TrackingPlanRouteDeps>[] = [
           examples:
             query.examples === 0
               ? []
-              : (await trackingPlan.counts.examples(day, eventType, query.examples)).map(
-                  (record) => ({
-                    eventId: record.eventId,
-                    status: record.status,
-                    violations: record.violations,
-                  }),
-                ),
+              : (await trackingPlan.examples(day, eventType, query.examples)).map((record) => ({
+                  eventId: record.eventId,
+                  status: record.status,
+                  violations: record.violations,
+                })),
         })),
       );
       const total = [...counts.values()].reduce((sum, count) => sum + count, 0);

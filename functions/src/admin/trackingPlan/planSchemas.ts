@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { violationSchema } from '../admin/schemas.ts';
-import { eventTypeSchema, settingsSchema } from './trackingPlan.ts';
+import { violationSchema } from '../schemas.ts';
+import { eventTypeSchema, settingsSchema } from '../../plan/trackingPlan.ts';
 
 /** The tracking plan routes' shapes, for parsing and for the OpenAPI document. */
 

@@ -1,5 +1,5 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
-import { collections } from '../../../infra/spec.ts';
+import { collections } from '../../../../infra/spec.ts';
 import type { QuarantineReplay, QuarantineReplayStore } from './quarantineReplay.ts';
 
 /** Quarantine replays' progress records in Firestore. */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { HttpError, type FieldError } from '../lib/http.ts';
-import { parseJsonBody } from '../lib/requestInput.ts';
-import type { Route } from '../lib/router.ts';
+import { HttpError, type FieldError } from '../../lib/http.ts';
+import { parseJsonBody } from '../../lib/requestInput.ts';
+import type { Route } from '../../lib/router.ts';
 import type { TrackingPlanRouteDeps } from './planAdminDeps.ts';
-import { schemaErrors } from './planChecker.ts';
+import { schemaErrors } from '../../plan/planChecker.ts';
 import { base, planSchema, tag, typeSchema, versionSchema } from './planSchemas.ts';
-import type { PlanType } from './planStore.ts';
+import type { PlanType } from '../../plan/planStore.ts';
 import { quarantineRoutes } from './quarantineRoutes.ts';
 import {
   draftInputSchema,
@@ -15,7 +15,7 @@ import {
   toPlanFile,
   type TypeDraft,
   type TypeVersion,
-} from './trackingPlan.ts';
+} from '../../plan/trackingPlan.ts';
 
 export type { TrackingPlanAdminDeps, TrackingPlanRouteDeps } from './planAdminDeps.ts';
 

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { topics } from '../../../infra/spec.ts';
-import type { EventQueries } from '../admin/eventQueries.ts';
-import { decodeCursor, encodeCursor, type FailedEventFilter } from '../admin/failedEvents.ts';
-import { restore } from '../admin/replay.ts';
-import { describe, PipelineError } from '../lib/errors.ts';
-import { parseEnvelope } from '../lib/eventEnvelope.ts';
-import type { EventQueue } from '../lib/groupCommit.ts';
-import type { Logger } from '../lib/logger.ts';
-import { mapLimit } from '../lib/mapLimit.ts';
-import type { Publisher } from '../lib/publisher.ts';
-import type { PushedMessage } from '../lib/pushedMessage.ts';
-import { queuedRecord, requarantinedRecord } from '../process/eventTransitions.ts';
-import type { EventStatusStore } from '../process/eventStatusStore.ts';
-import { maxConflictRounds } from '../process/processEvent.ts';
-import { planRevisionAttribute } from '../process/planVerdicts.ts';
-import { PlanChecker } from './planChecker.ts';
-import { canonical, type PublishedPlan } from './trackingPlan.ts';
+import { topics } from '../../../../infra/spec.ts';
+import type { EventQueries } from '../eventQueries.ts';
+import { decodeCursor, encodeCursor, type FailedEventFilter } from '../failedEvents.ts';
+import { restore } from '../replay.ts';
+import { describe, PipelineError } from '../../lib/errors.ts';
+import { parseEnvelope } from '../../lib/eventEnvelope.ts';
+import type { EventQueue } from '../../lib/groupCommit.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { mapLimit } from '../../lib/mapLimit.ts';
+import type { Publisher } from '../../lib/publisher.ts';
+import type { PushedMessage } from '../../lib/pushedMessage.ts';
+import { queuedRecord, requarantinedRecord } from '../../process/eventTransitions.ts';
+import type { EventStatusStore } from '../../process/eventStatusStore.ts';
+import { maxConflictRounds } from '../../process/processEvent.ts';
+import { planRevisionAttribute } from '../../process/planVerdicts.ts';
+import { PlanChecker } from '../../plan/planChecker.ts';
+import { canonical, type PublishedPlan } from '../../plan/trackingPlan.ts';
 
 /**
  * A replay of quarantined events: each is checked against the plan as it is now; one
