@@ -94,6 +94,7 @@ export const GetEventsByEventId200Status = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetEventsByEventId200LastError = {
@@ -103,6 +104,17 @@ export type GetEventsByEventId200LastError = {
   at: string | null;
 } | null;
 
+export type GetEventsByEventId200ViolationsItem = {
+  eventType: string;
+  /** The schema's version; null for an unplanned type. */
+  version: number | null;
+  /** JSON pointer into the event as sent, like /payload/amount. */
+  instancePath: string;
+  /** The JSON Schema rule broken (Ajv keyword), or `unplanned`. */
+  keyword: string;
+  message: string;
+};
+
 export type GetEventsByEventId200HistoryItemStatus = typeof GetEventsByEventId200HistoryItemStatus[keyof typeof GetEventsByEventId200HistoryItemStatus];
 
 
@@ -111,6 +123,7 @@ export const GetEventsByEventId200HistoryItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetEventsByEventId200HistoryItemError = {
@@ -232,6 +245,8 @@ export type GetEventsByEventId200 = {
   /** @nullable */
   queuedAt: string | null;
   lastError: GetEventsByEventId200LastError;
+  /** How the event broke the tracking plan when last checked (empty when it did not). */
+  violations: GetEventsByEventId200ViolationsItem[];
   /** @nullable */
   processingLatencyMs: number | null;
   history: GetEventsByEventId200HistoryItem[];
@@ -1376,7 +1391,7 @@ export type GetSites200 = {
 
 export type GetAdminEventsFailedParams = {
 /**
- * Comma-separated: FAILED, DEAD_LETTER, QUEUED, PROCESSED.
+ * Comma-separated: FAILED, DEAD_LETTER, QUEUED, QUARANTINED, PROCESSED.
  */
 status?: string;
 /**
@@ -1416,6 +1431,7 @@ export const GetAdminEventsFailed200ItemsItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetAdminEventsFailed200ItemsItemLastError = {
@@ -1425,6 +1441,17 @@ export type GetAdminEventsFailed200ItemsItemLastError = {
   at: string | null;
 } | null;
 
+export type GetAdminEventsFailed200ItemsItemViolationsItem = {
+  eventType: string;
+  /** The schema's version; null for an unplanned type. */
+  version: number | null;
+  /** JSON pointer into the event as sent, like /payload/amount. */
+  instancePath: string;
+  /** The JSON Schema rule broken (Ajv keyword), or `unplanned`. */
+  keyword: string;
+  message: string;
+};
+
 export type GetAdminEventsFailed200ItemsItemHistoryItemStatus = typeof GetAdminEventsFailed200ItemsItemHistoryItemStatus[keyof typeof GetAdminEventsFailed200ItemsItemHistoryItemStatus];
 
 
@@ -1433,6 +1460,7 @@ export const GetAdminEventsFailed200ItemsItemHistoryItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetAdminEventsFailed200ItemsItemHistoryItemError = {
@@ -1493,6 +1521,8 @@ export type GetAdminEventsFailed200ItemsItem = {
   /** @nullable */
   queuedAt: string | null;
   lastError: GetAdminEventsFailed200ItemsItemLastError;
+  /** How the event broke the tracking plan when last checked (empty when it did not). */
+  violations: GetAdminEventsFailed200ItemsItemViolationsItem[];
   /** @nullable */
   processingLatencyMs: number | null;
   history: GetAdminEventsFailed200ItemsItemHistoryItem[];
@@ -1542,6 +1572,7 @@ export const GetAdminDeadLetters200ItemsItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetAdminDeadLetters200ItemsItemLastError = {
@@ -1551,6 +1582,17 @@ export type GetAdminDeadLetters200ItemsItemLastError = {
   at: string | null;
 } | null;
 
+export type GetAdminDeadLetters200ItemsItemViolationsItem = {
+  eventType: string;
+  /** The schema's version; null for an unplanned type. */
+  version: number | null;
+  /** JSON pointer into the event as sent, like /payload/amount. */
+  instancePath: string;
+  /** The JSON Schema rule broken (Ajv keyword), or `unplanned`. */
+  keyword: string;
+  message: string;
+};
+
 export type GetAdminDeadLetters200ItemsItemHistoryItemStatus = typeof GetAdminDeadLetters200ItemsItemHistoryItemStatus[keyof typeof GetAdminDeadLetters200ItemsItemHistoryItemStatus];
 
 
@@ -1559,6 +1601,7 @@ export const GetAdminDeadLetters200ItemsItemHistoryItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetAdminDeadLetters200ItemsItemHistoryItemError = {
@@ -1619,6 +1662,8 @@ export type GetAdminDeadLetters200ItemsItem = {
   /** @nullable */
   queuedAt: string | null;
   lastError: GetAdminDeadLetters200ItemsItemLastError;
+  /** How the event broke the tracking plan when last checked (empty when it did not). */
+  violations: GetAdminDeadLetters200ItemsItemViolationsItem[];
   /** @nullable */
   processingLatencyMs: number | null;
   history: GetAdminDeadLetters200ItemsItemHistoryItem[];
@@ -1643,6 +1688,7 @@ export const GetAdminEventsByEventId200Status = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetAdminEventsByEventId200LastError = {
@@ -1652,6 +1698,17 @@ export type GetAdminEventsByEventId200LastError = {
   at: string | null;
 } | null;
 
+export type GetAdminEventsByEventId200ViolationsItem = {
+  eventType: string;
+  /** The schema's version; null for an unplanned type. */
+  version: number | null;
+  /** JSON pointer into the event as sent, like /payload/amount. */
+  instancePath: string;
+  /** The JSON Schema rule broken (Ajv keyword), or `unplanned`. */
+  keyword: string;
+  message: string;
+};
+
 export type GetAdminEventsByEventId200HistoryItemStatus = typeof GetAdminEventsByEventId200HistoryItemStatus[keyof typeof GetAdminEventsByEventId200HistoryItemStatus];
 
 
@@ -1660,6 +1717,7 @@ export const GetAdminEventsByEventId200HistoryItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type GetAdminEventsByEventId200HistoryItemError = {
@@ -1725,6 +1783,8 @@ export type GetAdminEventsByEventId200 = {
   /** @nullable */
   queuedAt: string | null;
   lastError: GetAdminEventsByEventId200LastError;
+  /** How the event broke the tracking plan when last checked (empty when it did not). */
+  violations: GetAdminEventsByEventId200ViolationsItem[];
   /** @nullable */
   processingLatencyMs: number | null;
   history: GetAdminEventsByEventId200HistoryItem[];
@@ -2073,6 +2133,787 @@ export type GetAdminMetricsSummary200 = {
   throughput: GetAdminMetricsSummary200Throughput;
   latency: GetAdminMetricsSummary200Latency;
   backlog: GetAdminMetricsSummary200Backlog;
+};
+
+/**
+ * What happens to an event whose type the plan does not name.
+ */
+export type GetAdminTrackingPlan200SettingsUnplanned = typeof GetAdminTrackingPlan200SettingsUnplanned[keyof typeof GetAdminTrackingPlan200SettingsUnplanned];
+
+
+export const GetAdminTrackingPlan200SettingsUnplanned = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+/**
+ * What happens to an event that breaks its type's schema.
+ */
+export type GetAdminTrackingPlan200SettingsViolations = typeof GetAdminTrackingPlan200SettingsViolations[keyof typeof GetAdminTrackingPlan200SettingsViolations];
+
+
+export const GetAdminTrackingPlan200SettingsViolations = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+export type GetAdminTrackingPlan200Settings = {
+  /** What happens to an event whose type the plan does not name. */
+  unplanned: GetAdminTrackingPlan200SettingsUnplanned;
+  /** What happens to an event that breaks its type's schema. */
+  violations: GetAdminTrackingPlan200SettingsViolations;
+};
+
+export type GetAdminTrackingPlan200TypesItemCurrentSchema = {[key: string]: unknown};
+
+/**
+ * The version enforced now; null once retired.
+ */
+export type GetAdminTrackingPlan200TypesItemCurrent = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  version: number;
+  schema: GetAdminTrackingPlan200TypesItemCurrentSchema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  publishedAt: string;
+} | null;
+
+export type GetAdminTrackingPlan200TypesItemDraftSchema = {[key: string]: unknown};
+
+export type GetAdminTrackingPlan200TypesItemDraft = {
+  schema: GetAdminTrackingPlan200TypesItemDraftSchema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  updatedAt: string;
+} | null;
+
+export type GetAdminTrackingPlan200TypesItem = {
+  eventType: string;
+  /** The version enforced now; null once retired. */
+  current: GetAdminTrackingPlan200TypesItemCurrent;
+  draft: GetAdminTrackingPlan200TypesItemDraft;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  latestVersion: number;
+};
+
+export type GetAdminTrackingPlan200 = {
+  /**
+     * Grows with every publish and change of settings.
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  revision: number;
+  settings: GetAdminTrackingPlan200Settings;
+  types: GetAdminTrackingPlan200TypesItem[];
+};
+
+/**
+ * What happens to an event whose type the plan does not name.
+ */
+export type PutAdminTrackingPlanSettingsBodyUnplanned = typeof PutAdminTrackingPlanSettingsBodyUnplanned[keyof typeof PutAdminTrackingPlanSettingsBodyUnplanned];
+
+
+export const PutAdminTrackingPlanSettingsBodyUnplanned = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+/**
+ * What happens to an event that breaks its type's schema.
+ */
+export type PutAdminTrackingPlanSettingsBodyViolations = typeof PutAdminTrackingPlanSettingsBodyViolations[keyof typeof PutAdminTrackingPlanSettingsBodyViolations];
+
+
+export const PutAdminTrackingPlanSettingsBodyViolations = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+export type PutAdminTrackingPlanSettingsBody = {
+  /** What happens to an event whose type the plan does not name. */
+  unplanned: PutAdminTrackingPlanSettingsBodyUnplanned;
+  /** What happens to an event that breaks its type's schema. */
+  violations: PutAdminTrackingPlanSettingsBodyViolations;
+};
+
+/**
+ * What happens to an event whose type the plan does not name.
+ */
+export type PutAdminTrackingPlanSettings200SettingsUnplanned = typeof PutAdminTrackingPlanSettings200SettingsUnplanned[keyof typeof PutAdminTrackingPlanSettings200SettingsUnplanned];
+
+
+export const PutAdminTrackingPlanSettings200SettingsUnplanned = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+/**
+ * What happens to an event that breaks its type's schema.
+ */
+export type PutAdminTrackingPlanSettings200SettingsViolations = typeof PutAdminTrackingPlanSettings200SettingsViolations[keyof typeof PutAdminTrackingPlanSettings200SettingsViolations];
+
+
+export const PutAdminTrackingPlanSettings200SettingsViolations = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+export type PutAdminTrackingPlanSettings200Settings = {
+  /** What happens to an event whose type the plan does not name. */
+  unplanned: PutAdminTrackingPlanSettings200SettingsUnplanned;
+  /** What happens to an event that breaks its type's schema. */
+  violations: PutAdminTrackingPlanSettings200SettingsViolations;
+};
+
+export type PutAdminTrackingPlanSettings200 = {
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  revision: number;
+  settings: PutAdminTrackingPlanSettings200Settings;
+};
+
+/**
+ * What happens to an event whose type the plan does not name.
+ */
+export type GetAdminTrackingPlanExport200SettingsUnplanned = typeof GetAdminTrackingPlanExport200SettingsUnplanned[keyof typeof GetAdminTrackingPlanExport200SettingsUnplanned];
+
+
+export const GetAdminTrackingPlanExport200SettingsUnplanned = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+/**
+ * What happens to an event that breaks its type's schema.
+ */
+export type GetAdminTrackingPlanExport200SettingsViolations = typeof GetAdminTrackingPlanExport200SettingsViolations[keyof typeof GetAdminTrackingPlanExport200SettingsViolations];
+
+
+export const GetAdminTrackingPlanExport200SettingsViolations = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+export type GetAdminTrackingPlanExport200Settings = {
+  /** What happens to an event whose type the plan does not name. */
+  unplanned: GetAdminTrackingPlanExport200SettingsUnplanned;
+  /** What happens to an event that breaks its type's schema. */
+  violations: GetAdminTrackingPlanExport200SettingsViolations;
+};
+
+export type GetAdminTrackingPlanExport200TypesItemSchema = {[key: string]: unknown};
+
+export type GetAdminTrackingPlanExport200TypesItemRequiredFieldsItem = typeof GetAdminTrackingPlanExport200TypesItemRequiredFieldsItem[keyof typeof GetAdminTrackingPlanExport200TypesItemRequiredFieldsItem];
+
+
+export const GetAdminTrackingPlanExport200TypesItemRequiredFieldsItem = {
+  userId: 'userId',
+  siteId: 'siteId',
+  path: 'path',
+  metadata: 'metadata',
+} as const;
+
+export type GetAdminTrackingPlanExport200TypesItem = {
+  /**
+     * @minLength 1
+     * @maxLength 100
+     * @pattern ^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$
+     */
+  eventType: string;
+  schema: GetAdminTrackingPlanExport200TypesItemSchema;
+  /** @maxItems 4 */
+  requiredFields?: GetAdminTrackingPlanExport200TypesItemRequiredFieldsItem[];
+  description?: string | null;
+};
+
+export type GetAdminTrackingPlanExport200 = {
+  settings: GetAdminTrackingPlanExport200Settings;
+  /** @maxItems 1000 */
+  types: GetAdminTrackingPlanExport200TypesItem[];
+};
+
+/**
+ * What happens to an event whose type the plan does not name.
+ */
+export type PostAdminTrackingPlanImportBodySettingsUnplanned = typeof PostAdminTrackingPlanImportBodySettingsUnplanned[keyof typeof PostAdminTrackingPlanImportBodySettingsUnplanned];
+
+
+export const PostAdminTrackingPlanImportBodySettingsUnplanned = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+/**
+ * What happens to an event that breaks its type's schema.
+ */
+export type PostAdminTrackingPlanImportBodySettingsViolations = typeof PostAdminTrackingPlanImportBodySettingsViolations[keyof typeof PostAdminTrackingPlanImportBodySettingsViolations];
+
+
+export const PostAdminTrackingPlanImportBodySettingsViolations = {
+  allow: 'allow',
+  quarantine: 'quarantine',
+  block: 'block',
+} as const;
+
+export type PostAdminTrackingPlanImportBodySettings = {
+  /** What happens to an event whose type the plan does not name. */
+  unplanned: PostAdminTrackingPlanImportBodySettingsUnplanned;
+  /** What happens to an event that breaks its type's schema. */
+  violations: PostAdminTrackingPlanImportBodySettingsViolations;
+};
+
+export type PostAdminTrackingPlanImportBodyTypesItemSchema = {[key: string]: unknown};
+
+export type PostAdminTrackingPlanImportBodyTypesItemRequiredFieldsItem = typeof PostAdminTrackingPlanImportBodyTypesItemRequiredFieldsItem[keyof typeof PostAdminTrackingPlanImportBodyTypesItemRequiredFieldsItem];
+
+
+export const PostAdminTrackingPlanImportBodyTypesItemRequiredFieldsItem = {
+  userId: 'userId',
+  siteId: 'siteId',
+  path: 'path',
+  metadata: 'metadata',
+} as const;
+
+export type PostAdminTrackingPlanImportBodyTypesItem = {
+  /**
+     * @minLength 1
+     * @maxLength 100
+     * @pattern ^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$
+     */
+  eventType: string;
+  schema: PostAdminTrackingPlanImportBodyTypesItemSchema;
+  /** @maxItems 4 */
+  requiredFields?: PostAdminTrackingPlanImportBodyTypesItemRequiredFieldsItem[];
+  description?: string | null;
+};
+
+export type PostAdminTrackingPlanImportBody = {
+  settings: PostAdminTrackingPlanImportBodySettings;
+  /** @maxItems 1000 */
+  types: PostAdminTrackingPlanImportBodyTypesItem[];
+};
+
+export type PostAdminTrackingPlanImport200PublishedItem = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  version: number;
+};
+
+export type PostAdminTrackingPlanImport200 = {
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  revision: number;
+  published: PostAdminTrackingPlanImport200PublishedItem[];
+  retired: string[];
+  unchanged: string[];
+};
+
+export type GetAdminTrackingPlanTypesByEventType200CurrentSchema = {[key: string]: unknown};
+
+/**
+ * The version enforced now; null once retired.
+ */
+export type GetAdminTrackingPlanTypesByEventType200Current = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  version: number;
+  schema: GetAdminTrackingPlanTypesByEventType200CurrentSchema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  publishedAt: string;
+} | null;
+
+export type GetAdminTrackingPlanTypesByEventType200DraftSchema = {[key: string]: unknown};
+
+export type GetAdminTrackingPlanTypesByEventType200Draft = {
+  schema: GetAdminTrackingPlanTypesByEventType200DraftSchema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  updatedAt: string;
+} | null;
+
+export type GetAdminTrackingPlanTypesByEventType200VersionsItemSchema = {[key: string]: unknown};
+
+export type GetAdminTrackingPlanTypesByEventType200VersionsItem = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  version: number;
+  schema: GetAdminTrackingPlanTypesByEventType200VersionsItemSchema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  publishedAt: string;
+};
+
+export type GetAdminTrackingPlanTypesByEventType200 = {
+  eventType: string;
+  /** The version enforced now; null once retired. */
+  current: GetAdminTrackingPlanTypesByEventType200Current;
+  draft: GetAdminTrackingPlanTypesByEventType200Draft;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  latestVersion: number;
+  versions: GetAdminTrackingPlanTypesByEventType200VersionsItem[];
+};
+
+export type DeleteAdminTrackingPlanTypesByEventType200 = {
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  revision: number;
+};
+
+/**
+ * A JSON Schema (2020-12) for the payload.
+ */
+export type PutAdminTrackingPlanTypesByEventTypeDraftBodySchema = {[key: string]: unknown};
+
+export type PutAdminTrackingPlanTypesByEventTypeDraftBodyRequiredFieldsItem = typeof PutAdminTrackingPlanTypesByEventTypeDraftBodyRequiredFieldsItem[keyof typeof PutAdminTrackingPlanTypesByEventTypeDraftBodyRequiredFieldsItem];
+
+
+export const PutAdminTrackingPlanTypesByEventTypeDraftBodyRequiredFieldsItem = {
+  userId: 'userId',
+  siteId: 'siteId',
+  path: 'path',
+  metadata: 'metadata',
+} as const;
+
+export type PutAdminTrackingPlanTypesByEventTypeDraftBody = {
+  /** A JSON Schema (2020-12) for the payload. */
+  schema: PutAdminTrackingPlanTypesByEventTypeDraftBodySchema;
+  /**
+     * Envelope fields every event of the type must carry.
+     * @maxItems 4
+     */
+  requiredFields?: PutAdminTrackingPlanTypesByEventTypeDraftBodyRequiredFieldsItem[];
+  /** @maxLength 1000 */
+  description?: string;
+};
+
+export type PutAdminTrackingPlanTypesByEventTypeDraft200Schema = {[key: string]: unknown};
+
+export type PutAdminTrackingPlanTypesByEventTypeDraft200 = {
+  schema: PutAdminTrackingPlanTypesByEventTypeDraft200Schema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  updatedAt: string;
+} | null;
+
+export type PostAdminTrackingPlanTypesByEventTypePublish201Schema = {[key: string]: unknown};
+
+export type PostAdminTrackingPlanTypesByEventTypePublish201 = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  version: number;
+  schema: PostAdminTrackingPlanTypesByEventTypePublish201Schema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  publishedAt: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  revision: number;
+};
+
+export type GetAdminTrackingPlanTypesByEventTypeVersionsByVersion200Schema = {[key: string]: unknown};
+
+export type GetAdminTrackingPlanTypesByEventTypeVersionsByVersion200 = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  version: number;
+  schema: GetAdminTrackingPlanTypesByEventTypeVersionsByVersion200Schema;
+  requiredFields: string[];
+  /** @nullable */
+  description: string | null;
+  publishedAt: string;
+};
+
+export type GetAdminTrackingPlanViolationsParams = {
+/**
+ * The UTC day; today by default.
+ * @pattern ^\d{4}-\d{2}-\d{2}$
+ */
+day?: string;
+/**
+ * Example events per type, 0–10.
+ * @minimum 0
+ * @maximum 10
+ */
+examples?: number;
+};
+
+export type GetAdminTrackingPlanViolations200TypesItemExamplesItemViolationsItem = {
+  eventType: string;
+  /** The schema's version; null for an unplanned type. */
+  version: number | null;
+  /** JSON pointer into the event as sent, like /payload/amount. */
+  instancePath: string;
+  /** The JSON Schema rule broken (Ajv keyword), or `unplanned`. */
+  keyword: string;
+  message: string;
+};
+
+export type GetAdminTrackingPlanViolations200TypesItemExamplesItem = {
+  eventId: string;
+  status: string;
+  violations: GetAdminTrackingPlanViolations200TypesItemExamplesItemViolationsItem[];
+};
+
+export type GetAdminTrackingPlanViolations200TypesItem = {
+  eventType: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  count: number;
+  examples: GetAdminTrackingPlanViolations200TypesItemExamplesItem[];
+};
+
+export type GetAdminTrackingPlanViolations200 = {
+  day: string;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  total: number;
+  types: GetAdminTrackingPlanViolations200TypesItem[];
+};
+
+export type PostAdminTrackingPlanReplaysBody = {
+  /**
+     * Only quarantined events of this type.
+     * @minLength 1
+     * @maxLength 100
+     * @pattern ^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$
+     */
+  type?: string;
+  /**
+     * Quarantined at or after this time.
+     * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$
+     */
+  from?: string;
+  /**
+     * Quarantined before this time.
+     * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$
+     */
+  to?: string;
+};
+
+export type PostAdminTrackingPlanReplays202Status = typeof PostAdminTrackingPlanReplays202Status[keyof typeof PostAdminTrackingPlanReplays202Status];
+
+
+export const PostAdminTrackingPlanReplays202Status = {
+  running: 'running',
+  completed: 'completed',
+} as const;
+
+export type PostAdminTrackingPlanReplays202Filter = {
+  /** @nullable */
+  type: string | null;
+  /** @nullable */
+  from: string | null;
+  /** @nullable */
+  to: string | null;
+};
+
+export type PostAdminTrackingPlanReplays202 = {
+  replayId: string;
+  status: PostAdminTrackingPlanReplays202Status;
+  filter: PostAdminTrackingPlanReplays202Filter;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  planRevision: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  matched: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  replayed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  stillFailing: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  skipped: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  failed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  remaining: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  steps: number;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
+};
+
+export type GetAdminTrackingPlanReplays200ItemsItemStatus = typeof GetAdminTrackingPlanReplays200ItemsItemStatus[keyof typeof GetAdminTrackingPlanReplays200ItemsItemStatus];
+
+
+export const GetAdminTrackingPlanReplays200ItemsItemStatus = {
+  running: 'running',
+  completed: 'completed',
+} as const;
+
+export type GetAdminTrackingPlanReplays200ItemsItemFilter = {
+  /** @nullable */
+  type: string | null;
+  /** @nullable */
+  from: string | null;
+  /** @nullable */
+  to: string | null;
+};
+
+export type GetAdminTrackingPlanReplays200ItemsItem = {
+  replayId: string;
+  status: GetAdminTrackingPlanReplays200ItemsItemStatus;
+  filter: GetAdminTrackingPlanReplays200ItemsItemFilter;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  planRevision: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  matched: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  replayed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  stillFailing: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  skipped: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  failed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  remaining: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  steps: number;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
+};
+
+export type GetAdminTrackingPlanReplays200 = {
+  items: GetAdminTrackingPlanReplays200ItemsItem[];
+};
+
+export type GetAdminTrackingPlanReplaysByReplayId200Status = typeof GetAdminTrackingPlanReplaysByReplayId200Status[keyof typeof GetAdminTrackingPlanReplaysByReplayId200Status];
+
+
+export const GetAdminTrackingPlanReplaysByReplayId200Status = {
+  running: 'running',
+  completed: 'completed',
+} as const;
+
+export type GetAdminTrackingPlanReplaysByReplayId200Filter = {
+  /** @nullable */
+  type: string | null;
+  /** @nullable */
+  from: string | null;
+  /** @nullable */
+  to: string | null;
+};
+
+export type GetAdminTrackingPlanReplaysByReplayId200 = {
+  replayId: string;
+  status: GetAdminTrackingPlanReplaysByReplayId200Status;
+  filter: GetAdminTrackingPlanReplaysByReplayId200Filter;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  planRevision: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  matched: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  replayed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  stillFailing: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  skipped: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  failed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  remaining: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  steps: number;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
+};
+
+export type PostAdminTrackingPlanReplaysByReplayIdResume202Status = typeof PostAdminTrackingPlanReplaysByReplayIdResume202Status[keyof typeof PostAdminTrackingPlanReplaysByReplayIdResume202Status];
+
+
+export const PostAdminTrackingPlanReplaysByReplayIdResume202Status = {
+  running: 'running',
+  completed: 'completed',
+} as const;
+
+export type PostAdminTrackingPlanReplaysByReplayIdResume202Filter = {
+  /** @nullable */
+  type: string | null;
+  /** @nullable */
+  from: string | null;
+  /** @nullable */
+  to: string | null;
+};
+
+export type PostAdminTrackingPlanReplaysByReplayIdResume202 = {
+  replayId: string;
+  status: PostAdminTrackingPlanReplaysByReplayIdResume202Status;
+  filter: PostAdminTrackingPlanReplaysByReplayIdResume202Filter;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  planRevision: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  matched: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  replayed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  stillFailing: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  skipped: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  failed: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  remaining: number;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  steps: number;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
 };
 
 export type PostAdminApiKeysBody = {
@@ -2548,6 +3389,7 @@ export const EventFlowGetAdminEventsFailed200EventsItemStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type EventFlowGetAdminEventsFailed200EventsItemHistoryItem = {[key: string]: unknown};
@@ -2611,6 +3453,7 @@ export const EventFlowGetAdminEventsById200Status = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type EventFlowGetAdminEventsById200HistoryItem = {[key: string]: unknown};
@@ -2646,6 +3489,7 @@ export const EventFlowPostAdminEventsByIdReplay200EventStatus = {
   FAILED: 'FAILED',
   DEAD_LETTER: 'DEAD_LETTER',
   QUEUED: 'QUEUED',
+  QUARANTINED: 'QUARANTINED',
 } as const;
 
 export type EventFlowPostAdminEventsByIdReplay200EventHistoryItem = {[key: string]: unknown};
@@ -4550,6 +5394,56 @@ export const getConsoleSourcesJs = async ( options?: RequestInit): Promise<getCo
 
   const data: getConsoleSourcesJsResponse['data'] = body ? JSON.parse(body) : undefined
   return { data, status: res.status, headers: res.headers } as getConsoleSourcesJsResponse
+}
+
+
+
+export type getConsolePlanJsResponse200 = {
+  data: void
+  status: 200
+}
+
+export type getConsolePlanJsResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200>
+}
+
+export type getConsolePlanJsResponseSuccess = (getConsolePlanJsResponse200) & {
+  headers: Headers;
+};
+export type getConsolePlanJsResponseError = (getConsolePlanJsResponseDefault) & {
+  headers: Headers;
+};
+
+export type getConsolePlanJsResponse = (getConsolePlanJsResponseSuccess | getConsolePlanJsResponseError)
+
+export const getGetConsolePlanJsUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/console/plan.js`
+}
+
+/**
+ * @summary The console's script module plan.js
+ */
+export const getConsolePlanJs = async ( options?: RequestInit): Promise<getConsolePlanJsResponse> => {
+
+  const res = await fetch(getGetConsolePlanJsUrl(),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getConsolePlanJsResponse['data'] = body ? JSON.parse(body) : undefined
+  return { data, status: res.status, headers: res.headers } as getConsolePlanJsResponse
 }
 
 
@@ -6470,6 +7364,860 @@ export const getAdminMetricsSummary = async (params?: GetAdminMetricsSummaryPara
 
   const data: getAdminMetricsSummaryResponse['data'] = body ? JSON.parse(body) : {}
   return { data, status: res.status, headers: res.headers } as getAdminMetricsSummaryResponse
+}
+
+
+
+export type getAdminTrackingPlanResponse200 = {
+  data: GetAdminTrackingPlan200
+  status: 200
+}
+
+export type getAdminTrackingPlanResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanResponseSuccess = (getAdminTrackingPlanResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanResponseError = (getAdminTrackingPlanResponse401 | getAdminTrackingPlanResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanResponse = (getAdminTrackingPlanResponseSuccess | getAdminTrackingPlanResponseError)
+
+export const getGetAdminTrackingPlanUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan`
+}
+
+/**
+ * @summary The tracking plan: settings, and each type with its current version and draft
+ */
+export const getAdminTrackingPlan = async ( options?: RequestInit): Promise<getAdminTrackingPlanResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanUrl(),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanResponse
+}
+
+
+
+export type putAdminTrackingPlanSettingsResponse200 = {
+  data: PutAdminTrackingPlanSettings200
+  status: 200
+}
+
+export type putAdminTrackingPlanSettingsResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type putAdminTrackingPlanSettingsResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type putAdminTrackingPlanSettingsResponseSuccess = (putAdminTrackingPlanSettingsResponse200) & {
+  headers: Headers;
+};
+export type putAdminTrackingPlanSettingsResponseError = (putAdminTrackingPlanSettingsResponse401 | putAdminTrackingPlanSettingsResponseDefault) & {
+  headers: Headers;
+};
+
+export type putAdminTrackingPlanSettingsResponse = (putAdminTrackingPlanSettingsResponseSuccess | putAdminTrackingPlanSettingsResponseError)
+
+export const getPutAdminTrackingPlanSettingsUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/settings`
+}
+
+/**
+ * @summary What happens to unplanned types and to violations: allow, quarantine or block
+ */
+export const putAdminTrackingPlanSettings = async (putAdminTrackingPlanSettingsBody: PutAdminTrackingPlanSettingsBody, options?: RequestInit): Promise<putAdminTrackingPlanSettingsResponse> => {
+
+    const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
+    if (!h) return {};
+    if (h instanceof Headers) return Object.fromEntries(h.entries());
+    if (Symbol.iterator in h) {
+      return Object.fromEntries(
+        Array.from(h as Iterable<Iterable<string>>, (entry) => Array.from(entry) as [string, string]),
+      );
+    }
+    const headers: Record<string, string | readonly string[]> = {};
+    for (const [name, value] of Object.entries<string | readonly string[] | undefined>(h)) {
+      if (value !== undefined) headers[name] = value;
+    }
+    return headers;
+  };
+const res = await fetch(getPutAdminTrackingPlanSettingsUrl(),
+  {
+    ...options,
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json', ...getHeaders(options?.headers) },
+    body: JSON.stringify(putAdminTrackingPlanSettingsBody)
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: putAdminTrackingPlanSettingsResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as putAdminTrackingPlanSettingsResponse
+}
+
+
+
+export type getAdminTrackingPlanExportResponse200 = {
+  data: GetAdminTrackingPlanExport200
+  status: 200
+}
+
+export type getAdminTrackingPlanExportResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanExportResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanExportResponseSuccess = (getAdminTrackingPlanExportResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanExportResponseError = (getAdminTrackingPlanExportResponse401 | getAdminTrackingPlanExportResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanExportResponse = (getAdminTrackingPlanExportResponseSuccess | getAdminTrackingPlanExportResponseError)
+
+export const getGetAdminTrackingPlanExportUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/export`
+}
+
+/**
+ * @summary The enforced plan as one file (what import takes)
+ */
+export const getAdminTrackingPlanExport = async ( options?: RequestInit): Promise<getAdminTrackingPlanExportResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanExportUrl(),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanExportResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanExportResponse
+}
+
+
+
+export type postAdminTrackingPlanImportResponse200 = {
+  data: PostAdminTrackingPlanImport200
+  status: 200
+}
+
+export type postAdminTrackingPlanImportResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type postAdminTrackingPlanImportResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type postAdminTrackingPlanImportResponseSuccess = (postAdminTrackingPlanImportResponse200) & {
+  headers: Headers;
+};
+export type postAdminTrackingPlanImportResponseError = (postAdminTrackingPlanImportResponse401 | postAdminTrackingPlanImportResponseDefault) & {
+  headers: Headers;
+};
+
+export type postAdminTrackingPlanImportResponse = (postAdminTrackingPlanImportResponseSuccess | postAdminTrackingPlanImportResponseError)
+
+export const getPostAdminTrackingPlanImportUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/import`
+}
+
+/**
+ * One transaction: every schema is checked first, and either the whole file is applied or nothing. Types whose schema, required fields and description are unchanged keep their version. Applying the same file again changes nothing.
+ * @summary Make the plan what a file says: changed types get a new version, missing ones retire
+ */
+export const postAdminTrackingPlanImport = async (postAdminTrackingPlanImportBody: PostAdminTrackingPlanImportBody, options?: RequestInit): Promise<postAdminTrackingPlanImportResponse> => {
+
+    const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
+    if (!h) return {};
+    if (h instanceof Headers) return Object.fromEntries(h.entries());
+    if (Symbol.iterator in h) {
+      return Object.fromEntries(
+        Array.from(h as Iterable<Iterable<string>>, (entry) => Array.from(entry) as [string, string]),
+      );
+    }
+    const headers: Record<string, string | readonly string[]> = {};
+    for (const [name, value] of Object.entries<string | readonly string[] | undefined>(h)) {
+      if (value !== undefined) headers[name] = value;
+    }
+    return headers;
+  };
+const res = await fetch(getPostAdminTrackingPlanImportUrl(),
+  {
+    ...options,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...getHeaders(options?.headers) },
+    body: JSON.stringify(postAdminTrackingPlanImportBody)
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: postAdminTrackingPlanImportResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as postAdminTrackingPlanImportResponse
+}
+
+
+
+export type getAdminTrackingPlanTypesByEventTypeResponse200 = {
+  data: GetAdminTrackingPlanTypesByEventType200
+  status: 200
+}
+
+export type getAdminTrackingPlanTypesByEventTypeResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanTypesByEventTypeResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanTypesByEventTypeResponseSuccess = (getAdminTrackingPlanTypesByEventTypeResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanTypesByEventTypeResponseError = (getAdminTrackingPlanTypesByEventTypeResponse401 | getAdminTrackingPlanTypesByEventTypeResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanTypesByEventTypeResponse = (getAdminTrackingPlanTypesByEventTypeResponseSuccess | getAdminTrackingPlanTypesByEventTypeResponseError)
+
+export const getGetAdminTrackingPlanTypesByEventTypeUrl = (eventType: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/types/${eventType}`
+}
+
+/**
+ * @summary One type: its current version, draft and every published version
+ */
+export const getAdminTrackingPlanTypesByEventType = async (eventType: string, options?: RequestInit): Promise<getAdminTrackingPlanTypesByEventTypeResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanTypesByEventTypeUrl(eventType),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanTypesByEventTypeResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanTypesByEventTypeResponse
+}
+
+
+
+export type deleteAdminTrackingPlanTypesByEventTypeResponse200 = {
+  data: DeleteAdminTrackingPlanTypesByEventType200
+  status: 200
+}
+
+export type deleteAdminTrackingPlanTypesByEventTypeResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type deleteAdminTrackingPlanTypesByEventTypeResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type deleteAdminTrackingPlanTypesByEventTypeResponseSuccess = (deleteAdminTrackingPlanTypesByEventTypeResponse200) & {
+  headers: Headers;
+};
+export type deleteAdminTrackingPlanTypesByEventTypeResponseError = (deleteAdminTrackingPlanTypesByEventTypeResponse401 | deleteAdminTrackingPlanTypesByEventTypeResponseDefault) & {
+  headers: Headers;
+};
+
+export type deleteAdminTrackingPlanTypesByEventTypeResponse = (deleteAdminTrackingPlanTypesByEventTypeResponseSuccess | deleteAdminTrackingPlanTypesByEventTypeResponseError)
+
+export const getDeleteAdminTrackingPlanTypesByEventTypeUrl = (eventType: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/types/${eventType}`
+}
+
+/**
+ * @summary Retire a type: its events become unplanned; its versions are kept
+ */
+export const deleteAdminTrackingPlanTypesByEventType = async (eventType: string, options?: RequestInit): Promise<deleteAdminTrackingPlanTypesByEventTypeResponse> => {
+
+  const res = await fetch(getDeleteAdminTrackingPlanTypesByEventTypeUrl(eventType),
+  {
+    ...options,
+    method: 'DELETE'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: deleteAdminTrackingPlanTypesByEventTypeResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as deleteAdminTrackingPlanTypesByEventTypeResponse
+}
+
+
+
+export type putAdminTrackingPlanTypesByEventTypeDraftResponse200 = {
+  data: PutAdminTrackingPlanTypesByEventTypeDraft200
+  status: 200
+}
+
+export type putAdminTrackingPlanTypesByEventTypeDraftResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type putAdminTrackingPlanTypesByEventTypeDraftResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type putAdminTrackingPlanTypesByEventTypeDraftResponseSuccess = (putAdminTrackingPlanTypesByEventTypeDraftResponse200) & {
+  headers: Headers;
+};
+export type putAdminTrackingPlanTypesByEventTypeDraftResponseError = (putAdminTrackingPlanTypesByEventTypeDraftResponse401 | putAdminTrackingPlanTypesByEventTypeDraftResponseDefault) & {
+  headers: Headers;
+};
+
+export type putAdminTrackingPlanTypesByEventTypeDraftResponse = (putAdminTrackingPlanTypesByEventTypeDraftResponseSuccess | putAdminTrackingPlanTypesByEventTypeDraftResponseError)
+
+export const getPutAdminTrackingPlanTypesByEventTypeDraftUrl = (eventType: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/types/${eventType}/draft`
+}
+
+/**
+ * @summary Write a type's draft (its next version); nothing is enforced until it is published
+ */
+export const putAdminTrackingPlanTypesByEventTypeDraft = async (eventType: string,
+    putAdminTrackingPlanTypesByEventTypeDraftBody: PutAdminTrackingPlanTypesByEventTypeDraftBody, options?: RequestInit): Promise<putAdminTrackingPlanTypesByEventTypeDraftResponse> => {
+
+    const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
+    if (!h) return {};
+    if (h instanceof Headers) return Object.fromEntries(h.entries());
+    if (Symbol.iterator in h) {
+      return Object.fromEntries(
+        Array.from(h as Iterable<Iterable<string>>, (entry) => Array.from(entry) as [string, string]),
+      );
+    }
+    const headers: Record<string, string | readonly string[]> = {};
+    for (const [name, value] of Object.entries<string | readonly string[] | undefined>(h)) {
+      if (value !== undefined) headers[name] = value;
+    }
+    return headers;
+  };
+const res = await fetch(getPutAdminTrackingPlanTypesByEventTypeDraftUrl(eventType),
+  {
+    ...options,
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json', ...getHeaders(options?.headers) },
+    body: JSON.stringify(putAdminTrackingPlanTypesByEventTypeDraftBody)
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: putAdminTrackingPlanTypesByEventTypeDraftResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as putAdminTrackingPlanTypesByEventTypeDraftResponse
+}
+
+
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponse200 = {
+  data: void
+  status: 200
+}
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponse201 = {
+  data: PostAdminTrackingPlanTypesByEventTypePublish201
+  status: 201
+}
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponse409 = {
+  data: Error
+  status: 409
+}
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 201 | 401 | 409>
+}
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponseSuccess = (postAdminTrackingPlanTypesByEventTypePublishResponse200 | postAdminTrackingPlanTypesByEventTypePublishResponse201) & {
+  headers: Headers;
+};
+export type postAdminTrackingPlanTypesByEventTypePublishResponseError = (postAdminTrackingPlanTypesByEventTypePublishResponse401 | postAdminTrackingPlanTypesByEventTypePublishResponse409 | postAdminTrackingPlanTypesByEventTypePublishResponseDefault) & {
+  headers: Headers;
+};
+
+export type postAdminTrackingPlanTypesByEventTypePublishResponse = (postAdminTrackingPlanTypesByEventTypePublishResponseSuccess | postAdminTrackingPlanTypesByEventTypePublishResponseError)
+
+export const getPostAdminTrackingPlanTypesByEventTypePublishUrl = (eventType: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/types/${eventType}/publish`
+}
+
+/**
+ * @summary Publish a type's draft as its next version (versions never change once published)
+ */
+export const postAdminTrackingPlanTypesByEventTypePublish = async (eventType: string, options?: RequestInit): Promise<postAdminTrackingPlanTypesByEventTypePublishResponse> => {
+
+  const res = await fetch(getPostAdminTrackingPlanTypesByEventTypePublishUrl(eventType),
+  {
+    ...options,
+    method: 'POST'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: postAdminTrackingPlanTypesByEventTypePublishResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as postAdminTrackingPlanTypesByEventTypePublishResponse
+}
+
+
+
+export type getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse200 = {
+  data: GetAdminTrackingPlanTypesByEventTypeVersionsByVersion200
+  status: 200
+}
+
+export type getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponseSuccess = (getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponseError = (getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse401 | getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse = (getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponseSuccess | getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponseError)
+
+export const getGetAdminTrackingPlanTypesByEventTypeVersionsByVersionUrl = (eventType: string,
+    version: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/types/${eventType}/versions/${version}`
+}
+
+/**
+ * @summary One published version of a type
+ */
+export const getAdminTrackingPlanTypesByEventTypeVersionsByVersion = async (eventType: string,
+    version: string, options?: RequestInit): Promise<getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanTypesByEventTypeVersionsByVersionUrl(eventType,version),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanTypesByEventTypeVersionsByVersionResponse
+}
+
+
+
+export type getAdminTrackingPlanViolationsResponse200 = {
+  data: GetAdminTrackingPlanViolations200
+  status: 200
+}
+
+export type getAdminTrackingPlanViolationsResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanViolationsResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanViolationsResponseSuccess = (getAdminTrackingPlanViolationsResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanViolationsResponseError = (getAdminTrackingPlanViolationsResponse401 | getAdminTrackingPlanViolationsResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanViolationsResponse = (getAdminTrackingPlanViolationsResponseSuccess | getAdminTrackingPlanViolationsResponseError)
+
+export const getGetAdminTrackingPlanViolationsUrl = (params?: GetAdminTrackingPlanViolationsParams,) => {
+  const normalizedParams = new URLSearchParams();
+
+  Object.entries(params || {}).forEach(([key, value]) => {
+
+    if (value !== undefined) {
+      normalizedParams.append(key, value === null ? 'null' : String(value))
+    }
+  });
+
+  const stringifiedParams = normalizedParams.toString();
+
+  return stringifiedParams.length > 0 ? `${clientBaseUrls.api}/v1/admin/tracking-plan/violations?${stringifiedParams}` : `${clientBaseUrls.api}/v1/admin/tracking-plan/violations`
+}
+
+/**
+ * @summary A day's violations: events that broke the plan, by type, with example events
+ */
+export const getAdminTrackingPlanViolations = async (params?: GetAdminTrackingPlanViolationsParams, options?: RequestInit): Promise<getAdminTrackingPlanViolationsResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanViolationsUrl(params),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanViolationsResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanViolationsResponse
+}
+
+
+
+export type postAdminTrackingPlanReplaysResponse202 = {
+  data: PostAdminTrackingPlanReplays202
+  status: 202
+}
+
+export type postAdminTrackingPlanReplaysResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type postAdminTrackingPlanReplaysResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 202 | 401>
+}
+
+export type postAdminTrackingPlanReplaysResponseSuccess = (postAdminTrackingPlanReplaysResponse202) & {
+  headers: Headers;
+};
+export type postAdminTrackingPlanReplaysResponseError = (postAdminTrackingPlanReplaysResponse401 | postAdminTrackingPlanReplaysResponseDefault) & {
+  headers: Headers;
+};
+
+export type postAdminTrackingPlanReplaysResponse = (postAdminTrackingPlanReplaysResponseSuccess | postAdminTrackingPlanReplaysResponseError)
+
+export const getPostAdminTrackingPlanReplaysUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/replays`
+}
+
+/**
+ * Each quarantined event matching the filter (all by default) is checked against the current plan: one that passes is processed exactly once, like any event; one that still fails stays quarantined with its new violations. The job runs on Pub/Sub, a page per step; follow it with GET /v1/admin/tracking-plan/replays/{replayId}. Replaying again changes nothing already replayed.
+ * @summary Replay quarantined events against the plan as it is now (a job; answers at once)
+ */
+export const postAdminTrackingPlanReplays = async (postAdminTrackingPlanReplaysBody: PostAdminTrackingPlanReplaysBody, options?: RequestInit): Promise<postAdminTrackingPlanReplaysResponse> => {
+
+    const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
+    if (!h) return {};
+    if (h instanceof Headers) return Object.fromEntries(h.entries());
+    if (Symbol.iterator in h) {
+      return Object.fromEntries(
+        Array.from(h as Iterable<Iterable<string>>, (entry) => Array.from(entry) as [string, string]),
+      );
+    }
+    const headers: Record<string, string | readonly string[]> = {};
+    for (const [name, value] of Object.entries<string | readonly string[] | undefined>(h)) {
+      if (value !== undefined) headers[name] = value;
+    }
+    return headers;
+  };
+const res = await fetch(getPostAdminTrackingPlanReplaysUrl(),
+  {
+    ...options,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...getHeaders(options?.headers) },
+    body: JSON.stringify(postAdminTrackingPlanReplaysBody)
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: postAdminTrackingPlanReplaysResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as postAdminTrackingPlanReplaysResponse
+}
+
+
+
+export type getAdminTrackingPlanReplaysResponse200 = {
+  data: GetAdminTrackingPlanReplays200
+  status: 200
+}
+
+export type getAdminTrackingPlanReplaysResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanReplaysResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanReplaysResponseSuccess = (getAdminTrackingPlanReplaysResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanReplaysResponseError = (getAdminTrackingPlanReplaysResponse401 | getAdminTrackingPlanReplaysResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanReplaysResponse = (getAdminTrackingPlanReplaysResponseSuccess | getAdminTrackingPlanReplaysResponseError)
+
+export const getGetAdminTrackingPlanReplaysUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/replays`
+}
+
+/**
+ * @summary Recent replays of the quarantine
+ */
+export const getAdminTrackingPlanReplays = async ( options?: RequestInit): Promise<getAdminTrackingPlanReplaysResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanReplaysUrl(),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanReplaysResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanReplaysResponse
+}
+
+
+
+export type getAdminTrackingPlanReplaysByReplayIdResponse200 = {
+  data: GetAdminTrackingPlanReplaysByReplayId200
+  status: 200
+}
+
+export type getAdminTrackingPlanReplaysByReplayIdResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminTrackingPlanReplaysByReplayIdResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminTrackingPlanReplaysByReplayIdResponseSuccess = (getAdminTrackingPlanReplaysByReplayIdResponse200) & {
+  headers: Headers;
+};
+export type getAdminTrackingPlanReplaysByReplayIdResponseError = (getAdminTrackingPlanReplaysByReplayIdResponse401 | getAdminTrackingPlanReplaysByReplayIdResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminTrackingPlanReplaysByReplayIdResponse = (getAdminTrackingPlanReplaysByReplayIdResponseSuccess | getAdminTrackingPlanReplaysByReplayIdResponseError)
+
+export const getGetAdminTrackingPlanReplaysByReplayIdUrl = (replayId: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/replays/${replayId}`
+}
+
+/**
+ * @summary A quarantine replay's progress
+ */
+export const getAdminTrackingPlanReplaysByReplayId = async (replayId: string, options?: RequestInit): Promise<getAdminTrackingPlanReplaysByReplayIdResponse> => {
+
+  const res = await fetch(getGetAdminTrackingPlanReplaysByReplayIdUrl(replayId),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminTrackingPlanReplaysByReplayIdResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminTrackingPlanReplaysByReplayIdResponse
+}
+
+
+
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponse202 = {
+  data: PostAdminTrackingPlanReplaysByReplayIdResume202
+  status: 202
+}
+
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponse409 = {
+  data: Error
+  status: 409
+}
+
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 202 | 401 | 409>
+}
+
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponseSuccess = (postAdminTrackingPlanReplaysByReplayIdResumeResponse202) & {
+  headers: Headers;
+};
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponseError = (postAdminTrackingPlanReplaysByReplayIdResumeResponse401 | postAdminTrackingPlanReplaysByReplayIdResumeResponse409 | postAdminTrackingPlanReplaysByReplayIdResumeResponseDefault) & {
+  headers: Headers;
+};
+
+export type postAdminTrackingPlanReplaysByReplayIdResumeResponse = (postAdminTrackingPlanReplaysByReplayIdResumeResponseSuccess | postAdminTrackingPlanReplaysByReplayIdResumeResponseError)
+
+export const getPostAdminTrackingPlanReplaysByReplayIdResumeUrl = (replayId: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/tracking-plan/replays/${replayId}/resume`
+}
+
+/**
+ * Safe at any time: a step that already ran is recognised by its number and changes nothing.
+ * @summary Send the current step of a running replay again (if its message was lost)
+ */
+export const postAdminTrackingPlanReplaysByReplayIdResume = async (replayId: string, options?: RequestInit): Promise<postAdminTrackingPlanReplaysByReplayIdResumeResponse> => {
+
+  const res = await fetch(getPostAdminTrackingPlanReplaysByReplayIdResumeUrl(replayId),
+  {
+    ...options,
+    method: 'POST'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: postAdminTrackingPlanReplaysByReplayIdResumeResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as postAdminTrackingPlanReplaysByReplayIdResumeResponse
 }
 
 

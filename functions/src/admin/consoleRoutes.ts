@@ -28,6 +28,7 @@ const assets = {
   'event.js': script,
   'webhooks.js': script,
   'sources.js': script,
+  'plan.js': script,
   'keys.js': script,
   // The charting library, served from its npm package (no CDN: the policy allows 'self' only).
   'uplot.min.js': script,

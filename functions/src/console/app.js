@@ -11,6 +11,7 @@ const modules = {
   events: () => import('./event.js'),
   webhooks: () => import('./webhooks.js'),
   sources: () => import('./sources.js'),
+  plan: () => import('./plan.js'),
   keys: () => import('./keys.js'),
 };
 const wired = new Set();

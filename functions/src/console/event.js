@@ -49,9 +49,21 @@ export async function render(route, isCurrent) {
 
 const json = (value) => JSON.stringify(value, null, 2);
 
+/** How the event broke the tracking plan when last checked, one violation a line. */
+function violationsText(violations) {
+  if (!violations || violations.length === 0) return null;
+  return violations
+    .map(
+      (v) =>
+        `${v.instancePath || '(root)'} ${v.message} (${v.keyword}, ${v.eventType}${v.version === null ? '' : ` v${v.version}`})`,
+    )
+    .join('\n');
+}
+
 function show(event) {
   $('event-title').textContent = event.eventId;
-  const replayable = event.status === 'FAILED' || event.status === 'DEAD_LETTER';
+  // A quarantined event replayed alone is checked against the plan as it is now.
+  const replayable = ['FAILED', 'DEAD_LETTER', 'QUARANTINED'].includes(event.status);
   $('event-actions').replaceChildren(
     replayable
       ? actionButton('Replay event', async () => {
@@ -79,6 +91,7 @@ function show(event) {
         ['Queued', when(event.queuedAt)],
         ['Latency', event.processingLatencyMs === null ? null : `${event.processingLatencyMs} ms`],
         ['Last error', problemText(event.lastError)],
+        ['Plan violations', violationsText(event.violations)],
       ],
       { wide: true },
     ),

@@ -49,7 +49,7 @@ export async function loadFailed(reset, isCurrent = () => true) {
 }
 
 function failedRow(item) {
-  const replayable = item.status === 'FAILED' || item.status === 'DEAD_LETTER';
+  const replayable = ['FAILED', 'DEAD_LETTER', 'QUARANTINED'].includes(item.status);
   const row = el(
     'tr',
     { 'data-event-id': item.eventId },
@@ -111,7 +111,7 @@ async function followStatus(eventId, row) {
     row.querySelector('.status').replaceChildren(badge(event.status));
     row.querySelector('.attempts').textContent = String(event.attempts);
     row.querySelector('.replays').textContent = String(event.replays);
-    if (event.status === 'PROCESSED' || event.status === 'DEAD_LETTER') {
+    if (['PROCESSED', 'DEAD_LETTER', 'QUARANTINED'].includes(event.status)) {
       row.querySelector('button.replay')?.remove();
       onSettled();
       return;

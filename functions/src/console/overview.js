@@ -4,7 +4,7 @@ import { timeChart } from './chart.js';
 import { $, api, badge, el, number, table } from './dom.js';
 import { loadFailed, wireFailed } from './events.js';
 
-const statuses = ['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED'];
+const statuses = ['PROCESSED', 'FAILED', 'DEAD_LETTER', 'QUEUED', 'QUARANTINED'];
 const ms = (v) => (v === null ? '—' : `${number(v)} ms`);
 
 export function setup() {

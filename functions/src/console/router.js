@@ -9,6 +9,7 @@ export const panels = [
   'events',
   'webhooks',
   'sources',
+  'plan',
   'keys',
 ];
 
