@@ -152,13 +152,15 @@ export async function runQuarantineStep(
   if (job.step !== step) return { kind: 'stale', replayId };
 
   const plan = await deps.plan();
+  // QUEUED too: an event this job queued whose publish died with its worker is still
+  // QUEUED when the step is redone, and must go out.
   const page = await deps.queries.failedPage(
-    quarantineFilter(job.filter),
+    { ...quarantineFilter(job.filter), statuses: ['QUARANTINED', 'QUEUED'] },
     deps.pageSize,
     job.cursor ? decodeCursor(job.cursor) : undefined,
   );
   const outcomes = await mapLimit(page.items, deps.concurrency, (item) =>
-    recheckQuarantined(item.eventId, plan, deps),
+    recheckQuarantined(item.eventId, plan, job.createdAt, deps),
   );
   const now = deps.now();
   const count = (kind: RecheckOutcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
@@ -210,18 +212,35 @@ export type RecheckOutcome =
  * the record read: a second replay, or a processor, that got there first wins) and
  * published with the plan revision it passed, so a processor holding an older plan
  * reads the newer one before checking it again. Failing, its violations are updated
- * only if they changed, so a second replay of the same plan writes nothing.
+ * only if they changed, so a second replay of the same plan writes nothing. An event
+ * queued since the job began and still QUEUED (a redone step whose worker died between
+ * the write and the publish) is published again in the same round: processing takes a
+ * round once, so a second copy of a publish that did go out changes nothing.
  */
 export async function recheckQuarantined(
   eventId: string,
   plan: PublishedPlan,
+  jobStartedAt: Date,
   deps: Pick<QuarantineReplayDeps, 'events' | 'eventQueue' | 'checker' | 'now' | 'ttlDays'>,
 ): Promise<RecheckOutcome> {
   for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.events.get(eventId);
-    if (stored?.record.status !== 'QUARANTINED') return { kind: 'skipped', eventId };
-    const envelope = parseEnvelope(stored.record.envelope ?? '');
-    if (!envelope) return { kind: 'skipped', eventId };
+    const status = stored?.record.status;
+    const envelope = parseEnvelope(stored?.record.envelope ?? '');
+    if (!stored || !envelope) return { kind: 'skipped', eventId };
+    if (status === 'QUEUED') {
+      const queuedAt = stored.record.queuedAt?.getTime() ?? 0;
+      if (queuedAt < jobStartedAt.getTime()) return { kind: 'skipped', eventId };
+      const [published] = await deps.eventQueue.enqueue([envelope], {
+        replay: String(stored.record.replays),
+        [planRevisionAttribute]: String(plan.revision),
+      });
+      // Left QUEUED, it would wait for an operator: the step is delivered again instead.
+      if (!published?.ok)
+        throw new PipelineError('publish_failed', describe(published?.error), { retriable: true });
+      return { kind: 'replayed', eventId };
+    }
+    if (status !== 'QUARANTINED') return { kind: 'skipped', eventId };
     const context = { now: deps.now(), ttlDays: deps.ttlDays };
     const verdict = deps.checker.check(plan, envelope);
     if (verdict.kind === 'violations' && verdict.enforcement !== 'allow') {
