@@ -17,6 +17,8 @@ export type StackHarness = {
   pubsub: PubSub;
   firestore: Firestore;
   logs: string[];
+  /** Where the stack keeps its state (its local warehouse among it), removed on close. */
+  stateDir: string;
   close: () => Promise<void>;
 };
 
@@ -67,6 +69,7 @@ export async function startStack(options: {
     pubsub,
     firestore,
     logs,
+    stateDir,
     close: async () => {
       // The emulators outlive this stack: without its subscriptions they stop pushing
       // what is left (stalled retries, schedules) at ports nobody listens on anymore.

@@ -187,13 +187,14 @@ describe('requarantinedRecord', () => {
     replays: 2,
   };
 
-  it('keeps attempts and replays, takes the new violations and time', () => {
+  it('keeps attempts, replays and when it was quarantined; takes the new violations', () => {
     const record = requarantinedRecord(quarantined, envelope, [missingUser], later);
     expect(record).toMatchObject({
       status: 'QUARANTINED',
       attempts: 3,
       replays: 2,
-      failedAt: later.now,
+      // Replays page on failedAt: a recheck must not move the event under them.
+      failedAt: quarantined.failedAt,
       violations: [missingUser],
       violationDay: '2026-01-02',
     });

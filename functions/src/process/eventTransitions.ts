@@ -120,14 +120,21 @@ export function quarantinedRecord(
   };
 }
 
-/** A recheck of a quarantined event that still fails: the same record, the new violations. */
+/**
+ * A recheck of a quarantined event that still fails: the same record, the new
+ * violations. `failedAt` stays when it was quarantined, so a replay's pages, ordered on
+ * it, never move under the replay.
+ */
 export function requarantinedRecord(
   current: EventRecord,
   envelope: EventEnvelope,
   violations: readonly Violation[],
   context: TransitionContext,
 ): EventRecord {
-  return quarantinedRecord(current, envelope, violations, context, false);
+  return {
+    ...quarantinedRecord(current, envelope, violations, context, false),
+    failedAt: current.failedAt,
+  };
 }
 
 function violationFields(

@@ -152,10 +152,11 @@ export async function runQuarantineStep(
   if (job.step !== step) return { kind: 'stale', replayId };
 
   const plan = await deps.plan();
-  // QUEUED too: an event this job queued whose publish died with its worker is still
-  // QUEUED when the step is redone, and must go out.
+  // QUEUED and PROCESSED too, for a step redone after its worker died: an event it
+  // queued whose publish died with it is still QUEUED and must go out, and one already
+  // processed is counted, so the job's counts add up to what it matched.
   const page = await deps.queries.failedPage(
-    { ...quarantineFilter(job.filter), statuses: ['QUARANTINED', 'QUEUED'] },
+    { ...quarantineFilter(job.filter), statuses: ['QUARANTINED', 'QUEUED', 'PROCESSED'] },
     deps.pageSize,
     job.cursor ? decodeCursor(job.cursor) : undefined,
   );
@@ -203,6 +204,8 @@ function readStep(message: PushedMessage): { replayId: string; step: number } {
 
 export type RecheckOutcome =
   | { kind: 'replayed'; eventId: string }
+  /** Not this job's: processed or queued before it began. */
+  | { kind: 'ignored'; eventId: string }
   | { kind: 'still_failing'; eventId: string }
   | { kind: 'skipped'; eventId: string }
   | { kind: 'unavailable'; eventId: string; reason: string };
@@ -227,10 +230,14 @@ export async function recheckQuarantined(
     const stored = await deps.events.get(eventId);
     const status = stored?.record.status;
     const envelope = parseEnvelope(stored?.record.envelope ?? '');
-    if (!stored || !envelope) return { kind: 'skipped', eventId };
+    if (!stored) return { kind: 'skipped', eventId };
+    const queuedSinceStart = stored.record.history.some(
+      (entry) => entry.status === 'QUEUED' && entry.at >= jobStartedAt,
+    );
+    if (status === 'PROCESSED') return { kind: queuedSinceStart ? 'replayed' : 'ignored', eventId };
+    if (!envelope) return { kind: 'skipped', eventId };
     if (status === 'QUEUED') {
-      const queuedAt = stored.record.queuedAt?.getTime() ?? 0;
-      if (queuedAt < jobStartedAt.getTime()) return { kind: 'skipped', eventId };
+      if (!queuedSinceStart) return { kind: 'ignored', eventId };
       const [published] = await deps.eventQueue.enqueue([envelope], {
         replay: String(stored.record.replays),
         [planRevisionAttribute]: String(plan.revision),
