@@ -3,6 +3,9 @@ import { collections } from '../../../../infra/spec.ts';
 import type { EventRecord } from '../../process/eventRecord.ts';
 import { fromSnapshot } from '../../process/eventStatusStore.ts';
 
+/** Events read per example shown, so that events since let through rarely crowd the examples out. */
+const examplesReadPerShown = 4;
+
 /** Some events of a type that broke the plan on a day, with their violations. */
 export type ViolationExamples = (
   day: string,
@@ -20,8 +23,11 @@ export function firestoreViolationExamples(firestore: Firestore): ViolationExamp
       .collection(collections.events.name)
       .where('violationDay', '==', day)
       .where('eventType', '==', eventType)
-      .limit(limit)
+      .limit(limit * examplesReadPerShown)
       .get();
-    return snapshot.docs.map(fromSnapshot);
+    // A replayed event that passed keeps its day but no longer its violations.
+    const records = snapshot.docs.map(fromSnapshot);
+    const current = records.filter((record) => record.violations.length > 0);
+    return (current.length > 0 ? current : records).slice(0, limit);
   };
 }
