@@ -10,7 +10,7 @@ import type { BatchPath } from './batchPath.ts';
 import { costPerMillionEvents, monthlyCost, type OpsPerEvent } from './costModel.ts';
 import type { EndToEndCpu, Latencies, MessageShape } from './endToEnd.ts';
 import type { ProcessProbe } from './processProbe.ts';
-import type { BenchResult, BrowserPathResult } from './results.ts';
+import type { BenchResult, BrowserPathResult, TrackingPlanResult } from './results.ts';
 import { endToEndEvents, sampleEvent } from './settings.ts';
 import type { SingleEvents } from './singleEvents.ts';
 import { round } from './stats.ts';
@@ -31,6 +31,7 @@ export type Measurements = {
   /** The same drain served by the floor handler instead of processEvent. */
   floorProbe: ProcessProbe;
   batchPath: BatchPath;
+  trackingPlan: TrackingPlanResult;
   batchOps: Omit<OpsPerEvent, 'warehouseBytes'>;
   coldStart: BenchResult['coldStart'];
   rateLimitAcrossInstances: MeasuredResult['rateLimitAcrossInstances'];
@@ -151,6 +152,7 @@ export function assembleResult(m: Measurements): BenchResult {
       ),
     },
     sustainedBatch: m.batchPath.sustainedBatch,
+    trackingPlan: m.trackingPlan,
     opsPerEventBatch: opsBatch,
     costPerMillionEventsBatch: roundAll(costBatch),
     opsPerEvent: ops,

@@ -39,8 +39,10 @@ export type BenchStack = {
 export const browserOrigin = 'https://bench.example';
 export const browserSiteId = 'bench';
 
-export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
-  log('Starting emulators and the local stack…');
+/** Both emulators on free ports of 127.0.0.1, and a project of the run's own. */
+export type BenchEmulators = Pick<BenchStack, 'projectId' | 'emulatorHosts' | 'emulatorGroups'>;
+
+export async function startBenchEmulators(cleanup: Cleanup): Promise<BenchEmulators> {
   const [pubsubEmulator, firestoreEmulator] = await Promise.all([
     freePort().then((port) => startEmulator('pubsub', port)),
     freePort().then((port) => startEmulator('firestore', port)),
@@ -48,14 +50,26 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
   cleanup.push(() =>
     Promise.all([pubsubEmulator.stop(), firestoreEmulator.stop()]).then(() => undefined),
   );
+  return {
+    projectId: `bench-${randomUUID().slice(0, 8)}`,
+    emulatorHosts: { pubsub: pubsubEmulator.host, firestore: firestoreEmulator.host },
+    emulatorGroups: {
+      pubsub: pubsubEmulator.processGroup,
+      firestore: firestoreEmulator.processGroup,
+    },
+  };
+}
+
+export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
+  log('Starting emulators and the local stack…');
+  const { projectId, emulatorHosts, emulatorGroups } = await startBenchEmulators(cleanup);
   const stateDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
   cleanup.push(() => rm(stateDir, { recursive: true, force: true }));
-  const projectId = `bench-${randomUUID().slice(0, 8)}`;
   const stack = await LocalStack.start({
     projectId,
     stateDir,
-    pubsubEmulatorHost: pubsubEmulator.host,
-    firestoreEmulatorHost: firestoreEmulator.host,
+    pubsubEmulatorHost: emulatorHosts.pubsub,
+    firestoreEmulatorHost: emulatorHosts.firestore,
     functionsBasePort: 0,
     retryProfile: 'local',
     logLevel: 'warn',
@@ -64,8 +78,8 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
   cleanup.push(() => stack.stop());
   const config = loadConfig({
     GOOGLE_CLOUD_PROJECT: projectId,
-    PUBSUB_EMULATOR_HOST: pubsubEmulator.host,
-    FIRESTORE_EMULATOR_HOST: firestoreEmulator.host,
+    PUBSUB_EMULATOR_HOST: emulatorHosts.pubsub,
+    FIRESTORE_EMULATOR_HOST: emulatorHosts.firestore,
   });
   const pubsub = createPubSub(config);
   const firestore = createFirestore(config);
@@ -80,11 +94,8 @@ export async function startBenchStack(cleanup: Cleanup): Promise<BenchStack> {
   });
   return {
     projectId,
-    emulatorHosts: { pubsub: pubsubEmulator.host, firestore: firestoreEmulator.host },
-    emulatorGroups: {
-      pubsub: pubsubEmulator.processGroup,
-      firestore: firestoreEmulator.processGroup,
-    },
+    emulatorHosts,
+    emulatorGroups,
     stack,
     ingestUrl: `${stack.info.ingestUrl}/v1/events`,
     pubsub,

@@ -6,6 +6,7 @@ import {
   instancesSection,
   pathsSection,
   row,
+  trackingPlanSection,
   usd,
 } from './reportSections.ts';
 import { round } from './stats.ts';
@@ -154,6 +155,7 @@ export function renderMarkdown(result: BenchResult): string {
     ]),
     ...cpuSection(result),
     ...batchSection(result),
+    ...trackingPlanSection(result.trackingPlan),
     ...pathsSection(result),
     ...instancesSection(result),
     '',

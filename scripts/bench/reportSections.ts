@@ -1,6 +1,7 @@
 /** The report's sections after the headline table, and the table cells every section writes. */
 import { monthlyCost } from './costModel.ts';
-import type { BenchResult } from './results.ts';
+import { round } from './stats.ts';
+import type { BenchResult, TrackingPlanResult, TrackingPlanRun } from './results.ts';
 
 /** Where the cores went during the end-to-end run, by process. */
 export function cpuSection(result: BenchResult): string[] {
@@ -79,6 +80,51 @@ export function batchSection(result: BenchResult): string[] {
       ops.functionInvocations,
       `${usd(cost.total)} (Firestore ${usd(cost.firestore)}, functions ${usd(cost.functions)}, Pub/Sub ${usd(cost.pubsub)})`,
       usd(monthlyCost(cost.total, 10_000), 0),
+    ]),
+  ];
+}
+
+/** One run of the tracking plan's scenario, as its table's cells after the pass and the plan. */
+function planRunCells(run: TrackingPlanRun): (string | number)[] {
+  return [
+    run.eventsPerSecond,
+    run.p50Ms,
+    run.p99Ms,
+    `${run.processEventCpuMs} ms`,
+    `${run.totalCpuMs} ms`,
+    run.quarantined,
+    run.pushes,
+  ];
+}
+
+/** The batch path with a tracking plan enforced beside it with none, pass by pass. */
+export function trackingPlanSection(plan: TrackingPlanResult | undefined): string[] {
+  if (!plan) return [];
+  const violations =
+    plan.violatingEvery > 0
+      ? `one event in ${plan.violatingEvery} (${round(plan.violatingShare * 100, 1)}%) breaks its schema (a required property missing, one the schema does not name, a bad format or a wrong type, in turn) and is quarantined under the plan; the rest pass`
+      : 'every event passes its schema';
+  return [
+    '',
+    `## Tracking plan on the batch path (${plan.types} types, unplanned: ${plan.settings.unplanned}, violations: ${plan.settings.violations})`,
+    '',
+    `Calls of ${plan.batchSize} through \`/v1/events/batch\`, 202 → PROCESSED or QUARANTINED, in alternating passes on two stacks on the same emulators: one with the plan, one with the empty plan (no types, every event allowed), each put in Firestore before its stack started and read by its instances every ${plan.cacheSeconds} s as deployed. Both send the same events, of the planned types (schemas of 4–8 typed properties, some required, some with a format, no others allowed): ${violations}. Each stack is confirmed by an event of an unplanned type and warmed before the passes, and warmed again (${plan.rewarmEvents} events, unmeasured) before a run whenever the other stack ran last; a run is timed from the events processEvent publishes (their receivedAt and processedAt, read from \`events-processed\` through a subscription of the harness's own, so no count of status documents loads the emulator), and the quarantined ones are counted through the plan's violation counts; the warehouse loader is out of both stacks. processEvent's CPU is its process's, per event; a push more than one per call is a message delivered again. Events/s with the plan over without: **${plan.ratioBatch}×** (passes ${plan.passRatios.join(', ')}); processEvent's CPU per event over every pass: **${plan.cpuRatio}×** (the passes' ratios ${plan.cpuPassRatios.join(', ')}).`,
+    '',
+    row([
+      'pass',
+      'plan',
+      'events/s',
+      'p50 ms',
+      'p99 ms',
+      'processEvent CPU',
+      'total CPU',
+      'quarantined',
+      'pushes',
+    ]),
+    row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...plan.withPlan.flatMap((run, pass) => [
+      row([pass + 1, 'with', ...planRunCells(run)]),
+      row([pass + 1, 'without', ...planRunCells(plan.withoutPlan[pass]!)]),
     ]),
   ];
 }

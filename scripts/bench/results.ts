@@ -40,6 +40,48 @@ export type BrowserPathResult = {
   trackerGzipBytes: number;
 };
 
+/** One run of the batch path under one of the two plans: the tracking plan's scenario. */
+export type TrackingPlanRun = {
+  events: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of the stack's processEvent process per event over the run. */
+  processEventCpuMs: number;
+  /** CPU per event of every process the events went through, and by process. */
+  totalCpuMs: number;
+  cpuMsByProcess: Record<string, number>;
+  quarantined: number;
+  /** processEvent's invocations over the run: one per call of 500, more when a message was delivered again. */
+  pushes: number;
+};
+
+/**
+ * The batch path (calls of 500 through `/v1/events/batch`, 202 → PROCESSED or
+ * QUARANTINED) with a tracking plan enforced beside the same path with none, in
+ * alternating passes of the same run on one stack.
+ */
+export type TrackingPlanResult = {
+  types: number;
+  settings: { unplanned: string; violations: string };
+  /** One event in this many broke its schema (0: none), quarantined under the plan. */
+  violatingEvery: number;
+  violatingShare: number;
+  /** How often each instance read the plan again. */
+  cacheSeconds: number;
+  batchSize: number;
+  /** Events sent, unmeasured, to a stack before its run when the other stack ran last. */
+  rewarmEvents: number;
+  withPlan: TrackingPlanRun[];
+  withoutPlan: TrackingPlanRun[];
+  /** Events per second with the plan over without: the median of the passes' ratios. */
+  ratioBatch: number;
+  passRatios: number[];
+  /** processEvent's CPU per event over every pass with the plan, over the same without. */
+  cpuRatio: number;
+  cpuPassRatios: number[];
+};
+
 /** Single events at a fixed rate for a while, each from its 202 to PROCESSED. */
 export type SustainedRun = {
   targetPerSecond: number;
@@ -108,6 +150,8 @@ export type BenchResult = {
   trackingBatch?: TrackingBatchResult;
   /** The browser path (`/v1/p`) beside `/v1/events`, and the tracker's size. */
   browserPath?: BrowserPathResult;
+  /** The batch path with a tracking plan of many types enforced, beside it with none. */
+  trackingPlan?: TrackingPlanResult;
   pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
   /** processEvent alone behind the emulator's pushes, beside one Firestore write. */
   process: {

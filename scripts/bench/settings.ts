@@ -26,6 +26,18 @@ export const batchPathEvents = 20_000;
 export const batchPathWarmupEvents = 5_000;
 export const sustainedBatchRate = 1_000;
 export const warehouseEvents = 2_000;
+/**
+ * The tracking plan on the batch path: this many types enforced, passes of this many
+ * events with and without it (ABBA), after a warm-up of each; one event in
+ * `trackingPlanViolatingEvery` breaks its schema.
+ */
+export const trackingPlanTypes = 50;
+export const trackingPlanPassEvents = 8_000;
+export const trackingPlanPasses = 10;
+export const trackingPlanWarmupEvents = 5_000;
+/** Sent, unmeasured, to a stack before its run when the other stack ran last. */
+export const trackingPlanRewarmEvents = 2_000;
+export const trackingPlanViolatingEvery = 50;
 
 export const sampleEvent = {
   eventType: 'page.viewed',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HttpScenario } from './results.ts';
+import type { HttpScenario, TrackingPlanRun } from './results.ts';
 import { sustainedRate, sustainedSeconds } from './settings.ts';
 import { targetsFor, type MeasuredResult } from './targets.ts';
 
@@ -18,6 +18,18 @@ const latency = {
   p50Ms: 10,
   p99Ms: 100,
   eventsPerMessage: 8,
+};
+
+const planRun: TrackingPlanRun = {
+  events: 10_000,
+  eventsPerSecond: 3000,
+  p50Ms: 1000,
+  p99Ms: 2000,
+  processEventCpuMs: 0.16,
+  totalCpuMs: 0.6,
+  cpuMsByProcess: { processEvent: 0.16 },
+  quarantined: 0,
+  pushes: 20,
 };
 
 /** A run that meets every target. */
@@ -155,7 +167,25 @@ const passing: MeasuredResult = {
     warehouseBytes: 300,
   },
   costPerMillionEventsBatch: { functions: 0, pubsub: 0, firestore: 1, warehouse: 0, total: 1.1 },
+  trackingPlan: {
+    types: 50,
+    settings: { unplanned: 'quarantine', violations: 'quarantine' },
+    violatingEvery: 50,
+    violatingShare: 0.02,
+    cacheSeconds: 30,
+    batchSize: 500,
+    rewarmEvents: 2000,
+    withPlan: [{ ...planRun, eventsPerSecond: 2900, processEventCpuMs: 0.17, quarantined: 200 }],
+    withoutPlan: [planRun],
+    ratioBatch: 0.97,
+    passRatios: [0.97],
+    cpuRatio: 1.06,
+    cpuPassRatios: [1.06],
+  },
 };
+
+const planName = (measure: string) =>
+  `tracking plan (50 types, quarantine/quarantine): ${measure} with it vs without (trackingPlan.${measure.startsWith('batch') ? 'ratioBatch' : 'cpuRatio'})`;
 
 describe('targetsFor', () => {
   it('meets every target for a run within all of them', () => {
@@ -269,9 +299,27 @@ describe('targetsFor', () => {
         costPerMillionEventsBatch: { ...passing.costPerMillionEventsBatch, total: 1.16 },
       },
     ],
+    [
+      planName('batch path events/s'),
+      { trackingPlan: { ...passing.trackingPlan, ratioBatch: 0.89 } },
+    ],
+    [
+      planName('processEvent CPU per event'),
+      { trackingPlan: { ...passing.trackingPlan, cpuRatio: 1.16 } },
+    ],
   ])('misses only "%s" when its measure crosses the line', (name, change) => {
     const missed = targetsFor({ ...passing, ...change }).filter((t) => !t.met);
     expect(missed.map((t) => t.name)).toEqual([name]);
+  });
+
+  it("sets the tracking plan's ratios beside the mean figures of its passes", () => {
+    const measured = Object.fromEntries(targetsFor(passing).map((t) => [t.name, t.measured]));
+    expect(measured[planName('batch path events/s')]).toBe(
+      '0.97× (2900/s beside 3000/s; passes 0.97)',
+    );
+    expect(measured[planName('processEvent CPU per event')]).toBe(
+      '1.06× (0.17 ms beside 0.16 ms; passes 1.06)',
+    );
   });
 
   it('meets the batch rate through either of its lines', () => {

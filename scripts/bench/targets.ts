@@ -1,13 +1,25 @@
 /** The targets the benchmark is held to, each with what this run measured. */
-import type { BenchResult, BrowserPathResult, TrackingBatchResult } from './results.ts';
+import type {
+  BenchResult,
+  BrowserPathResult,
+  TrackingBatchResult,
+  TrackingPlanResult,
+  TrackingPlanRun,
+} from './results.ts';
 import { sustainedRate, sustainedSeconds } from './settings.ts';
 import { round } from './stats.ts';
 
 export type MeasuredResult = Omit<
   BenchResult,
-  'targets' | 'trackingBatch' | 'browserPath' | 'rateLimitAcrossInstances' | 'endpointFailureWrites'
+  | 'targets'
+  | 'trackingBatch'
+  | 'browserPath'
+  | 'rateLimitAcrossInstances'
+  | 'endpointFailureWrites'
+  | 'trackingPlan'
 > & {
   trackingBatch: TrackingBatchResult;
+  trackingPlan: TrackingPlanResult;
   browserPath: BrowserPathResult;
   rateLimitAcrossInstances: NonNullable<BenchResult['rateLimitAcrossInstances']>;
   endpointFailureWrites: NonNullable<BenchResult['endpointFailureWrites']>;
@@ -18,6 +30,45 @@ const withinTenPercent = (ratio: number) => ratio >= 0.9 && ratio <= 1.1;
 
 /** The tracker's budget, gzipped as it is served. */
 export const maxTrackerGzipBytes = 2048;
+
+/** The tracking plan's share of the batch path: its rate kept, processEvent's CPU bounded. */
+export const trackingPlanTarget = { ratioBatch: 0.9, cpuRatio: 1.15 };
+
+/** The mean of one figure over the passes of one of the tracking plan's runs. */
+function meanOf(runs: readonly TrackingPlanRun[], pick: (run: TrackingPlanRun) => number): number {
+  return runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+}
+
+/** The tracking plan's targets: the batch path and processEvent's CPU, with it over without. */
+export function trackingPlanTargets(plan: TrackingPlanResult): BenchResult['targets'] {
+  const described = `${plan.types} types, ${plan.settings.unplanned}/${plan.settings.violations}`;
+  return [
+    {
+      name: `tracking plan (${described}): batch path events/s with it vs without (trackingPlan.ratioBatch)`,
+      target: `≥ ${trackingPlanTarget.ratioBatch}×`,
+      measured: `${plan.ratioBatch}× (${round(
+        meanOf(plan.withPlan, (run) => run.eventsPerSecond),
+        0,
+      )}/s beside ${round(
+        meanOf(plan.withoutPlan, (run) => run.eventsPerSecond),
+        0,
+      )}/s; passes ${plan.passRatios.join(', ')})`,
+      met: plan.ratioBatch >= trackingPlanTarget.ratioBatch,
+    },
+    {
+      name: `tracking plan (${described}): processEvent CPU per event with it vs without (trackingPlan.cpuRatio)`,
+      target: `≤ ${trackingPlanTarget.cpuRatio}×`,
+      measured: `${plan.cpuRatio}× (${round(
+        meanOf(plan.withPlan, (run) => run.processEventCpuMs),
+        3,
+      )} ms beside ${round(
+        meanOf(plan.withoutPlan, (run) => run.processEventCpuMs),
+        3,
+      )} ms; passes ${plan.cpuPassRatios.join(', ')})`,
+      met: plan.cpuRatio <= trackingPlanTarget.cpuRatio,
+    },
+  ];
+}
 
 /** End-to-end events/s (one per request) wanted, or this share of what ingest alone answers. */
 export const endToEndTarget = { eventsPerSecond: 1500, ratioToIngestSingle: 0.5 };
@@ -183,5 +234,6 @@ export function targetsFor(result: MeasuredResult): BenchResult['targets'] {
       measured: `$${result.costPerMillionEventsBatch.total}`,
       met: result.costPerMillionEventsBatch.total <= 1.15,
     },
+    ...trackingPlanTargets(result.trackingPlan),
   ];
 }
