@@ -19,7 +19,7 @@ import { sleep } from '../lib/emulators.ts';
 import { LocalStack } from '../lib/localStack.ts';
 import type { BenchEmulators, Cleanup } from './benchStack.ts';
 import { headersFor, load } from './httpLoad.ts';
-import { batchSize, log } from './settings.ts';
+import { batchSize } from './settings.ts';
 
 export type Arm = 'plan' | 'none';
 
