@@ -235,7 +235,15 @@ describe('the web console: the tracking plan', () => {
 
   it("shows the day's violations by type with example events, each linking to its Event view", async () => {
     const { page } = stack;
-    const answer = await stack.admin<Violations>(`${plan}/violations?day=${today}&examples=3`);
+    // Each instance writes its counts a second after its last delivery at the latest.
+    let answer = await stack.admin<Violations>(`${plan}/violations?day=${today}&examples=3`);
+    const settled = (a: Violations) =>
+      a.types.find((t) => t.eventType === 'order.placed')?.count === 3 &&
+      a.types.find((t) => t.eventType === 'signup.completed')?.count === 1;
+    for (let i = 0; i < 50 && !settled(answer); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = await stack.admin<Violations>(`${plan}/violations?day=${today}&examples=3`);
+    }
     const orders = answer.types.find((t) => t.eventType === 'order.placed')!;
     expect(orders.count).toBe(3);
     expect(orders.examples.map((e) => e.eventId).sort()).toEqual([...sent.badOrders].sort());

@@ -299,12 +299,20 @@ describe('tracking plans: quarantine, violations and replay, exactly once', () =
 
     // The day's counts and examples, for the console.
     const day = new Date().toISOString().slice(0, 10);
-    const report = (await (
-      await fetch(plan(`/violations?day=${day}`), { headers: admin() })
-    ).json()) as {
+    // Each instance writes its counts a second after its last delivery at the latest.
+    type Report = {
       total: number;
       types: { eventType: string; count: number; examples: { eventId: string }[] }[];
     };
+    const report = await eventually(
+      async () => {
+        const answer = (await (
+          await fetch(plan(`/violations?day=${day}`), { headers: admin() })
+        ).json()) as Report;
+        return answer.total === 100 ? answer : undefined;
+      },
+      { what: "the day's violation counts" },
+    );
     expect(report.total).toBe(100);
     expect(report.types.map(({ eventType, count }) => ({ eventType, count }))).toEqual([
       { eventType: order, count: 60 },

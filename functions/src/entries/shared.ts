@@ -1,4 +1,5 @@
 import { defaults } from '../lib/defaults.ts';
+import { describe } from '../lib/errors.ts';
 import { FirestoreMetricsDocStore, type MetricsDocStore } from '../metrics/metricsStore.ts';
 import { WarehouseMetrics } from '../metrics/warehouseMetrics.ts';
 import { FirestoreEventStatusStore, type EventStatusStore } from '../process/eventStatusStore.ts';
@@ -7,6 +8,7 @@ import { PlanChecker } from '../plan/planChecker.ts';
 import type { PlanGate } from '../plan/planGate.ts';
 import { FirestorePlanStore, type PlanStore } from '../plan/planStore.ts';
 import { FirestoreViolationCounts } from '../plan/violationCounts.ts';
+import { ViolationTally } from '../plan/violationTally.ts';
 import type { Runtime } from '../runtime.ts';
 import { FirestoreDeliveryStore, type DeliveryStore } from '../webhooks/deliveryStore.ts';
 import { CachedWebhookRouter, type WebhookRouter } from '../webhooks/endpointIndex.ts';
@@ -39,12 +41,18 @@ export function webhookDeliveries(runtime: Runtime): DeliveryStore {
 export function planGate(runtime: Runtime): PlanGate {
   return runtime.shared('planGate', () => {
     const store = planStore(runtime);
+    const counts = new FirestoreViolationCounts(runtime.firestore);
     return {
       cache: new PlanCache(() => store.current(), {
         maxAgeMs: runtime.config.trackingPlanCacheSeconds * 1000,
       }),
       checker: new PlanChecker(),
-      counts: new FirestoreViolationCounts(runtime.firestore),
+      counts,
+      tally: new ViolationTally(counts, {
+        flushAfterMs: defaults.violationCountFlushMs,
+        onError: (error, types) =>
+          runtime.logger.warn({ error: describe(error), types }, 'violation counts not written'),
+      }),
     };
   });
 }

@@ -90,6 +90,8 @@ export const defaults = {
   /** How long an instance enforces the tracking plan it holds before reading it again:
    * a publish or a change of enforcement reaches every instance within this time. */
   trackingPlanCacheSeconds: 30,
+  /** How long an instance holds violation counts no delivery has written yet. */
+  violationCountFlushMs: 1_000,
   /** Quarantined events one step of a quarantine replay takes from its page. */
   quarantineReplayPageSize: 200,
   /** How long a quarantine replay's progress record is kept. */

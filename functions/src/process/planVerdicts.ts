@@ -1,4 +1,3 @@
-import { describe } from '../lib/errors.ts';
 import type { EventEnvelope } from '../lib/eventEnvelope.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PushedMessage } from '../lib/pushedMessage.ts';
@@ -46,30 +45,22 @@ export function claimRecord(
 }
 
 /**
- * Counts the events this delivery found breaking the plan for the first time (its own
- * claim wrote them): a redelivery's claim finds the record and counts nothing again. A
- * count that cannot be written is logged, never retried: the events are safe already.
+ * Adds the events this delivery found breaking the plan for the first time (its own
+ * claim wrote them) to the instance's tally: a redelivery's claim finds the record and
+ * counts nothing again. The tally is written beside a later delivery's claims.
  */
-export async function countViolations(
+export function countViolations(
   envelopes: readonly EventEnvelope[],
   verdicts: readonly PlanVerdict[],
   claims: readonly CreateResult[],
   context: TransitionContext,
   deps: PlanDeps,
-): Promise<void> {
+): void {
   if (!deps.plan) return;
   const byType = new Map<string, number>();
   envelopes.forEach((envelope, index) => {
     if (verdicts[index]!.kind !== 'violations' || claims[index]!.kind !== 'written') return;
     byType.set(envelope.eventType, (byType.get(envelope.eventType) ?? 0) + 1);
   });
-  if (byType.size === 0) return;
-  try {
-    await deps.plan.counts.add(context.now.toISOString().slice(0, 10), byType);
-  } catch (error) {
-    deps.logger.warn(
-      { error: describe(error), types: byType.size },
-      'violation counts not written',
-    );
-  }
+  deps.plan.tally.add(context.now.toISOString().slice(0, 10), byType);
 }

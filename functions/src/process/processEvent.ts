@@ -81,6 +81,8 @@ export async function processEvent(
   const verdicts = await checkAgainstPlan(envelopes, message, deps);
   const held = envelopes.map((_, index) => holds(verdicts[index]!));
   const passing = envelopes.filter((_, index) => !held[index]);
+  // Earlier deliveries' violation counts go out beside this one's claims.
+  const countsWritten = deps.plan?.tally.flush();
   const [claims, passingFanOuts, rejected] = await Promise.all([
     envelopes.length === 0
       ? []
@@ -102,6 +104,7 @@ export async function processEvent(
     ),
   ]);
   const fanOutOf = new Map(passing.map((envelope, index) => [envelope, passingFanOuts[index]!]));
+  countViolations(envelopes, verdicts, claims, context, deps);
   const [settled] = await Promise.all([
     mapLimit(envelopes, settleConcurrency, async (envelope, index): Promise<Settled> => {
       const claim = claims[index]!;
@@ -116,7 +119,7 @@ export async function processEvent(
         return { kind: 'processed', eventId: envelope.eventId };
       return settle(envelope, fanOut, context, claim.kind === 'written', deps);
     }),
-    countViolations(envelopes, verdicts, claims, context, deps),
+    countsWritten,
   ]);
   const retry = [...rejected, ...settled].find((outcome) => outcome.kind === 'retry');
   if (retry?.kind === 'retry') throw retry.error;
