@@ -237,10 +237,10 @@ describe('the web console: the tracking plan', () => {
     const { page } = stack;
     // Each instance writes its counts a second after its last delivery at the latest.
     let answer = await stack.admin<Violations>(`${plan}/violations?day=${today}&examples=3`);
-    const settled = (a: Violations) =>
+    const countsSettled = (a: Violations) =>
       a.types.find((t) => t.eventType === 'order.placed')?.count === 3 &&
       a.types.find((t) => t.eventType === 'signup.completed')?.count === 1;
-    for (let i = 0; i < 50 && !settled(answer); i += 1) {
+    for (let i = 0; i < 50 && !countsSettled(answer); i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       answer = await stack.admin<Violations>(`${plan}/violations?day=${today}&examples=3`);
     }
