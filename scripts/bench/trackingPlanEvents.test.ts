@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { PlanChecker, schemaErrors } from '../../functions/src/plan/planChecker.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PlanChecker, schemaErrors, loadValidator } from '../../functions/src/plan/planChecker.ts';
 import {
   emptyPlan,
   type PlanFile,
@@ -15,6 +15,10 @@ import {
   violationKinds,
   type BenchEvent,
 } from './trackingPlanEvents.ts';
+
+beforeAll(async () => {
+  await loadValidator();
+});
 
 const types = plannedTypes(50);
 const file = planFile(types, { unplanned: 'quarantine', violations: 'quarantine' });

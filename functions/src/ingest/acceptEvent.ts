@@ -77,6 +77,7 @@ export async function acceptMany(
   const newEventId = deps.newEventId ?? randomUUID;
   const plan = deps.plan?.cache.held();
   const blocking = plan && PlanChecker.blocks(plan) ? plan : undefined;
+  if (blocking) await deps.plan!.checker.ready(blocking);
   const admit = async (item: AcceptItem): Promise<AcceptOutcome | ToPublish> => {
     if (blocking) {
       const verdict = deps.plan!.checker.check(blocking, item.input);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../lib/http.ts';
 import {
   PlanChecker,
@@ -6,6 +6,7 @@ import {
   schemaErrors,
   violationFields,
   type PlannedEvent,
+  loadValidator,
 } from './planChecker.ts';
 import {
   emptyPlan,
@@ -17,6 +18,10 @@ import {
   type TypeVersion,
   type Violation,
 } from './trackingPlan.ts';
+
+beforeAll(async () => {
+  await loadValidator();
+});
 
 function typeVersion(
   eventType: string,

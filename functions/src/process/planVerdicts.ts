@@ -23,6 +23,7 @@ export async function checkAgainstPlan(
   if (!deps.plan || envelopes.length === 0) return envelopes.map(() => passed);
   const revision = Number(message.attributes?.[planRevisionAttribute] ?? 0);
   const plan = await deps.plan.cache.current(Number.isFinite(revision) ? revision : 0);
+  await deps.plan.checker.ready(plan);
   return envelopes.map((envelope) => deps.plan!.checker.check(plan, envelope));
 }
 

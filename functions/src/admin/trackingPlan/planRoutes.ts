@@ -3,7 +3,7 @@ import { HttpError, type FieldError } from '../../lib/http.ts';
 import { parseJsonBody } from '../../lib/requestInput.ts';
 import type { Route } from '../../lib/router.ts';
 import type { TrackingPlanRouteDeps } from './planAdminDeps.ts';
-import { schemaErrors } from '../../plan/planChecker.ts';
+import { loadValidator, schemaErrors } from '../../plan/planChecker.ts';
 import { base, planSchema, tag, typeSchema, versionSchema } from './planSchemas.ts';
 import type { PlanType } from '../../plan/planStore.ts';
 import { quarantineRoutes } from './quarantineRoutes.ts';
@@ -90,6 +90,7 @@ const planRoutes: Route<TrackingPlanRouteDeps>[] = [
     },
     handle: async ({ req, res, log }, { trackingPlan }) => {
       const file = parseJsonBody(req, planFileSchema);
+      await loadValidator();
       const names = new Set<string>();
       const errors: FieldError[] = [];
       file.types.forEach((type, index) => {
@@ -145,6 +146,7 @@ const planRoutes: Route<TrackingPlanRouteDeps>[] = [
     handle: async ({ req, res, params }, { trackingPlan }) => {
       const eventType = typeParam(params.eventType);
       const input = parseJsonBody(req, draftInputSchema);
+      await loadValidator();
       const errors = schemaErrors(input.schema);
       if (errors.length > 0) throw invalidPlan(errors);
       const draft: TypeDraft = {

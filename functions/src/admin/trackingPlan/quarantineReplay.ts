@@ -152,6 +152,7 @@ export async function runQuarantineStep(
   if (job.step !== step) return { kind: 'stale', replayId };
 
   const plan = await deps.plan();
+  await deps.checker.ready(plan);
   // QUEUED and PROCESSED too, for a step redone after its worker died: an event it
   // queued whose publish died with it is still QUEUED and must go out, and one already
   // processed is counted, so the job's counts add up to what it matched.
