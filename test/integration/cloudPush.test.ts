@@ -8,6 +8,11 @@ import { eventMessage } from '../../functions/src/lib/eventMessages.ts';
 import type { OutgoingMessage } from '../../functions/src/lib/publisher.ts';
 import { readPushedMessage, type PushedMessage } from '../../functions/src/lib/pushedMessage.ts';
 import { encodeFetchRequest } from '../../functions/src/workspace/fetchMessage.ts';
+import {
+  newQuarantineReplay,
+  stepMessage,
+} from '../../functions/src/admin/trackingPlan/quarantineReplay.ts';
+import { FirestoreQuarantineReplayStore } from '../../functions/src/admin/trackingPlan/quarantineReplayStore.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 import { CloudPushDoor } from '../support/cloudPushDoor.ts';
 import {
@@ -283,6 +288,25 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
       return source.body.gap === true ? source : undefined;
     });
     expect((withGap.body.gaps as Json[])[0]).toMatchObject({ application: 'login' });
+  });
+
+  it('replayQuarantine runs a step of a quarantine replay and completes the job', async () => {
+    const jobs = new FirestoreQuarantineReplayStore(pipeline.firestore);
+    // A running job over a window with nothing quarantined: its one step finds an empty page.
+    const job = { ...newQuarantineReplay({}, 1, 0, new Date(), 1), status: 'running' as const };
+    await jobs.create(job);
+    await publish(topics.quarantineReplay.name, stepMessage(job.replayId, 0));
+    const done = await eventually(async () => {
+      const current = await jobs.get(job.replayId);
+      return current?.status === 'completed' ? current : undefined;
+    });
+    expect(done).toMatchObject({ step: 1, replayed: 0, stillFailing: 0 });
+    // The job is saved before the push is answered: wait for the answer too.
+    await eventually(async () =>
+      door.pushes.some((push) => push.fn === 'replayQuarantine' && (push.status ?? 500) < 300)
+        ? true
+        : undefined,
+    );
   });
 
   it("reached every push-triggered function only in the cloud's shape, each reading the message as pushed", () => {
