@@ -1,4 +1,4 @@
-import { Timestamp } from '@google-cloud/firestore';
+import { timestampDate } from '../lib/documentCollection.ts';
 import {
   defaultSettings,
   emptyPlan,
@@ -33,7 +33,7 @@ export function versionOf(data: Record<string, unknown>): TypeVersion {
     schema: JSON.parse(String(data.schema)) as JsonSchema,
     requiredFields: (data.requiredFields as EnvelopeField[] | undefined) ?? [],
     description: (data.description as string | null | undefined) ?? null,
-    publishedAt: date(data.publishedAt),
+    publishedAt: timestampDate(data.publishedAt) ?? new Date(0),
   };
 }
 
@@ -46,7 +46,7 @@ export function draftOf(data: Record<string, unknown>): TypeDraft {
     schema: JSON.parse(String(data.schema)) as JsonSchema,
     requiredFields: (data.requiredFields as EnvelopeField[] | undefined) ?? [],
     description: (data.description as string | null | undefined) ?? null,
-    updatedAt: date(data.updatedAt),
+    updatedAt: timestampDate(data.updatedAt) ?? new Date(0),
   };
 }
 
@@ -73,8 +73,4 @@ export function planOf(snapshot: { data(): Record<string, unknown> | undefined }
     settings: { ...defaultSettings, ...(data.settings as Partial<PlanSettings> | undefined) },
     types: new Map(Object.entries(types).map(([name, version]) => [name, versionOf(version)])),
   };
-}
-
-function date(value: unknown): Date {
-  return value instanceof Timestamp ? value.toDate() : new Date(0);
 }

@@ -17,7 +17,7 @@ export function processedRecord(
   const attempts = (current?.attempts ?? 0) + 1;
   return {
     ...baseRecord(envelope, context),
-    ...violationFields(current, violations, context),
+    ...violationState(current, violations, context),
     status: 'PROCESSED',
     attempts,
     replays: current?.replays ?? 0,
@@ -109,7 +109,7 @@ export function quarantinedRecord(
   };
   return {
     ...baseRecord(envelope, context),
-    ...violationFields(current, violations, context),
+    ...violationState(current, violations, context),
     status: 'QUARANTINED',
     attempts,
     replays: current?.replays ?? 0,
@@ -137,7 +137,7 @@ export function requarantinedRecord(
   };
 }
 
-function violationFields(
+function violationState(
   current: EventRecord | undefined,
   violations: readonly Violation[],
   context: TransitionContext,

@@ -168,14 +168,14 @@ async function settleHeld(
   } catch (error) {
     return { kind: 'retry', error };
   }
-  const error = new PipelineError(
-    'contention',
-    `Event ${envelope.eventId} kept changing under us.`,
-    {
-      retriable: true,
-    },
-  );
-  return { kind: 'retry', error };
+  return { kind: 'retry', error: contention(envelope.eventId) };
+}
+
+/** The record kept changing under every read: Pub/Sub delivers the message again. */
+function contention(eventId: string): PipelineError {
+  return new PipelineError('contention', `Event ${eventId} kept changing under us.`, {
+    retriable: true,
+  });
 }
 
 /** An event settled, or the error that asks Pub/Sub to deliver its message again. */
@@ -207,14 +207,7 @@ async function settle(
   } catch (error) {
     return { kind: 'retry', error };
   }
-  const error = new PipelineError(
-    'contention',
-    `Event ${envelope.eventId} kept changing under us.`,
-    {
-      retriable: true,
-    },
-  );
-  return { kind: 'retry', error };
+  return { kind: 'retry', error: contention(envelope.eventId) };
 }
 
 /**

@@ -1,5 +1,6 @@
-import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
 import { collections } from '../../../../infra/spec.ts';
+import { timestampDate } from '../../lib/documentCollection.ts';
 import type { QuarantineReplay, QuarantineReplayStore } from './quarantineReplay.ts';
 
 /** Quarantine replays' progress records in Firestore. */
@@ -55,8 +56,8 @@ function toDocument(job: QuarantineReplay): Record<string, unknown> {
 
 function fromDocument(data: Record<string, unknown>): QuarantineReplay {
   const filter = (data.filter ?? {}) as Record<string, unknown>;
-  const from = date(filter.from);
-  const to = date(filter.to);
+  const from = timestampDate(filter.from);
+  const to = timestampDate(filter.to);
   return {
     replayId: String(data.replayId),
     status: data.status === 'completed' ? 'completed' : 'running',
@@ -66,9 +67,9 @@ function fromDocument(data: Record<string, unknown>): QuarantineReplay {
       ...(to ? { to } : {}),
     },
     planRevision: Number(data.planRevision ?? 0),
-    createdAt: date(data.createdAt) ?? new Date(0),
-    updatedAt: date(data.updatedAt) ?? new Date(0),
-    finishedAt: date(data.finishedAt),
+    createdAt: timestampDate(data.createdAt) ?? new Date(0),
+    updatedAt: timestampDate(data.updatedAt) ?? new Date(0),
+    finishedAt: timestampDate(data.finishedAt),
     matched: Number(data.matched ?? 0),
     replayed: Number(data.replayed ?? 0),
     stillFailing: Number(data.stillFailing ?? 0),
@@ -76,10 +77,6 @@ function fromDocument(data: Record<string, unknown>): QuarantineReplay {
     failed: Number(data.failed ?? 0),
     step: Number(data.step ?? 0),
     cursor: typeof data.cursor === 'string' ? data.cursor : null,
-    expireAt: date(data.expireAt) ?? new Date(0),
+    expireAt: timestampDate(data.expireAt) ?? new Date(0),
   };
-}
-
-function date(value: unknown): Date | null {
-  return value instanceof Timestamp ? value.toDate() : null;
 }
