@@ -24,6 +24,7 @@ export {
 export { topicList, topics } from './pipeline/topics.ts';
 export {
   maxProcessingAttempts,
+  maxRegulationAttempts,
   maxWebhookDeliveryAttempts,
   maxWorkspaceFetchAttempts,
   processingSubscription,

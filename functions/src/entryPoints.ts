@@ -25,6 +25,8 @@ const entryModules: Record<FunctionName, () => Promise<EntryModule>> = {
   fetchWorkspaceLogs: () => import('./entries/workspace.ts'),
   recordExhaustedFetch: () => import('./entries/workspace.ts'),
   replayQuarantine: () => import('./entries/trackingPlan.ts'),
+  runRegulation: () => import('./entries/privacy.ts'),
+  recordFailedRegulation: () => import('./entries/privacy.ts'),
 };
 
 export function isFunctionName(name: string): name is FunctionName {

@@ -30,6 +30,8 @@ export const collections = {
   rateLimitSubjects: { name: 'rate_limit_subjects' },
   /** `rate_limit_subjects/{subject}/shares/{instance}`: one instance's demand for a busy subject. */
   rateLimitShares: { name: 'shares', parent: 'rate_limit_subjects', ttlField: 'expireAt' },
+  /** `visitor_salts/{day}`: a day's secret salt of cookieless visitor ids; deleted after 48 h. */
+  visitorSalts: { name: 'visitor_salts', ttlField: 'expireAt' },
   /** `tracking_plan/current`: the enforced plan (settings and every type's current version). */
   trackingPlan: { name: 'tracking_plan' },
   /** `tracking_plan_types/{eventType}`: a type's draft and its latest version number. */
@@ -40,4 +42,16 @@ export const collections = {
   trackingViolationCounts: { name: 'tracking_violation_counts' },
   /** Progress records of quarantine replays. */
   quarantineReplays: { name: 'quarantine_replays', ttlField: 'expireAt' },
+  /** `privacy_list/head`: the number of the newest change to the suppression list. */
+  privacyList: { name: 'privacy_list' },
+  /** `privacy_list_changes/{seq}`: suppressions, their lifting, erasure tombstones (keyed hashes). */
+  privacyListChanges: { name: 'privacy_list_changes', ttlField: 'expireAt' },
+  /** `regulations/{id}`: a regulation's status and a receipt per store. */
+  regulations: { name: 'regulations' },
+  /** `regulations/{id}/subjects/{n}`: the subjects, kept only while the regulation runs. */
+  regulationSubjects: { name: 'subjects', parent: 'regulations' },
+  /** `erased_events/{eventId}`: events erased by a regulation, so a replay answers 410. */
+  erasedEvents: { name: 'erased_events', ttlField: 'expireAt' },
+  /** `suppressed_counts/{day}_{shard}`: events of suppressed subjects dropped, a number per day. */
+  suppressedCounts: { name: 'suppressed_counts' },
 } as const;

@@ -20,6 +20,8 @@ export type ServiceAccountName = keyof typeof serviceAccounts;
 export const secrets = {
   ADMIN_TOKEN: { secretId: 'tributary-admin-token', generate: 'token' },
   ENCRYPTION_KEY: { secretId: 'tributary-encryption-key', generate: 'aes-256-key' },
+  /** Keys the hashes by which subjects' records, suppressions and tombstones are found; never rotated. */
+  SUBJECT_HASH_KEY: { secretId: 'tributary-subject-hash-key', generate: 'aes-256-key' },
 } as const satisfies Record<string, { secretId: string; generate: 'token' | 'aes-256-key' }>;
 
 export type SecretName = keyof typeof secrets;

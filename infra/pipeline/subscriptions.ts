@@ -17,6 +17,9 @@ export const maxWebhookDeliveryAttempts = 20;
  */
 export const maxWorkspaceFetchAttempts = 5;
 
+/** How many times Pub/Sub pushes a regulation to its worker before it is marked FAILED. */
+export const maxRegulationAttempts = 10;
+
 /**
  * Redelivery backoff by where the pipeline runs. The cloud waits longer between
  * attempts; the local stack and the tests keep the same shape but finish quickly.
@@ -141,6 +144,24 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       topic: topics.quarantineReplay.name,
       pushTo: 'replayQuarantine',
       ackDeadlineSeconds: 300,
+      messageRetentionSeconds: sevenDays,
+      retry,
+    },
+    {
+      // Longer than the worker's timeout: one push erases every store.
+      name: 'regulations-run',
+      topic: topics.regulations.name,
+      pushTo: 'runRegulation',
+      ackDeadlineSeconds: 600,
+      messageRetentionSeconds: sevenDays,
+      retry,
+      deadLetter: { topic: topics.regulationsDeadLetter.name, maxDeliveryAttempts: maxRegulationAttempts },
+    },
+    {
+      name: 'regulations-dead-letter-record',
+      topic: topics.regulationsDeadLetter.name,
+      pushTo: 'recordFailedRegulation',
+      ackDeadlineSeconds: 60,
       messageRetentionSeconds: sevenDays,
       retry,
     },

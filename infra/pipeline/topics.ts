@@ -43,6 +43,14 @@ export const topics = {
     name: 'quarantine-replay',
     purpose: 'one step of a replay of quarantined events (started by an operator)',
   },
+  regulations: {
+    name: 'regulations',
+    purpose: 'one message per privacy regulation filed by an operator: its worker erases or suppresses',
+  },
+  regulationsDeadLetter: {
+    name: 'regulations-dead-letter',
+    purpose: 'regulations whose worker failed every attempt (marked FAILED)',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export function topicList(): TopicSpec[] {

@@ -28,7 +28,9 @@ export type FunctionName =
   | 'pollWorkspace'
   | 'fetchWorkspaceLogs'
   | 'recordExhaustedFetch'
-  | 'replayQuarantine';
+  | 'replayQuarantine'
+  | 'runRegulation'
+  | 'recordFailedRegulation';
 
 export type FunctionSpec = {
   name: FunctionName;

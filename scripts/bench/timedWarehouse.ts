@@ -1,5 +1,6 @@
 import type {
   QueryParams,
+  SubjectErasure,
   Warehouse,
   WarehouseRow,
   WriteResult,
@@ -42,6 +43,10 @@ export class TimedWarehouse implements Warehouse {
 
   query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]> {
     return this.#inner.query(sql, params);
+  }
+
+  eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
+    return this.#inner.eraseSubjects(ids);
   }
 
   close(): Promise<void> {

@@ -9,6 +9,7 @@ import type {
 import {
   WarehouseUnavailableError,
   type QueryParams,
+  type SubjectErasure,
   type Warehouse,
   type WarehouseRow,
   type WriteResult,
@@ -138,6 +139,13 @@ export class FakeWarehouse implements Warehouse {
     return [];
   }
 
+  async eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
+    const before = this.rows.length;
+    const kept = this.rows.filter((row) => !ids.includes(row.user_id ?? ''));
+    this.rows.splice(0, this.rows.length, ...kept);
+    return { removed: before - kept.length, searched: 'rows by user_id' };
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -189,6 +197,10 @@ export class CountingWarehouse implements Warehouse {
   async query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]> {
     this.queries += 1;
     return this.inner.query(sql, params);
+  }
+
+  eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
+    return this.inner.eraseSubjects(ids);
   }
 
   async close(): Promise<void> {

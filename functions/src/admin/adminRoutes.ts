@@ -136,6 +136,7 @@ export const adminRoutes: Route<ApiDeps>[] = [
     responses: {
       202: { description: 'QUEUED and republished.', schema: replayResultSchema },
       404: { description: 'No status recorded.' },
+      410: { description: 'Erased by a privacy regulation: it can never be replayed.' },
       409: { description: 'Processed, already queued, or never readable.' },
       503: { description: 'The republish failed; the status was put back.' },
     },
@@ -245,6 +246,8 @@ export async function replayOrRefuse(
   const outcome = await replayEvent(eventId, deps.ops.replay);
   if (outcome.kind === 'not_found')
     throw new HttpError(404, 'not_found', 'No status is recorded for this event.');
+  if (outcome.kind === 'erased')
+    throw new HttpError(410, 'erased', 'This event was erased by a privacy regulation.');
   if (outcome.kind === 'refused')
     throw new HttpError(409, 'not_replayable', refusalMessage[outcome.reason]);
   if (outcome.kind === 'unavailable') {

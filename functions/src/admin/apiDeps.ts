@@ -6,6 +6,7 @@ import type { EventStatusStore } from '../process/eventStatusStore.ts';
 import type { OperatorUploadRouteDeps, UploadRouteDeps } from '../uploads/uploadRouteDeps.ts';
 import type { WebhookRouteDeps } from '../webhooks/adminDeps.ts';
 import type { WorkspaceRouteDeps } from '../workspace/adminDeps.ts';
+import type { PrivacyRouteDeps } from './privacy/regulationRoutes.ts';
 import type { TrackingPlanRouteDeps } from './trackingPlan/planRoutes.ts';
 import type { ReadinessCheck } from './health.ts';
 import type { OpsDeps } from './opsDeps.ts';
@@ -16,6 +17,7 @@ import type { OpsDeps } from './opsDeps.ts';
  */
 export type ApiDeps = WebhookRouteDeps &
   TrackingPlanRouteDeps &
+  PrivacyRouteDeps &
   WorkspaceRouteDeps &
   MetricsRouteDeps &
   UploadRouteDeps &

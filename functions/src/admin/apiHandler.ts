@@ -18,6 +18,7 @@ import { operatorUploadRoutes } from '../uploads/operatorUploadRoutes.ts';
 import { uploadRoutes } from '../uploads/uploadRoutes.ts';
 import { sourceRoutes } from '../workspace/sourceRoutes.ts';
 import { requireAdmin } from './adminAuth.ts';
+import { privacyRoutes } from './privacy/regulationRoutes.ts';
 import { trackingPlanRoutes } from './trackingPlan/planRoutes.ts';
 import { adminRoutes } from './adminRoutes.ts';
 import { apiKeyRoutes } from './apiKeyRoutes.ts';
@@ -58,6 +59,7 @@ export const apiRoutes: readonly Route<ApiDeps>[] = [
   ...metricsRoutes,
   ...adminRoutes,
   ...trackingPlanRoutes,
+  ...privacyRoutes,
   ...apiKeyRoutes,
   ...operatorUploadRoutes,
   ...uploadRoutes,

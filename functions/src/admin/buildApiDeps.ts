@@ -21,6 +21,9 @@ import { UnavailableBacklog } from './metrics.ts';
 import { CloudMonitoringBacklog, type MonitoringRequest } from './monitoringBacklog.ts';
 import type { PlanGate } from '../plan/planGate.ts';
 import type { PlanStore } from '../plan/planStore.ts';
+import { FirestoreErasedEvents } from '../privacy/erasedEvents.ts';
+import type { PrivacyGate } from '../privacy/privacyGate.ts';
+import { FirestoreRegulationStore } from '../privacy/regulationStore.ts';
 import { FirestoreQuarantineReplayStore } from './trackingPlan/quarantineReplayStore.ts';
 import { firestoreViolationExamples } from './trackingPlan/violationExamples.ts';
 import type { ApiDeps } from './apiDeps.ts';
@@ -40,6 +43,7 @@ export function buildApiDeps(
     secrets: SecretBox | undefined;
     plan: PlanGate;
     planStore: PlanStore;
+    privacy: PrivacyGate;
   },
 ): ApiDeps {
   const {
@@ -52,9 +56,10 @@ export function buildApiDeps(
     secrets,
     plan,
     planStore,
+    privacy,
     ...shared
   } = parts;
-  const ops = buildOpsDeps(config, firestore, eventQueue, events, plan);
+  const ops = buildOpsDeps(config, firestore, eventQueue, events, plan, privacy);
   return {
     ...shared,
     trackingPlan: {
@@ -66,6 +71,16 @@ export function buildApiDeps(
       publisher,
       now,
       replayTtlDays: defaults.quarantineReplayTtlDays,
+    },
+    privacy: {
+      regulations: new FirestoreRegulationStore(firestore),
+      hasher: privacy.hasher,
+      list: privacy.list,
+      suppressedCounts: privacy.counts,
+      publisher,
+      now,
+      maxSubjects: defaults.maxRegulationSubjects,
+      staleSeconds: config.privacyListCacheSeconds * 2,
     },
     webhooks: {
       endpoints: webhookEndpoints,
@@ -93,6 +108,7 @@ function buildOpsDeps(
   eventQueue: EventQueue,
   events: EventStatusStore,
   plan: PlanGate,
+  privacy: PrivacyGate,
 ): OpsDeps {
   const queries = new FirestoreEventQueries(firestore);
   return {
@@ -104,6 +120,7 @@ function buildOpsDeps(
       now,
       ttlDays: config.eventTtlDays,
       staleQueuedMs: defaults.staleQueuedMs,
+      erasedEvents: new FirestoreErasedEvents(firestore),
       queries,
       jobs: new FirestoreReplayJobStore(firestore),
       pageSize: config.replayPageSize,
@@ -132,6 +149,7 @@ function buildOpsDeps(
         idempotencyTtlHours: config.idempotencyTtlHours,
         messageLimits: config.messageLimits,
         plan,
+        privacy,
       },
       batches: new FirestoreUploadBatchStore(firestore),
       limits: {

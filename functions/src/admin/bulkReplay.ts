@@ -88,7 +88,7 @@ export function tally(job: ReplayJob, outcomes: ReplayOutcome[]): ReplayJob {
   return {
     ...job,
     replayed: job.replayed + count(['replayed']),
-    skipped: job.skipped + count(['refused', 'not_found']),
+    skipped: job.skipped + count(['refused', 'not_found', 'erased']),
     failed: job.failed + count(['unavailable']),
     pages: job.pages + 1,
   };

@@ -14,11 +14,14 @@ export type ReplayDeps = {
   ttlDays: number;
   /** A QUEUED event older than this is taken as stuck and may be replayed again. */
   staleQueuedMs: number;
+  /** Events a privacy regulation erased: a replay of one answers that it is gone. */
+  erasedEvents?: { isErased(eventId: string): Promise<boolean> };
 };
 
 export type ReplayOutcome =
   | { kind: 'replayed'; eventId: string; replay: number }
   | { kind: 'not_found'; eventId: string }
+  | { kind: 'erased'; eventId: string }
   | {
       kind: 'refused';
       eventId: string;
@@ -35,7 +38,10 @@ export type ReplayOutcome =
 export async function replayEvent(eventId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
   for (let round = 0; round < maxConflictRounds; round += 1) {
     const stored = await deps.events.get(eventId);
-    if (!stored) return { kind: 'not_found', eventId };
+    if (!stored)
+      return (await deps.erasedEvents?.isErased(eventId))
+        ? { kind: 'erased', eventId }
+        : { kind: 'not_found', eventId };
     const context = { now: deps.now(), ttlDays: deps.ttlDays };
     const decision = decideReplay(stored.record, context.now, deps.staleQueuedMs);
     if (decision.kind === 'refuse') return { kind: 'refused', eventId, reason: decision.reason };

@@ -32,6 +32,7 @@ const failed: EventRecord = {
   envelope: null,
   violations: [],
   violationDay: null,
+  subjects: [],
   history: [{ at, status: 'DEAD_LETTER', attempts: 5, replay: 0, error: null }],
   updatedAt: at,
   expireAt: at,

@@ -169,6 +169,7 @@ export const eventFlowApiRoutes: Route<ApiDeps>[] = [
       },
       404: { description: 'No status recorded.' },
       409: { description: 'Processed, already queued, or never readable: the reason says which.' },
+      410: { description: 'Erased by a privacy regulation.' },
     },
     sendError: sendErrorWithSuccessFlag,
     handle: async ({ res, params, log }, deps) => {

@@ -19,6 +19,7 @@ import {
   metricsDocs,
   planGate,
   planStore,
+  privacyGate,
   warehouseMetrics,
   webhookEndpoints,
 } from './shared.ts';
@@ -81,6 +82,7 @@ export function apiDeps(runtime: Runtime): ApiDeps {
       eventBodies: warehouseMetrics(runtime),
       plan: planGate(runtime),
       planStore: planStore(runtime),
+      privacy: privacyGate(runtime),
     }),
   );
 }

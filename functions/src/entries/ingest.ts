@@ -1,7 +1,9 @@
-import { planGate } from './shared.ts';
+import { planGate, privacyGate } from './shared.ts';
 import { randomUUID } from 'node:crypto';
 import { FirestoreApiKeyStore } from '../ingest/apiKeys.ts';
 import { BrowserOriginIndex } from '../ingest/browser/originIndex.ts';
+import { FirestoreVisitorSaltStore } from '../ingest/browser/visitorSaltStore.ts';
+import { VisitorSaltHolder } from '../ingest/browser/visitorSalts.ts';
 import { FirestoreIdempotencyStore } from '../ingest/idempotency.ts';
 import type { IngestDeps } from '../ingest/ingestDeps.ts';
 import { createIngestHandler, ingestRoutes } from '../ingest/ingestHandler.ts';
@@ -54,6 +56,7 @@ export function ingestDeps(runtime: Runtime): IngestDeps {
       idempotencyTtlHours: config.idempotencyTtlHours,
       messageLimits: config.messageLimits,
       plan: planGate(runtime),
+      privacy: privacyGate(runtime),
       authenticator: apiKeyAuthenticator(runtime),
       rateLimiter: sharedRateLimiter(runtime, Infinity),
       addressRateLimiter: sharedRateLimiter(runtime, defaults.browserRateLimitAddresses),
@@ -61,6 +64,9 @@ export function ingestDeps(runtime: Runtime): IngestDeps {
         () => new FirestoreApiKeyStore(firestore).listBrowserOrigins(),
         { ttlMs: config.apiKeyCacheSeconds * 1000 },
       ),
+      visitorSalts: new VisitorSaltHolder(new FirestoreVisitorSaltStore(firestore), {
+        logger: runtime.logger,
+      }),
       logger: runtime.logger,
       projectId: config.projectId,
       limits: {
@@ -80,9 +86,13 @@ export function ingestDeps(runtime: Runtime): IngestDeps {
 /** Limits that hold across instances (see `SharedRateLimiter`); one store for both. */
 function sharedRateLimiter(runtime: Runtime, maxSubjects: number): SharedRateLimiter {
   const { config, firestore, logger } = runtime;
-  // Subjects are stored as keyed hashes: keyed by the sealing key where there is one.
+  // Subjects (a key, a key and a client address) are stored as keyed hashes. The key
+  // must be secret, or an address could be found again by hashing every address: the
+  // subject hash key, which ingest is given in the cloud; locally, the sealing key.
   const hashKey =
-    config.encryptionKeys?.current.key ?? Buffer.from(`rate-limits ${config.projectId}`);
+    config.subjectHashKey ??
+    config.encryptionKeys?.current.key ??
+    Buffer.from(`rate-limits ${config.projectId}`);
   const store = runtime.shared(
     'rate-share-store',
     () => new FirestoreRateShareStore(firestore, hashKey),

@@ -2,7 +2,7 @@ import { createProcessEventHandler, createRecordDeadLetterHandler } from '../pro
 import type { ProcessDeps } from '../process/processEvent.ts';
 import type { Runtime } from '../runtime.ts';
 import type { EntryPoints } from './entryPoint.ts';
-import { eventStatusStore, planGate, webhookRouter } from './shared.ts';
+import { eventStatusStore, planGate, privacyGate, webhookRouter } from './shared.ts';
 
 /** What `processEvent` and `recordDeadLetter` are given, built once per runtime. */
 export function processDeps(runtime: Runtime): ProcessDeps {
@@ -15,6 +15,7 @@ export function processDeps(runtime: Runtime): ProcessDeps {
     webhooks: webhookRouter(runtime),
     messageLimits: runtime.config.messageLimits,
     plan: planGate(runtime),
+    privacy: privacyGate(runtime),
   }));
 }
 

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { collections } from '../../../infra/spec.ts';
+import { ConfigError } from '../lib/config.ts';
 import { defaults } from '../lib/defaults.ts';
 import { describe } from '../lib/errors.ts';
 import { FirestoreMetricsDocStore, type MetricsDocStore } from '../metrics/metricsStore.ts';
@@ -9,6 +12,10 @@ import type { PlanGate } from '../plan/planGate.ts';
 import { FirestorePlanStore, type PlanStore } from '../plan/planStore.ts';
 import { FirestoreViolationCounts } from '../plan/violationCounts.ts';
 import { ViolationTally } from '../plan/violationTally.ts';
+import type { PrivacyGate } from '../privacy/privacyGate.ts';
+import { HeldPrivacyList } from '../privacy/privacyList.ts';
+import { FirestorePrivacyListStore } from '../privacy/privacyListStore.ts';
+import { SubjectHasher } from '../privacy/subjects.ts';
 import type { Runtime } from '../runtime.ts';
 import { FirestoreDeliveryStore, type DeliveryStore } from '../webhooks/deliveryStore.ts';
 import { CachedWebhookRouter, type WebhookRouter } from '../webhooks/endpointIndex.ts';
@@ -55,6 +62,43 @@ export function planGate(runtime: Runtime): PlanGate {
       }),
     };
   });
+}
+
+/**
+ * The suppression list and tombstones as this runtime holds them, with the subject
+ * hasher and the day's tally of suppressed events: one for every function it serves.
+ */
+export function privacyGate(runtime: Runtime): PrivacyGate {
+  return runtime.shared('privacyGate', () => {
+    const { config, firestore, logger } = runtime;
+    const store = new FirestorePrivacyListStore(firestore);
+    const counts = new FirestoreViolationCounts(firestore, 10, collections.suppressedCounts.name);
+    const tally = new ViolationTally(counts, {
+      flushAfterMs: defaults.violationCountFlushMs,
+      onError: (error) => logger.warn({ error: describe(error) }, 'suppressed count not written'),
+    });
+    runtime.onClose(() => tally.flush());
+    return {
+      hasher: subjectHasher(runtime),
+      list: new HeldPrivacyList(store, {
+        maxAgeMs: config.privacyListCacheSeconds * 1000,
+        onError: (error) =>
+          logger.warn({ error: describe(error) }, 'suppression list not read; the copy held is kept'),
+      }),
+      counts,
+      tally,
+    };
+  });
+}
+
+/** Keyed by SUBJECT_HASH_KEY; outside production a key derived from the project serves. */
+export function subjectHasher(runtime: Runtime): SubjectHasher {
+  const { config } = runtime;
+  if (!config.subjectHashKey && config.environment === 'production')
+    throw new ConfigError('Invalid configuration: SUBJECT_HASH_KEY: required in production');
+  return new SubjectHasher(
+    config.subjectHashKey ?? createHash('sha256').update(`subjects ${config.projectId}`).digest(),
+  );
 }
 
 export function planStore(runtime: Runtime): PlanStore {

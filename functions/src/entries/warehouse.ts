@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime.ts';
 import { buildLoaderDeps } from '../warehouse/buildLoaderDeps.ts';
 import { createLoadWarehouseHandler, type LoadWarehouseDeps } from '../warehouse/handler.ts';
 import type { EntryPoints } from './entryPoint.ts';
+import { privacyGate } from './shared.ts';
 
 /** What `loadWarehouse` is given, built once per runtime; its pull source closes with it. */
 export function loaderDeps(runtime: Runtime): LoadWarehouseDeps {
@@ -15,7 +16,7 @@ export function loaderDeps(runtime: Runtime): LoadWarehouseDeps {
       logger: runtime.logger,
     });
     runtime.onClose(() => pullSource.close());
-    return deps;
+    return { ...deps, privacy: privacyGate(runtime) };
   });
 }
 

@@ -6,7 +6,7 @@ import {
   createRecordExhaustedDeliveryHandler,
 } from '../webhooks/handlers.ts';
 import type { EntryPoints } from './entryPoint.ts';
-import { webhookDeliveries, webhookEndpoints } from './shared.ts';
+import { privacyGate, webhookDeliveries, webhookEndpoints } from './shared.ts';
 
 /**
  * What `deliverWebhook` and `recordExhaustedDelivery` are given, built once per runtime:
@@ -23,7 +23,7 @@ export function deliveryDeps(runtime: Runtime): DeliveryDeps {
       logger: runtime.logger,
     });
     runtime.onClose(() => deps.health.flush());
-    return deps;
+    return { ...deps, privacy: privacyGate(runtime) };
   });
 }
 

@@ -6,6 +6,7 @@ import type { EventQueue } from '../lib/groupCommit.ts';
 import { PlanChecker } from '../plan/planChecker.ts';
 import type { PlanGate } from '../plan/planGate.ts';
 import type { Violation } from '../plan/trackingPlan.ts';
+import { countSuppressed, privacyVerdicts, type PrivacyGate } from '../privacy/privacyGate.ts';
 import { canonicalJson, toEnvelope, type EventInput } from './eventInput.ts';
 import { fingerprint, scopedIdempotencyKey, type IdempotencyStore } from './idempotency.ts';
 
@@ -20,6 +21,8 @@ export type AcceptDeps = {
   messageLimits: MessageLimits;
   /** The tracking plan held by this instance, for `block`; processing checks every event anyway. */
   plan?: Pick<PlanGate, 'cache' | 'checker'>;
+  /** The suppression list held by this instance; without it nothing is suppressed. */
+  privacy?: PrivacyGate;
 };
 
 export type AcceptOutcome =
@@ -78,7 +81,15 @@ export async function acceptMany(
   const plan = deps.plan?.cache.held();
   const blocking = plan && PlanChecker.blocks(plan) ? plan : undefined;
   if (blocking) await deps.plan!.checker.ready(blocking);
-  const admit = async (item: AcceptItem): Promise<AcceptOutcome | ToPublish> => {
+  const verdicts = await privacyVerdicts(
+    deps.privacy,
+    items.map((item) => ({ ...item.input, receivedAt })),
+  );
+  countSuppressed(deps.privacy, verdicts, new Date(receivedAt));
+  const admit = async (item: AcceptItem, index: number): Promise<AcceptOutcome | ToPublish> => {
+    // Answered as accepted, so SDKs do not retry, and kept nowhere.
+    if (verdicts[index] === 'suppressed')
+      return { kind: 'accepted', eventId: item.eventId ?? newEventId(), receivedAt };
     if (blocking) {
       const verdict = deps.plan!.checker.check(blocking, item.input);
       if (verdict.kind === 'violations' && verdict.enforcement === 'block')
@@ -164,6 +175,8 @@ async function admitKey(
       ...identity,
       bodyHash,
       expireAt,
+      // Keyed hashes of the event's subjects: how an erasure finds the record.
+      subjects: deps.privacy?.hasher.ofEvent(input) ?? [],
     });
   } catch (error) {
     return {

@@ -8,6 +8,8 @@ export type IdempotencyRecord = {
   bodyHash: string;
   receivedAt: string;
   expireAt: Date;
+  /** Keyed hashes of the event's subjects (see `SubjectHasher`), for erasure. */
+  subjects?: string[];
 };
 
 export type ClaimResult = { kind: 'claimed' } | { kind: 'exists'; record: IdempotencyRecord };

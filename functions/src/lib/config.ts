@@ -64,6 +64,14 @@ const configSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(defaults.webhookDisableAfterFailures),
   WEBHOOK_ENDPOINT_CACHE_SECONDS: positiveInt(defaults.webhookEndpointCacheSeconds),
   TRACKING_PLAN_CACHE_SECONDS: positiveInt(defaults.trackingPlanCacheSeconds),
+  /** Key (base64, 32 bytes) of the subject hashes; never rotated. Required in production. */
+  SUBJECT_HASH_KEY: parsedBy(decodeKey).optional(),
+  PRIVACY_LIST_CACHE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(defaults.privacyListMaxStalenessSeconds / 2)
+    .default(defaults.privacyListCacheSeconds),
   /** Where events are loaded and metrics queried: BigQuery in production, DuckDB otherwise. */
   WAREHOUSE: z.enum(['bigquery', 'duckdb']).optional(),
   WAREHOUSE_DUCKDB_PATH: z.string().min(1).default(defaults.warehouseDuckDbPath),
@@ -120,6 +128,10 @@ export type Config = Readonly<{
   webhookDisableAfterFailures: number;
   webhookEndpointCacheSeconds: number;
   trackingPlanCacheSeconds: number;
+  /** Undefined when SUBJECT_HASH_KEY is not set (outside production). */
+  subjectHashKey: Buffer | undefined;
+  /** How long an instance holds the suppression list and tombstones before reading them again. */
+  privacyListCacheSeconds: number;
   warehouse: 'bigquery' | 'duckdb';
   warehouseDuckDbPath: string;
   bigQueryProject: string;
@@ -192,6 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
     webhookEndpointCacheSeconds: e.WEBHOOK_ENDPOINT_CACHE_SECONDS,
     trackingPlanCacheSeconds: e.TRACKING_PLAN_CACHE_SECONDS,
+    subjectHashKey: e.SUBJECT_HASH_KEY ? decodeKey(e.SUBJECT_HASH_KEY) : undefined,
+    privacyListCacheSeconds: e.PRIVACY_LIST_CACHE_SECONDS,
     warehouse: e.WAREHOUSE ?? (e.TRIBUTARY_ENV === 'production' ? 'bigquery' : 'duckdb'),
     warehouseDuckDbPath: e.WAREHOUSE_DUCKDB_PATH,
     bigQueryProject: e.BIGQUERY_PROJECT ?? e.GOOGLE_CLOUD_PROJECT,

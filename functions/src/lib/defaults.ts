@@ -90,6 +90,20 @@ export const defaults = {
   /** How long an instance enforces the tracking plan it holds before reading it again:
    * a publish or a change of enforcement reaches every instance within this time. */
   trackingPlanCacheSeconds: 30,
+  /** How long an instance holds the suppression list and erasure tombstones before reading
+   * them again. A regulation's worker waits this long (and a margin) before it sweeps, so no
+   * instance still lets the subject's events through when the sweep starts. */
+  privacyListCacheSeconds: 20,
+  /** The staleness the suppression list promises: the cache's age at most half of it. */
+  privacyListMaxStalenessSeconds: 60,
+  /** What the worker waits beyond the cache's age before sweeping: a refresh under way, clocks. */
+  privacySweepMarginMs: 5_000,
+  /** Tombstones outlive any message: Pub/Sub keeps one 7 days, a webhook retry ends within a day. */
+  erasureTombstoneDays: 8,
+  /** Subjects of one regulation (Segment's limit). */
+  maxRegulationSubjects: 5_000,
+  /** How long an event id erased by a regulation answers 410 rather than 404. */
+  erasedEventTtlDays: 30,
   /** How long an instance holds violation counts no delivery has written yet. */
   violationCountFlushMs: 1_000,
   /** Quarantined events one step of a quarantine replay takes from its page. */

@@ -201,6 +201,9 @@ class RecordingWarehouse implements Warehouse {
     this.calls.push({ sql, params });
     return Promise.resolve([]);
   }
+  eraseSubjects(): Promise<{ removed: number; searched: string }> {
+    return Promise.resolve({ removed: 0, searched: '' });
+  }
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -16,10 +16,17 @@ export interface ViolationCounts {
 export class FirestoreViolationCounts implements ViolationCounts {
   readonly #firestore: Firestore;
   readonly #shards: number;
+  readonly #collectionName: string;
 
-  constructor(firestore: Firestore, shards = 10) {
+  /** Another collection keeps other daily counts the same way (suppressed events). */
+  constructor(
+    firestore: Firestore,
+    shards = 10,
+    collectionName: string = collections.trackingViolationCounts.name,
+  ) {
     this.#firestore = firestore;
     this.#shards = shards;
+    this.#collectionName = collectionName;
   }
 
   async add(day: string, byType: ReadonlyMap<string, number>): Promise<void> {
@@ -44,6 +51,6 @@ export class FirestoreViolationCounts implements ViolationCounts {
   }
 
   #collection() {
-    return this.#firestore.collection(collections.trackingViolationCounts.name);
+    return this.#firestore.collection(this.#collectionName);
   }
 }

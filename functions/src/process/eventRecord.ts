@@ -71,6 +71,8 @@ export type EventRecord = {
   violations: Violation[];
   /** The UTC day (`2026-01-02`) the event first broke the plan, for the day's examples. */
   violationDay: string | null;
+  /** Keyed hashes of the event's subjects (never the ids): how an erasure finds it. */
+  subjects: string[];
   history: HistoryEntry[];
   updatedAt: Date;
   expireAt: Date;

@@ -142,6 +142,7 @@ export function fromSnapshot(snapshot: DocumentSnapshot): EventRecord {
     envelope: (data.envelope as string | null) ?? null,
     violations: Array.isArray(data.violations) ? (data.violations as Violation[]) : [],
     violationDay: (data.violationDay as string | null) ?? null,
+    subjects: Array.isArray(data.subjects) ? (data.subjects as string[]) : [],
     history: Array.isArray(data.history)
       ? (data.history as StoredHistoryEntry[]).map(historyEntry)
       : [],

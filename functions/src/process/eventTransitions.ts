@@ -6,7 +6,12 @@ import { maxHistoryEntries, type EventRecord, type HistoryEntry } from './eventR
 
 const maxHistoryMessageChars = 500;
 
-export type TransitionContext = { now: Date; ttlDays: number };
+export type TransitionContext = {
+  now: Date;
+  ttlDays: number;
+  /** Keyed hashes of an event's subjects, kept on its record so an erasure can find it. */
+  subjectsOf?: (envelope: EventEnvelope) => string[];
+};
 
 export function processedRecord(
   current: EventRecord | undefined,
@@ -16,7 +21,7 @@ export function processedRecord(
 ): EventRecord {
   const attempts = (current?.attempts ?? 0) + 1;
   return {
-    ...baseRecord(envelope, context),
+    ...baseRecord(envelope, context, current),
     ...violationState(current, violations, context),
     status: 'PROCESSED',
     attempts,
@@ -41,7 +46,7 @@ export function failedRecord(
 ): EventRecord {
   const attempts = (current?.attempts ?? 0) + 1;
   return {
-    ...baseRecord(envelope, context),
+    ...baseRecord(envelope, context, current),
     status: 'FAILED',
     attempts,
     replays: current?.replays ?? 0,
@@ -67,10 +72,11 @@ export function deadLetterRecord(
   },
   context: TransitionContext,
 ): EventRecord {
-  const base = envelope ? baseRecord(envelope, context) : emptyRecord(eventId, context);
+  const base = envelope ? baseRecord(envelope, context, current) : emptyRecord(eventId, context);
   const attempts = (current?.attempts ?? 0) + (detail.countsAsAttempt ? 1 : 0);
   return {
     ...base,
+    subjects: envelope ? base.subjects : (current?.subjects ?? []),
     status: 'DEAD_LETTER',
     attempts,
     replays: current?.replays ?? 0,
@@ -108,7 +114,7 @@ export function quarantinedRecord(
       : 'breaks the tracking plan',
   };
   return {
-    ...baseRecord(envelope, context),
+    ...baseRecord(envelope, context, current),
     ...violationState(current, violations, context),
     status: 'QUARANTINED',
     attempts,
@@ -195,7 +201,11 @@ function appendHistory(
   return history.slice(-maxHistoryEntries);
 }
 
-function baseRecord(envelope: EventEnvelope, context: TransitionContext): EventRecord {
+function baseRecord(
+  envelope: EventEnvelope,
+  context: TransitionContext,
+  current: EventRecord | undefined,
+): EventRecord {
   return {
     ...emptyRecord(envelope.eventId, context),
     eventType: envelope.eventType,
@@ -204,6 +214,7 @@ function baseRecord(envelope: EventEnvelope, context: TransitionContext): EventR
     idempotencyKey: envelope.idempotencyKey ?? null,
     receivedAt: new Date(envelope.receivedAt),
     occurredAt: new Date(envelope.occurredAt),
+    subjects: context.subjectsOf?.(envelope) ?? current?.subjects ?? [],
   };
 }
 
@@ -228,6 +239,7 @@ function emptyRecord(eventId: string, context: TransitionContext): EventRecord {
     envelope: null,
     violations: [],
     violationDay: null,
+    subjects: [],
     history: [],
     updatedAt: context.now,
     expireAt: expiry(context),

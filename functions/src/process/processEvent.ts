@@ -5,6 +5,7 @@ import { mapLimit } from '../lib/mapLimit.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Violation } from '../plan/trackingPlan.ts';
 import type { PlanGate } from '../plan/planGate.ts';
+import { privacyVerdicts, type PrivacyGate } from '../privacy/privacyGate.ts';
 import { deadLetterRecord, quarantinedRecord, type TransitionContext } from './eventTransitions.ts';
 import { checkAgainstPlan, claimRecord, countViolations, holds } from './planVerdicts.ts';
 import { decideSettlement, isUnconfirmedClaim, type FanOutResult } from './eventStatus.ts';
@@ -19,6 +20,8 @@ export type ProcessDeps = FanOutDeps & {
   logger: Logger;
   /** The tracking plan; without it every event passes (a pipeline with no plan). */
   plan?: PlanGate;
+  /** Suppressed and erased subjects; without it none is. */
+  privacy?: PrivacyGate;
 };
 
 export type EventOutcome =
@@ -29,7 +32,9 @@ export type EventOutcome =
       eventId: string;
       reason: 'already_processed' | 'dead_lettered' | 'already_quarantined';
     }
-  | { kind: 'rejected'; eventId: string | undefined; reason: string };
+  | { kind: 'rejected'; eventId: string | undefined; reason: string }
+  /** Its subject is suppressed, or was erased after it was sent: kept nowhere. */
+  | { kind: 'dropped'; eventId: string; reason: 'suppressed' | 'erased' };
 
 /** A message, every one of its events settled. */
 export type ProcessOutcome = {
@@ -39,6 +44,7 @@ export type ProcessOutcome = {
   quarantined: number;
   skipped: number;
   rejected: number;
+  dropped: number;
 };
 
 /** Events of one message settled at once once the batched claim left them to settle alone. */
@@ -66,7 +72,7 @@ export async function processEvent(
 ): Promise<ProcessOutcome> {
   const decoded = decodeEventMessage(message.data, message.attributes);
   const seen = new Set<string>();
-  const envelopes: EventEnvelope[] = [];
+  const arrived: EventEnvelope[] = [];
   const invalid: { eventId: string | undefined; reason: string; text: string; index: number }[] =
     [];
   decoded.forEach((item, index) => {
@@ -74,9 +80,14 @@ export async function processEvent(
     // The same id twice is the same event (a sender's message sent twice in one batch).
     else if (!seen.has(item.value.eventId)) {
       seen.add(item.value.eventId);
-      envelopes.push(item.value);
+      arrived.push(item.value);
     }
   });
+  // Events of a suppressed subject, or sent before their subject was erased, go no further.
+  const privacy = await privacyVerdicts(deps.privacy, arrived);
+  const envelopes = arrived.filter((_, index) => privacy[index] === undefined);
+  const dropped = arrived.length - envelopes.length;
+  if (dropped > 0) deps.logger.info({ dropped }, 'events of suppressed or erased subjects dropped');
   const context = transitionContext(deps);
   const verdicts = await checkAgainstPlan(envelopes, message, deps);
   const held = envelopes.map((_, index) => holds(verdicts[index]!));
@@ -132,6 +143,7 @@ export async function processEvent(
     quarantined: count('quarantined'),
     skipped: count('skipped'),
     rejected: rejected.length,
+    dropped,
   };
 }
 
@@ -244,6 +256,15 @@ async function rejectInvalidEvent(
   return { kind: 'rejected', eventId, reason };
 }
 
-export function transitionContext(deps: { now: () => Date; ttlDays: number }): TransitionContext {
-  return { now: deps.now(), ttlDays: deps.ttlDays };
+export function transitionContext(deps: {
+  now: () => Date;
+  ttlDays: number;
+  privacy?: Pick<PrivacyGate, 'hasher'> | undefined;
+}): TransitionContext {
+  const hasher = deps.privacy?.hasher;
+  return {
+    now: deps.now(),
+    ttlDays: deps.ttlDays,
+    ...(hasher ? { subjectsOf: (envelope: EventEnvelope) => hasher.ofEvent(envelope) } : {}),
+  };
 }

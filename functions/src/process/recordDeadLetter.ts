@@ -9,12 +9,14 @@ import { publishFanOut, type FanOutDeps } from './fanOut.ts';
 import { maxConflictRounds, settleConcurrency, transitionContext } from './processEvent.ts';
 import { PipelineError } from '../lib/errors.ts';
 import type { PushedMessage } from '../lib/pushedMessage.ts';
+import { privacyVerdicts, type PrivacyGate } from '../privacy/privacyGate.ts';
 
 export type DeadLetterDeps = FanOutDeps & {
   store: EventStatusStore;
   now: () => Date;
   ttlDays: number;
   logger: Logger;
+  privacy?: PrivacyGate;
 };
 
 export type DeadLetterOutcome =
@@ -27,7 +29,9 @@ export type DeadLetterOutcome =
         | 'already_processed'
         | 'already_dead_lettered'
         | 'already_quarantined'
-        | 'superseded_by_replay';
+        | 'superseded_by_replay'
+        | 'suppressed'
+        | 'erased';
     };
 
 /**
@@ -41,8 +45,15 @@ export async function recordDeadLetter(
 ): Promise<{ kind: 'settled'; events: number; recorded: number }> {
   const round = replayRound(message.attributes);
   const items = decodeEventMessage(message.data, message.attributes);
-  const outcomes = await mapLimit(items, settleConcurrency, (item, index) =>
-    item.ok
+  const privacy = await privacyVerdicts(
+    deps.privacy,
+    items.map((item) => (item.ok ? item.value : { receivedAt: '' })),
+  );
+  const outcomes = await mapLimit(items, settleConcurrency, async (item, index) =>
+    // A subject suppressed or erased since: nothing of it is kept, not even its failure.
+    item.ok && privacy[index]
+      ? ({ kind: 'skipped', eventId: item.value.eventId, reason: privacy[index] } as const)
+      : item.ok
       ? recordOne(item.value.eventId, item.value, JSON.stringify(item.value), round, deps)
       : recordOne(
           item.eventId ?? `message-${message.messageId}-${index}`,

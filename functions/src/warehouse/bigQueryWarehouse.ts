@@ -8,11 +8,13 @@ import { bigQueryFields } from './tableSchema.ts';
 import {
   WarehouseUnavailableError,
   type QueryParams,
+  type SubjectErasure,
   type RowRejection,
   type Warehouse,
   type WarehouseRow,
   type WriteResult,
 } from './warehouse.ts';
+import { bigQueryEraseSql, bigQueryPartitionsSql } from './subjectErasureSql.ts';
 import { checkRows } from './warehouseRow.ts';
 
 type WriterClientOptions = ConstructorParameters<typeof managedwriter.WriterClient>[0];
@@ -151,13 +153,17 @@ export class BigQueryWarehouse implements Warehouse {
     return { rejected, resend };
   }
 
-  async query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]> {
+  #queryClient(): Promise<BigQuery> {
     this.#bigquery ??= this.#options.queryClient
       ? this.#options.queryClient()
       : import('@google-cloud/bigquery').then(
           ({ BigQuery }) => new BigQuery({ projectId: this.#options.projectId }),
         );
-    const bigquery = await this.#bigquery;
+    return this.#bigquery;
+  }
+
+  async query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]> {
+    const bigquery = await this.#queryClient();
     try {
       const [rows] = await bigquery.query({
         query: sql,
@@ -168,6 +174,44 @@ export class BigQueryWarehouse implements Warehouse {
       return (rows as Record<string, unknown>[]).map(plainRow);
     } catch (error) {
       throw new WarehouseUnavailableError(`BigQuery query failed: ${describe(error)}`, error);
+    }
+  }
+
+  /**
+   * Finds the days holding the subjects, then deletes their rows in those partitions
+   * only. DML may change rows the Storage Write API committed moments ago (unlike rows
+   * still in the legacy streaming buffer), so a fresh row is erased too.
+   */
+  async eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
+    const { table, projectId } = this.#options;
+    if (ids.length === 0) return { removed: 0, searched: 'no ids' };
+    const bigquery = await this.#queryClient();
+    const location = this.#options.location ? { location: this.#options.location } : {};
+    try {
+      const [found] = await bigquery.query({
+        query: bigQueryPartitionsSql(table, projectId),
+        params: { ids: [...ids] },
+        useLegacySql: false,
+        ...location,
+      });
+      const days = (found as { day: { value: string } | string }[]).map((row) =>
+        typeof row.day === 'string' ? row.day : row.day.value,
+      );
+      const searched = `${table.dataset}.${table.name}: ${days.length} partition(s) by user_id and payload anonymousId`;
+      if (days.length === 0) return { removed: 0, searched };
+      const [job] = await bigquery.createQueryJob({
+        query: bigQueryEraseSql(table, projectId),
+        params: { ids: [...ids], days },
+        types: { days: ['DATE'] },
+        useLegacySql: false,
+        ...location,
+      });
+      await job.getQueryResults();
+      const [metadata] = await job.getMetadata();
+      const removed = Number(metadata?.statistics?.query?.numDmlAffectedRows ?? 0);
+      return { removed, searched };
+    } catch (error) {
+      throw new WarehouseUnavailableError(`BigQuery erasure failed: ${describe(error)}`, error);
     }
   }
 

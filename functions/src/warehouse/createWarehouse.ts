@@ -2,7 +2,14 @@ import { eventsTable } from '../../../infra/spec.ts';
 import type { Config } from '../lib/config.ts';
 import { defaults } from '../lib/defaults.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { QueryParams, SqlDialect, Warehouse, WarehouseRow, WriteResult } from './warehouse.ts';
+import type {
+  QueryParams,
+  SqlDialect,
+  SubjectErasure,
+  Warehouse,
+  WarehouseRow,
+  WriteResult,
+} from './warehouse.ts';
 
 /**
  * The configured warehouse, loaded on first use: the DuckDB binding and the BigQuery
@@ -46,6 +53,10 @@ class LazyWarehouse implements Warehouse {
 
   async query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]> {
     return (await this.#get()).query(sql, params);
+  }
+
+  async eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
+    return (await this.#get()).eraseSubjects(ids);
   }
 
   async close(): Promise<void> {

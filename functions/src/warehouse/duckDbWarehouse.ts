@@ -12,10 +12,12 @@ import { duckDbAddColumnStatements, duckDbCreateStatements } from './tableSchema
 import {
   WarehouseUnavailableError,
   type QueryParams,
+  type SubjectErasure,
   type Warehouse,
   type WarehouseRow,
   type WriteResult,
 } from './warehouse.ts';
+import { duckDbEraseSql } from './subjectErasureSql.ts';
 import { checkRows } from './warehouseRow.ts';
 
 export type DuckDbOptions = {
@@ -77,6 +79,22 @@ export class DuckDbWarehouse implements Warehouse {
       const reader = await connection.runAndReadAll(sql, params);
       return reader.getRowObjectsJson();
     });
+  }
+
+  async eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
+    const { table } = this.#options;
+    const searched = `${table.dataset}.${table.name} by user_id and payload anonymousId`;
+    if (ids.length === 0) return { removed: 0, searched };
+    let removed = 0;
+    // DuckDB binds at most a few thousand parameters a statement: a page of ids each.
+    for (let start = 0; start < ids.length; start += 500) {
+      const page = ids.slice(start, start + 500);
+      removed += await this.#withConnection(async (connection) => {
+        const reader = await connection.runAndReadAll(duckDbEraseSql(table, page.length), [...page]);
+        return reader.getRows().length;
+      });
+    }
+    return { removed, searched };
   }
 
   /** Closes the file now if no operation uses it (it is closed whenever idle anyway). */

@@ -1,5 +1,6 @@
 import { describe } from '../lib/errors.ts';
 import { eventCount } from '../lib/eventMessages.ts';
+import { privacyCheck, type PrivacyGate } from '../privacy/privacyGate.ts';
 import type { Logger } from '../lib/logger.ts';
 import { planBatch, settleBatch } from './loaderBatch.ts';
 import type { PulledMessage, PullSource } from './pullSource.ts';
@@ -35,6 +36,8 @@ export type LoaderDeps = {
   /** Milliseconds, for the budgets. */
   clock: () => number;
   limits: LoaderLimits;
+  /** Suppressed and erased subjects, whose rows are never written. */
+  privacy?: PrivacyGate;
 };
 
 export type StopReason =
@@ -99,7 +102,7 @@ export async function runLoader(deps: LoaderDeps): Promise<LoadReport> {
     report.messages += messages.length;
     rowsTaken += pulled.rows;
 
-    const plan = planBatch(messages);
+    const plan = planBatch(messages, await privacyCheck(deps.privacy));
     let result;
     try {
       result = plan.rows.length > 0 ? await deps.warehouse.write(plan.rows) : { rejected: [] };

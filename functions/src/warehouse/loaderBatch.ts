@@ -1,3 +1,4 @@
+import type { ProcessedEvent } from '../lib/eventEnvelope.ts';
 import { decodeProcessedMessage } from '../lib/eventMessages.ts';
 import type { PulledMessage } from './pullSource.ts';
 import type { WarehouseRejection } from './rejectionStore.ts';
@@ -17,10 +18,15 @@ export type BatchPlan = {
   invalid: { message: PulledMessage; rejection: WarehouseRejection }[];
   /** Every message of the batch, in the order pulled. */
   messages: readonly PulledMessage[];
+  /** Events of suppressed or erased subjects: never written, their messages acknowledged. */
+  dropped: number;
 };
 
-export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
-  const plan: BatchPlan = { rows: [], sources: [], invalid: [], messages };
+export function planBatch(
+  messages: readonly PulledMessage[],
+  drops: (event: ProcessedEvent) => unknown = () => false,
+): BatchPlan {
+  const plan: BatchPlan = { rows: [], sources: [], invalid: [], messages, dropped: 0 };
   const rowByEventId = new Map<string, number>();
   for (const message of messages) {
     for (const [position, decoded] of decodeProcessedMessage(
@@ -38,6 +44,10 @@ export function planBatch(messages: readonly PulledMessage[]): BatchPlan {
             position,
           },
         });
+        continue;
+      }
+      if (drops(decoded.value)) {
+        plan.dropped += 1;
         continue;
       }
       const existing = rowByEventId.get(decoded.value.eventId);

@@ -46,8 +46,15 @@ export interface Warehouse {
   write(rows: readonly WarehouseRow[]): Promise<WriteResult>;
   /** Runs a read-only query with named parameters; column values as JSON-safe values. */
   query(sql: string, params: QueryParams): Promise<Record<string, unknown>[]>;
+  /**
+   * Deletes every row of the given subjects (by `user_id` or the payload's
+   * `anonymousId`); says how many and where it looked.
+   */
+  eraseSubjects(ids: readonly string[]): Promise<SubjectErasure>;
   close(): Promise<void>;
 }
+
+export type SubjectErasure = { removed: number; searched: string };
 
 /** The warehouse did not answer or refused the call as a whole; trying later can help. */
 export class WarehouseUnavailableError extends PipelineError {

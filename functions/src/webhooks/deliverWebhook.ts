@@ -19,6 +19,7 @@ import type { EndpointStore } from './endpointStore.ts';
 import type { HealthRecorder } from './healthRecorder.ts';
 import type { WebhookSender } from './httpSender.ts';
 import { signWebhook } from './signWebhook.ts';
+import { privacyVerdicts, type PrivacyGate } from '../privacy/privacyGate.ts';
 
 export type DeliveryDeps = {
   endpoints: EndpointStore;
@@ -32,13 +33,15 @@ export type DeliveryDeps = {
   ttlDays: number;
   timeoutMs: number;
   logger: Logger;
+  /** Suppressed and erased subjects: their deliveries still queued are never sent. */
+  privacy?: PrivacyGate;
 };
 
 export type DeliveryOutcome =
   | { kind: 'delivered'; attempts: number }
   | { kind: 'failed' | 'endpoint_disabled'; code: string }
   | { kind: 'held'; reason: 'endpoint_disabled' | 'endpoint_deleted' }
-  | { kind: 'skipped'; reason: 'already_delivered' }
+  | { kind: 'skipped'; reason: 'already_delivered' | 'suppressed' | 'erased' }
   | { kind: 'rejected'; reason: string };
 
 const maxConflictRounds = 5;
@@ -57,6 +60,8 @@ export async function deliverWebhook(
     deps.logger.warn({ reason: decoded.reason }, 'invalid delivery message acknowledged');
     return { kind: 'rejected', reason: decoded.reason };
   }
+  const [privacyVerdict] = await privacyVerdicts(deps.privacy, [decoded.message.event]);
+  if (privacyVerdict) return { kind: "skipped", reason: privacyVerdict };
   const key = deliveryKey(decoded.message);
   const [stored, endpoint] = await Promise.all([
     deps.deliveries.get(key.eventId, key.endpointId),

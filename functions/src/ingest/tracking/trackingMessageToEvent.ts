@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { nameBasedUuid } from '../../lib/nameBasedUuid.ts';
 import type { FieldError } from '../../lib/http.ts';
 import type { EventInput } from '../eventInput.ts';
 import { dateField, isObject, optionalObject, optionalString } from './messageFields.ts';
@@ -18,6 +18,11 @@ export type TrackingContext = {
   receivedAt: Date;
   /** A batch's own `sentAt`, used when an item carries none. */
   batchSentAt?: unknown;
+  /**
+   * Set for a key that counts visitors without cookies: the id of this request's visitor
+   * on a site, for an event of that moment. Such a key refuses an `anonymousId`.
+   */
+  visitorId?: (siteId: string | undefined, occurredAt: string | undefined) => string;
 };
 
 export type MappedMessage = {
@@ -50,15 +55,10 @@ export function normalizeEventName(name: string): string {
 /**
  * The event id of a message: the same key and messageId always give the same id, so a
  * message sent again (an SDK retrying a batch) is the same event, which the processor
- * takes once. A name-based UUID (version 8) from SHA-256, uniformly spread like the
- * random ids, so Firestore sees no hot spot.
+ * takes once.
  */
 export function trackingEventId(keyId: string, messageId: string): string {
-  const bytes = hash('sha256', `tracking\n${keyId}\n${messageId}`, 'buffer').subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return nameBasedUuid(`tracking\n${keyId}\n${messageId}`);
 }
 
 /**
@@ -74,7 +74,7 @@ export function trackingMessageToEvent(message: unknown, context: TrackingContex
   const messageId = optionalString(message, 'messageId', maxMessageIdLength, errors);
   const eventType = type === undefined ? undefined : eventTypeOf(type, message, errors);
   if (type !== undefined) requireCallFields(type, message, errors);
-  const userId = userIdOf(message, errors);
+  const userId = userIdOf(message, errors, context.visitorId !== undefined);
   const properties = optionalObject(message, 'properties', errors);
   const contextField = optionalObject(message, 'context', errors);
   const page = contextField ? optionalObject(contextField, 'page', errors, 'context.') : undefined;
@@ -82,6 +82,8 @@ export function trackingMessageToEvent(message: unknown, context: TrackingContex
   const siteId = context.keySiteId ?? siteOf(page, properties, errors);
   const occurredAt = occurredAtOf(message, context, errors);
   if (errors.length > 0 || eventType === undefined) return { ok: false, errors };
+  // The page's own userId wins; else the visitor id the server derived.
+  const user = userId ?? context.visitorId?.(siteId, occurredAt);
   const { writeKey: _credential, ...payload } = message;
   return {
     ok: true,
@@ -91,7 +93,7 @@ export function trackingMessageToEvent(message: unknown, context: TrackingContex
       payload: 'writeKey' in message ? payload : message,
       ...(occurredAt ? { occurredAt } : {}),
       ...(siteId ? { siteId } : {}),
-      ...(userId ? { userId } : {}),
+      ...(user ? { userId: user } : {}),
       ...(path ? { path } : {}),
     },
   };
@@ -164,8 +166,20 @@ function requireId(message: Record<string, unknown>, field: string, errors: Fiel
     errors.push({ field, message: 'must be a string' });
 }
 
-/** `userId`, or `anonymousId` when there is none; numbers are ids too, as the SDKs allow. */
-function userIdOf(message: Record<string, unknown>, errors: FieldError[]): string | undefined {
+/**
+ * `userId`, or `anonymousId` when there is none; numbers are ids too, as the SDKs allow.
+ * Without cookies only a `userId` is taken, and may be absent: an `anonymousId` means
+ * the sender keeps an id in the browser, which such a key promises it does not.
+ */
+function userIdOf(
+  message: Record<string, unknown>,
+  errors: FieldError[],
+  cookieless: boolean,
+): string | undefined {
+  if (cookieless && !absent(message.anonymousId)) {
+    errors.push({ field: 'anonymousId', message: cookielessAnonymousId });
+    return undefined;
+  }
   for (const field of ['userId', 'anonymousId'] as const) {
     const value = message[field];
     if (value === undefined || value === null || value === '') continue;
@@ -180,8 +194,15 @@ function userIdOf(message: Record<string, unknown>, errors: FieldError[]): strin
     }
     return id;
   }
-  errors.push({ field: 'userId', message: 'required: userId or anonymousId' });
+  if (!cookieless) errors.push({ field: 'userId', message: 'required: userId or anonymousId' });
   return undefined;
+}
+
+const cookielessAnonymousId =
+  'must be absent: this key counts visitors without cookies, by an id ingest derives (the tracker: data-visitors="cookieless")';
+
+function absent(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
 }
 
 function pathOf(
