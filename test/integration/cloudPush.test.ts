@@ -13,6 +13,9 @@ import {
   stepMessage,
 } from '../../functions/src/admin/trackingPlan/quarantineReplay.ts';
 import { FirestoreQuarantineReplayStore } from '../../functions/src/admin/trackingPlan/quarantineReplayStore.ts';
+import type { Regulation } from '../../functions/src/privacy/regulation.ts';
+import { FirestoreRegulationStore } from '../../functions/src/privacy/regulationStore.ts';
+import { regulationMessage } from '../../functions/src/privacy/runRegulation.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 import { CloudPushDoor } from '../support/cloudPushDoor.ts';
 import {
@@ -304,6 +307,51 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
     // The job is saved before the push is answered: wait for the answer too.
     await eventually(async () =>
       door.pushes.some((push) => push.fn === 'replayQuarantine' && (push.status ?? 500) < 300)
+        ? true
+        : undefined,
+    );
+  });
+
+  it('runRegulation works a regulation to its end; recordFailedRegulation fails one never finished', async () => {
+    const regulations = new FirestoreRegulationStore(pipeline.firestore);
+    const filed = (regulationId: string): Regulation => ({
+      regulationId,
+      type: 'SUPPRESS',
+      subjectKind: 'userId',
+      subjectCount: 1,
+      subjectHashes: ['not-a-real-subject-hash'],
+      status: 'INITIALIZED',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      finishedAt: null,
+      listedAt: null,
+      attempts: 0,
+      receipts: [],
+      error: null,
+    });
+    const worked = randomUUID();
+    await regulations.create(filed(worked), ['cloud-push-subject']);
+    await publish(topics.regulations.name, regulationMessage(worked));
+    const finished = await eventually(async () => {
+      const current = await regulations.get(worked);
+      return current?.finishedAt ? current : undefined;
+    });
+    expect(finished).toMatchObject({ status: 'FINISHED', attempts: 1 });
+    const abandoned = randomUUID();
+    await regulations.create(filed(abandoned), ['cloud-push-subject']);
+    await publish(
+      topics.regulationsDeadLetter.name,
+      deadLettered(regulationMessage(abandoned), 'regulations-run', pipeline.projectId),
+    );
+    const failed = await eventually(async () => {
+      const current = await regulations.get(abandoned);
+      return current?.status === 'FAILED' ? current : undefined;
+    });
+    expect(failed.error).toContain('every attempt');
+    await eventually(async () =>
+      ['runRegulation', 'recordFailedRegulation'].every((fn) =>
+        door.pushes.some((push) => push.fn === fn && (push.status ?? 500) < 300),
+      )
         ? true
         : undefined,
     );

@@ -11,7 +11,10 @@ export class FirestoreErasedEvents {
 
   async isErased(eventId: string): Promise<boolean> {
     if (!eventId || eventId.includes('/')) return false;
-    const snapshot = await this.#firestore.collection(collections.erasedEvents.name).doc(eventId).get();
+    const snapshot = await this.#firestore
+      .collection(collections.erasedEvents.name)
+      .doc(eventId)
+      .get();
     return snapshot.exists;
   }
 }

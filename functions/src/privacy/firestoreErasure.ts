@@ -27,7 +27,9 @@ export async function eraseFromFirestore(
     for (const chunk of chunks(hashes, hashesPerQuery)) {
       await drain(firestore.collection(collections.events.name), chunk, async (events) => {
         const rejections = await firestore.getAll(
-          ...events.map((ref) => firestore.collection(collections.warehouseRejections.name).doc(ref.id)),
+          ...events.map((ref) =>
+            firestore.collection(collections.warehouseRejections.name).doc(ref.id),
+          ),
         );
         for (const rejection of rejections) {
           if (!rejection.exists) continue;
@@ -79,14 +81,19 @@ export async function eraseFromUploads(
   subjects: readonly string[],
   now: Date,
 ): Promise<Receipt> {
-  const snapshot = await firestore.collection(collections.uploadBatches.name).select('errors').get();
+  const snapshot = await firestore
+    .collection(collections.uploadBatches.name)
+    .select('errors')
+    .get();
   let removed = 0;
   const writer: BulkWriter = firestore.bulkWriter();
   try {
     for (const doc of snapshot.docs) {
-      const errors = (doc.get('errors') as { field?: unknown; message?: unknown }[] | undefined) ?? [];
+      const errors =
+        (doc.get('errors') as { field?: unknown; message?: unknown }[] | undefined) ?? [];
       const kept = errors.filter(
-        (error) => !subjects.some((id) => `${String(error.field)} ${String(error.message)}`.includes(id)),
+        (error) =>
+          !subjects.some((id) => `${String(error.field)} ${String(error.message)}`.includes(id)),
       );
       if (kept.length === errors.length) continue;
       removed += errors.length - kept.length;
@@ -124,6 +131,7 @@ async function drain(
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  for (let start = 0; start < items.length; start += size)
+    out.push(items.slice(start, start + size));
   return out;
 }

@@ -3,7 +3,12 @@ import type { PrivacyOp } from './privacyList.ts';
 import { subjectKinds, type SubjectKind } from './subjects.ts';
 
 /** What a regulation does, by Tributary's names; Segment's are accepted too (see `regulationInputSchema`). */
-export const regulationTypes = ['DELETE', 'SUPPRESS', 'SUPPRESS_WITH_DELETE', 'UNSUPPRESS'] as const;
+export const regulationTypes = [
+  'DELETE',
+  'SUPPRESS',
+  'SUPPRESS_WITH_DELETE',
+  'UNSUPPRESS',
+] as const;
 
 export type RegulationType = (typeof regulationTypes)[number];
 
@@ -63,7 +68,10 @@ const segmentTypes: Record<string, RegulationType> = {
   SUPPRESS_WITH_DELETE_INTERNAL: 'SUPPRESS_WITH_DELETE',
 };
 
-const segmentKinds: Record<string, SubjectKind> = { USER_ID: 'userId', ANONYMOUS_ID: 'anonymousId' };
+const segmentKinds: Record<string, SubjectKind> = {
+  USER_ID: 'userId',
+  ANONYMOUS_ID: 'anonymousId',
+};
 
 const typeField = z
   .string()
@@ -80,7 +88,9 @@ const typeField = z
     }
     return type;
   })
-  .describe(`${regulationTypes.join(', ')}; Segment's DELETE_ONLY, DELETE_INTERNAL and SUPPRESS_WITH_DELETE_INTERNAL too`);
+  .describe(
+    `${regulationTypes.join(', ')}; Segment's DELETE_ONLY, DELETE_INTERNAL and SUPPRESS_WITH_DELETE_INTERNAL too`,
+  );
 
 const kindField = z
   .string()
@@ -89,12 +99,15 @@ const kindField = z
       ? (value as SubjectKind)
       : segmentKinds[value];
     if (!kind) {
-      context.addIssue({ code: 'custom', message: 'must be userId or anonymousId (or USER_ID, ANONYMOUS_ID)' });
+      context.addIssue({
+        code: 'custom',
+        message: 'must be userId or anonymousId (or USER_ID, ANONYMOUS_ID)',
+      });
       return z.NEVER;
     }
     return kind;
   })
-  .describe('userId or anonymousId; Segment\'s USER_ID and ANONYMOUS_ID too');
+  .describe("userId or anonymousId; Segment's USER_ID and ANONYMOUS_ID too");
 
 const subjectsField = (max: number) =>
   z
@@ -126,7 +139,11 @@ export function regulationInputSchema(maxSubjects: number) {
         if (input[ours] === undefined && input[segments] === undefined)
           context.addIssue({ code: 'custom', path: [ours], message: `required (or ${segments})` });
         if (input[ours] !== undefined && input[segments] !== undefined)
-          context.addIssue({ code: 'custom', path: [segments], message: `give ${ours} or ${segments}, not both` });
+          context.addIssue({
+            code: 'custom',
+            path: [segments],
+            message: `give ${ours} or ${segments}, not both`,
+          });
       }
     })
     .transform((input) => ({

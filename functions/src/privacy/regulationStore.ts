@@ -36,9 +36,12 @@ export class FirestoreRegulationStore implements RegulationStore {
     const batch = this.#firestore.batch();
     batch.create(this.#doc(regulation.regulationId), toDocument(regulation));
     for (let start = 0; start < subjects.length; start += subjectsPerDocument) {
-      batch.create(this.#subjects(regulation.regulationId).doc(String(start / subjectsPerDocument)), {
-        ids: subjects.slice(start, start + subjectsPerDocument),
-      });
+      batch.create(
+        this.#subjects(regulation.regulationId).doc(String(start / subjectsPerDocument)),
+        {
+          ids: subjects.slice(start, start + subjectsPerDocument),
+        },
+      );
     }
     await batch.commit();
   }

@@ -98,9 +98,13 @@ export async function runRegulation(
   const receipts = await sweep(regulation, subjects, deps);
   const failed = receipts.filter((receipt) => receipt.error !== null);
   if (failed.length > 0 && attempt < deps.maxAttempts) {
-    throw new PipelineError('erasure_incomplete', failed.map((r) => `${r.store}: ${r.error}`).join('; '), {
-      retriable: true,
-    });
+    throw new PipelineError(
+      'erasure_incomplete',
+      failed.map((r) => `${r.store}: ${r.error}`).join('; '),
+      {
+        retriable: true,
+      },
+    );
   }
   const status = finalStatus(receipts);
   await deps.regulations.finish(regulation.regulationId, status, [listed, ...receipts], deps.now());
@@ -120,10 +124,15 @@ async function sweep(
   const now = deps.now();
   const failedAs = (stores: Receipt['store'][], error: unknown): Receipt[] =>
     stores.map((store) => ({ store, searched: '', removed: 0, at: now, error: describe(error) }));
-  const firestore = await eraseFromFirestore(deps.firestore, regulation.subjectHashes, regulation.regulationId, {
-    now,
-    erasedEventTtlDays: deps.erasedEventTtlDays,
-  }).catch((error: unknown) =>
+  const firestore = await eraseFromFirestore(
+    deps.firestore,
+    regulation.subjectHashes,
+    regulation.regulationId,
+    {
+      now,
+      erasedEventTtlDays: deps.erasedEventTtlDays,
+    },
+  ).catch((error: unknown) =>
     failedAs(['events', 'deliveries', 'idempotency', 'warehouseRejections'], error),
   );
   const uploads = await eraseFromUploads(deps.firestore, subjects, now).then(

@@ -14,7 +14,7 @@ import {
   type WarehouseRow,
   type WriteResult,
 } from './warehouse.ts';
-import { bigQueryEraseSql, bigQueryPartitionsSql } from './subjectErasureSql.ts';
+import { eraseFromBigQuery } from './bigQueryErasure.ts';
 import { checkRows } from './warehouseRow.ts';
 
 type WriterClientOptions = ConstructorParameters<typeof managedwriter.WriterClient>[0];
@@ -177,42 +177,10 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  /**
-   * Finds the days holding the subjects, then deletes their rows in those partitions
-   * only. DML may change rows the Storage Write API committed moments ago (unlike rows
-   * still in the legacy streaming buffer), so a fresh row is erased too.
-   */
+  /** See `eraseFromBigQuery`: the days holding the subjects first, then a DELETE bounded to them. */
   async eraseSubjects(ids: readonly string[]): Promise<SubjectErasure> {
-    const { table, projectId } = this.#options;
-    if (ids.length === 0) return { removed: 0, searched: 'no ids' };
-    const bigquery = await this.#queryClient();
-    const location = this.#options.location ? { location: this.#options.location } : {};
-    try {
-      const [found] = await bigquery.query({
-        query: bigQueryPartitionsSql(table, projectId),
-        params: { ids: [...ids] },
-        useLegacySql: false,
-        ...location,
-      });
-      const days = (found as { day: { value: string } | string }[]).map((row) =>
-        typeof row.day === 'string' ? row.day : row.day.value,
-      );
-      const searched = `${table.dataset}.${table.name}: ${days.length} partition(s) by user_id and payload anonymousId`;
-      if (days.length === 0) return { removed: 0, searched };
-      const [job] = await bigquery.createQueryJob({
-        query: bigQueryEraseSql(table, projectId),
-        params: { ids: [...ids], days },
-        types: { days: ['DATE'] },
-        useLegacySql: false,
-        ...location,
-      });
-      await job.getQueryResults();
-      const [metadata] = await job.getMetadata();
-      const removed = Number(metadata?.statistics?.query?.numDmlAffectedRows ?? 0);
-      return { removed, searched };
-    } catch (error) {
-      throw new WarehouseUnavailableError(`BigQuery erasure failed: ${describe(error)}`, error);
-    }
+    const { table, projectId, location } = this.#options;
+    return eraseFromBigQuery(await this.#queryClient(), { table, projectId, location }, ids);
   }
 
   async close(): Promise<void> {

@@ -90,7 +90,9 @@ export class DuckDbWarehouse implements Warehouse {
     for (let start = 0; start < ids.length; start += 500) {
       const page = ids.slice(start, start + 500);
       removed += await this.#withConnection(async (connection) => {
-        const reader = await connection.runAndReadAll(duckDbEraseSql(table, page.length), [...page]);
+        const reader = await connection.runAndReadAll(duckDbEraseSql(table, page.length), [
+          ...page,
+        ]);
         return reader.getRows().length;
       });
     }

@@ -21,6 +21,17 @@ describe('planBatch', () => {
     expect(plan.invalid).toEqual([]);
   });
 
+  it('drops the events it is told to, acknowledging their messages with the rest', () => {
+    const dropped = randomUUID();
+    const plan = planBatch(
+      [processedMessage('a', dropped), processedMessage('b')],
+      (event) => event.eventId === dropped,
+    );
+    expect(plan.dropped).toBe(1);
+    expect(plan.rows.map((row) => row.event_id)).not.toContain(dropped);
+    expect(settleBatch(plan, { rejected: [] }).written).toEqual(['a', 'b']);
+  });
+
   it('sets aside messages and events that are not processed events, with the reason', () => {
     const bad = { ...processedMessage('x'), data: Buffer.from('{"not":"events"}') };
     const badEvent = {

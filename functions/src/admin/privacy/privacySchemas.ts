@@ -26,7 +26,9 @@ export const regulationSchema = z.object({
   listedAt: z
     .string()
     .nullable()
-    .describe('When the subjects reached the suppression list and tombstones every instance reads.'),
+    .describe(
+      'When the subjects reached the suppression list and tombstones every instance reads.',
+    ),
   attempts: z.number().int(),
   receipts: z.array(receiptSchema),
   error: z.string().nullable(),
@@ -37,7 +39,7 @@ export const privacySummarySchema = z.object({
   suppressedEvents: z
     .number()
     .int()
-    .describe("Events of suppressed subjects answered as accepted and dropped that day (UTC)."),
+    .describe('Events of suppressed subjects answered as accepted and dropped that day (UTC).'),
   suppressedSubjects: z.number().int().describe('Subjects suppressed now.'),
   staleSeconds: z
     .number()

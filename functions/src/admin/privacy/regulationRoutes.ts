@@ -79,10 +79,18 @@ export const privacyRoutes: Route<PrivacyRouteDeps>[] = [
           .fail(regulation.regulationId, 'could not be queued', privacy.now())
           .catch(() => undefined);
         log.warn({ error: describe(error) }, 'regulation not queued');
-        throw new HttpError(503, 'unavailable', 'The regulation could not be queued; file it again.');
+        throw new HttpError(
+          503,
+          'unavailable',
+          'The regulation could not be queued; file it again.',
+        );
       }
       log.info(
-        { regulationId: regulation.regulationId, type: regulation.type, subjects: regulation.subjectCount },
+        {
+          regulationId: regulation.regulationId,
+          type: regulation.type,
+          subjects: regulation.subjectCount,
+        },
         'regulation filed',
       );
       res.status(202).json(presentRegulation(regulation));
