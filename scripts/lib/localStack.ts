@@ -145,6 +145,7 @@ export class LocalStack {
         TRIBUTARY_ENV: 'local',
         ADMIN_TOKEN: secrets.adminToken,
         ENCRYPTION_KEY: secrets.encryptionKey,
+        SUBJECT_HASH_KEY: secrets.subjectHashKey,
         // Receivers on this machine are what local development needs.
         WEBHOOK_ALLOW_LOOPBACK: String(options.webhookAllowLoopback ?? true),
         LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
@@ -245,20 +246,21 @@ export class LocalStack {
   }
 }
 
-/** The local key, admin token and encryption key survive restarts, so scripts keep working. */
-async function localSecrets(
-  stateDir: string,
-): Promise<{ apiKey: string; adminToken: string; encryptionKey: string }> {
+type LocalSecrets = {
+  apiKey: string;
+  adminToken: string;
+  encryptionKey: string;
+  subjectHashKey: string;
+};
+
+/** The local key, admin token and keys survive restarts, so scripts and hashes keep working. */
+async function localSecrets(stateDir: string): Promise<LocalSecrets> {
   const file = join(stateDir, 'secrets.json');
-  let kept: { apiKey?: string; adminToken?: string; encryptionKey?: string } = {};
+  let kept: Partial<LocalSecrets> = {};
   try {
     kept = JSON.parse(await readFile(file, 'utf8')) as typeof kept;
-    if (kept.apiKey && kept.adminToken && kept.encryptionKey)
-      return {
-        apiKey: kept.apiKey,
-        adminToken: kept.adminToken,
-        encryptionKey: kept.encryptionKey,
-      };
+    if (kept.apiKey && kept.adminToken && kept.encryptionKey && kept.subjectHashKey)
+      return kept as LocalSecrets;
   } catch {
     // first start
   }
@@ -266,6 +268,7 @@ async function localSecrets(
     apiKey: kept.apiKey ?? `trb_local_${randomBytes(24).toString('base64url')}`,
     adminToken: kept.adminToken ?? randomBytes(32).toString('base64url'),
     encryptionKey: kept.encryptionKey ?? randomBytes(32).toString('base64'),
+    subjectHashKey: kept.subjectHashKey ?? randomBytes(32).toString('base64'),
   };
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

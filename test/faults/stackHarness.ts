@@ -55,8 +55,9 @@ export async function startStack(options: {
   });
   const kept = JSON.parse(await readFile(join(stateDir, 'secrets.json'), 'utf8')) as {
     encryptionKey: string;
+    subjectHashKey: string;
   };
-  watchSecret(stack.info.apiKey, stack.info.adminToken, kept.encryptionKey);
+  watchSecret(stack.info.apiKey, stack.info.adminToken, kept.encryptionKey, kept.subjectHashKey);
   const config = loadConfig({
     GOOGLE_CLOUD_PROJECT: projectId,
     PUBSUB_EMULATOR_HOST: options.pubsubEmulatorHost,

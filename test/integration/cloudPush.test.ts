@@ -48,6 +48,23 @@ function deadLettered(message: OutgoingMessage, from: string, projectId: string)
   };
 }
 
+/** A regulation as the API files it, for the worker to pick up. */
+const filedRegulation = (regulationId: string): Regulation => ({
+  regulationId,
+  type: 'SUPPRESS',
+  subjectKind: 'userId',
+  subjectCount: 1,
+  subjectHashes: ['not-a-real-subject-hash'],
+  status: 'INITIALIZED',
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  finishedAt: null,
+  listedAt: null,
+  attempts: 0,
+  receipts: [],
+  error: null,
+});
+
 /**
  * In the cloud a push subscription posts under the function's own URL,
  * `https://REGION-PROJECT.cloudfunctions.net/NAME/projects/P/topics/T`, with the cloud's
@@ -314,23 +331,8 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
 
   it('runRegulation works a regulation to its end; recordFailedRegulation fails one never finished', async () => {
     const regulations = new FirestoreRegulationStore(pipeline.firestore);
-    const filed = (regulationId: string): Regulation => ({
-      regulationId,
-      type: 'SUPPRESS',
-      subjectKind: 'userId',
-      subjectCount: 1,
-      subjectHashes: ['not-a-real-subject-hash'],
-      status: 'INITIALIZED',
-      createdAt: new Date(),
-      updatedAt: new Date(),
-      finishedAt: null,
-      listedAt: null,
-      attempts: 0,
-      receipts: [],
-      error: null,
-    });
     const worked = randomUUID();
-    await regulations.create(filed(worked), ['cloud-push-subject']);
+    await regulations.create(filedRegulation(worked), ['cloud-push-subject']);
     await publish(topics.regulations.name, regulationMessage(worked));
     const finished = await eventually(async () => {
       const current = await regulations.get(worked);
@@ -338,7 +340,7 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
     });
     expect(finished).toMatchObject({ status: 'FINISHED', attempts: 1 });
     const abandoned = randomUUID();
-    await regulations.create(filed(abandoned), ['cloud-push-subject']);
+    await regulations.create(filedRegulation(abandoned), ['cloud-push-subject']);
     await publish(
       topics.regulationsDeadLetter.name,
       deadLettered(regulationMessage(abandoned), 'regulations-run', pipeline.projectId),

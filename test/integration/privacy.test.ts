@@ -54,7 +54,7 @@ describe('privacy regulations: erasure and suppression across every store', () =
         endpoint,
         admin(),
       );
-      expect(response.status).toBe(201);
+      if (response.status !== 201) throw new Error(`endpoint not created: ${response.status}`);
       const body = (await response.json()) as { secret: string };
       if (endpoint.eventTypes[0] === 'subject.erased') secret = body.secret;
     }
@@ -73,7 +73,7 @@ describe('privacy regulations: erasure and suppression across every store', () =
       },
       admin(),
     );
-    expect(plan.status).toBe(200);
+    if (plan.status !== 200) throw new Error(`plan not imported: ${plan.status}`);
     await sleep(1_500);
   });
 
@@ -190,7 +190,9 @@ describe('privacy regulations: erasure and suppression across every store', () =
     ];
     for (const [body, field] of cases) {
       const response = await postJson(`${pipeline.urls.api}/v1/admin/regulations`, body, admin());
-      expect(response.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect({ body: JSON.stringify(body).slice(0, 80), status: response.status }).toMatchObject({
+        status: 400,
+      });
       const text = await response.text();
       expect(text).toContain(field);
       expect(text).not.toMatch(/\bat (?:async )?\S+ \(/);

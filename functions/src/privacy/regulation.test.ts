@@ -3,6 +3,14 @@ import { finalStatus, listOps, regulationInputSchema, type Receipt } from './reg
 
 const schema = regulationInputSchema(3);
 
+const receipt = (error: string | null): Receipt => ({
+  store: 'events',
+  searched: '',
+  removed: 0,
+  at: new Date(),
+  error,
+});
+
 describe('a regulation as filed', () => {
   it("takes Tributary's names or Segment's, and keeps each subject once", () => {
     expect(
@@ -44,13 +52,6 @@ describe('a regulation as filed', () => {
   it('changes the list as its type says, and ends partial when a store failed', () => {
     expect(listOps('SUPPRESS_WITH_DELETE')).toEqual(['suppress', 'erase']);
     expect(listOps('UNSUPPRESS')).toEqual(['unsuppress']);
-    const receipt = (error: string | null): Receipt => ({
-      store: 'events',
-      searched: '',
-      removed: 0,
-      at: new Date(),
-      error,
-    });
     expect(finalStatus([receipt(null), receipt(null)])).toBe('FINISHED');
     expect(finalStatus([receipt(null), receipt('down')])).toBe('PARTIAL_SUCCESS');
     expect(finalStatus([receipt('down')])).toBe('FAILED');

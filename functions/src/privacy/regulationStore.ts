@@ -140,7 +140,7 @@ function fromDocument(id: string, data: Record<string, unknown>): Regulation {
     attempts: Number(data.attempts ?? 0),
     receipts: receipts.map((receipt) => ({
       store: receipt.store as Receipt['store'],
-      searched: String(receipt.searched ?? ''),
+      searched: typeof receipt.searched === 'string' ? receipt.searched : '',
       removed: Number(receipt.removed ?? 0),
       at: timestampDate(receipt.at) ?? new Date(0),
       error: (receipt.error as string | null | undefined) ?? null,
