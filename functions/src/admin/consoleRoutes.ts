@@ -29,6 +29,7 @@ const assets = {
   'webhooks.js': script,
   'sources.js': script,
   'plan.js': script,
+  'privacy.js': script,
   'keys.js': script,
   // The charting library, served from its npm package (no CDN: the policy allows 'self' only).
   'uplot.min.js': script,

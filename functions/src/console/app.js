@@ -12,6 +12,7 @@ const modules = {
   webhooks: () => import('./webhooks.js'),
   sources: () => import('./sources.js'),
   plan: () => import('./plan.js'),
+  privacy: () => import('./privacy.js'),
   keys: () => import('./keys.js'),
 };
 const wired = new Set();

@@ -10,6 +10,7 @@ export const panels = [
   'webhooks',
   'sources',
   'plan',
+  'privacy',
   'keys',
 ];
 
