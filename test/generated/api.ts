@@ -2916,6 +2916,348 @@ export type PostAdminTrackingPlanReplaysByReplayIdResume202 = {
   finishedAt: string | null;
 };
 
+export type PostAdminRegulationsBody = {
+  /** DELETE, SUPPRESS, SUPPRESS_WITH_DELETE, UNSUPPRESS; Segment's DELETE_ONLY, DELETE_INTERNAL and SUPPRESS_WITH_DELETE_INTERNAL too */
+  type?: string;
+  /** DELETE, SUPPRESS, SUPPRESS_WITH_DELETE, UNSUPPRESS; Segment's DELETE_ONLY, DELETE_INTERNAL and SUPPRESS_WITH_DELETE_INTERNAL too */
+  regulationType?: string;
+  /** userId or anonymousId; Segment's USER_ID and ANONYMOUS_ID too */
+  subjectKind?: string;
+  /** userId or anonymousId; Segment's USER_ID and ANONYMOUS_ID too */
+  subjectType?: string;
+  /**
+     * 1 to 5000 ids, each at most 200 characters
+     * @minItems 1
+     * @maxItems 5000
+     * @items.minLength 1
+     * @items.maxLength 200
+     */
+  subjects?: string[];
+  /**
+     * 1 to 5000 ids, each at most 200 characters
+     * @minItems 1
+     * @maxItems 5000
+     * @items.minLength 1
+     * @items.maxLength 200
+     */
+  subjectIds?: string[];
+};
+
+export type PostAdminRegulations202Type = typeof PostAdminRegulations202Type[keyof typeof PostAdminRegulations202Type];
+
+
+export const PostAdminRegulations202Type = {
+  DELETE: 'DELETE',
+  SUPPRESS: 'SUPPRESS',
+  SUPPRESS_WITH_DELETE: 'SUPPRESS_WITH_DELETE',
+  UNSUPPRESS: 'UNSUPPRESS',
+} as const;
+
+export type PostAdminRegulations202SubjectKind = typeof PostAdminRegulations202SubjectKind[keyof typeof PostAdminRegulations202SubjectKind];
+
+
+export const PostAdminRegulations202SubjectKind = {
+  userId: 'userId',
+  anonymousId: 'anonymousId',
+} as const;
+
+export type PostAdminRegulations202Status = typeof PostAdminRegulations202Status[keyof typeof PostAdminRegulations202Status];
+
+
+export const PostAdminRegulations202Status = {
+  INITIALIZED: 'INITIALIZED',
+  RUNNING: 'RUNNING',
+  FINISHED: 'FINISHED',
+  PARTIAL_SUCCESS: 'PARTIAL_SUCCESS',
+  FAILED: 'FAILED',
+} as const;
+
+export type PostAdminRegulations202ReceiptsItemStore = typeof PostAdminRegulations202ReceiptsItemStore[keyof typeof PostAdminRegulations202ReceiptsItemStore];
+
+
+export const PostAdminRegulations202ReceiptsItemStore = {
+  events: 'events',
+  deliveries: 'deliveries',
+  idempotency: 'idempotency',
+  warehouseRejections: 'warehouseRejections',
+  uploads: 'uploads',
+  warehouse: 'warehouse',
+  suppressionList: 'suppressionList',
+  receivers: 'receivers',
+} as const;
+
+export type PostAdminRegulations202ReceiptsItem = {
+  store: PostAdminRegulations202ReceiptsItemStore;
+  /** Where the sweep looked, and by what. */
+  searched: string;
+  /**
+     * Records, rows or row errors removed.
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  removed: number;
+  at: string;
+  /**
+     * Why this store could not be swept; null when it was.
+     * @nullable
+     */
+  error: string | null;
+};
+
+export type PostAdminRegulations202 = {
+  regulationId: string;
+  type: PostAdminRegulations202Type;
+  subjectKind: PostAdminRegulations202SubjectKind;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  subjectCount: number;
+  status: PostAdminRegulations202Status;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
+  /**
+     * When the subjects reached the suppression list and tombstones every instance reads.
+     * @nullable
+     */
+  listedAt: string | null;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  attempts: number;
+  receipts: PostAdminRegulations202ReceiptsItem[];
+  /** @nullable */
+  error: string | null;
+};
+
+export type GetAdminRegulations200ItemsItemType = typeof GetAdminRegulations200ItemsItemType[keyof typeof GetAdminRegulations200ItemsItemType];
+
+
+export const GetAdminRegulations200ItemsItemType = {
+  DELETE: 'DELETE',
+  SUPPRESS: 'SUPPRESS',
+  SUPPRESS_WITH_DELETE: 'SUPPRESS_WITH_DELETE',
+  UNSUPPRESS: 'UNSUPPRESS',
+} as const;
+
+export type GetAdminRegulations200ItemsItemSubjectKind = typeof GetAdminRegulations200ItemsItemSubjectKind[keyof typeof GetAdminRegulations200ItemsItemSubjectKind];
+
+
+export const GetAdminRegulations200ItemsItemSubjectKind = {
+  userId: 'userId',
+  anonymousId: 'anonymousId',
+} as const;
+
+export type GetAdminRegulations200ItemsItemStatus = typeof GetAdminRegulations200ItemsItemStatus[keyof typeof GetAdminRegulations200ItemsItemStatus];
+
+
+export const GetAdminRegulations200ItemsItemStatus = {
+  INITIALIZED: 'INITIALIZED',
+  RUNNING: 'RUNNING',
+  FINISHED: 'FINISHED',
+  PARTIAL_SUCCESS: 'PARTIAL_SUCCESS',
+  FAILED: 'FAILED',
+} as const;
+
+export type GetAdminRegulations200ItemsItemReceiptsItemStore = typeof GetAdminRegulations200ItemsItemReceiptsItemStore[keyof typeof GetAdminRegulations200ItemsItemReceiptsItemStore];
+
+
+export const GetAdminRegulations200ItemsItemReceiptsItemStore = {
+  events: 'events',
+  deliveries: 'deliveries',
+  idempotency: 'idempotency',
+  warehouseRejections: 'warehouseRejections',
+  uploads: 'uploads',
+  warehouse: 'warehouse',
+  suppressionList: 'suppressionList',
+  receivers: 'receivers',
+} as const;
+
+export type GetAdminRegulations200ItemsItemReceiptsItem = {
+  store: GetAdminRegulations200ItemsItemReceiptsItemStore;
+  /** Where the sweep looked, and by what. */
+  searched: string;
+  /**
+     * Records, rows or row errors removed.
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  removed: number;
+  at: string;
+  /**
+     * Why this store could not be swept; null when it was.
+     * @nullable
+     */
+  error: string | null;
+};
+
+export type GetAdminRegulations200ItemsItem = {
+  regulationId: string;
+  type: GetAdminRegulations200ItemsItemType;
+  subjectKind: GetAdminRegulations200ItemsItemSubjectKind;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  subjectCount: number;
+  status: GetAdminRegulations200ItemsItemStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
+  /**
+     * When the subjects reached the suppression list and tombstones every instance reads.
+     * @nullable
+     */
+  listedAt: string | null;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  attempts: number;
+  receipts: GetAdminRegulations200ItemsItemReceiptsItem[];
+  /** @nullable */
+  error: string | null;
+};
+
+export type GetAdminRegulations200 = {
+  items: GetAdminRegulations200ItemsItem[];
+};
+
+export type GetAdminRegulationsByRegulationId200Type = typeof GetAdminRegulationsByRegulationId200Type[keyof typeof GetAdminRegulationsByRegulationId200Type];
+
+
+export const GetAdminRegulationsByRegulationId200Type = {
+  DELETE: 'DELETE',
+  SUPPRESS: 'SUPPRESS',
+  SUPPRESS_WITH_DELETE: 'SUPPRESS_WITH_DELETE',
+  UNSUPPRESS: 'UNSUPPRESS',
+} as const;
+
+export type GetAdminRegulationsByRegulationId200SubjectKind = typeof GetAdminRegulationsByRegulationId200SubjectKind[keyof typeof GetAdminRegulationsByRegulationId200SubjectKind];
+
+
+export const GetAdminRegulationsByRegulationId200SubjectKind = {
+  userId: 'userId',
+  anonymousId: 'anonymousId',
+} as const;
+
+export type GetAdminRegulationsByRegulationId200Status = typeof GetAdminRegulationsByRegulationId200Status[keyof typeof GetAdminRegulationsByRegulationId200Status];
+
+
+export const GetAdminRegulationsByRegulationId200Status = {
+  INITIALIZED: 'INITIALIZED',
+  RUNNING: 'RUNNING',
+  FINISHED: 'FINISHED',
+  PARTIAL_SUCCESS: 'PARTIAL_SUCCESS',
+  FAILED: 'FAILED',
+} as const;
+
+export type GetAdminRegulationsByRegulationId200ReceiptsItemStore = typeof GetAdminRegulationsByRegulationId200ReceiptsItemStore[keyof typeof GetAdminRegulationsByRegulationId200ReceiptsItemStore];
+
+
+export const GetAdminRegulationsByRegulationId200ReceiptsItemStore = {
+  events: 'events',
+  deliveries: 'deliveries',
+  idempotency: 'idempotency',
+  warehouseRejections: 'warehouseRejections',
+  uploads: 'uploads',
+  warehouse: 'warehouse',
+  suppressionList: 'suppressionList',
+  receivers: 'receivers',
+} as const;
+
+export type GetAdminRegulationsByRegulationId200ReceiptsItem = {
+  store: GetAdminRegulationsByRegulationId200ReceiptsItemStore;
+  /** Where the sweep looked, and by what. */
+  searched: string;
+  /**
+     * Records, rows or row errors removed.
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  removed: number;
+  at: string;
+  /**
+     * Why this store could not be swept; null when it was.
+     * @nullable
+     */
+  error: string | null;
+};
+
+export type GetAdminRegulationsByRegulationId200 = {
+  regulationId: string;
+  type: GetAdminRegulationsByRegulationId200Type;
+  subjectKind: GetAdminRegulationsByRegulationId200SubjectKind;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  subjectCount: number;
+  status: GetAdminRegulationsByRegulationId200Status;
+  createdAt: string;
+  updatedAt: string;
+  /** @nullable */
+  finishedAt: string | null;
+  /**
+     * When the subjects reached the suppression list and tombstones every instance reads.
+     * @nullable
+     */
+  listedAt: string | null;
+  /**
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  attempts: number;
+  receipts: GetAdminRegulationsByRegulationId200ReceiptsItem[];
+  /** @nullable */
+  error: string | null;
+};
+
+export type GetAdminPrivacySuppressedParams = {
+/**
+ * A UTC day, YYYY-MM-DD; today by default.
+ * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+ */
+day?: string;
+};
+
+export type GetAdminPrivacySuppressed200 = {
+  day: string;
+  /**
+     * Events of suppressed subjects answered as accepted and dropped that day (UTC).
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  suppressedEvents: number;
+  /**
+     * Subjects suppressed now.
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  suppressedSubjects: number;
+  /**
+     * At most how long an instance may go on with a list older than the newest.
+     * @minimum -9007199254740991
+     * @maximum 9007199254740991
+     */
+  staleSeconds: number;
+};
+
+/**
+ * A browser key only: how its visitors are counted. stored (default): by the anonymous id the page keeps (the tracker in localStorage). cookieless: nothing kept in the browser; ingest derives a daily visitor id from a salt, the site, the client address and the user agent, and refuses an anonymousId.
+ */
+export type PostAdminApiKeysBodyVisitors = typeof PostAdminApiKeysBodyVisitors[keyof typeof PostAdminApiKeysBodyVisitors];
+
+
+export const PostAdminApiKeysBodyVisitors = {
+  stored: 'stored',
+  cookieless: 'cookieless',
+} as const;
+
 export type PostAdminApiKeysBody = {
   /**
      * Who uses the key, e.g. checkout-service.
@@ -2941,7 +3283,20 @@ export type PostAdminApiKeysBody = {
      * @maxItems 50
      */
   allowedOrigins?: string[];
+  /** A browser key only: how its visitors are counted. stored (default): by the anonymous id the page keeps (the tracker in localStorage). cookieless: nothing kept in the browser; ingest derives a daily visitor id from a salt, the site, the client address and the user agent, and refuses an anonymousId. */
+  visitors?: PostAdminApiKeysBodyVisitors;
 };
+
+/**
+ * How a browser key counts visitors: stored (the page keeps an anonymous id) or cookieless (ingest derives a daily id; nothing kept in the browser); null for a server key.
+ */
+export type PostAdminApiKeys201Visitors = typeof PostAdminApiKeys201Visitors[keyof typeof PostAdminApiKeys201Visitors] | null;
+
+
+export const PostAdminApiKeys201Visitors = {
+  stored: 'stored',
+  cookieless: 'cookieless',
+} as const;
 
 export type PostAdminApiKeys201 = {
   keyId: string;
@@ -2963,6 +3318,8 @@ export type PostAdminApiKeys201 = {
   browser: boolean;
   /** A browser key's origins; null for a server key. */
   allowedOrigins: string[] | null;
+  /** How a browser key counts visitors: stored (the page keeps an anonymous id) or cookieless (ingest derives a daily id; nothing kept in the browser); null for a server key. */
+  visitors: PostAdminApiKeys201Visitors;
   /** The key itself: shown this once, never again. */
   key: string;
   /**
@@ -2971,6 +3328,17 @@ export type PostAdminApiKeys201 = {
      */
   ingestUrl: string | null;
 };
+
+/**
+ * How a browser key counts visitors: stored (the page keeps an anonymous id) or cookieless (ingest derives a daily id; nothing kept in the browser); null for a server key.
+ */
+export type GetAdminApiKeys200ItemsItemVisitors = typeof GetAdminApiKeys200ItemsItemVisitors[keyof typeof GetAdminApiKeys200ItemsItemVisitors] | null;
+
+
+export const GetAdminApiKeys200ItemsItemVisitors = {
+  stored: 'stored',
+  cookieless: 'cookieless',
+} as const;
 
 export type GetAdminApiKeys200ItemsItem = {
   keyId: string;
@@ -2992,6 +3360,8 @@ export type GetAdminApiKeys200ItemsItem = {
   browser: boolean;
   /** A browser key's origins; null for a server key. */
   allowedOrigins: string[] | null;
+  /** How a browser key counts visitors: stored (the page keeps an anonymous id) or cookieless (ingest derives a daily id; nothing kept in the browser); null for a server key. */
+  visitors: GetAdminApiKeys200ItemsItemVisitors;
 };
 
 export type GetAdminApiKeys200 = {
@@ -5448,6 +5818,56 @@ export const getConsolePlanJs = async ( options?: RequestInit): Promise<getConso
 
 
 
+export type getConsolePrivacyJsResponse200 = {
+  data: void
+  status: 200
+}
+
+export type getConsolePrivacyJsResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200>
+}
+
+export type getConsolePrivacyJsResponseSuccess = (getConsolePrivacyJsResponse200) & {
+  headers: Headers;
+};
+export type getConsolePrivacyJsResponseError = (getConsolePrivacyJsResponseDefault) & {
+  headers: Headers;
+};
+
+export type getConsolePrivacyJsResponse = (getConsolePrivacyJsResponseSuccess | getConsolePrivacyJsResponseError)
+
+export const getGetConsolePrivacyJsUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/console/privacy.js`
+}
+
+/**
+ * @summary The console's script module privacy.js
+ */
+export const getConsolePrivacyJs = async ( options?: RequestInit): Promise<getConsolePrivacyJsResponse> => {
+
+  const res = await fetch(getGetConsolePrivacyJsUrl(),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getConsolePrivacyJsResponse['data'] = body ? JSON.parse(body) : undefined
+  return { data, status: res.status, headers: res.headers } as getConsolePrivacyJsResponse
+}
+
+
+
 export type getConsoleKeysJsResponse200 = {
   data: void
   status: 200
@@ -7016,6 +7436,11 @@ export type postAdminEventsByEventIdReplayResponse409 = {
   status: 409
 }
 
+export type postAdminEventsByEventIdReplayResponse410 = {
+  data: Error
+  status: 410
+}
+
 export type postAdminEventsByEventIdReplayResponse503 = {
   data: Error
   status: 503
@@ -7023,13 +7448,13 @@ export type postAdminEventsByEventIdReplayResponse503 = {
 
 export type postAdminEventsByEventIdReplayResponseDefault = {
   data: Error
-  status: Exclude<HTTPStatusCodes, 202 | 401 | 404 | 409 | 503>
+  status: Exclude<HTTPStatusCodes, 202 | 401 | 404 | 409 | 410 | 503>
 }
 
 export type postAdminEventsByEventIdReplayResponseSuccess = (postAdminEventsByEventIdReplayResponse202) & {
   headers: Headers;
 };
-export type postAdminEventsByEventIdReplayResponseError = (postAdminEventsByEventIdReplayResponse401 | postAdminEventsByEventIdReplayResponse404 | postAdminEventsByEventIdReplayResponse409 | postAdminEventsByEventIdReplayResponse503 | postAdminEventsByEventIdReplayResponseDefault) & {
+export type postAdminEventsByEventIdReplayResponseError = (postAdminEventsByEventIdReplayResponse401 | postAdminEventsByEventIdReplayResponse404 | postAdminEventsByEventIdReplayResponse409 | postAdminEventsByEventIdReplayResponse410 | postAdminEventsByEventIdReplayResponse503 | postAdminEventsByEventIdReplayResponseDefault) & {
   headers: Headers;
 };
 
@@ -8222,6 +8647,258 @@ export const postAdminTrackingPlanReplaysByReplayIdResume = async (replayId: str
 
 
 
+export type postAdminRegulationsResponse202 = {
+  data: PostAdminRegulations202
+  status: 202
+}
+
+export type postAdminRegulationsResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type postAdminRegulationsResponse503 = {
+  data: Error
+  status: 503
+}
+
+export type postAdminRegulationsResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 202 | 401 | 503>
+}
+
+export type postAdminRegulationsResponseSuccess = (postAdminRegulationsResponse202) & {
+  headers: Headers;
+};
+export type postAdminRegulationsResponseError = (postAdminRegulationsResponse401 | postAdminRegulationsResponse503 | postAdminRegulationsResponseDefault) & {
+  headers: Headers;
+};
+
+export type postAdminRegulationsResponse = (postAdminRegulationsResponseSuccess | postAdminRegulationsResponseError)
+
+export const getPostAdminRegulationsUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/regulations`
+}
+
+/**
+ * DELETE erases every stored trace of the subjects (warehouse rows, event records, deliveries, idempotency records, upload row errors) and drops their events still travelling; SUPPRESS drops their events from now on, answering producers as if accepted; SUPPRESS_WITH_DELETE does both; UNSUPPRESS lifts a suppression. Segment's names (regulationType, subjectType USER_ID, subjectIds; DELETE_ONLY, DELETE_INTERNAL, SUPPRESS_WITH_DELETE_INTERNAL) are accepted. The work runs on Pub/Sub; follow it with GET /v1/admin/regulations/{regulationId}.
+ * @summary File a regulation: erase, suppress, or lift the suppression of up to 5,000 subjects
+ */
+export const postAdminRegulations = async (postAdminRegulationsBody: PostAdminRegulationsBody, options?: RequestInit): Promise<postAdminRegulationsResponse> => {
+
+    const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
+    if (!h) return {};
+    if (h instanceof Headers) return Object.fromEntries(h.entries());
+    if (Symbol.iterator in h) {
+      return Object.fromEntries(
+        Array.from(h as Iterable<Iterable<string>>, (entry) => Array.from(entry) as [string, string]),
+      );
+    }
+    const headers: Record<string, string | readonly string[]> = {};
+    for (const [name, value] of Object.entries<string | readonly string[] | undefined>(h)) {
+      if (value !== undefined) headers[name] = value;
+    }
+    return headers;
+  };
+const res = await fetch(getPostAdminRegulationsUrl(),
+  {
+    ...options,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...getHeaders(options?.headers) },
+    body: JSON.stringify(postAdminRegulationsBody)
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: postAdminRegulationsResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as postAdminRegulationsResponse
+}
+
+
+
+export type getAdminRegulationsResponse200 = {
+  data: GetAdminRegulations200
+  status: 200
+}
+
+export type getAdminRegulationsResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminRegulationsResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminRegulationsResponseSuccess = (getAdminRegulationsResponse200) & {
+  headers: Headers;
+};
+export type getAdminRegulationsResponseError = (getAdminRegulationsResponse401 | getAdminRegulationsResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminRegulationsResponse = (getAdminRegulationsResponseSuccess | getAdminRegulationsResponseError)
+
+export const getGetAdminRegulationsUrl = () => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/regulations`
+}
+
+/**
+ * @summary Recent regulations, newest first
+ */
+export const getAdminRegulations = async ( options?: RequestInit): Promise<getAdminRegulationsResponse> => {
+
+  const res = await fetch(getGetAdminRegulationsUrl(),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminRegulationsResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminRegulationsResponse
+}
+
+
+
+export type getAdminRegulationsByRegulationIdResponse200 = {
+  data: GetAdminRegulationsByRegulationId200
+  status: 200
+}
+
+export type getAdminRegulationsByRegulationIdResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminRegulationsByRegulationIdResponse404 = {
+  data: Error
+  status: 404
+}
+
+export type getAdminRegulationsByRegulationIdResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401 | 404>
+}
+
+export type getAdminRegulationsByRegulationIdResponseSuccess = (getAdminRegulationsByRegulationIdResponse200) & {
+  headers: Headers;
+};
+export type getAdminRegulationsByRegulationIdResponseError = (getAdminRegulationsByRegulationIdResponse401 | getAdminRegulationsByRegulationIdResponse404 | getAdminRegulationsByRegulationIdResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminRegulationsByRegulationIdResponse = (getAdminRegulationsByRegulationIdResponseSuccess | getAdminRegulationsByRegulationIdResponseError)
+
+export const getGetAdminRegulationsByRegulationIdUrl = (regulationId: string,) => {
+
+
+
+
+  return `${clientBaseUrls.api}/v1/admin/regulations/${regulationId}`
+}
+
+/**
+ * @summary A regulation's status and a receipt per store
+ */
+export const getAdminRegulationsByRegulationId = async (regulationId: string, options?: RequestInit): Promise<getAdminRegulationsByRegulationIdResponse> => {
+
+  const res = await fetch(getGetAdminRegulationsByRegulationIdUrl(regulationId),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminRegulationsByRegulationIdResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminRegulationsByRegulationIdResponse
+}
+
+
+
+export type getAdminPrivacySuppressedResponse200 = {
+  data: GetAdminPrivacySuppressed200
+  status: 200
+}
+
+export type getAdminPrivacySuppressedResponse401 = {
+  data: Error
+  status: 401
+}
+
+export type getAdminPrivacySuppressedResponseDefault = {
+  data: Error
+  status: Exclude<HTTPStatusCodes, 200 | 401>
+}
+
+export type getAdminPrivacySuppressedResponseSuccess = (getAdminPrivacySuppressedResponse200) & {
+  headers: Headers;
+};
+export type getAdminPrivacySuppressedResponseError = (getAdminPrivacySuppressedResponse401 | getAdminPrivacySuppressedResponseDefault) & {
+  headers: Headers;
+};
+
+export type getAdminPrivacySuppressedResponse = (getAdminPrivacySuppressedResponseSuccess | getAdminPrivacySuppressedResponseError)
+
+export const getGetAdminPrivacySuppressedUrl = (params?: GetAdminPrivacySuppressedParams,) => {
+  const normalizedParams = new URLSearchParams();
+
+  Object.entries(params || {}).forEach(([key, value]) => {
+
+    if (value !== undefined) {
+      normalizedParams.append(key, value === null ? 'null' : String(value))
+    }
+  });
+
+  const stringifiedParams = normalizedParams.toString();
+
+  return stringifiedParams.length > 0 ? `${clientBaseUrls.api}/v1/admin/privacy/suppressed?${stringifiedParams}` : `${clientBaseUrls.api}/v1/admin/privacy/suppressed`
+}
+
+/**
+ * @summary A day's count of events dropped because their subject is suppressed
+ */
+export const getAdminPrivacySuppressed = async (params?: GetAdminPrivacySuppressedParams, options?: RequestInit): Promise<getAdminPrivacySuppressedResponse> => {
+
+  const res = await fetch(getGetAdminPrivacySuppressedUrl(params),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+)
+
+
+  const body = [204, 205, 304].includes(res.status) ? null : await res.text();
+
+  const data: getAdminPrivacySuppressedResponse['data'] = body ? JSON.parse(body) : {}
+  return { data, status: res.status, headers: res.headers } as getAdminPrivacySuppressedResponse
+}
+
+
+
 export type postAdminApiKeysResponse201 = {
   data: PostAdminApiKeys201
   status: 201
@@ -8952,15 +9629,20 @@ export type eventFlowPostAdminEventsByIdReplayResponse409 = {
   status: 409
 }
 
+export type eventFlowPostAdminEventsByIdReplayResponse410 = {
+  data: void
+  status: 410
+}
+
 export type eventFlowPostAdminEventsByIdReplayResponseDefault = {
   data: Error
-  status: Exclude<HTTPStatusCodes, 200 | 401 | 404 | 409>
+  status: Exclude<HTTPStatusCodes, 200 | 401 | 404 | 409 | 410>
 }
 
 export type eventFlowPostAdminEventsByIdReplayResponseSuccess = (eventFlowPostAdminEventsByIdReplayResponse200) & {
   headers: Headers;
 };
-export type eventFlowPostAdminEventsByIdReplayResponseError = (eventFlowPostAdminEventsByIdReplayResponse401 | eventFlowPostAdminEventsByIdReplayResponse404 | eventFlowPostAdminEventsByIdReplayResponse409 | eventFlowPostAdminEventsByIdReplayResponseDefault) & {
+export type eventFlowPostAdminEventsByIdReplayResponseError = (eventFlowPostAdminEventsByIdReplayResponse401 | eventFlowPostAdminEventsByIdReplayResponse404 | eventFlowPostAdminEventsByIdReplayResponse409 | eventFlowPostAdminEventsByIdReplayResponse410 | eventFlowPostAdminEventsByIdReplayResponseDefault) & {
   headers: Headers;
 };
 

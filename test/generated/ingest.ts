@@ -3594,7 +3594,7 @@ export const getGetTrackerJsUrl = () => {
 }
 
 /**
- * Loaded by a `script` element with `defer`, `src` set to this URL and `data-key` to a browser key, it sends a page view on load and on each client-side navigation; `tributary.track(name, properties)` and `tributary.identify(userId)`. Cacheable: ETag and Cache-Control; gzip when accepted.
+ * Loaded by a `script` element with `defer`, `src` set to this URL and `data-key` to a browser key, it sends a page view on load and on each client-side navigation; `tributary.track(name, properties)` and `tributary.identify(userId)`. With `data-visitors="cookieless"` (for a cookieless key) it keeps nothing in the browser and sends no anonymousId. Cacheable: ETag and Cache-Control; gzip when accepted.
  * @summary The page tracker script
  */
 export const getTrackerJs = async ( options?: RequestInit): Promise<getTrackerJsResponse> => {

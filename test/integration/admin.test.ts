@@ -71,6 +71,7 @@ describe('the admin API', () => {
         rateLimitPerSecond: 50,
         browser: false,
         allowedOrigins: null,
+        visitors: null,
       });
       expect(Object.keys(listed.body.items[0]!).sort()).toEqual(
         [
@@ -84,6 +85,7 @@ describe('the admin API', () => {
           'revoked',
           'revokedAt',
           'siteId',
+          'visitors',
         ].sort(),
       );
 

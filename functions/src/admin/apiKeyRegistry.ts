@@ -1,7 +1,12 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { Timestamp } from '@google-cloud/firestore';
 import { collections } from '../../../infra/spec.ts';
-import { FirestoreApiKeyStore, type ApiKeyStore } from '../ingest/apiKeys.ts';
+import {
+  FirestoreApiKeyStore,
+  visitorModeOf,
+  type ApiKeyStore,
+  type VisitorMode,
+} from '../ingest/apiKeys.ts';
 import type { KeyOnFile } from '../uploads/uploadRouteDeps.ts';
 
 /** What operators see of a key: never the key, never its hash. */
@@ -15,6 +20,8 @@ export type ApiKeySummary = {
   siteId: string | null;
   /** A browser key's allowed origins; null for a server key. */
   allowedOrigins: string[] | null;
+  /** How a browser key counts visitors; null for a server key. */
+  visitors: VisitorMode | null;
 };
 
 export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
@@ -45,6 +52,7 @@ export class FirestoreApiKeyRegistry extends FirestoreApiKeyStore implements Api
         'rateLimitPerSecond',
         'siteId',
         'allowedOrigins',
+        'visitors',
       )
       .limit(limit)
       .get();
@@ -92,5 +100,6 @@ function summary(data: Record<string, unknown>): ApiKeySummary {
       typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
     siteId: typeof data.siteId === 'string' ? data.siteId : null,
     allowedOrigins: Array.isArray(data.allowedOrigins) ? data.allowedOrigins.map(String) : null,
+    visitors: Array.isArray(data.allowedOrigins) ? visitorModeOf(data.visitors) : null,
   };
 }

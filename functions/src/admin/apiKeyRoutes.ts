@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createApiKey } from '../ingest/apiKeys.ts';
+import { createApiKey, visitorModes } from '../ingest/apiKeys.ts';
 import { allowedOriginsSchema } from '../ingest/browser/allowedOrigins.ts';
 import { HttpError } from '../lib/http.ts';
 import { parseJsonBody } from '../lib/requestInput.ts';
@@ -8,27 +8,43 @@ import type { ApiDeps } from './apiDeps.ts';
 import type { ApiKeySummary } from './apiKeyRegistry.ts';
 import { apiKeySummarySchema, createdApiKeySchema } from './schemas.ts';
 
-const createKeySchema = z.strictObject({
-  name: z.string().trim().min(1).max(100).describe('Who uses the key, e.g. checkout-service.'),
-  rateLimitPerSecond: z
-    .number()
-    .positive()
-    .max(100_000)
-    .optional()
-    .describe("The key's own limit; default: the configured one."),
-  siteId: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('The site its events belong to when they do not say (analytics SDK calls).'),
-  allowedOrigins: allowedOriginsSchema
-    .optional()
-    .describe(
-      'Makes a browser key: public, only tracking calls, only from these origins (https://shop.example, http://localhost:3000, https://*.shop.example).',
-    ),
-});
+const createKeySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).describe('Who uses the key, e.g. checkout-service.'),
+    rateLimitPerSecond: z
+      .number()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe("The key's own limit; default: the configured one."),
+    siteId: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('The site its events belong to when they do not say (analytics SDK calls).'),
+    allowedOrigins: allowedOriginsSchema
+      .optional()
+      .describe(
+        'Makes a browser key: public, only tracking calls, only from these origins (https://shop.example, http://localhost:3000, https://*.shop.example).',
+      ),
+    visitors: z
+      .enum(visitorModes)
+      .optional()
+      .describe(
+        'A browser key only: how its visitors are counted. stored (default): by the anonymous id the page keeps (the tracker in localStorage). cookieless: nothing kept in the browser; ingest derives a daily visitor id from a salt, the site, the client address and the user agent, and refuses an anonymousId.',
+      ),
+  })
+  .superRefine((input, context) => {
+    if (input.visitors !== undefined && input.allowedOrigins === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['visitors'],
+        message: 'only a browser key counts visitors: give allowedOrigins too',
+      });
+    }
+  });
 
 /** Producer API keys: created (shown once), listed without secrets, revoked. */
 export const apiKeyRoutes: Route<ApiDeps>[] = [
@@ -50,11 +66,13 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           ...(input.rateLimitPerSecond ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
           ...(input.siteId ? { siteId: input.siteId } : {}),
           ...(input.allowedOrigins ? { allowedOrigins: input.allowedOrigins } : {}),
+          ...(input.visitors ? { visitors: input.visitors } : {}),
         },
         now,
       );
+      const visitors = input.allowedOrigins ? (input.visitors ?? 'stored') : null;
       log.info(
-        { keyId, name: input.name, browser: Boolean(input.allowedOrigins) },
+        { keyId, name: input.name, browser: Boolean(input.allowedOrigins), visitors },
         'api key created',
       );
       res.status(201).json({
@@ -67,6 +85,7 @@ export const apiKeyRoutes: Route<ApiDeps>[] = [
           rateLimitPerSecond: input.rateLimitPerSecond ?? null,
           siteId: input.siteId ?? null,
           allowedOrigins: input.allowedOrigins ?? null,
+          visitors,
         }),
         key,
         ingestUrl: deps.ops.ingestUrl,
@@ -124,5 +143,6 @@ function presentKey(key: ApiKeySummary): z.infer<typeof apiKeySummarySchema> {
     siteId: key.siteId,
     browser: key.allowedOrigins !== null,
     allowedOrigins: key.allowedOrigins,
+    visitors: key.visitors,
   };
 }

@@ -1,3 +1,4 @@
+import { visitorModes } from '../ingest/apiKeys.ts';
 import { eventStatuses } from '../process/eventRecord.ts';
 import { z } from 'zod';
 
@@ -77,6 +78,12 @@ export const apiKeySummarySchema = z.object({
     .array(z.string())
     .nullable()
     .describe("A browser key's origins; null for a server key."),
+  visitors: z
+    .enum(visitorModes)
+    .nullable()
+    .describe(
+      'How a browser key counts visitors: stored (the page keeps an anonymous id) or cookieless (ingest derives a daily id; nothing kept in the browser); null for a server key.',
+    ),
 });
 
 export const createdApiKeySchema = apiKeySummarySchema.extend({

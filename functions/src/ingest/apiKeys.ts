@@ -15,8 +15,19 @@ export type ApiKey = {
    * tracking calls from. Such a key is public by design and opens nothing else.
    */
   allowedOrigins?: string[];
+  /** Set on browser keys only: how their visitors are counted. */
+  visitors?: VisitorMode;
   revoked: boolean;
 };
+
+/**
+ * How a browser key counts visitors: by an anonymous id the page keeps (`stored`, the
+ * tracker in localStorage), or by an id ingest derives from a daily salt, the site, the
+ * client address and the user agent, with nothing kept in the browser (`cookieless`).
+ */
+export const visitorModes = ['stored', 'cookieless'] as const;
+
+export type VisitorMode = (typeof visitorModes)[number];
 
 export interface ApiKeyStore {
   findByHash(hash: string): Promise<ApiKey | undefined>;
@@ -60,7 +71,9 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
       rateLimitPerSecond:
         typeof data.rateLimitPerSecond === 'number' ? data.rateLimitPerSecond : null,
       ...(typeof data.siteId === 'string' && data.siteId !== '' ? { siteId: data.siteId } : {}),
-      ...(isOriginList(data.allowedOrigins) ? { allowedOrigins: data.allowedOrigins } : {}),
+      ...(isOriginList(data.allowedOrigins)
+        ? { allowedOrigins: data.allowedOrigins, visitors: visitorModeOf(data.visitors) }
+        : {}),
       revoked: data.revokedAt !== null && data.revokedAt !== undefined,
     };
   }
@@ -75,7 +88,13 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
         prefix: key.prefix,
         rateLimitPerSecond: key.rateLimitPerSecond,
         ...(key.siteId ? { siteId: key.siteId } : {}),
-        ...(key.allowedOrigins ? { kind: browserKind, allowedOrigins: key.allowedOrigins } : {}),
+        ...(key.allowedOrigins
+          ? {
+              kind: browserKind,
+              allowedOrigins: key.allowedOrigins,
+              visitors: key.visitors ?? 'stored',
+            }
+          : {}),
         createdAt: key.createdAt,
         revokedAt: key.revoked ? key.createdAt : null,
       });
@@ -94,6 +113,11 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
   }
 }
 
+/** Keys made before visitors were a choice count them as they did: `stored`. */
+export function visitorModeOf(value: unknown): VisitorMode {
+  return value === 'cookieless' ? 'cookieless' : 'stored';
+}
+
 function isOriginList(value: unknown): value is string[] {
   return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string');
 }
@@ -106,6 +130,8 @@ export async function createApiKey(
     rateLimitPerSecond?: number;
     siteId?: string;
     allowedOrigins?: string[];
+    /** Browser keys only. */
+    visitors?: VisitorMode;
     key?: string;
   },
   now = new Date(),
@@ -118,7 +144,9 @@ export async function createApiKey(
     name: options.name,
     rateLimitPerSecond: options.rateLimitPerSecond ?? null,
     ...(options.siteId ? { siteId: options.siteId } : {}),
-    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.allowedOrigins
+      ? { allowedOrigins: options.allowedOrigins, visitors: options.visitors ?? 'stored' }
+      : {}),
     revoked: false,
     createdAt: now,
     prefix: key.slice(0, keyPrefix.length + 4),

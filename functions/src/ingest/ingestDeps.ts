@@ -2,6 +2,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { AcceptDeps } from './acceptEvent.ts';
 import type { ApiKeyAuthenticator } from './apiKeys.ts';
 import type { BrowserOriginIndex } from './browser/originIndex.ts';
+import type { VisitorSaltHolder } from './browser/visitorSalts.ts';
 import type { RateLimiter } from './rateLimiter.ts';
 
 /** What the routes of the `ingest` function are given (a leaf: it imports no route). */
@@ -12,6 +13,8 @@ export type IngestDeps = AcceptDeps & {
   addressRateLimiter: RateLimiter;
   /** The origins of every browser key, for preflights and the tracker. */
   browserOrigins: BrowserOriginIndex;
+  /** The day's salts of cookieless visitor ids, held per instance. */
+  visitorSalts: VisitorSaltHolder;
   logger: Logger;
   projectId: string;
   limits: {

@@ -6,9 +6,11 @@
   var key = script.getAttribute('data-key');
   var api = script.getAttribute('data-api') || script.src.replace(/[^/]*$/, '');
   var url = api.replace(/\/?$/, '/') + 'v1/batch';
-  var store = script.hasAttribute('data-no-storage') ? null : storage();
+  // A cookieless key: nothing kept, no anonymous id; ingest derives the visitor's id.
+  var cookieless = script.getAttribute('data-visitors') === 'cookieless';
+  var store = cookieless || script.hasAttribute('data-no-storage') ? null : storage();
   var queue = load('queue') || [];
-  var anonymousId = load('anonymousId') || id();
+  var anonymousId = cookieless ? null : load('anonymousId') || id();
   var userId = load('userId');
   var lastPage,
     lastUrl = d.referrer,
@@ -57,7 +59,6 @@
     var message = {
       type: type,
       messageId: id(),
-      anonymousId: anonymousId,
       timestamp: new Date().toISOString(),
       context: {
         page: page(),
@@ -66,6 +67,7 @@
         locale: navigator.language,
       },
     };
+    if (anonymousId) message.anonymousId = anonymousId;
     if (userId) message.userId = userId;
     for (var f in fields) message[f] = fields[f];
     queue.push(message);

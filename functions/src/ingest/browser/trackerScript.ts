@@ -61,7 +61,7 @@ export const trackerRoute: Route<unknown> = {
   tag: 'Browser',
   summary: 'The page tracker script',
   description:
-    'Loaded by a `script` element with `defer`, `src` set to this URL and `data-key` to a browser key, it sends a page view on load and on each client-side navigation; `tributary.track(name, properties)` and `tributary.identify(userId)`. Cacheable: ETag and Cache-Control; gzip when accepted.',
+    'Loaded by a `script` element with `defer`, `src` set to this URL and `data-key` to a browser key, it sends a page view on load and on each client-side navigation; `tributary.track(name, properties)` and `tributary.identify(userId)`. With `data-visitors="cookieless"` (for a cookieless key) it keeps nothing in the browser and sends no anonymousId. Cacheable: ETag and Cache-Control; gzip when accepted.',
   responses: {
     200: { description: 'The script.', mediaType: 'text/javascript' },
     304: { description: 'Not modified since the ETag sent in If-None-Match.' },

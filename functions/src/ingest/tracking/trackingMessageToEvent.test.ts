@@ -268,3 +268,53 @@ describe('event ids', () => {
     expect(trackingEventId('key_a', 'm-2')).not.toBe(id);
   });
 });
+
+describe('a key that counts visitors without cookies', () => {
+  const asked: [string | undefined, string | undefined][] = [];
+  const visitorId: TrackingContext['visitorId'] = (siteId, occurredAt) => {
+    asked.push([siteId, occurredAt]);
+    return 'vis_derived';
+  };
+
+  it("makes the derived id the event's user, for its site and moment, and leaves the payload as sent", () => {
+    asked.length = 0;
+    const message = {
+      type: 'page',
+      messageId: 'm-1',
+      timestamp: '2026-03-01T11:00:00.000Z',
+      properties: { path: '/pricing', url: 'https://shop.example/pricing' },
+    };
+    const { event } = mapped(message, { visitorId });
+    expect(event.userId).toBe('vis_derived');
+    expect(event.payload).toEqual(message);
+    expect(event.payload).not.toHaveProperty('userId');
+    expect(asked).toEqual([['shop.example', '2026-03-01T11:00:00.000Z']]);
+    mapped(message, { visitorId, keySiteId: 'shop' });
+    expect(asked.at(-1)).toEqual(['shop', '2026-03-01T11:00:00.000Z']);
+  });
+
+  it('takes a userId the page gives (identify, and the calls after it) over the derived id', () => {
+    expect(mapped({ type: 'identify', userId: 'user-42' }, { visitorId }).event.userId).toBe(
+      'user-42',
+    );
+    expect(mapped({ type: 'track', event: 'Bought', userId: 7 }, { visitorId }).event.userId).toBe(
+      '7',
+    );
+  });
+
+  it('refuses an anonymousId, naming it: the page would be keeping an id', () => {
+    const result = map({ type: 'page', anonymousId: 'anon-1', userId: 'user-42' }, { visitorId });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.errors).toEqual([
+      { field: 'anonymousId', message: expect.stringContaining('without cookies') },
+    ]);
+    // An empty one is no id, as anywhere else.
+    expect(mapped({ type: 'page', anonymousId: '' }, { visitorId }).event.userId).toBe(
+      'vis_derived',
+    );
+  });
+
+  it('still refuses what is wrong with a userId', () => {
+    expect(refusedFields({ type: 'page', userId: { id: 1 } }, { visitorId })).toEqual(['userId']);
+  });
+});

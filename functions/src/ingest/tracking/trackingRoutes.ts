@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { AdmittedCall, Principal, Route, RouteContext } from '../../lib/router.ts';
 import { acceptEvents, type AcceptDeps } from '../acceptEvent.ts';
 import { planViolation, violationFields } from '../../plan/planChecker.ts';
-import { hashApiKey, keyIdOf, type ApiKey } from '../apiKeys.ts';
+import { hashApiKey, keyIdOf } from '../apiKeys.ts';
 import { exceedsDepth, maxJsonDepth, type EventInput } from '../eventInput.ts';
 import {
   authNote,
@@ -20,18 +20,23 @@ import {
   trackingEventId,
   trackingMessageToEvent,
   type TrackingCallType,
-  type TrackingContext,
 } from './trackingMessageToEvent.ts';
+import {
+  trackingContext,
+  type KeyedTrackingContext,
+  type TrackingContextDeps,
+} from './trackingContext.ts';
 
 const messageIdentityHint = "A message's messageId makes a resend the same event.";
 
 /** Events from these routes carry this source, beside `api` for `/v1/events`. */
 const trackingSource = 'tracking';
 
-type TrackingDeps = AcceptDeps & {
-  logger: Logger;
-  limits: { maxEventBytes: number; retryAfterSeconds: number };
-};
+type TrackingDeps = AcceptDeps &
+  TrackingContextDeps & {
+    logger: Logger;
+    limits: { maxEventBytes: number; retryAfterSeconds: number };
+  };
 
 /** The per-key rate limit the ingest function applies to every producer call. */
 export type EnforceRateLimit<Deps> = (apiKey: Principal, deps: Deps) => void;
@@ -119,7 +124,8 @@ async function ingestTrackingCall(
   if (bytes > limit) {
     throw tooLarge(`A call is at most ${limit} bytes; this one is ${bytes}.`);
   }
-  const mapped = mapMessage(req.body, contextFor(apiKey, deps, type));
+  const context = trackingContext(req, apiKey, deps, type);
+  const mapped = mapMessage(req.body, context instanceof Promise ? await context : context);
   if (!mapped.ok) {
     throw new HttpError(400, 'invalid_message', `The ${type} call is invalid.`, {
       fields: mapped.errors,
@@ -155,7 +161,11 @@ async function ingestTrackingBatch(
     });
   }
   const limit = maxMessageBytes(deps);
-  const context = { ...contextFor(apiKey, deps), batchSentAt: body?.sentAt };
+  const keyed = trackingContext(req, apiKey, deps);
+  const context = {
+    ...(keyed instanceof Promise ? await keyed : keyed),
+    batchSentAt: body?.sentAt,
+  };
   const events: EventInput[] = [];
   const eventIds: (string | undefined)[] = [];
   const messageIds: (string | undefined)[] = [];
@@ -228,7 +238,7 @@ type Mapped =
   | { ok: true; event: EventInput; eventId: string | undefined }
   | { ok: false; errors: FieldError[] };
 
-function mapMessage(message: unknown, context: TrackingContext & { keyId: string }): Mapped {
+function mapMessage(message: unknown, context: KeyedTrackingContext): Mapped {
   const writeKeyError = foreignWriteKey(message, context.keyId);
   if (writeKeyError) return failed('writeKey', writeKeyError);
   const mapped = trackingMessageToEvent(message, context);
@@ -257,21 +267,6 @@ function foreignWriteKey(message: unknown, keyId: string): string | undefined {
   return keyIdOf(hashApiKey(writeKey)) === keyId
     ? undefined
     : 'is another key than the one this request was sent with';
-}
-
-function contextFor(
-  apiKey: Principal,
-  deps: TrackingDeps,
-  routeType?: TrackingCallType,
-): TrackingContext & { keyId: string } {
-  // The authenticated key is our ApiKey, which may name the site its events belong to.
-  const siteId = (apiKey as Partial<ApiKey>).siteId;
-  return {
-    keyId: apiKey.keyId,
-    receivedAt: deps.now(),
-    ...(routeType ? { routeType } : {}),
-    ...(siteId ? { keySiteId: siteId } : {}),
-  };
 }
 
 /** A message is at most 32 KB, or less where the deployment caps events lower. */
