@@ -11,7 +11,10 @@ import type { BenchStack, Cleanup } from './benchStack.ts';
 
 export type FloorUrls = { floorUrl: string; publishFloorUrl: string };
 
-export async function startFloors(bench: BenchStack, cleanup: Cleanup): Promise<FloorUrls> {
+export async function startFloors(
+  bench: Pick<BenchStack, 'projectId' | 'emulatorHosts'>,
+  cleanup: Cleanup,
+): Promise<FloorUrls> {
   const startFloor = async (mode: 'bare' | 'publish') => {
     const port = await freePort();
     const child = spawn(

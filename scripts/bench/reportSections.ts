@@ -1,7 +1,13 @@
 /** The report's sections after the headline table, and the table cells every section writes. */
 import { monthlyCost } from './costModel.ts';
 import { round } from './stats.ts';
-import type { BenchResult, TrackingPlanResult, TrackingPlanRun } from './results.ts';
+import type {
+  BenchResult,
+  HttpScenario,
+  SuppressionResult,
+  TrackingPlanResult,
+  TrackingPlanRun,
+} from './results.ts';
 
 /** Where the cores went during the end-to-end run, by process. */
 export function cpuSection(result: BenchResult): string[] {
@@ -125,6 +131,26 @@ export function trackingPlanSection(plan: TrackingPlanResult | undefined): strin
     ...plan.withPlan.flatMap((run, pass) => [
       row([pass + 1, 'with', ...planRunCells(run)]),
       row([pass + 1, 'without', ...planRunCells(plan.withoutPlan[pass]!)]),
+    ]),
+  ];
+}
+
+const suppressionCells = (run: HttpScenario) => [run.requestsPerSecond, run.p50Ms, run.p99Ms];
+
+export function suppressionSection(result: SuppressionResult | undefined): string[] {
+  if (!result) return [];
+  return [
+    '',
+    `## Suppression: single events with ${result.suppressedSubjects.toLocaleString('en-US')} people suppressed`,
+    '',
+    `\`POST /v1/events\` one event at a time on two stacks on the same emulators, in passes of ${result.passSeconds} s alternating with the publish floor (floor, with, without; then floor, without, with): one whose suppression list holds ${result.suppressedSubjects.toLocaleString('en-US')} keyed hashes, one whose list is empty. The bench's user is not suppressed, so both answer 202 and publish. Over the publish floor: **${result.ratioToPublishFloorWith}×** with the list, **${result.ratioToPublishFloorWithout}×** without; with over without **${result.relative}×** (passes ${result.passRatios.join(', ')}). Held by an instance: ${result.subjectsHeld.toLocaleString('en-US')} subjects in ${result.heldListMb} MB of heap, read cold in ${result.coldReadMs} ms and applied in ${result.applyMs} ms, re-read every ${result.cacheSeconds} s (one read of its head when nothing changed); the check of one event costs ${result.checkMicroseconds} µs.`,
+    '',
+    row(['pass', 'arm', 'requests/s', 'p50 ms', 'p99 ms']),
+    row(['---:', '---', '---:', '---:', '---:']),
+    ...result.floor.flatMap((floor, pass) => [
+      row([pass + 1, 'publish floor', ...suppressionCells(floor)]),
+      row([pass + 1, 'with the list', ...suppressionCells(result.withList[pass]!)]),
+      row([pass + 1, 'empty list', ...suppressionCells(result.withoutList[pass]!)]),
     ]),
   ];
 }

@@ -82,6 +82,31 @@ export type TrackingPlanResult = {
   cpuPassRatios: number[];
 };
 
+/** Single events with the suppression list full, beside it empty (see suppression.ts). */
+export type SuppressionResult = {
+  suppressedSubjects: number;
+  cacheSeconds: number;
+  passes: number;
+  passSeconds: number;
+  floor: HttpScenario[];
+  withList: HttpScenario[];
+  withoutList: HttpScenario[];
+  /** Requests per second over the publish floor's, the mean of the passes'. */
+  ratioToPublishFloorWith: number;
+  ratioToPublishFloorWithout: number;
+  /** The first over the second. */
+  relative: number;
+  passRatios: number[];
+  /** Heap the held list takes in an instance. */
+  heldListMb: number;
+  /** One read of the whole list from the emulator, as a cold instance does. */
+  coldReadMs: number;
+  applyMs: number;
+  /** The check of one event (hashing its ids, looking them up). */
+  checkMicroseconds: number;
+  subjectsHeld: number;
+};
+
 /** Single events at a fixed rate for a while, each from its 202 to PROCESSED. */
 export type SustainedRun = {
   targetPerSecond: number;
@@ -152,6 +177,7 @@ export type BenchResult = {
   browserPath?: BrowserPathResult;
   /** The batch path with a tracking plan of many types enforced, beside it with none. */
   trackingPlan?: TrackingPlanResult;
+  suppression?: SuppressionResult;
   pushCeiling: { messagesPerSecond: number; maxConcurrentPushes: number };
   /** processEvent alone behind the emulator's pushes, beside one Firestore write. */
   process: {

@@ -25,11 +25,12 @@ import { measureRateLimitAcrossInstances } from './rateLimitAcrossInstances.ts';
 import { measureEndpointFailureWrites } from './endpointFailureWrites.ts';
 import { renderChart } from './reportChart.ts';
 import { renderMarkdown } from './reportMarkdown.ts';
-import { row, trackingPlanSection } from './reportSections.ts';
+import { row, suppressionSection, trackingPlanSection } from './reportSections.ts';
 import type { BenchResult } from './results.ts';
 import { log, probeEvents } from './settings.ts';
 import { measureSingleEvents } from './singleEvents.ts';
-import { trackingPlanTargets } from './targets.ts';
+import { suppressionTargets, trackingPlanTargets } from './targets.ts';
+import { measureSuppression } from './suppression.ts';
 import { measureTrackingPlan } from './trackingPlan.ts';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -46,6 +47,15 @@ const alone: Record<
   string,
   () => Promise<{ measured: unknown; section: string[]; targets: BenchResult['targets'] }>
 > = {
+  suppression: async () => {
+    log('Starting emulators…');
+    const measured = await measureSuppression(await startBenchEmulators(cleanup), cleanup);
+    return {
+      measured,
+      section: suppressionSection(measured),
+      targets: suppressionTargets(measured),
+    };
+  },
   trackingPlan: async () => {
     log('Starting emulators…');
     const measured = await measureTrackingPlan(await startBenchEmulators(cleanup), cleanup);

@@ -38,6 +38,10 @@ export const trackingPlanWarmupEvents = 5_000;
 /** Sent, unmeasured, to a stack before its run when the other stack ran last. */
 export const trackingPlanRewarmEvents = 2_000;
 export const trackingPlanViolatingEvery = 50;
+/** People on the suppression list of the suppression scenario's one arm. */
+export const suppressedSubjects = 100_000;
+/** Passes of each arm (and the floor) in the suppression scenario. */
+export const suppressionPasses = 4;
 
 export const sampleEvent = {
   eventType: 'page.viewed',

@@ -2,6 +2,7 @@
 import type {
   BenchResult,
   BrowserPathResult,
+  SuppressionResult,
   TrackingBatchResult,
   TrackingPlanResult,
   TrackingPlanRun,
@@ -66,6 +67,17 @@ export function trackingPlanTargets(plan: TrackingPlanResult): BenchResult['targ
         3,
       )} ms; passes ${plan.cpuPassRatios.join(', ')})`,
       met: plan.cpuRatio <= trackingPlanTarget.cpuRatio,
+    },
+  ];
+}
+
+export function suppressionTargets(result: SuppressionResult): BenchResult['targets'] {
+  return [
+    {
+      name: `single events with ${result.suppressedSubjects.toLocaleString('en-US')} people suppressed vs none (suppression.relative of ingestSingle.ratioToPublishFloor)`,
+      target: '≥ 0.95×',
+      measured: `${result.relative}× (${result.ratioToPublishFloorWith}× the publish floor beside ${result.ratioToPublishFloorWithout}×; passes ${result.passRatios.join(', ')})`,
+      met: result.relative >= 0.95,
     },
   ];
 }
