@@ -94,7 +94,7 @@ export type SuppressionResult = {
   /** Requests per second over the publish floor's, the mean of the passes'. */
   ratioToPublishFloorWith: number;
   ratioToPublishFloorWithout: number;
-  /** The first over the second. */
+  /** With the list over without, the median of the passes' ratios. */
   relative: number;
   passRatios: number[];
   /** Heap the held list takes in an instance. */

@@ -41,7 +41,9 @@ export const trackingPlanViolatingEvery = 50;
 /** People on the suppression list of the suppression scenario's one arm. */
 export const suppressedSubjects = 100_000;
 /** Passes of each arm (and the floor) in the suppression scenario. */
-export const suppressionPasses = 4;
+export const suppressionPasses = 8;
+/** Seconds of each run of the suppression scenario. */
+export const suppressionSeconds = 6;
 
 export const sampleEvent = {
   eventType: 'page.viewed',

@@ -7,7 +7,8 @@
  * change), one whose list is empty. Passes alternate the publish floor and the two arms
  * (floor, with, without; then floor, without, with…) so a drift of the machine falls on
  * all three; each arm's ratio to the floor is the mean of its passes', and `relative` is
- * the one with the list over the one without.
+ * the median over the passes of the arm with the list over the one without, which ran
+ * back to back.
  *
  * Beside it, measured in this process: the held list's heap, one cold read of it from
  * the emulator, and the check's cost per event.
@@ -36,11 +37,12 @@ import {
   log,
   sampleEvent,
   singleBody,
-  singleSeconds,
   suppressionPasses,
+  suppressionSeconds,
   suppressedSubjects,
   warmupSeconds,
 } from './settings.ts';
+import { median } from './alternatingPasses.ts';
 import { round } from './stats.ts';
 
 type Arm = { url: string; key: string; stop: () => Promise<void> };
@@ -77,11 +79,11 @@ export async function measureSuppression(
   const withRuns: HttpScenario[] = [];
   const withoutRuns: HttpScenario[] = [];
   for (let pass = 0; pass < suppressionPasses; pass += 1) {
-    floor.push(await run(publishFloorUrl, 'x', singleSeconds));
+    floor.push(await run(publishFloorUrl, 'x', suppressionSeconds));
     const order = pass % 2 === 0 ? ['with', 'without'] : ['without', 'with'];
     for (const arm of order) {
-      if (arm === 'with') withRuns.push(await run(withList.url, withList.key, singleSeconds));
-      else withoutRuns.push(await run(withoutList.url, withoutList.key, singleSeconds));
+      if (arm === 'with') withRuns.push(await run(withList.url, withList.key, suppressionSeconds));
+      else withoutRuns.push(await run(withoutList.url, withoutList.key, suppressionSeconds));
     }
   }
   await Promise.all([withList.stop(), withoutList.stop()]);
@@ -89,19 +91,23 @@ export async function measureSuppression(
     runs.map((r, pass) => r.requestsPerSecond / floor[pass]!.requestsPerSecond);
   const withRatios = ratios(withRuns);
   const withoutRatios = ratios(withoutRuns);
+  const passRatios = withRuns.map(
+    (r, pass) => r.requestsPerSecond / withoutRuns[pass]!.requestsPerSecond,
+  );
   const held = await measureHeldList(bench);
   return {
     suppressedSubjects,
     cacheSeconds: defaults.privacyListCacheSeconds,
     passes: suppressionPasses,
-    passSeconds: singleSeconds,
+    passSeconds: suppressionSeconds,
     floor,
     withList: withRuns,
     withoutList: withoutRuns,
     ratioToPublishFloorWith: round(mean(withRatios)),
     ratioToPublishFloorWithout: round(mean(withoutRatios)),
-    relative: round(mean(withRatios) / mean(withoutRatios)),
-    passRatios: withRatios.map((ratio, pass) => round(ratio / withoutRatios[pass]!)),
+    // Each pass's arms ran back to back: their ratio is the least exposed to the drift.
+    relative: round(median(passRatios)),
+    passRatios: passRatios.map((ratio) => round(ratio)),
     ...held,
   };
 }

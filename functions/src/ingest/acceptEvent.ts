@@ -81,10 +81,17 @@ export async function acceptMany(
   const plan = deps.plan?.cache.held();
   const blocking = plan && PlanChecker.blocks(plan) ? plan : undefined;
   if (blocking) await deps.plan!.checker.ready(blocking);
-  const verdicts = await privacyVerdicts(
-    deps.privacy,
-    items.map((item) => ({ ...item.input, receivedAt })),
-  );
+  let verdicts;
+  try {
+    verdicts = await privacyVerdicts(
+      deps.privacy,
+      items.map((item) => ({ ...item.input, receivedAt })),
+    );
+  } catch (error) {
+    // Never read yet: nothing may pass that the list might refuse.
+    const reason = `suppression list: ${describe(error)}`;
+    return items.map(() => ({ kind: 'unavailable', reason }));
+  }
   countSuppressed(deps.privacy, verdicts, new Date(receivedAt));
   const admit = async (item: AcceptItem, index: number): Promise<AcceptOutcome | ToPublish> => {
     // Answered as accepted, so SDKs do not retry, and kept nowhere.
