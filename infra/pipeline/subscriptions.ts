@@ -155,7 +155,10 @@ export function subscriptions(profile: RetryProfile = 'cloud'): SubscriptionSpec
       ackDeadlineSeconds: 600,
       messageRetentionSeconds: sevenDays,
       retry,
-      deadLetter: { topic: topics.regulationsDeadLetter.name, maxDeliveryAttempts: maxRegulationAttempts },
+      deadLetter: {
+        topic: topics.regulationsDeadLetter.name,
+        maxDeliveryAttempts: maxRegulationAttempts,
+      },
     },
     {
       name: 'regulations-dead-letter-record',

@@ -45,7 +45,8 @@ export const topics = {
   },
   regulations: {
     name: 'regulations',
-    purpose: 'one message per privacy regulation filed by an operator: its worker erases or suppresses',
+    purpose:
+      'one message per privacy regulation filed by an operator: its worker erases or suppresses',
   },
   regulationsDeadLetter: {
     name: 'regulations-dead-letter',

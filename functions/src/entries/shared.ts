@@ -83,7 +83,10 @@ export function privacyGate(runtime: Runtime): PrivacyGate {
       list: new HeldPrivacyList(store, {
         maxAgeMs: config.privacyListCacheSeconds * 1000,
         onError: (error) =>
-          logger.warn({ error: describe(error) }, 'suppression list not read; the copy held is kept'),
+          logger.warn(
+            { error: describe(error) },
+            'suppression list not read; the copy held is kept',
+          ),
       }),
       counts,
       tally,

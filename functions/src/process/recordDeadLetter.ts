@@ -54,14 +54,14 @@ export async function recordDeadLetter(
     item.ok && privacy[index]
       ? ({ kind: 'skipped', eventId: item.value.eventId, reason: privacy[index] } as const)
       : item.ok
-      ? recordOne(item.value.eventId, item.value, JSON.stringify(item.value), round, deps)
-      : recordOne(
-          item.eventId ?? `message-${message.messageId}-${index}`,
-          undefined,
-          item.text,
-          round,
-          deps,
-        ),
+        ? recordOne(item.value.eventId, item.value, JSON.stringify(item.value), round, deps)
+        : recordOne(
+            item.eventId ?? `message-${message.messageId}-${index}`,
+            undefined,
+            item.text,
+            round,
+            deps,
+          ),
   );
   return {
     kind: 'settled',

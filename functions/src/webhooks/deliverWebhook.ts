@@ -61,7 +61,7 @@ export async function deliverWebhook(
     return { kind: 'rejected', reason: decoded.reason };
   }
   const [privacyVerdict] = await privacyVerdicts(deps.privacy, [decoded.message.event]);
-  if (privacyVerdict) return { kind: "skipped", reason: privacyVerdict };
+  if (privacyVerdict) return { kind: 'skipped', reason: privacyVerdict };
   const key = deliveryKey(decoded.message);
   const [stored, endpoint] = await Promise.all([
     deps.deliveries.get(key.eventId, key.endpointId),
