@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, utcDay } from '../../functions/src/metrics/dates.ts';
-import { apiCallsOf, openConsoleBrowser, signIn } from '../../scripts/lib/consoleBrowser.ts';
+import { apiCallsOf } from '../../scripts/lib/consoleBrowser.ts';
 import {
+  hashShown,
   openView,
   shown,
   startConsoleStack,
   tableRows,
+  viewsWiderThanAPhone,
   type ConsoleStack,
 } from '../support/consoleStack.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
@@ -277,23 +279,12 @@ describe('the web console: privacy', () => {
       'page',
     );
 
-    const phone = await openConsoleBrowser({ width: 390, height: 844 });
-    try {
-      await signIn(phone.page, stack.info.apiUrl, stack.info.adminToken);
-      for (const hash of ['#/privacy', `#/privacy/${regulationId}`]) {
-        await phone.page.goto(`${stack.info.apiUrl}/console${hash}`);
-        await phone.page
-          .locator(`body[data-shown=${JSON.stringify(hash)}]`)
-          .waitFor({ state: 'attached' });
-        const widths = await phone.page.evaluate<{ page: number; viewport: number }>(
-          '({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth })',
-        );
-        expect({ hash, fits: widths.page <= widths.viewport }).toEqual({ hash, fits: true });
-      }
-      expect(phone.errors).toEqual([]);
-    } finally {
-      await phone.close();
-    }
+    expect(
+      await viewsWiderThanAPhone(stack, ['#/privacy', `#/privacy/${regulationId}`], hashShown),
+    ).toEqual({
+      tooWide: [],
+      errors: [],
+    });
     expect(stack.browser.errors).toEqual([]);
   }, 60_000);
 });

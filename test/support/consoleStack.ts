@@ -79,6 +79,38 @@ export async function startConsoleStack(
 }
 
 /** Signs the console in and opens a view. */
+/**
+ * Which of the views (by their hash) are wider than a phone's screen, in a browser of a
+ * phone's size signed in to the stack's console; with that browser's console errors.
+ */
+export async function viewsWiderThanAPhone(
+  stack: Pick<ConsoleStack, 'info'>,
+  hashes: readonly string[],
+  loaded: (page: Page, hash: string) => Promise<void>,
+): Promise<{ tooWide: string[]; errors: string[] }> {
+  const phone = await openConsoleBrowser({ width: 390, height: 844 });
+  try {
+    await signIn(phone.page, stack.info.apiUrl, stack.info.adminToken);
+    const tooWide: string[] = [];
+    for (const hash of hashes) {
+      await phone.page.goto(`${stack.info.apiUrl}/console${hash}`);
+      await loaded(phone.page, hash);
+      const widths = await phone.page.evaluate<{ page: number; viewport: number }>(
+        '({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth })',
+      );
+      if (widths.page > widths.viewport) tooWide.push(hash);
+    }
+    return { tooWide, errors: [...phone.errors] };
+  } finally {
+    await phone.close();
+  }
+}
+
+/** A view is loaded once the page says it shows that hash. */
+export async function hashShown(page: Page, hash: string): Promise<void> {
+  await page.locator(`body[data-shown=${JSON.stringify(hash)}]`).waitFor({ state: 'attached' });
+}
+
 export async function openView(stack: ConsoleStack, hash: string): Promise<void> {
   if (!stack.page.url().startsWith(stack.info.apiUrl)) {
     await signIn(stack.page, stack.info.apiUrl, stack.info.adminToken);
