@@ -13,9 +13,9 @@ import {
   stepMessage,
 } from '../../functions/src/admin/trackingPlan/quarantineReplay.ts';
 import { FirestoreQuarantineReplayStore } from '../../functions/src/admin/trackingPlan/quarantineReplayStore.ts';
-import type { Regulation } from '../../functions/src/privacy/regulation.ts';
-import { FirestoreRegulationStore } from '../../functions/src/privacy/regulationStore.ts';
-import { regulationMessage } from '../../functions/src/privacy/runRegulation.ts';
+import type { Regulation } from '../../functions/src/regulations/regulation.ts';
+import { FirestoreRegulationStore } from '../../functions/src/regulations/regulationStore.ts';
+import { regulationMessage } from '../../functions/src/regulations/runRegulation.ts';
 import { sleep } from '../../scripts/lib/emulators.ts';
 import { CloudPushDoor } from '../support/cloudPushDoor.ts';
 import {

@@ -2,12 +2,12 @@ import { maxRegulationAttempts } from '../../../infra/spec.ts';
 import { defaults } from '../lib/defaults.ts';
 import { subscriber } from '../lib/subscriber.ts';
 import { FirestorePrivacyListStore } from '../privacy/privacyListStore.ts';
-import { FirestoreRegulationStore } from '../privacy/regulationStore.ts';
+import { FirestoreRegulationStore } from '../regulations/regulationStore.ts';
 import {
   recordFailedRegulation,
   runRegulation,
   type RegulationDeps,
-} from '../privacy/runRegulation.ts';
+} from '../regulations/runRegulation.ts';
 import type { Runtime } from '../runtime.ts';
 import type { EntryPoints } from './entryPoint.ts';
 import { webhookRouter } from './shared.ts';

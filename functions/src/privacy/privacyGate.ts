@@ -1,5 +1,3 @@
-import type { ViolationCounts } from '../plan/violationCounts.ts';
-import type { ViolationTally } from '../plan/violationTally.ts';
 import type { HeldPrivacyList, SubjectVerdict } from './privacyList.ts';
 import type { EventSubjectFields, SubjectHasher } from './subjects.ts';
 
@@ -13,10 +11,17 @@ export const suppressedCountKey = 'suppressed';
 export type PrivacyGate = {
   hasher: SubjectHasher;
   list: HeldPrivacyList;
-  counts: ViolationCounts;
-  tally: Pick<ViolationTally, 'add' | 'flush'>;
+  /** The days' counts, sharded (the tracking plan's daily counts, in a collection of their own). */
+  counts: DailyCounts;
+  /** This instance's counts not yet written, flushed beside later writes. */
+  tally: { add(day: string, byKey: ReadonlyMap<string, number>): void; flush(): Promise<void> };
   clock?: () => number;
 };
+
+export interface DailyCounts {
+  add(day: string, byKey: ReadonlyMap<string, number>): Promise<void>;
+  read(day: string): Promise<Map<string, number>>;
+}
 
 type CheckedEvent = EventSubjectFields & { receivedAt: Date | string };
 

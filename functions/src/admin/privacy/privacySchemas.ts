@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { erasureStores, regulationStatuses, regulationTypes } from '../../privacy/regulation.ts';
+import {
+  erasureStores,
+  regulationStatuses,
+  regulationTypes,
+} from '../../regulations/regulation.ts';
 import { subjectKinds } from '../../privacy/subjects.ts';
 
 /** The privacy routes' shapes, for the OpenAPI document. */

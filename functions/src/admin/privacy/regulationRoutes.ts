@@ -5,16 +5,15 @@ import { describe } from '../../lib/errors.ts';
 import { HttpError } from '../../lib/http.ts';
 import { parseJsonBody, parseQuery } from '../../lib/requestInput.ts';
 import type { Route } from '../../lib/router.ts';
-import type { ViolationCounts } from '../../plan/violationCounts.ts';
-import { suppressedCountKey } from '../../privacy/privacyGate.ts';
+import { suppressedCountKey, type DailyCounts } from '../../privacy/privacyGate.ts';
 import type { HeldPrivacyList } from '../../privacy/privacyList.ts';
 import {
   presentRegulation,
   regulationInputSchema,
   type Regulation,
-} from '../../privacy/regulation.ts';
-import type { RegulationStore } from '../../privacy/regulationStore.ts';
-import { regulationMessage } from '../../privacy/runRegulation.ts';
+} from '../../regulations/regulation.ts';
+import type { RegulationStore } from '../../regulations/regulationStore.ts';
+import { regulationMessage } from '../../regulations/runRegulation.ts';
 import type { SubjectHasher } from '../../privacy/subjects.ts';
 import type { Publisher } from '../../lib/publisher.ts';
 import { dayQuerySchema, privacySummarySchema, regulationSchema, tag } from './privacySchemas.ts';
@@ -24,7 +23,7 @@ export type PrivacyAdminDeps = {
   regulations: RegulationStore;
   hasher: SubjectHasher;
   list: HeldPrivacyList;
-  suppressedCounts: ViolationCounts;
+  suppressedCounts: DailyCounts;
   publisher: Publisher;
   now: () => Date;
   maxSubjects: number;

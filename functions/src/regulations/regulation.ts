@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { PrivacyOp } from './privacyList.ts';
-import { subjectKinds, type SubjectKind } from './subjects.ts';
+import type { PrivacyOp } from '../privacy/privacyList.ts';
+import { subjectKinds, type SubjectKind } from '../privacy/subjects.ts';
 
 /** What a regulation does, by Tributary's names; Segment's are accepted too (see `regulationInputSchema`). */
 export const regulationTypes = [

@@ -9,7 +9,7 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import { encodeDeliveryMessage } from '../webhooks/deliveryMessage.ts';
 import type { WebhookRouter } from '../webhooks/endpointIndex.ts';
 import { eraseFromFirestore, eraseFromUploads } from './firestoreErasure.ts';
-import type { FirestorePrivacyListStore } from './privacyListStore.ts';
+import type { FirestorePrivacyListStore } from '../privacy/privacyListStore.ts';
 import { deletes, finalStatus, listOps, type Receipt, type Regulation } from './regulation.ts';
 import type { RegulationStore } from './regulationStore.ts';
 
