@@ -21,6 +21,7 @@ export async function eraseFromFirestore(
   options: { now: Date; erasedEventTtlDays: number },
 ): Promise<Receipt[]> {
   const writer = firestore.bulkWriter();
+  const writes: Promise<unknown>[] = [];
   const counts = { events: 0, deliveries: 0, rejections: 0, idempotency: 0 };
   const expireAt = new Date(options.now.getTime() + options.erasedEventTtlDays * 86_400_000);
   try {
@@ -34,30 +35,34 @@ export async function eraseFromFirestore(
         for (const rejection of rejections) {
           if (!rejection.exists) continue;
           counts.rejections += 1;
-          void writer.delete(rejection.ref);
+          writes.push(writer.delete(rejection.ref));
         }
         for (const ref of events) {
           const deliveries = await ref.collection(collections.deliveries.name).listDocuments();
           counts.deliveries += deliveries.length;
-          for (const delivery of deliveries) void writer.delete(delivery);
-          void writer.set(firestore.collection(collections.erasedEvents.name).doc(ref.id), {
-            regulationId,
-            erasedAt: options.now,
-            expireAt,
-          });
-          void writer.delete(ref);
+          for (const delivery of deliveries) writes.push(writer.delete(delivery));
+          writes.push(
+            writer.set(firestore.collection(collections.erasedEvents.name).doc(ref.id), {
+              regulationId,
+              erasedAt: options.now,
+              expireAt,
+            }),
+            writer.delete(ref),
+          );
           counts.events += 1;
         }
-        await writer.flush();
+        await settle(writer, writes);
       });
       await drain(firestore.collection(collections.idempotencyKeys.name), chunk, async (keys) => {
-        for (const ref of keys) void writer.delete(ref);
+        for (const ref of keys) writes.push(writer.delete(ref));
         counts.idempotency += keys.length;
-        await writer.flush();
+        await settle(writer, writes);
       });
     }
   } finally {
     await writer.close();
+    // Writes left by a sweep that stopped halfway: their failures are its error already.
+    await Promise.allSettled(writes);
   }
   const at = options.now;
   const receipt = (store: Receipt['store'], searched: string, removed: number): Receipt => ({
@@ -87,6 +92,7 @@ export async function eraseFromUploads(
     .get();
   let removed = 0;
   const writer: BulkWriter = firestore.bulkWriter();
+  const writes: Promise<unknown>[] = [];
   try {
     for (const doc of snapshot.docs) {
       const errors =
@@ -97,10 +103,13 @@ export async function eraseFromUploads(
       );
       if (kept.length === errors.length) continue;
       removed += errors.length - kept.length;
-      void writer.update(doc.ref, { errors: kept });
+      writes.push(writer.update(doc.ref, { errors: kept }));
     }
+    await settle(writer, writes);
   } finally {
     await writer.close();
+    // Writes left by a sweep that stopped halfway: their failures are its error already.
+    await Promise.allSettled(writes);
   }
   return {
     store: 'uploads',
@@ -109,6 +118,15 @@ export async function eraseFromUploads(
     at: now,
     error: null,
   };
+}
+
+/**
+ * Sends what the writer holds and waits for each write: one that failed after the
+ * writer's own retries fails the sweep (its receipt says so), never goes unseen.
+ */
+async function settle(writer: BulkWriter, writes: Promise<unknown>[]): Promise<void> {
+  await writer.flush();
+  await Promise.all(writes.splice(0));
 }
 
 /** Runs `erase` on pages of the documents carrying any of `hashes` until none is left. */
