@@ -1,3 +1,4 @@
+import { describe, PipelineError } from '../lib/errors.ts';
 import type { HeldPrivacyList, SubjectVerdict } from './privacyList.ts';
 import type { EventSubjectFields, SubjectHasher } from './subjects.ts';
 
@@ -39,7 +40,17 @@ export async function privacyCheck(
   gate: PrivacyGate | undefined,
 ): Promise<(event: CheckedEvent) => SubjectVerdict> {
   if (!gate) return () => undefined;
-  const state = await gate.list.current();
+  let state;
+  try {
+    state = await gate.list.current();
+  } catch (error) {
+    // Only an instance that never read the list gets here: a later delivery will.
+    throw new PipelineError(
+      'privacy_list_unavailable',
+      `The suppression list could not be read: ${describe(error)}`,
+      { retriable: true, cause: error },
+    );
+  }
   if (state.empty) return () => undefined;
   const now = (gate.clock ?? Date.now)();
   return (event) => state.verdict(gate.hasher.ofEvent(event), event.receivedAt, now);
