@@ -350,6 +350,9 @@ describe("pushes in the cloud's shape, to every push-triggered function", () => 
       return current?.status === 'FAILED' ? current : undefined;
     });
     expect(failed.error).toContain('every attempt');
+    // However it ends, a regulation keeps no ids.
+    expect(await regulations.subjects(abandoned)).toEqual([]);
+    expect(await regulations.subjects(worked)).toEqual([]);
     await eventually(async () =>
       ['runRegulation', 'recordFailedRegulation'].every((fn) =>
         door.pushes.some((push) => push.fn === fn && (push.status ?? 500) < 300),

@@ -21,7 +21,7 @@ export interface RegulationStore {
     receipts: readonly Receipt[],
     now: Date,
   ): Promise<void>;
-  /** Marks a regulation its worker never finished as FAILED; a finished one is left alone. */
+  /** Marks a regulation its worker never finished as FAILED, and forgets its subjects; a finished one is left alone. */
   fail(regulationId: string, error: string, now: Date): Promise<boolean>;
 }
 
@@ -97,6 +97,7 @@ export class FirestoreRegulationStore implements RegulationStore {
   }
 
   async fail(regulationId: string, error: string, now: Date): Promise<boolean> {
+    const subjects = await this.#subjects(regulationId).listDocuments();
     return this.#firestore.runTransaction(async (transaction) => {
       const snapshot = await transaction.get(this.#doc(regulationId));
       if (!snapshot.exists || snapshot.get('finishedAt')) return false;
@@ -106,6 +107,8 @@ export class FirestoreRegulationStore implements RegulationStore {
         finishedAt: now,
         updatedAt: now,
       });
+      // A regulation that ends, however it ends, keeps no ids.
+      for (const doc of subjects) transaction.delete(doc);
       return true;
     });
   }
