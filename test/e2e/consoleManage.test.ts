@@ -6,6 +6,7 @@ import {
   openView,
   startConsoleStack,
   tableRows,
+  unlabelledControls,
   type ConsoleStack,
 } from '../support/consoleStack.ts';
 import { eventually, postJson } from '../support/pipeline.ts';
@@ -26,14 +27,6 @@ type Source = {
   credentials: { type: string };
 };
 type Key = { keyId: string; name: string; revoked: boolean };
-/** What the label check reads of a form control in the page. */
-type Control = {
-  labels?: ArrayLike<unknown>;
-  tagName: string;
-  textContent: string | null;
-  outerHTML: string;
-  getAttribute: (name: string) => string | null;
-};
 
 /** The view finished loading; the warehouse may take seconds to open its file locally. */
 async function viewLoaded(page: Page): Promise<void> {
@@ -348,17 +341,7 @@ describe('the web console: webhook endpoints, sources, API keys', () => {
       await expect
         .poll(() => page.locator('#status-line').textContent())
         .toMatch(/Updated|Could not/);
-      const unlabelled = await page.locator(`#panel-${panel}`).evaluate((section) =>
-        [...section.querySelectorAll('input, select, textarea, button')]
-          .filter((c: Control) => {
-            const named =
-              (c.labels?.length ?? 0) > 0 ||
-              c.getAttribute('aria-label') ||
-              (c.tagName === 'BUTTON' && (c.textContent ?? '').trim());
-            return !named;
-          })
-          .map((c: Control) => c.outerHTML.slice(0, 80)),
-      );
+      const unlabelled = await unlabelledControls(page, panel);
       expect({ panel, unlabelled }).toEqual({ panel, unlabelled: [] });
     }
   });

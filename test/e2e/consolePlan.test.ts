@@ -7,6 +7,7 @@ import {
   shown,
   startConsoleStack,
   tableRows,
+  unlabelledControls,
   viewsWiderThanAPhone,
   type ConsoleStack,
 } from '../support/consoleStack.ts';
@@ -44,14 +45,6 @@ type Replay = {
   replayed: number;
   stillFailing: number;
   remaining: number;
-};
-/** What the label check reads of a form control in the page. */
-type Control = {
-  labels?: ArrayLike<unknown>;
-  tagName: string;
-  textContent: string | null;
-  outerHTML: string;
-  getAttribute: (name: string) => string | null;
 };
 type EventStatus = { eventId: string; status: string; violations: Violation[] };
 
@@ -392,18 +385,7 @@ describe('the web console: the tracking plan', () => {
     expect(type).toEqual([`${plan}/types/signup.completed`]);
 
     await openView(stack, '#/plan');
-    const unlabelled = await page
-      .locator('#panel-plan')
-      .evaluate((section) =>
-        [...section.querySelectorAll('input, select, textarea, button')]
-          .filter(
-            (c: Control) =>
-              (c.labels?.length ?? 0) === 0 &&
-              !c.getAttribute('aria-label') &&
-              !(c.tagName === 'BUTTON' && (c.textContent ?? '').trim()),
-          )
-          .map((c: Control) => c.outerHTML.slice(0, 80)),
-      );
+    const unlabelled = await unlabelledControls(page, 'plan');
     expect(unlabelled).toEqual([]);
 
     expect(await viewsWiderThanAPhone(stack, ['#/plan', '#/plan/order.placed'], hashShown)).toEqual(

@@ -8,6 +8,7 @@ import {
   shown,
   startConsoleStack,
   tableRows,
+  unlabelledControls,
   viewsWiderThanAPhone,
   type ConsoleStack,
 } from '../support/consoleStack.ts';
@@ -36,14 +37,6 @@ type Suppressed = {
   staleSeconds: number;
 };
 type ApiRefusal = { error: { message: string; fields: { field: string; message: string }[] } };
-/** What the label check reads of a form control in the page. */
-type Control = {
-  labels?: ArrayLike<unknown>;
-  tagName: string;
-  textContent: string | null;
-  outerHTML: string;
-  getAttribute: (name: string) => string | null;
-};
 /** What the page holds that could keep a subject: field values, storage, the URL, the markup. */
 type Kept = { values: string[]; storage: string[]; url: string; html: string };
 
@@ -262,18 +255,7 @@ describe('the web console: privacy', () => {
     expect(one).toEqual([`${regulations}/${regulationId}`]);
 
     await openView(stack, '#/privacy');
-    const unlabelled = await page
-      .locator('#panel-privacy')
-      .evaluate((section) =>
-        [...section.querySelectorAll('input, select, textarea, button')]
-          .filter(
-            (c: Control) =>
-              (c.labels?.length ?? 0) === 0 &&
-              !c.getAttribute('aria-label') &&
-              !(c.tagName === 'BUTTON' && (c.textContent ?? '').trim()),
-          )
-          .map((c: Control) => c.outerHTML.slice(0, 80)),
-      );
+    const unlabelled = await unlabelledControls(page, 'privacy');
     expect(unlabelled).toEqual([]);
     expect(await page.locator('nav a[data-nav="privacy"]').getAttribute('aria-current')).toBe(
       'page',

@@ -106,6 +106,31 @@ export async function viewsWiderThanAPhone(
   }
 }
 
+/** What the label check reads of a form control in the page. */
+type Control = {
+  labels?: ArrayLike<unknown>;
+  tagName: string;
+  textContent: string | null;
+  outerHTML: string;
+  getAttribute: (name: string) => string | null;
+};
+
+/** The controls of a panel with no label, no aria-label and (for a button) no text. */
+export function unlabelledControls(page: Page, panel: string): Promise<string[]> {
+  return page
+    .locator(`#panel-${panel}`)
+    .evaluate((section) =>
+      [...section.querySelectorAll('input, select, textarea, button')]
+        .filter(
+          (c: Control) =>
+            (c.labels?.length ?? 0) === 0 &&
+            !c.getAttribute('aria-label') &&
+            !(c.tagName === 'BUTTON' && (c.textContent ?? '').trim()),
+        )
+        .map((c: Control) => c.outerHTML.slice(0, 80)),
+    );
+}
+
 /** A view is loaded once the page says it shows that hash. */
 export async function hashShown(page: Page, hash: string): Promise<void> {
   await page.locator(`body[data-shown=${JSON.stringify(hash)}]`).waitFor({ state: 'attached' });

@@ -16,6 +16,7 @@ import {
   table,
   when,
 } from './dom.js';
+import { dayOf } from './ranges.js';
 import { go, href } from './router.js';
 
 const base = '/v1/admin/tracking-plan';
@@ -46,8 +47,7 @@ export async function render(route, isCurrent) {
   $('plan-list-view').hidden = detail;
   $('plan-type-view').hidden = !detail;
   if (detail) return renderType(route.id, isCurrent);
-  const asked = route.params.get('day') ?? '';
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(asked) ? asked : todayUtc();
+  const day = dayOf(route.params);
   const [plan, violations] = await Promise.all([
     api(base),
     api(`${base}/violations?day=${day}&examples=3`),
@@ -62,8 +62,6 @@ export async function render(route, isCurrent) {
     if (job.status !== 'completed') void follow();
   }
 }
-
-const todayUtc = () => new Date().toISOString().slice(0, 10);
 
 function showSettings(plan) {
   $('plan-settings').replaceChildren(

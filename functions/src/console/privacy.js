@@ -18,6 +18,7 @@ import {
   table,
   when,
 } from './dom.js';
+import { dayOf } from './ranges.js';
 import { go, href } from './router.js';
 
 const base = '/v1/admin/regulations';
@@ -58,8 +59,7 @@ export async function render(route, isCurrent) {
   $('privacy-list-view').hidden = detail;
   $('privacy-regulation-view').hidden = !detail;
   if (detail) return renderRegulation(route.id, isCurrent);
-  const asked = route.params.get('day') ?? '';
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(asked) ? asked : todayUtc();
+  const day = dayOf(route.params);
   const [recent, suppressed] = await Promise.all([
     api(base),
     api(`/v1/admin/privacy/suppressed?day=${day}`),
@@ -70,7 +70,6 @@ export async function render(route, isCurrent) {
   showRegulations(recent.items);
 }
 
-const todayUtc = () => new Date().toISOString().slice(0, 10);
 const subjects = (r) =>
   `${number(r.subjectCount)} ${r.subjectKind}${r.subjectCount === 1 ? '' : 's'}`;
 

@@ -5,6 +5,12 @@ export const presets = { today: 1, '7d': 7, '30d': 30, '90d': 90 };
 
 export const utcToday = () => new Date().toISOString().slice(0, 10);
 
+/** The `day` a view's address asks for, when it is a date; today (UTC) otherwise. */
+export function dayOf(params) {
+  const asked = params.get('day') ?? '';
+  return /^\d{4}-\d{2}-\d{2}$/.test(asked) ? asked : utcToday();
+}
+
 export function addDays(day, days) {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
